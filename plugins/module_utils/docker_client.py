@@ -1,0 +1,298 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Docker client: shared connection options, the SDK's low-level API client, and errors in plain
+sentences.
+
+Every Docker call of the collection goes through ``Docker``: it has a timeout, it counts the API
+requests it makes (``Docker.requests``), and it turns SDK and transport exceptions into
+``DockerUnavailable`` / ``DockerError`` with one-line messages.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import os
+import tarfile
+import threading
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
+from ansible_collections.dokku_ps.docker.plugins.module_utils.model import restart_policy_to_docker
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException, NotFound
+    from docker.tls import TLSConfig
+    import requests.exceptions
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+    class APIError(Exception):
+        pass
+
+    class DockerException(Exception):
+        pass
+
+    class NotFound(Exception):
+        pass
+
+DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
+DEFAULT_TIMEOUT = 60
+MIN_API_VERSION = '1.41'
+# The daemon tops out near 8 concurrent requests; the connection pool must hold at least that many.
+MAX_POOL_SIZE = 16
+
+DOCKER_COMMON_ARGS = dict(
+    docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ['DOCKER_HOST']),
+                     aliases=['docker_url']),
+    tls=dict(type='bool', default=False, fallback=(env_fallback, ['DOCKER_TLS'])),
+    validate_certs=dict(type='bool', default=False, fallback=(env_fallback, ['DOCKER_TLS_VERIFY']),
+                        aliases=['tls_verify']),
+    ca_path=dict(type='path', aliases=['ca_cert', 'tls_ca_cert']),
+    client_cert=dict(type='path', aliases=['tls_client_cert']),
+    client_key=dict(type='path', aliases=['tls_client_key']),
+    api_version=dict(type='str', default='auto', fallback=(env_fallback, ['DOCKER_API_VERSION']),
+                     aliases=['docker_api_version']),
+    timeout=dict(type='int', default=DEFAULT_TIMEOUT, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
+    state_dir=dict(type='path'),
+)
+DOCKER_REQUIRED_TOGETHER = [['client_cert', 'client_key']]
+
+
+def docker_argument_spec(**extra):
+    spec = dict((key, dict(value)) for key, value in DOCKER_COMMON_ARGS.items())
+    spec.update(extra)
+    return spec
+
+
+def require_sdk(module):
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib('docker (the Docker SDK for Python, docker>=5.0.0)'),
+                         exception=DOCKER_IMPORT_ERROR)
+
+
+def _tls_config(params):
+    cert_path = os.environ.get('DOCKER_CERT_PATH')
+
+    def from_cert_path(value, filename):
+        if value:
+            return value
+        if cert_path:
+            return os.path.join(cert_path, filename)
+        return None
+
+    ca_path = from_cert_path(params.get('ca_path'), 'ca.pem')
+    client_cert = from_cert_path(params.get('client_cert'), 'cert.pem')
+    client_key = from_cert_path(params.get('client_key'), 'key.pem')
+    verify = bool(params.get('validate_certs'))
+    if not (params.get('tls') or verify):
+        return None
+    kwargs = {'verify': ca_path if (verify and ca_path) else verify}
+    if client_cert and client_key:
+        kwargs['client_cert'] = (client_cert, client_key)
+    return TLSConfig(**kwargs)
+
+
+def _unix_socket_path(host):
+    if host.startswith('unix://'):
+        return host[len('unix://'):]
+    return None
+
+
+def explain_connection_error(host, exc, timeout=None):
+    """A plain sentence for a failure to talk to the daemon."""
+    text = '%s' % (exc,)
+    chain = []
+    current = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = getattr(current, '__cause__', None) or getattr(current, '__context__', None)
+    for item in chain + [text]:
+        if isinstance(item, PermissionError) or 'Permission denied' in str(item):
+            return ('Permission denied on the Docker socket %s: run with become (sudo) or join the docker group.'
+                    % host)
+    for item in chain + [text]:
+        if isinstance(item, FileNotFoundError) or 'No such file or directory' in str(item):
+            return 'Cannot reach the Docker daemon at %s: the socket does not exist. Is the Docker daemon running?' % host
+        if isinstance(item, ConnectionRefusedError) or 'Connection refused' in str(item):
+            return 'Cannot reach the Docker daemon at %s: connection refused. Is the Docker daemon running?' % host
+    if 'timed out' in text.lower() or 'timeout' in type(exc).__name__.lower():
+        return ('The Docker daemon at %s did not answer within %s seconds (raise the timeout option, or check '
+                'the daemon).' % (host, timeout))
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return 'Cannot talk to the Docker daemon at %s: %s' % (host, first_line)
+
+
+class Docker(object):
+    """A thin, counted, error-translating wrapper around ``docker.APIClient``."""
+
+    def __init__(self, params):
+        self.host = params.get('docker_host') or DEFAULT_DOCKER_HOST
+        self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
+        self.requests = 0
+        self._count_lock = threading.Lock()
+        socket_path = _unix_socket_path(self.host)
+        if socket_path is not None:
+            if not os.path.exists(socket_path):
+                raise DockerUnavailable(
+                    'Cannot reach the Docker daemon at %s: the socket does not exist. Is the Docker daemon running?'
+                    % self.host)
+            if not os.access(socket_path, os.R_OK | os.W_OK):
+                raise DockerUnavailable(
+                    'Permission denied on the Docker socket %s: run with become (sudo) or join the docker group.'
+                    % self.host)
+        version = params.get('api_version') or 'auto'
+        try:
+            self.api = docker.APIClient(base_url=self.host, version=version, timeout=self.timeout,
+                                        tls=_tls_config(params), max_pool_size=MAX_POOL_SIZE)
+        except DockerException as exc:
+            raise DockerUnavailable(explain_connection_error(self.host, exc, self.timeout))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise DockerUnavailable(explain_connection_error(self.host, exc, self.timeout))
+        self.api.hooks['response'].append(self._count)
+        if version == 'auto':
+            # the version probe in the constructor did not go through the hook
+            self.requests += 1
+        self.api_version = self.api.api_version
+        if _version_tuple(self.api_version) < _version_tuple(MIN_API_VERSION):
+            raise DockerUnavailable('The Docker daemon at %s speaks API %s; dokku_ps needs %s or newer.'
+                                    % (self.host, self.api_version, MIN_API_VERSION))
+
+    def _count(self, response, *args, **kwargs):
+        with self._count_lock:
+            self.requests += 1
+        return response
+
+    def call(self, what, func, *args, **kwargs):
+        """Run one SDK call; ``what`` says what it was for, in error messages."""
+        try:
+            return func(*args, **kwargs)
+        except NotFound:
+            raise
+        except APIError as exc:
+            explanation = getattr(exc, 'explanation', None) or str(exc)
+            raise DockerError('Docker API error while trying to %s: %s' % (what, _one_line(explanation)),
+                              status=getattr(exc, 'status_code', None))
+        except (requests.exceptions.RequestException, DockerException, OSError) as exc:
+            raise DockerUnavailable(explain_connection_error(self.host, exc, self.timeout))
+
+    # -- queries -------------------------------------------------------------------------------------------
+
+    def list_containers(self, filters):
+        return self.call('list containers', self.api.containers, all=True, filters=filters)
+
+    def inspect_container(self, container_id):
+        """Inspect data, or None when the container is gone."""
+        try:
+            return self.call('inspect container %s' % container_id, self.api.inspect_container, container_id)
+        except NotFound:
+            return None
+
+    def inspect_image(self, reference):
+        """Inspect data, or None when no such image exists locally."""
+        try:
+            return self.call('inspect image %s' % reference, self.api.inspect_image, reference)
+        except NotFound:
+            return None
+
+    def top(self, container_id):
+        return self.call('list the processes of %s' % container_id, self.api.top, container_id)
+
+    # -- changes -------------------------------------------------------------------------------------------
+
+    def create_container(self, spec, name):
+        """Create a container from a model spec (see model.build_spec). Returns its id."""
+        port_bindings = None
+        exposed = None
+        if spec.get('ports'):
+            container_port = spec['ports']['container']
+            exposed = [container_port]
+            port_bindings = {container_port: spec['ports']['host']}
+        host_config = self.api.create_host_config(
+            init=spec.get('init', True),
+            restart_policy=restart_policy_to_docker(spec['restart_policy']),
+            port_bindings=port_bindings,
+        )
+        result = self.call('create container %s' % name, self.api.create_container,
+                           image=spec['image'], command=spec['command'], name=name,
+                           environment=spec['env'], labels=spec['labels'], host_config=host_config,
+                           ports=exposed, detach=True)
+        return result['Id']
+
+    def start(self, container_id, name=None):
+        self.call('start container %s' % (name or container_id), self.api.start, container_id)
+
+    def stop(self, container_id, timeout, name=None):
+        self.call('stop container %s' % (name or container_id), self.api.stop, container_id, timeout=timeout)
+
+    def remove(self, container_id, name=None, force=False):
+        try:
+            self.call('remove container %s' % (name or container_id), self.api.remove_container, container_id,
+                      force=force)
+        except NotFound:
+            pass
+
+    def rename(self, container_id, new_name):
+        self.call('rename container %s to %s' % (container_id[:12], new_name), self.api.rename, container_id,
+                  new_name)
+
+    def update_restart_policy(self, container_id, policy, name=None):
+        self.call('update the restart policy of %s' % (name or container_id), self.api.update_container,
+                  container_id, restart_policy=restart_policy_to_docker(policy))
+
+    def read_files(self, image_id, paths, max_bytes=1024 * 1024):
+        """Read text files out of an image without running it: path -> text (None when absent).
+
+        A container is created (never started) from the image, the files are copied out with the archive
+        API, and the container is removed again.
+        """
+        result = dict((path, None) for path in paths)
+        if not paths:
+            return result
+        created = self.call('read files from image %s' % image_id, self.api.create_container,
+                            image=image_id, command=['/dokku-ps-never-started'],
+                            labels={'io.dokku-ps.scratch': ''}, host_config=self.api.create_host_config())
+        container_id = created['Id']
+        try:
+            for path in paths:
+                try:
+                    stream, _stat = self.call('copy %s out of image %s' % (path, image_id), self.api.get_archive,
+                                              container_id, path)
+                except NotFound:
+                    continue
+                data = b''.join(stream)
+                result[path] = _first_file_from_tar(data, max_bytes)
+        finally:
+            self.remove(container_id, force=True)
+        return result
+
+
+def _first_file_from_tar(data, max_bytes):
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive:
+            if member.isfile():
+                if member.size > max_bytes:
+                    return None
+                handle = archive.extractfile(member)
+                return handle.read().decode('utf-8', errors='replace')
+    return None
+
+
+def _one_line(text):
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return ' '.join(lines)
+
+
+def _version_tuple(version):
+    try:
+        return tuple(int(part) for part in str(version).split('.'))
+    except ValueError:
+        return (0,)

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The executor: carries out a plan's container actions against Docker.
+
+The actions of one phase run concurrently on a bounded thread pool (the daemon serves about 8
+concurrent requests well); phases run in order, and a phase with a failure stops the plan there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import concurrent.futures
+import os
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, DockerError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+
+DEFAULT_MAX_WORKERS = 8
+
+
+def max_workers():
+    try:
+        value = int(os.environ.get('DOKKU_PS_MAX_WORKERS', DEFAULT_MAX_WORKERS))
+    except ValueError:
+        value = DEFAULT_MAX_WORKERS
+    return max(1, value)
+
+
+class ExecutionError(DokkuPsError):
+    """Some container actions failed; ``done`` lists what was carried out before."""
+
+
+def running_check(docker, container_id, spec):
+    """The minimal start check: the new container is running (not exited, not restarting)."""
+    data = docker.inspect_container(container_id)
+    state = (data or {}).get('State') or {}
+    if not state.get('Running') or state.get('Restarting'):
+        raise DockerError('%s did not stay up after start (status %s, exit code %s)'
+                          % (spec['name'], state.get('Status', 'missing'), state.get('ExitCode')))
+
+
+class Executor(object):
+    def __init__(self, docker, stop_timeout, check=running_check, workers=None):
+        self.docker = docker
+        self.stop_timeout = stop_timeout
+        self.check = check
+        self.workers = workers or max_workers()
+
+    # -- single actions ------------------------------------------------------------------------------------
+
+    def _create(self, action):
+        spec = action.spec
+        container_id = self.docker.create_container(spec, spec['name'])
+        try:
+            self.docker.start(container_id, spec['name'])
+        except DokkuPsError:
+            self.docker.remove(container_id, spec['name'], force=True)
+            raise
+        return container_id
+
+    def _start(self, action):
+        container = action.container
+        self.docker.update_restart_policy(container.id, action.spec['restart_policy'], container.name)
+        self.docker.start(container.id, container.name)
+        return container.id
+
+    def _retire(self, container_id, name):
+        """Restart policy 'no' first (so the daemon never brings it back), stop, remove."""
+        self.docker.update_restart_policy(container_id, 'no', name)
+        self.docker.stop(container_id, self.stop_timeout, name)
+        self.docker.remove(container_id, name, force=True)
+
+    def _remove(self, action):
+        container = action.container
+        if container.running:
+            self._retire(container.id, container.name)
+        else:
+            self.docker.remove(container.id, container.name, force=True)
+        return container.id
+
+    def _replace(self, action):
+        spec = action.spec
+        temporary = model.upcoming_name(spec['app'], spec['process_type'], spec['index'])
+        new_id = self.docker.create_container(spec, temporary)
+        try:
+            self.docker.start(new_id, temporary)
+            self.check(self.docker, new_id, spec)
+        except DokkuPsError:
+            self._retire(new_id, temporary)
+            raise
+        self._retire(action.container.id, action.container.name)
+        self.docker.rename(new_id, spec['name'])
+        return new_id
+
+    def _cleanup(self, action):
+        self.docker.remove(action.container.id, action.container.name, force=True)
+        return action.container.id
+
+    def run_action(self, action):
+        handler = {
+            planner.CREATE: self._create,
+            planner.START: self._start,
+            planner.REPLACE: self._replace,
+            planner.REMOVE: self._remove,
+            planner.CLEANUP: self._cleanup,
+        }[action.kind]
+        return handler(action)
+
+    # -- plans ---------------------------------------------------------------------------------------------
+
+    def run(self, plan):
+        """Run every phase. Returns the list of (action, container id) carried out."""
+        done = []
+        for phase in plan.phases:
+            failures = []
+            if len(phase) == 1 or self.workers == 1:
+                for action in phase:
+                    try:
+                        done.append((action, self.run_action(action)))
+                    except DokkuPsError as exc:
+                        failures.append((action, exc))
+            else:
+                with concurrent.futures.ThreadPoolExecutor(max_workers=min(self.workers, len(phase))) as pool:
+                    futures = [(action, pool.submit(self.run_action, action)) for action in phase]
+                    for action, future in futures:
+                        try:
+                            done.append((action, future.result()))
+                        except DokkuPsError as exc:
+                            failures.append((action, exc))
+            if failures:
+                detail = '; '.join('%s %s: %s' % (action.kind, action.name, exc) for action, exc in failures)
+                raise ExecutionError('%d of %d container action(s) failed: %s' % (len(failures), len(phase), detail),
+                                     done=done, failures=failures)
+        return done

@@ -1,0 +1,349 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The model: name rules, validation, properties, container names, labels, env and specs.
+
+Everything here is pure: no Docker, no files. Validation functions raise
+``errors.ValidationError`` whose message names the field and the rule.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import binascii
+import hashlib
+import json
+import os
+import re
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import split_command
+
+APP_NAME_PATTERN = r'^[a-z0-9][a-z0-9.-]*$'
+APP_NAME_RULE = ('must match %s (lowercase letters, digits, dots and hyphens, starting with a letter or digit) '
+                 'and be at most 63 characters' % APP_NAME_PATTERN)
+PROCESS_TYPE_PATTERN = r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
+PROCESS_TYPE_RULE = 'must be a DNS label matching %s' % PROCESS_TYPE_PATTERN
+RESTART_POLICY_PATTERN = r'^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$'
+RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'
+ENV_KEY_PATTERN = r'^[A-Za-z_][A-Za-z0-9_]*$'
+RESERVED_ENV_KEYS = ('DYNO', 'PORT')
+
+DEFAULT_RESTART_POLICY = 'on-failure:10'
+DEFAULT_STOP_TIMEOUT = 30
+DEFAULT_WEB_PORT = 5000
+WEB = 'web'
+
+# Dokku's labels, and our own in the io.dokku-ps namespace.
+LABEL_MARKER = 'dokku'
+LABEL_APP = 'com.dokku.app-name'
+LABEL_PROCESS_TYPE = 'com.dokku.process-type'
+LABEL_DYNO = 'com.dokku.dyno'
+LABEL_CONTAINER_TYPE = 'com.dokku.container-type'
+LABEL_SPEC_HASH = 'io.dokku-ps.spec-hash'
+LABEL_RESTART_POLICY = 'io.dokku-ps.restart-policy'
+
+UPCOMING = 'upcoming'
+
+_APP_RE = re.compile(APP_NAME_PATTERN)
+_TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
+_POLICY_RE = re.compile(RESTART_POLICY_PATTERN)
+_ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------------------
+
+def validate_app_name(name, field='name'):
+    if not isinstance(name, str) or not name:
+        raise ValidationError(field, 'an app name is required')
+    if len(name) > 63 or not _APP_RE.match(name):
+        raise ValidationError(field, '%r %s' % (name, APP_NAME_RULE))
+    return name
+
+
+def validate_process_type(name, field='process type'):
+    if not isinstance(name, str) or not _TYPE_RE.match(name):
+        raise ValidationError(field, '%r %s' % (name, PROCESS_TYPE_RULE))
+    return name
+
+
+def coerce_quantity(value, field):
+    """An instance count: an integer >= 0; strings of digits are accepted ("2" -> 2)."""
+    if isinstance(value, bool):
+        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.match(r'^\s*-?[0-9]+\s*$', value):
+        number = int(value)
+    else:
+        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+    if number < 0:
+        raise ValidationError(field, '%d is negative; counts must be integers >= 0' % number)
+    return number
+
+
+def validate_formation(scale, field='scale'):
+    """Validate a dict type -> count. Returns a new dict with int counts."""
+    if not isinstance(scale, dict):
+        raise ValidationError(field, 'must be a dict of process type to count')
+    result = {}
+    for ptype, count in scale.items():
+        validate_process_type(ptype, '%s' % field)
+        result[ptype] = coerce_quantity(count, '%s.%s' % (field, ptype))
+    return result
+
+
+def validate_restart_policy(value, field='restart_policy'):
+    if not isinstance(value, str) or not _POLICY_RE.match(value):
+        raise ValidationError(field, '%r is invalid: %s' % (value, RESTART_POLICY_RULE))
+    return value
+
+
+def validate_stop_timeout(value, field='stop_timeout_seconds'):
+    if isinstance(value, bool):
+        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+    if number < 0:
+        raise ValidationError(field, '%d is negative; it must be an integer >= 0' % number)
+    return number
+
+
+def validate_env(env, field='env'):
+    """Env keys must be shell-style names; values are turned into strings (None -> '')."""
+    if env is None:
+        return {}
+    if not isinstance(env, dict):
+        raise ValidationError(field, 'must be a dict of NAME to value')
+    result = {}
+    for key, value in env.items():
+        if not isinstance(key, str) or not _ENV_KEY_RE.match(key):
+            raise ValidationError(field, 'key %r must match %s' % (key, ENV_KEY_PATTERN))
+        if key in RESERVED_ENV_KEYS:
+            raise ValidationError(field, '%s is set by dokku_ps for every container (use web_port for PORT)' % key)
+        if value is None:
+            value = ''
+        elif isinstance(value, bool):
+            value = 'true' if value else 'false'
+        elif isinstance(value, (dict, list)):
+            raise ValidationError(field, 'the value of %s must be a string or a number' % key)
+        result[key] = str(value)
+    return result
+
+
+def validate_port(value, field):
+    if isinstance(value, bool):
+        raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
+    if number < 1 or number > 65535:
+        raise ValidationError(field, '%d is not a port number (1-65535)' % number)
+    return number
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Properties (app value wins, then global, then default)
+# ---------------------------------------------------------------------------------------------------------
+
+PROPERTY_DEFAULTS = {
+    'restart_policy': DEFAULT_RESTART_POLICY,
+    'stop_timeout_seconds': DEFAULT_STOP_TIMEOUT,
+    'restore': True,
+}
+GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds')
+
+
+def computed_property(app_doc, global_doc, key):
+    raw = ((app_doc or {}).get('properties') or {}).get(key)
+    if raw is not None:
+        return raw
+    if key in GLOBAL_PROPERTIES:
+        glob = ((global_doc or {}).get('properties') or {}).get(key)
+        if glob is not None:
+            return glob
+    return PROPERTY_DEFAULTS[key]
+
+
+def property_report(app_doc, global_doc):
+    """raw / global / computed values of every property, as ps:report shows them."""
+    app_props = (app_doc or {}).get('properties') or {}
+    global_props = (global_doc or {}).get('properties') or {}
+    report = {}
+    for key in ('restart_policy', 'stop_timeout_seconds', 'restore'):
+        entry = {'raw': app_props.get(key), 'computed': computed_property(app_doc, global_doc, key)}
+        if key in GLOBAL_PROPERTIES:
+            entry['global'] = global_props.get(key)
+        report[key] = entry
+    return report
+
+
+def restart_policy_to_docker(policy):
+    name, _sep, count = policy.partition(':')
+    return {'Name': name, 'MaximumRetryCount': int(count) if count else 0}
+
+
+def restart_policy_from_docker(policy):
+    """HostConfig.RestartPolicy -> our string form ('no' for an empty name)."""
+    policy = policy or {}
+    name = policy.get('Name') or 'no'
+    count = policy.get('MaximumRetryCount') or 0
+    if name == 'on-failure' and count:
+        return 'on-failure:%d' % count
+    return name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------------------------------------
+
+def container_name(app, ptype, index):
+    return '%s.%s.%d' % (app, ptype, index)
+
+
+def upcoming_name(app, ptype, index):
+    return '%s.%s-%s' % (container_name(app, ptype, index), UPCOMING, binascii.hexlify(os.urandom(4)).decode('ascii'))
+
+
+def name_filter(app):
+    """Docker `name` filter (a regular expression) matching exactly the names an app may use."""
+    return r'^/?%s\.[a-z0-9-]+\.[0-9]+(\.%s-[0-9a-f]+)?$' % (re.escape(app), UPCOMING)
+
+
+def parse_container_name(app, name):
+    """'<app>.<type>.<index>[.upcoming-<hex>]' -> (type, index, upcoming) or None."""
+    name = name.lstrip('/')
+    prefix = app + '.'
+    if not name.startswith(prefix):
+        return None
+    parts = name[len(prefix):].split('.')
+    upcoming = False
+    if len(parts) == 3 and parts[2].startswith(UPCOMING + '-'):
+        upcoming = True
+        parts = parts[:2]
+    if len(parts) != 2 or not _TYPE_RE.match(parts[0]) or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1]), upcoming
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Container specs
+# ---------------------------------------------------------------------------------------------------------
+
+def spec_hash(spec):
+    """Hash of everything that needs a new container when it changes (not the restart policy)."""
+    material = {
+        'image': spec['image'],
+        'command': spec['command'],
+        'env': spec['env'],
+        'ports': spec['ports'],
+        'init': spec['init'],
+    }
+    encoded = json.dumps(material, sort_keys=True, separators=(',', ':')).encode('utf-8')
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def process_command(app_doc, ptype):
+    """The command string of a type, or None when the app runs the image's own command."""
+    processes = app_doc.get('processes')
+    if processes is None:
+        return None
+    return processes.get(ptype)
+
+
+def type_is_defined(app_doc, ptype):
+    processes = app_doc.get('processes')
+    return processes is None or ptype in processes
+
+
+def build_spec(app_doc, restart_policy, ptype, index):
+    """The full create specification of one container."""
+    app = app_doc['name']
+    dyno = '%s.%d' % (ptype, index)
+    web_port = app_doc.get('web_port') or DEFAULT_WEB_PORT
+    port_value = str(web_port) if ptype == WEB else ''
+    env = dict(app_doc.get('env') or {})
+    env['DYNO'] = dyno
+    env['PORT'] = port_value
+    command = process_command(app_doc, ptype)
+    argv = None
+    if command is not None:
+        argv = split_command(command, env, port_value, process_type=ptype)
+    ports = None
+    publish = app_doc.get('publish')
+    if ptype == WEB and publish not in (None, False):
+        ports = {'container': web_port, 'host': None if publish == 'auto' else int(publish)}
+    spec = {
+        'name': container_name(app, ptype, index),
+        'app': app,
+        'process_type': ptype,
+        'index': index,
+        'image': app_doc['image_id'],
+        'command': argv,
+        'env': ['%s=%s' % (key, env[key]) for key in sorted(env)],
+        'ports': ports,
+        'init': True,
+        'restart_policy': restart_policy,
+    }
+    spec['hash'] = spec_hash(spec)
+    spec['labels'] = {
+        LABEL_MARKER: '',
+        LABEL_APP: app,
+        LABEL_PROCESS_TYPE: ptype,
+        LABEL_DYNO: dyno,
+        LABEL_CONTAINER_TYPE: 'deploy',
+        LABEL_SPEC_HASH: spec['hash'],
+        LABEL_RESTART_POLICY: restart_policy,
+    }
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Formation
+# ---------------------------------------------------------------------------------------------------------
+
+def initial_formation(processes):
+    """A new app: web=1 when it has a web process or runs the image command; every other type 0."""
+    if processes is None:
+        return {WEB: 1}
+    formation = dict((ptype, 0) for ptype in processes)
+    if WEB in processes:
+        formation[WEB] = 1
+    return formation
+
+
+def reconcile_formation(formation, processes, dokku_scale=None):
+    """Fit a stored formation to (new) processes.
+
+    Returns (formation, dropped) where dropped lists the types that left the processes while scaled
+    above 0 (their containers get removed at the next deploy). A DOKKU_SCALE file from the image sets the
+    counts of the types it lists.
+    """
+    result = dict(formation or {})
+    dropped = []
+    if dokku_scale:
+        result.update(dokku_scale)
+    if processes is not None:
+        for ptype in list(result):
+            if ptype not in processes:
+                if result[ptype] > 0 and not (dokku_scale and ptype in dokku_scale):
+                    dropped.append(ptype)
+                del result[ptype]
+        for ptype in processes:
+            result.setdefault(ptype, 0)
+    return result, sorted(dropped)
+
+
+def ordered_types(types):
+    """web first, then the other types alphabetically (Dokku's deploy order)."""
+    types = set(types)
+    head = [WEB] if WEB in types else []
+    return head + sorted(types - set([WEB]))

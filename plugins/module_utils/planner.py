@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The planner: compares desired state with the containers found by ONE list call, and returns a plan.
+
+Pure logic: no Docker and no files, so every decision is unit-tested. The executor carries a plan out.
+
+A plan is a list of phases; the actions of one phase are independent of each other and may run
+concurrently; phases run in order (``web`` first, then the other types, as Dokku deploys).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+
+# Action kinds
+CREATE = 'create'      # create and start a container at a free name
+START = 'start'        # start an existing, matching, stopped container
+REPLACE = 'replace'    # zero-downtime: new container up first, then the old one retired
+REMOVE = 'remove'      # restart policy 'no', stop with the stop timeout, remove
+CLEANUP = 'cleanup'    # remove a leftover temporary container of an interrupted run
+
+RUNNING_STATES = ('running', 'restarting')
+
+
+class Container(object):
+    """One container as the list call returns it, reduced to what the planner needs."""
+
+    def __init__(self, summary, app):
+        self.id = summary.get('Id')
+        names = summary.get('Names') or ['']
+        self.name = names[0].lstrip('/')
+        self.labels = summary.get('Labels') or {}
+        self.state = summary.get('State') or ''
+        self.status = summary.get('Status') or ''
+        self.image_id = summary.get('ImageID')
+        self.ports = summary.get('Ports') or []
+        self.created = summary.get('Created')
+        parsed = model.parse_container_name(app, self.name)
+        self.process_type, self.index, self.upcoming = parsed if parsed else (None, None, False)
+        self.ours = self.labels.get(model.LABEL_APP) == app and parsed is not None
+        if self.ours and self.labels.get(model.LABEL_PROCESS_TYPE) not in (None, self.process_type):
+            self.ours = False
+
+    @property
+    def running(self):
+        return self.state in RUNNING_STATES
+
+    @property
+    def spec_hash(self):
+        return self.labels.get(model.LABEL_SPEC_HASH)
+
+    @property
+    def dyno(self):
+        return '%s.%d' % (self.process_type, self.index)
+
+    def describe(self):
+        return {'name': self.name, 'id': self.id, 'state': self.state}
+
+
+class Action(object):
+    def __init__(self, kind, name, process_type, index, spec=None, container=None, reason=''):
+        self.kind = kind
+        self.name = name
+        self.process_type = process_type
+        self.index = index
+        self.spec = spec
+        self.container = container
+        self.reason = reason
+
+    def describe(self):
+        return {'action': self.kind, 'name': self.name, 'reason': self.reason}
+
+    def __repr__(self):
+        return 'Action(%s %s)' % (self.kind, self.name)
+
+
+class Plan(object):
+    def __init__(self):
+        self.phases = []
+        self.warnings = []
+
+    @property
+    def actions(self):
+        return [action for phase in self.phases for action in phase]
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def names(self, kind):
+        return sorted(action.name for action in self.actions if action.kind == kind)
+
+    def summary(self):
+        return {
+            'created': self.names(CREATE),
+            'started': self.names(START),
+            'replaced': self.names(REPLACE),
+            'removed': self.names(REMOVE),
+        }
+
+
+class Inventory(object):
+    """The result of one list call, sorted into our containers, temporaries and foreign ones."""
+
+    def __init__(self, app, summaries):
+        self.app = app
+        self.by_dyno = {}
+        self.upcoming = []
+        self.foreign = {}
+        for summary in summaries:
+            container = Container(summary, app)
+            if container.process_type is None:
+                continue
+            key = (container.process_type, container.index)
+            if not container.ours:
+                if not container.upcoming:
+                    self.foreign[key] = container
+            elif container.upcoming:
+                self.upcoming.append(container)
+            else:
+                self.by_dyno[key] = container
+
+    def of_type(self, ptype):
+        return sorted((c for (t, _i), c in self.by_dyno.items() if t == ptype), key=lambda c: c.index)
+
+    def types(self):
+        return set(t for (t, _i) in self.by_dyno)
+
+    def containers(self):
+        return [self.by_dyno[key] for key in sorted(self.by_dyno)]
+
+
+def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, start=True, remove_all=False):
+    """Plan the containers of ``app_doc['formation']``.
+
+    - ``types``: the process types to work on (None: every type that is desired or exists);
+    - ``replace``: replace containers whose spec hash differs from the desired one (a deploy);
+    - ``start``: start matching containers that are not running;
+    - ``remove_all``: remove every container of the app (the app is being deleted).
+    Containers of other types are not looked at. Raises ConflictError when a name we need is held by a
+    container that is not ours, before anything changes.
+    """
+    plan = Plan()
+    formation = {} if remove_all else dict(app_doc.get('formation') or {})
+    if types is None:
+        scope = set(formation) | inventory.types() | set(c.process_type for c in inventory.upcoming)
+    else:
+        scope = set(types)
+    conflicts = []
+    for ptype in model.ordered_types(scope):
+        phase = []
+        wanted = formation.get(ptype, 0)
+        if wanted and not model.type_is_defined(app_doc, ptype):
+            plan.warnings.append('%s is scaled to %d but the processes do not define it; its containers are removed'
+                                 % (ptype, wanted))
+            wanted = 0
+        for index in range(1, wanted + 1):
+            name = model.container_name(app_doc['name'], ptype, index)
+            current = inventory.by_dyno.get((ptype, index))
+            if current is None:
+                foreign = inventory.foreign.get((ptype, index))
+                if foreign is not None:
+                    conflicts.append(foreign)
+                    continue
+                spec = model.build_spec(app_doc, restart_policy, ptype, index)
+                phase.append(Action(CREATE, name, ptype, index, spec=spec, reason='missing'))
+                continue
+            spec = model.build_spec(app_doc, restart_policy, ptype, index)
+            if replace and current.spec_hash != spec['hash']:
+                phase.append(Action(REPLACE, name, ptype, index, spec=spec, container=current,
+                                    reason='spec changed'))
+            elif start and not current.running:
+                phase.append(Action(START, name, ptype, index, spec=spec, container=current,
+                                    reason='not running (%s)' % current.state))
+        extras = [c for c in inventory.of_type(ptype) if c.index > wanted]
+        for container in sorted(extras, key=lambda c: -c.index):
+            phase.append(Action(REMOVE, container.name, ptype, container.index, container=container,
+                                reason='scaled down'))
+        for container in inventory.upcoming:
+            if container.process_type == ptype:
+                phase.append(Action(CLEANUP, container.name, ptype, container.index, container=container,
+                                    reason='leftover of an interrupted run'))
+        if phase:
+            plan.phases.append(phase)
+    if conflicts:
+        raise ConflictError(conflict_message(conflicts))
+    return plan
+
+
+def conflict_message(containers):
+    names = ', '.join(sorted(c.name for c in containers))
+    owners = sorted(set(c.labels.get(model.LABEL_APP) or '(no dokku_ps labels)' for c in containers))
+    return ('container name(s) %s already taken by container(s) that dokku_ps does not manage (app label: %s); '
+            'they were left untouched: rename or remove them, then run again' % (names, ', '.join(owners)))
+
+
+def running_state(containers):
+    """Dokku's running flag: 'true' (all running), 'false' (none, or no containers), 'mixed'."""
+    if not containers:
+        return 'false'
+    running = [c for c in containers if c.running]
+    if not running:
+        return 'false'
+    if len(running) == len(containers):
+        return 'true'
+    return 'mixed'

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module does around its operation: argument spec with the shared connection options,
+validation before any connection, the Docker client and state store, and errors as one-line failures."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import (
+    DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.service import Context
+from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore, resolve_state_dir
+
+
+def build_module(argument_spec, **kwargs):
+    required_together = list(DOCKER_REQUIRED_TOGETHER) + list(kwargs.pop('required_together', []))
+    return AnsibleModule(argument_spec=docker_argument_spec(**argument_spec), supports_check_mode=True,
+                         required_together=required_together, **kwargs)
+
+
+def run(module, operation, validate=None):
+    """Validate, connect, run ``operation(ctx, params)`` and exit with its result.
+
+    ``operation`` returns a dict with ``changed`` and optionally ``diff`` (shown in diff mode).
+    """
+    require_sdk(module)
+    try:
+        if validate is not None:
+            validate(module.params)
+        docker = Docker(module.params)
+        store = StateStore(resolve_state_dir(module.params.get('state_dir')))
+        ctx = Context(docker, store, check_mode=module.check_mode)
+        result = operation(ctx, module.params)
+    except DokkuPsError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in ctx.warnings:
+        module.warn(warning)
+    diff = result.pop('diff', None)
+    if module._diff and diff is not None:
+        result['diff'] = diff
+    module.exit_json(**result)

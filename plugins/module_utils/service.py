@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operations the modules call: define/deploy or delete an app, scale it, report on it.
+
+Each operation takes the app's lock (except in check mode and for read-only work), reads the state
+documents, learns the app's containers with ONE list call, plans, and (unless in check mode) executes
+the plan and writes the new state.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import concurrent.futures
+import contextlib
+import copy
+import datetime
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import NotFoundError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import Executor, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import SCHEMA_VERSION
+
+MASK = 'XXXXXX'
+DOKKU_SCALE_FILE = 'DOKKU_SCALE'
+ENV_ALLOW_KEYS = ('DYNO', 'PORT', 'PATH')
+ENV_ALLOW_PREFIXES = ('DOKKU_', 'DOCKER_')
+DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
+                   'formation', 'dokku_scale')
+
+
+class Context(object):
+    """What every operation needs: the Docker client, the state store and the run's mode."""
+
+    def __init__(self, docker, store, check_mode=False):
+        self.docker = docker
+        self.store = store
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    @contextlib.contextmanager
+    def app_lock(self, app):
+        """The app's exclusive lock; check mode only reads, so it takes none (writes are atomic)."""
+        if self.check_mode:
+            yield
+        else:
+            with self.store.lock(app):
+                yield
+
+    def inventory(self, app):
+        """The app's containers, from ONE list call (see model.name_filter)."""
+        summaries = self.docker.list_containers({'name': [model.name_filter(app)]})
+        return planner.Inventory(app, summaries)
+
+    def executor(self, app_doc, global_doc):
+        timeout = model.computed_property(app_doc, global_doc, 'stop_timeout_seconds')
+        return Executor(self.docker, timeout)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+# -------------------------------------------------------------------------------------------------------------
+# dokku_ps_app
+# -------------------------------------------------------------------------------------------------------------
+
+def _validate_processes(processes):
+    if processes is None:
+        return None
+    if not isinstance(processes, dict):
+        raise ValidationError('processes', 'must be a dict of process type to command')
+    if not processes:
+        return None
+    result = {}
+    for ptype, command in processes.items():
+        model.validate_process_type(ptype, 'processes')
+        if not isinstance(command, str) or not command.strip():
+            raise ValidationError('processes.%s' % ptype, 'the command must be a non-empty string')
+        result[ptype] = command.strip()
+    return result
+
+
+def validate_app_params(params):
+    """Check every app option that can be checked without Docker. Returns the normalised values."""
+    model.validate_app_name(params['name'], 'name')
+    values = {'name': params['name']}
+    if params.get('env') is not None:
+        values['env'] = model.validate_env(params['env'])
+    if params.get('web_port') is not None:
+        values['web_port'] = model.validate_port(params['web_port'], 'web_port')
+    if params.get('processes') is not None:
+        values['processes'] = _validate_processes(params['processes'])
+        values['process_source'] = 'processes' if values['processes'] else 'none'
+    elif params.get('procfile') is not None:
+        values['processes'] = parsers.parse_procfile(params['procfile'], source='procfile')
+        values['process_source'] = 'procfile'
+    elif params.get('procfile_path') is not None:
+        path = params['procfile_path'].strip().strip('/')
+        if not path:
+            raise ValidationError('procfile_path', 'must be a path relative to the image WORKDIR')
+        values['procfile_path'] = path
+        values['process_source'] = 'procfile_path'
+    if params.get('image') is not None:
+        if not isinstance(params['image'], str) or not params['image'].strip():
+            raise ValidationError('image', 'must be a non-empty image reference')
+        values['image'] = params['image'].strip()
+    return values
+
+
+def _resolve_image(ctx, reference):
+    data = ctx.docker.inspect_image(reference)
+    if data is None:
+        raise NotFoundError('image: %s was not found on the Docker host (dokku_ps never pulls; build, load or pull '
+                            'it first)' % reference)
+    return data
+
+
+def _image_path(workdir, relative):
+    workdir = (workdir or '/').rstrip('/')
+    return '%s/%s' % (workdir, relative.lstrip('/'))
+
+
+def _definition_from_image(ctx, values, old, image_data):
+    """processes / procfile_path / dokku_scale that come out of the image (cached per image id)."""
+    image_id = image_data['Id']
+    source = values.get('process_source', (old or {}).get('process_source', 'none'))
+    procfile_path = values.get('procfile_path', (old or {}).get('procfile_path')) if source == 'procfile_path' else None
+    if old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
+            and old.get('process_source') == source:
+        processes = old.get('processes') if source == 'procfile_path' else None
+        return processes, procfile_path, old.get('dokku_scale')
+    workdir = (image_data.get('Config') or {}).get('WorkingDir') or '/'
+    paths = [_image_path(workdir, DOKKU_SCALE_FILE)]
+    if procfile_path:
+        paths.append(_image_path(workdir, procfile_path))
+    files = ctx.docker.read_files(image_id, paths)
+    processes = None
+    if procfile_path:
+        text = files[paths[1]]
+        if text is None:
+            raise NotFoundError('procfile_path: %s does not exist in image %s' % (paths[1], values.get('image')))
+        processes = parsers.parse_procfile(text, source='%s in image %s' % (paths[1], values.get('image')))
+    dokku_scale = None
+    if files[paths[0]] is not None:
+        dokku_scale = parsers.parse_dokku_scale(files[paths[0]], source='%s in image %s' % (paths[0], values.get('image')))
+    return processes, procfile_path, dokku_scale
+
+
+def _check_dokku_scale(dokku_scale, processes, image):
+    if not dokku_scale:
+        return
+    for ptype, count in sorted(dokku_scale.items()):
+        if count > 0 and processes is not None and ptype not in processes:
+            raise ValidationError('DOKKU_SCALE in image %s' % image, '%s is not a valid process name to scale up'
+                                  % ptype)
+
+
+def _masked_env(env, other=None):
+    """Env with every value masked; against ``other`` (the previous env) it says which values changed."""
+    result = {}
+    for key, value in (env or {}).items():
+        if other is None or other.get(key) == value:
+            result[key] = MASK
+        elif key not in other:
+            result[key] = MASK + ' (added)'
+        else:
+            result[key] = MASK + ' (changed)'
+    return result
+
+
+def _definition(doc):
+    """The parts of an app document whose change is a change of the app's definition."""
+    if doc is None:
+        return None
+    return dict((key, doc.get(key)) for key in DEFINITION_KEYS)
+
+
+def definition_view(doc, compare_to=None):
+    """What a diff or a result shows of an app document: never an env value."""
+    if doc is None:
+        return {}
+    view = dict((key, copy.deepcopy(doc.get(key))) for key in DEFINITION_KEYS)
+    view['env'] = _masked_env(doc.get('env') or {}, (compare_to.get('env') or {}) if compare_to else None)
+    view['deployed'] = doc.get('deployed', False)
+    return view
+
+
+def _new_document(values, old):
+    doc = copy.deepcopy(old) if old else {
+        'schema_version': SCHEMA_VERSION,
+        'name': values['name'],
+        'image': None,
+        'image_id': None,
+        'processes': None,
+        'process_source': 'none',
+        'procfile_path': None,
+        'env': {},
+        'web_port': model.DEFAULT_WEB_PORT,
+        'publish': None,
+        'formation': {},
+        'dokku_scale': None,
+        'checks': {},
+        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None},
+        'deployed': False,
+    }
+    return doc
+
+
+def _app_is_active(doc, global_doc):
+    return doc.get('deployed') and model.computed_property(doc, global_doc, 'restore') is not False
+
+
+def define_app(ctx, params):
+    """dokku_ps_app state=present."""
+    values = validate_app_params(params)
+    name = values['name']
+    with ctx.app_lock(name):
+        old = ctx.store.read_app(name)
+        global_doc = ctx.store.read_global()
+        reference = values.get('image') or (old or {}).get('image')
+        if not reference:
+            raise ValidationError('image', 'is required to create app %s' % name)
+        image_data = _resolve_image(ctx, reference)
+
+        doc = _new_document(values, old)
+        doc['image'] = reference
+        doc['image_id'] = image_data['Id']
+        for key in ('env', 'web_port'):
+            if key in values:
+                doc[key] = values[key]
+        if 'process_source' in values:
+            doc['process_source'] = values['process_source']
+            doc['procfile_path'] = values.get('procfile_path')
+            if values['process_source'] != 'procfile_path':
+                doc['processes'] = values['processes']
+        image_processes, procfile_path, dokku_scale = _definition_from_image(ctx, values, old, image_data)
+        if doc['process_source'] == 'procfile_path':
+            doc['processes'] = image_processes
+            doc['procfile_path'] = procfile_path
+        doc['dokku_scale'] = dokku_scale
+        _check_dokku_scale(dokku_scale, doc['processes'], reference)
+        if old:
+            doc['formation'], dropped = model.reconcile_formation(old.get('formation'), doc['processes'], dokku_scale)
+            for ptype in dropped:
+                ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
+                         'the next deploy' % ptype)
+        else:
+            doc['formation'], _dropped = model.reconcile_formation(model.initial_formation(doc['processes']),
+                                                                   doc['processes'], dokku_scale)
+
+        definition_changed = _definition(old) != _definition(doc)
+        plan = planner.Plan()
+        first_deploy = False
+        if params.get('deploy', True):
+            if not doc.get('deployed'):
+                first_deploy = True
+                doc['deployed'] = True
+                doc['properties']['restore'] = True
+            if _app_is_active(doc, global_doc):
+                policy = model.computed_property(doc, global_doc, 'restart_policy')
+                plan = planner.plan_converge(doc, policy, ctx.inventory(name))
+            elif definition_changed:
+                ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
+        ctx.warnings.extend(plan.warnings)
+
+        changed = definition_changed or first_deploy or plan.changed
+        if not ctx.check_mode:
+            if plan.changed:
+                # on failure this raises before the write below: the recorded definition stays as it was, so a
+                # later start never brings up a rejected version
+                ctx.executor(doc, global_doc).run(plan)
+            if changed:
+                doc['updated_at'] = _now()
+                ctx.store.write_app(doc)
+        return {
+            'changed': changed,
+            'app': app_result(doc, global_doc, plan),
+            'diff': {'before': definition_view(old), 'after': definition_view(doc, old)},
+        }
+
+
+def app_result(doc, global_doc, plan):
+    return {
+        'name': doc['name'],
+        'image': doc.get('image'),
+        'image_id': doc.get('image_id'),
+        'deployed': doc.get('deployed', False),
+        'formation': dict(doc.get('formation') or {}),
+        'can_scale': doc.get('dokku_scale') is None,
+        'properties': model.property_report(doc, global_doc),
+        'containers': plan.summary(),
+    }
+
+
+def delete_app(ctx, name):
+    """dokku_ps_app state=absent: stop (policy 'no' first) and remove every container, then the state."""
+    model.validate_app_name(name, 'name')
+    with ctx.app_lock(name):
+        old = ctx.store.read_app(name)
+        global_doc = ctx.store.read_global()
+        doc = old or {'name': name, 'formation': {}}
+        plan = planner.plan_converge(doc, model.DEFAULT_RESTART_POLICY, ctx.inventory(name), remove_all=True)
+        changed = plan.changed or old is not None
+        if not ctx.check_mode:
+            if plan.changed:
+                ctx.executor(doc, global_doc).run(plan)
+            if old is not None:
+                ctx.store.delete_app(name)
+        return {
+            'changed': changed,
+            'app': {'name': name, 'containers': plan.summary()},
+            'diff': {'before': definition_view(old), 'after': {}},
+        }
+
+
+# -------------------------------------------------------------------------------------------------------------
+# dokku_ps_scale
+# -------------------------------------------------------------------------------------------------------------
+
+def _read_defined_app(ctx, name):
+    doc = ctx.store.read_app(name)
+    if doc is None:
+        raise NotFoundError('app: %s is not defined on this host (create it with dokku_ps_app first)' % name)
+    return doc
+
+
+def validate_scale_params(name, scale):
+    model.validate_app_name(name, 'app')
+    return None if scale is None else model.validate_formation(scale, 'scale')
+
+
+def scale_app(ctx, name, scale, skip_deploy=False):
+    scale = validate_scale_params(name, scale)
+    if scale is None:
+        doc = _read_defined_app(ctx, name)
+        formation = dict(doc.get('formation') or {})
+        return {'changed': False, 'formation': formation, 'before': formation, 'changes': {},
+                'can_scale': doc.get('dokku_scale') is None,
+                'containers': planner.Plan().summary()}
+    with ctx.app_lock(name):
+        doc = _read_defined_app(ctx, name)
+        global_doc = ctx.store.read_global()
+        if doc.get('dokku_scale') is not None:
+            raise ValidationError('scale', 'app %s takes its formation from the DOKKU_SCALE file in image %s and '
+                                  'cannot be scaled manually (remove the file from the image to scale by hand)'
+                                  % (name, doc.get('image')))
+        for ptype in sorted(scale):
+            if scale[ptype] > 0 and not model.type_is_defined(doc, ptype):
+                raise ValidationError('scale', '%s is not a valid process name to scale up' % ptype)
+        before = dict(doc.get('formation') or {})
+        after = dict(before)
+        for ptype, count in scale.items():
+            if count == 0 and not model.type_is_defined(doc, ptype):
+                after.pop(ptype, None)
+            else:
+                after[ptype] = count
+        new_doc = copy.deepcopy(doc)
+        new_doc['formation'] = after
+        changes = dict((ptype, {'before': before.get(ptype, 0), 'after': after.get(ptype, 0)})
+                       for ptype in sorted(set(before) | set(after)) if before.get(ptype, 0) != after.get(ptype, 0))
+
+        plan = planner.Plan()
+        if skip_deploy:
+            pass
+        elif not doc.get('deployed'):
+            ctx.warn('app %s has not been deployed: the formation is recorded and applies at its first deploy' % name)
+        elif not _app_is_active(doc, global_doc):
+            ctx.warn('app %s is stopped: the formation is recorded and applies at its next start' % name)
+        else:
+            policy = model.computed_property(doc, global_doc, 'restart_policy')
+            plan = planner.plan_converge(new_doc, policy, ctx.inventory(name), types=sorted(scale), replace=False,
+                                         start=False)
+            ctx.warnings.extend(plan.warnings)
+        changed = bool(changes) or plan.changed
+        if not ctx.check_mode:
+            if plan.changed:
+                ctx.executor(new_doc, global_doc).run(plan)
+            if changes:
+                new_doc['updated_at'] = _now()
+                ctx.store.write_app(new_doc)
+        return {
+            'changed': changed,
+            'formation': after,
+            'before': before,
+            'changes': changes,
+            'can_scale': True,
+            'containers': plan.summary(),
+            'diff': {'before': {'formation': before}, 'after': {'formation': after}},
+        }
+
+
+# -------------------------------------------------------------------------------------------------------------
+# dokku_ps_report
+# -------------------------------------------------------------------------------------------------------------
+
+def sanitize_inspect(data):
+    """Mask every Config.Env value except Dokku's allow-list, and any occurrence of a masked value elsewhere
+    (a Procfile command may have expanded a secret into Cmd/Args)."""
+    data = copy.deepcopy(data)
+    config = data.get('Config') or {}
+    secrets = set()
+    masked = []
+    for entry in config.get('Env') or []:
+        key, sep, value = entry.partition('=')
+        if key in ENV_ALLOW_KEYS or key.startswith(ENV_ALLOW_PREFIXES):
+            masked.append(entry)
+            continue
+        masked.append('%s=%s' % (key, MASK))
+        if len(value) >= 3:
+            secrets.add(value)
+    if 'Env' in config:
+        config['Env'] = masked
+
+    ordered = sorted(secrets, key=len, reverse=True)
+
+    def scrub(value):
+        if isinstance(value, str):
+            for secret in ordered:
+                if secret in value:
+                    value = value.replace(secret, MASK)
+            return value
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, dict):
+            return dict((key, value[key] if key == 'Env' else scrub(value[key])) for key in value)
+        return value
+
+    return scrub(data) if ordered else data
+
+
+def _published_ports(ports):
+    result = []
+    for port in ports or []:
+        if port.get('PublicPort'):
+            result.append({'container_port': port.get('PrivatePort'), 'host_port': port.get('PublicPort'),
+                           'host_ip': port.get('IP'), 'protocol': port.get('Type')})
+    return sorted(result, key=lambda p: (p['container_port'] or 0, p['host_ip'] or ''))
+
+
+def _map_concurrently(func, items):
+    if not items:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(max_workers(), len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def report(ctx, app=None, inspect=False, top=False):
+    """dokku_ps_report: per-app reports (every app when ``app`` is None). Never changes anything."""
+    global_doc = ctx.store.read_global()
+    if app is not None:
+        model.validate_app_name(app, 'app')
+        docs = [_read_defined_app(ctx, app)]
+        summaries = ctx.docker.list_containers({'label': ['%s=%s' % (model.LABEL_APP, app)]})
+    else:
+        docs = [doc for doc in (ctx.store.read_app(name) for name in ctx.store.list_apps()) if doc is not None]
+        summaries = ctx.docker.list_containers({'label': [model.LABEL_APP]}) if docs else []
+    inventories = dict((doc['name'], planner.Inventory(doc['name'], summaries)) for doc in docs)
+    containers = [c for inv in inventories.values() for c in inv.containers()]
+
+    def details(container):
+        data = ctx.docker.inspect_container(container.id) or {}
+        processes = None
+        if top and container.state == 'running':
+            processes = ctx.docker.top(container.id)
+        return container.id, data, processes
+
+    inspected = dict((cid, (data, processes)) for cid, data, processes in _map_concurrently(details, containers))
+    apps = {}
+    for doc in docs:
+        inventory = inventories[doc['name']]
+        props = model.property_report(doc, global_doc)
+        dynos = {}
+        for container in inventory.containers():
+            data, processes = inspected.get(container.id, ({}, None))
+            state = data.get('State') or {}
+            entry = {
+                'name': container.name,
+                'id': container.id,
+                'status': state.get('Status') or container.state,
+                'restart_count': data.get('RestartCount', 0),
+                'restart_policy': model.restart_policy_from_docker((data.get('HostConfig') or {}).get('RestartPolicy')),
+                'ports': _published_ports(container.ports),
+                'started_at': state.get('StartedAt'),
+            }
+            if inspect and data:
+                entry['inspect'] = sanitize_inspect(data)
+            if top:
+                entry['top'] = processes
+            dynos[container.dyno] = entry
+        apps[doc['name']] = {
+            'deployed': doc.get('deployed', False),
+            'processes': len(inventory.containers()),
+            'running': planner.running_state(inventory.containers()),
+            'restore': props['restore']['computed'],
+            'can_scale': doc.get('dokku_scale') is None,
+            'image': doc.get('image'),
+            'image_id': doc.get('image_id'),
+            'formation': dict(doc.get('formation') or {}),
+            'restart_policy': props['restart_policy'],
+            'stop_timeout_seconds': props['stop_timeout_seconds'],
+            'dynos': dynos,
+        }
+    return {'changed': False, 'apps': apps, 'global': global_report(global_doc)}
+
+
+def global_report(global_doc):
+    props = (global_doc or {}).get('properties') or {}
+    result = {}
+    for key in model.GLOBAL_PROPERTIES:
+        result[key] = {'global': props.get(key), 'computed': props.get(key) if props.get(key) is not None
+                       else model.PROPERTY_DEFAULTS[key]}
+    return result

@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: dokku_ps_app
+short_description: Define, deploy and delete a Dokku-style app on a Docker host
+version_added: 0.1.0
+description:
+  - Records the definition of an app (image, process types, env, web port) in the state store on the
+    Docker host and, with O(deploy=true), makes its containers match it.
+  - An app is made of process types (V(web), V(worker), ...); each type runs as many containers as its
+    formation says, named C(<app>.<type>.<index>) and labelled the way Dokku labels them.
+  - A new app starts with the formation C(web=1) (when it has a web process or runs the image's own
+    command) and every other type at 0. Use M(dokku_ps.docker.dokku_ps_scale) to change it.
+  - When the definition changes, containers whose specification no longer matches are replaced with zero
+    downtime (the new container is up before the old one is stopped and removed), V(web) first.
+  - An app that was stopped on purpose (its restore flag is false) keeps its containers stopped; a new
+    definition is recorded and used at its next start.
+author:
+  - dokku_ps contributors
+extends_documentation_fragment:
+  - dokku_ps.docker.docker
+  - dokku_ps.docker.attributes
+  - dokku_ps.docker.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - To read a Procfile or C(DOKKU_SCALE) out of a new image, a container is created (never started) and
+        removed again, also in check mode.
+  diff_mode:
+    support: full
+    details:
+      - Env values are never shown; the diff says which keys were added or changed.
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - The app name. Lowercase letters, digits, dots and hyphens, starting with a letter or digit, at most
+        63 characters (Dokku's rule).
+    type: str
+    required: true
+    aliases: [app]
+  state:
+    description:
+      - V(present) records the definition (and deploys it with O(deploy=true)).
+      - V(absent) stops every container of the app (restart policy V(no) first, then a stop with the app's
+        stop timeout), removes them, and deletes the app's state.
+    type: str
+    choices: [present, absent]
+    default: present
+  image:
+    description:
+      - A reference to an image on the Docker host (name, name:tag or id). Required to create an app.
+      - The reference is resolved to an image id on every run, so a tag that now points to a new image is a
+        change of definition. When omitted, the recorded reference and image id are kept.
+      - Images are never pulled.
+    type: str
+  processes:
+    description:
+      - The process types of the app as a dict of type to command, like the lines of a Procfile.
+      - Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded
+        from the app's env (C($PORT) is the web port for V(web) and empty for other types). They are not run
+        through a shell unless the command calls one.
+      - An empty dict means the app runs the image's own command (and can scale any valid type name).
+      - When none of O(processes), O(procfile) and O(procfile_path) is given, the recorded processes are kept
+        (a new app runs the image's own command).
+    type: dict
+  procfile:
+    description:
+      - The process types as Procfile text (one C(type: command) per line, C(#) comments, CRLF tolerated,
+        duplicates refused).
+    type: str
+  procfile_path:
+    description:
+      - Read the Procfile out of the image, at this path relative to the image's WORKDIR (Dokku's
+        C(procfile-path)). It is read again whenever the image id changes.
+    type: str
+  env:
+    description:
+      - Environment of every container of the app. Values are never logged or returned.
+      - C(DYNO) and C(PORT) are set by the collection for every container and cannot be set here.
+      - When omitted, the recorded env is kept; when given, it replaces the recorded env.
+    type: dict
+  web_port:
+    description:
+      - The port the V(web) process listens on inside its containers (C(PORT)). Defaults to 5000 for a new app;
+        when omitted, the recorded value is kept.
+    type: int
+  deploy:
+    description:
+      - Make the containers match the definition (create missing ones, replace changed ones, remove those of
+        types that are no longer defined). With V(false) only the definition is recorded.
+      - The first deploy of an app creates the containers of its formation and marks it deployed.
+    type: bool
+    default: true
+seealso:
+  - module: dokku_ps.docker.dokku_ps_scale
+  - module: dokku_ps.docker.dokku_ps_report
+'''
+
+EXAMPLES = r'''
+- name: Deploy an app whose process types come from a dict
+  dokku_ps.docker.dokku_ps_app:
+    name: shop
+    image: shop:1.4.2
+    processes:
+      web: bin/server --port $PORT
+      worker: bin/jobs --queue default
+    env:
+      DATABASE_URL: "{{ vault_shop_database_url }}"
+
+- name: Deploy an app that ships its Procfile in the image
+  dokku_ps.docker.dokku_ps_app:
+    name: blog
+    image: blog:latest
+    procfile_path: Procfile
+
+- name: Record a new definition without touching containers
+  dokku_ps.docker.dokku_ps_app:
+    name: shop
+    image: shop:1.5.0
+    deploy: false
+
+- name: Delete an app and its containers
+  dokku_ps.docker.dokku_ps_app:
+    name: shop
+    state: absent
+'''
+
+RETURN = r'''
+app:
+  description: The app after the run (for O(state=absent), its name and the containers removed).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: App name.
+      type: str
+      sample: shop
+    image:
+      description: The recorded image reference.
+      type: str
+      sample: shop:1.4.2
+    image_id:
+      description: The image id the containers run.
+      type: str
+      sample: sha256:4f1e9c0d...
+    deployed:
+      description: Whether the app has been deployed.
+      type: bool
+    formation:
+      description: Instances wanted per process type.
+      type: dict
+      sample: {"web": 1, "worker": 0}
+    can_scale:
+      description: False when the image's C(DOKKU_SCALE) file sets the formation.
+      type: bool
+    properties:
+      description: Raw (app), global and computed values of the restart policy, the stop timeout and restore.
+      type: dict
+      sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"}}
+    containers:
+      description: Names of the containers created, started, replaced and removed by this run.
+      type: dict
+      sample: {"created": ["shop.web.1"], "started": [], "replaced": [], "removed": []}
+'''
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+
+
+def operation(ctx, params):
+    if params['state'] == 'absent':
+        return service.delete_app(ctx, params['name'])
+    return service.define_app(ctx, params)
+
+
+def main():
+    module = build_module(
+        dict(
+            name=dict(type='str', required=True, aliases=['app']),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            image=dict(type='str'),
+            processes=dict(type='dict'),
+            procfile=dict(type='str'),
+            procfile_path=dict(type='str'),
+            env=dict(type='dict', no_log=True),
+            web_port=dict(type='int'),
+            deploy=dict(type='bool', default=True),
+        ),
+        mutually_exclusive=[['processes', 'procfile', 'procfile_path']],
+    )
+    run(module, operation, validate=service.validate_app_params)
+
+
+if __name__ == '__main__':
+    main()

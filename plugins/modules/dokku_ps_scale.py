@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: dokku_ps_scale
+short_description: Set how many containers each process type of an app runs
+version_added: 0.1.0
+description:
+  - Sets the formation of an app (Dokku's C(ps:scale)): the number of instances per process type.
+  - Scaling up creates only the missing instances; scaling down removes the highest indices first (restart
+    policy V(no), stop with the app's stop timeout, remove). Containers of types whose count does not change
+    are not touched (Dokku redeploys every container of a changed type; this module does not).
+  - Without O(scale), returns the current formation and changes nothing.
+  - With O(skip_deploy=true), for an app that was never deployed, or for an app that was stopped on purpose,
+    the formation is only recorded; the next start or deploy applies it.
+  - An app whose image carries a C(DOKKU_SCALE) file takes its formation from that file and cannot be
+    scaled by hand.
+author:
+  - dokku_ps contributors
+extends_documentation_fragment:
+  - dokku_ps.docker.docker
+  - dokku_ps.docker.attributes
+  - dokku_ps.docker.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the formation before and after.
+  idempotent:
+    support: full
+options:
+  app:
+    description:
+      - The app name, as defined with M(dokku_ps.docker.dokku_ps_app).
+    type: str
+    required: true
+    aliases: [name]
+  scale:
+    description:
+      - Instances wanted per process type, for example C({web: 2, worker: 1}). Types not listed keep their count.
+      - Counts are integers >= 0; strings of digits such as V("2") are accepted.
+      - A type the app's processes do not define can only be set to 0.
+    type: dict
+  skip_deploy:
+    description:
+      - Only record the formation; do not create or remove containers.
+    type: bool
+    default: false
+seealso:
+  - module: dokku_ps.docker.dokku_ps_app
+  - module: dokku_ps.docker.dokku_ps_report
+'''
+
+EXAMPLES = r'''
+- name: Run two web and one worker containers
+  dokku_ps.docker.dokku_ps_scale:
+    app: shop
+    scale:
+      web: 2
+      worker: 1
+
+- name: Read the current formation
+  dokku_ps.docker.dokku_ps_scale:
+    app: shop
+  register: shop_scale
+
+- name: Record a formation for the next deploy only
+  dokku_ps.docker.dokku_ps_scale:
+    app: shop
+    scale:
+      worker: 4
+    skip_deploy: true
+'''
+
+RETURN = r'''
+formation:
+  description: Instances per process type after the run.
+  returned: always
+  type: dict
+  sample: {"web": 2, "worker": 1}
+before:
+  description: Instances per process type before the run.
+  returned: always
+  type: dict
+  sample: {"web": 1, "worker": 0}
+changes:
+  description: The process types whose count changed, with their counts before and after.
+  returned: always
+  type: dict
+  sample: {"web": {"before": 1, "after": 2}}
+can_scale:
+  description: False when the image's C(DOKKU_SCALE) file sets the formation.
+  returned: always
+  type: bool
+containers:
+  description: Names of the containers created and removed by this run (C(started) and C(replaced) stay empty).
+  returned: always
+  type: dict
+  sample: {"created": ["shop.web.2"], "removed": [], "started": [], "replaced": []}
+'''
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+
+
+def validate(params):
+    service.validate_scale_params(params['app'], params['scale'])
+
+
+def operation(ctx, params):
+    return service.scale_app(ctx, params['app'], params['scale'], params['skip_deploy'])
+
+
+def main():
+    module = build_module(
+        dict(
+            app=dict(type='str', required=True, aliases=['name']),
+            scale=dict(type='dict', no_log=False),
+            skip_deploy=dict(type='bool', default=False),
+        ),
+    )
+    run(module, operation, validate=validate)
+
+
+if __name__ == '__main__':
+    main()
