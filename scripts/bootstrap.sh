@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Prepare everything the tests and the demo need. Idempotent, quiet, and fast when already done.
+#
+#   ./scripts/bootstrap.sh            run it (prints one line per step)
+#   source scripts/bootstrap.sh       same, then the caller has the environment below
+#
+# Steps:
+#   1. .venv (python3 -m venv) with requirements-dev.txt; skipped while the stamp file
+#      .venv/.requirements-<sha256 of requirements-dev.txt> exists
+#   2. scripts/ensure-docker.sh: a Docker daemon answering on /var/run/docker.sock, /bin/busybox
+#   3. shellcheck (apt) for the shellcheck sanity test, and an offline pip bootstrap for
+#      `ansible-test --venv` (it otherwise downloads get-pip.py from a host we cannot reach)
+#   4. .build/collections/ansible_collections/dokku_ps/docker -> repository root (symlink)
+#   5. the test/demo images (python -m tests.support.images)
+#
+# Exported afterwards (when sourced): DOKKU_PS_ROOT, VIRTUAL_ENV, PATH (.venv/bin first),
+# ANSIBLE_COLLECTIONS_PATH.
+#
+# Environment knobs:
+#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2 and 5 (no daemon needed, e.g. unit tests or sanity only)
+#   PYTHON=python3.11        the interpreter that creates .venv (default: python3)
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+    # Sourced: do the work in a child process (so `set -e` never reaches an interactive shell),
+    # then export the environment here.
+    _dokku_ps_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+    if bash "${_dokku_ps_root}/scripts/bootstrap.sh"; then
+        export DOKKU_PS_ROOT="$_dokku_ps_root"
+        export VIRTUAL_ENV="${_dokku_ps_root}/.venv"
+        case ":${PATH}:" in
+            *":${VIRTUAL_ENV}/bin:"*) ;;
+            *) export PATH="${VIRTUAL_ENV}/bin:${PATH}" ;;
+        esac
+        export ANSIBLE_COLLECTIONS_PATH="${_dokku_ps_root}/.build/collections"
+        unset _dokku_ps_root
+        return 0
+    fi
+    unset _dokku_ps_root
+    return 1
+fi
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly ROOT
+readonly VENV="${ROOT}/.venv"
+readonly LOG_DIR="${ROOT}/.build/logs"
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+die() {
+    printf 'bootstrap: ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+# 1. Virtual environment.
+step_venv() {
+    local python reqs_hash stamp
+    python="${PYTHON:-python3}"
+    reqs_hash="$(sha256sum "${ROOT}/requirements-dev.txt" | cut -c1-16)"
+    stamp="${VENV}/.requirements-${reqs_hash}"
+    if [ -f "$stamp" ] && "${VENV}/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        say "venv: up to date (${VENV})"
+        return 0
+    fi
+    if ! "${VENV}/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        command -v "$python" >/dev/null 2>&1 || die "${python} not found (set PYTHON=...)"
+        rm -rf "$VENV"
+        "$python" -m venv "$VENV" || die "could not create ${VENV} with ${python}"
+    fi
+    say "venv: installing requirements-dev.txt (log: ${LOG_DIR}/pip-install.log)"
+    if ! {
+        "${VENV}/bin/python" -m pip install -q --upgrade pip &&
+            "${VENV}/bin/python" -m pip install -q -r "${ROOT}/requirements-dev.txt"
+    } >"${LOG_DIR}/pip-install.log" 2>&1; then
+        grep -v "^WARNING: Location" "${LOG_DIR}/pip-install.log" | tail -20 >&2
+        die "pip install failed (full log: ${LOG_DIR}/pip-install.log)"
+    fi
+    rm -f "${VENV}"/.requirements-*
+    touch "$stamp"
+    say "venv: ready (ansible-core $("${VENV}/bin/python" -c 'from ansible.release import __version__ as v; print(v)'))"
+}
+
+# 2. Docker daemon and /bin/busybox.
+step_docker() {
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        say "docker: skipped (DOKKU_PS_SKIP_DOCKER=1)"
+        return 0
+    fi
+    "${ROOT}/scripts/ensure-docker.sh" | sed 's/^ensure-docker: /bootstrap: docker: /'
+}
+
+# 3. Tools for ansible-test sanity.
+step_sanity_tools() {
+    local log="${LOG_DIR}/apt-shellcheck.log"
+    if command -v shellcheck >/dev/null 2>&1; then
+        say "shellcheck: present"
+    elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "shellcheck: installing (apt)"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >"$log" 2>&1; then
+            apt-get update -q >>"$log" 2>&1 || true
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >>"$log" 2>&1 ||
+                die "could not install shellcheck (log: ${log})"
+        fi
+    else
+        say "shellcheck: MISSING (install it; the shellcheck sanity test is skipped without it)"
+    fi
+    prepare_get_pip
+}
+
+# 4. The collection where Ansible looks for it.
+step_collection_link() {
+    local links="${ROOT}/.build/collections/ansible_collections/dokku_ps"
+    mkdir -p "$links"
+    if [ "$(readlink "${links}/docker" 2>/dev/null || true)" != "$ROOT" ]; then
+        ln -sfn "$ROOT" "${links}/docker"
+        say "collection: linked ${links}/docker -> ${ROOT}"
+    else
+        say "collection: ${links}/docker -> ${ROOT}"
+    fi
+}
+
+# 5. The test/demo images.
+step_images() {
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        return 0
+    fi
+    (cd "$ROOT" && "${VENV}/bin/python" -m tests.support.images) | sed 's/^images: /bootstrap: images: /' ||
+        die "building the test images failed"
+}
+
+# `ansible-test ... --venv` bootstraps pip in each virtualenv it creates with a get-pip.py that it
+# downloads from a host outside the package registries. Provide it from the cache instead: a small
+# stand-in that installs the pinned pip from a wheel fetched from PyPI with pip itself.
+prepare_get_pip() {
+    local at_dir version cache script wheel
+    at_dir="$("${VENV}/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+    version="$(sed -n "s/^ *pip='\([0-9][0-9.]*\)',.*/\1/p" "${at_dir}/_internal/python_requirements.py" | head -1)"
+    [ -n "$version" ] || version="24.2"
+    cache="${HOME}/.ansible/test/cache"
+    script="${cache}/get_pip_${version//./_}.py"
+    wheel="${cache}/pip-${version}-py3-none-any.whl"
+    if [ -f "$script" ] && { ! grep -q 'dokku_ps offline get-pip' "$script" || [ -f "$wheel" ]; }; then
+        say "ansible-test: pip ${version} bootstrap cached"
+        return 0
+    fi
+    mkdir -p "$cache"
+    if [ ! -f "$wheel" ]; then
+        "${VENV}/bin/python" -m pip download -q --no-deps --only-binary :all: -d "$cache" "pip==${version}" \
+            >"${LOG_DIR}/pip-download.log" 2>&1 || {
+            die "could not download pip ${version} (log: ${LOG_DIR}/pip-download.log)"
+        }
+    fi
+    cat >"${script}.tmp" <<'EOF'
+# dokku_ps offline get-pip: stand-in for get-pip.py written by scripts/bootstrap.sh.
+# Installs pip from the wheel beside this file (downloaded from PyPI with pip).
+import glob
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WHEELS = sorted(glob.glob(os.path.join(HERE, "pip-*-py3-none-any.whl")))
+if not WHEELS:
+    sys.exit("no pip wheel next to %s; rerun scripts/bootstrap.sh" % __file__)
+sys.path.insert(0, WHEELS[-1])
+from pip._internal.cli.main import main  # noqa: E402
+
+ARGS = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(main(["install", "--upgrade", "--force-reinstall", "--no-index", "--find-links", HERE] + ARGS))
+EOF
+    mv "${script}.tmp" "$script"
+    say "ansible-test: pip ${version} bootstrap prepared (${script})"
+}
+
+main() {
+    mkdir -p "$LOG_DIR"
+    # Serialise concurrent bootstraps (e.g. test.sh and demo.sh started together).
+    exec 9>"${ROOT}/.build/bootstrap.lock"
+    flock 9
+    step_venv
+    step_docker
+    step_sanity_tools
+    step_collection_link
+    step_images
+}
+
+main "$@"
