@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""JSON Schemas (draft 7) of the state documents, and their validation.
+
+Two documents live in the state directory (see ``state_store.py``):
+
+* ``apps/<app>.json`` -- one per app, :data:`APP_SCHEMA`;
+* ``global.json`` -- global properties, :data:`GLOBAL_SCHEMA`.
+
+Both carry ``schema_version`` (:data:`SCHEMA_VERSION`). A document with a newer version than this code
+knows is refused with a message saying so, instead of a confusing schema error.
+
+The name patterns are defined here once (``*_PATTERN``, with a ``^...$`` form meant for messages and
+Python's ``re.fullmatch``) and used by the parsers and the state store.
+
+``jsonschema`` is a managed-host dependency. It is imported guarded: this file always imports, and
+:func:`validate` raises a one-line :class:`StateError` naming the library when it is missing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
+
+try:
+    import jsonschema
+    HAS_JSONSCHEMA = True
+    JSONSCHEMA_IMPORT_ERROR = None
+except ImportError as _import_error:  # pragma: no cover - depends on the host
+    jsonschema = None
+    HAS_JSONSCHEMA = False
+    JSONSCHEMA_IMPORT_ERROR = _import_error
+
+SCHEMA_VERSION = 1
+
+# Dokku's rule for new app names, plus the 63-character limit of SPEC 2.
+APP_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"
+APP_NAME_MAX_LENGTH = 63
+# A DNS label (RFC 1123), Dokku's documented rule for process types.
+PROCESS_TYPE_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+# Environment variable names (POSIX shell names).
+ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Docker restart policies accepted by the collection (SPEC 2).
+RESTART_POLICY_PATTERN = r"^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$"
+IMAGE_ID_PATTERN = r"^sha256:[0-9a-f]{64}$"
+# ISO 8601 timestamp as written by datetime.isoformat(); the offset is optional.
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+
+PROCESS_SOURCES = ("none", "processes", "procfile", "procfile_path")
+
+
+class DocumentInvalid(StateError):
+    """A document that breaks its schema (a :class:`StateError`; raised by :func:`validate`)."""
+
+
+APP_NAME_RE = re.compile(APP_NAME_PATTERN)
+PROCESS_TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
+ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
+
+
+def _schema_pattern(pattern):
+    """``pattern`` for a JSON Schema ``pattern`` keyword.
+
+    ``jsonschema`` uses Python's ``re.search``, where ``$`` also matches before a final newline, so
+    ``"web\\n"`` would pass ``^web$``. The negative lookahead closes that hole and is valid ECMA 262 too.
+    """
+    return pattern + r"(?!\n)"
+
+
+def is_app_name(value):
+    """True when ``value`` is a valid app name (pattern and length)."""
+    return (isinstance(value, str) and len(value) <= APP_NAME_MAX_LENGTH
+            and APP_NAME_RE.fullmatch(value) is not None)
+
+
+def is_process_type(value):
+    """True when ``value`` is a valid process type name (a DNS label)."""
+    return isinstance(value, str) and PROCESS_TYPE_RE.fullmatch(value) is not None
+
+
+_PROCESS_TYPE = {"type": "string", "pattern": _schema_pattern(PROCESS_TYPE_PATTERN)}
+_COUNT = {"type": "integer", "minimum": 0}
+_NULLABLE_SECONDS = {"type": ["integer", "null"], "minimum": 0}
+_NULLABLE_RESTART_POLICY = {"type": ["string", "null"], "pattern": _schema_pattern(RESTART_POLICY_PATTERN)}
+_TIMESTAMP = {"type": "string", "pattern": _schema_pattern(TIMESTAMP_PATTERN)}
+
+APP_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://dokku-ps.invalid/schemas/app-1.json",
+    "title": "dokku_ps app state document",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "schema_version", "name", "image", "image_id", "processes", "process_source", "procfile_path",
+        "env", "web_port", "publish", "formation", "dokku_scale", "checks", "properties", "deployed",
+    ],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "name": {
+            "type": "string",
+            "pattern": _schema_pattern(APP_NAME_PATTERN),
+            "maxLength": APP_NAME_MAX_LENGTH,
+        },
+        "image": {"type": "string", "minLength": 1},
+        "image_id": {"type": "string", "pattern": _schema_pattern(IMAGE_ID_PATTERN)},
+        "processes": {
+            "description": "process type -> command; null runs the image's own command",
+            "type": ["object", "null"],
+            "propertyNames": _PROCESS_TYPE,
+            "additionalProperties": {"type": "string", "minLength": 1},
+        },
+        "process_source": {"enum": list(PROCESS_SOURCES)},
+        "procfile_path": {"type": ["string", "null"], "minLength": 1},
+        "env": {
+            "type": "object",
+            "propertyNames": {"type": "string", "pattern": _schema_pattern(ENV_KEY_PATTERN)},
+            "additionalProperties": {"type": "string"},
+        },
+        "web_port": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "publish": {
+            "description": "null or false (no host port), a host port 1..65535, or \"auto\"",
+            "anyOf": [
+                {"type": "null"},
+                {"const": False},
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"const": "auto"},
+            ],
+        },
+        "formation": {
+            "type": "object",
+            "propertyNames": _PROCESS_TYPE,
+            "additionalProperties": _COUNT,
+        },
+        "dokku_scale": {
+            "description": "formation from the image's DOKKU_SCALE file; non-null means no manual scaling",
+            "type": ["object", "null"],
+            "propertyNames": _PROCESS_TYPE,
+            "additionalProperties": _COUNT,
+        },
+        "checks": {"type": "object"},
+        "properties": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["restart_policy", "stop_timeout_seconds", "restore"],
+            "properties": {
+                "restart_policy": _NULLABLE_RESTART_POLICY,
+                "stop_timeout_seconds": _NULLABLE_SECONDS,
+                "restore": {"type": ["boolean", "null"]},
+            },
+        },
+        "deployed": {"type": "boolean"},
+        "updated_at": _TIMESTAMP,
+    },
+}
+
+GLOBAL_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://dokku-ps.invalid/schemas/global-1.json",
+    "title": "dokku_ps global state document",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_version", "properties"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "properties": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["restart_policy", "stop_timeout_seconds"],
+            "properties": {
+                "restart_policy": _NULLABLE_RESTART_POLICY,
+                "stop_timeout_seconds": _NULLABLE_SECONDS,
+            },
+        },
+        "updated_at": _TIMESTAMP,
+    },
+}
+
+_NEW_GLOBAL_DOCUMENT = {
+    "schema_version": SCHEMA_VERSION,
+    "properties": {"restart_policy": None, "stop_timeout_seconds": None},
+}
+
+# Values below these paths are never shown in messages (they may be secrets).
+_SECRET_ROOTS = ("env",)
+_SIMPLE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_MAX_SHOWN_STRING = 60
+
+
+def new_global_document():
+    """A fresh global document: every property unset (inherits the built-in default)."""
+    return copy.deepcopy(_NEW_GLOBAL_DOCUMENT)
+
+
+def json_path(path):
+    """``['formation', 'web']`` -> ``$.formation.web``; odd keys and indexes use brackets."""
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += "[%d]" % part
+        elif _SIMPLE_KEY_RE.match(part):
+            out += "." + part
+        else:
+            out += "[%s]" % _quote(part)
+    return out
+
+
+def _quote(value):
+    return repr(value)
+
+
+def _describe(value):
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return "a value"
+
+
+def _shown(instance, secret):
+    """How a value appears in a message: hidden when secret, summarized when bulky."""
+    if secret:
+        return "the value (hidden)"
+    if isinstance(instance, (dict, list)):
+        return _describe(instance)
+    if isinstance(instance, str) and len(instance) > _MAX_SHOWN_STRING:
+        return _quote(instance[:_MAX_SHOWN_STRING] + "...")
+    return _quote(instance)
+
+
+def _message(error):
+    """A one-line problem description for one jsonschema error, with no secret or bulky value in it."""
+    path = list(error.absolute_path)
+    schema_path = list(error.schema_path)
+    instance = error.instance
+    is_key = "propertyNames" in schema_path
+    secret = bool(path) and path[0] in _SECRET_ROOTS and not is_key
+    if error.validator in ("anyOf", "oneOf") and isinstance(error.schema, dict) and error.schema.get("description"):
+        message = "%s is not valid: expected %s" % (_shown(instance, secret), error.schema["description"])
+    else:
+        # jsonschema messages start with repr(instance); replace it when it is bulky or may be secret.
+        message = error.message
+        raw = _quote(instance)
+        shown = _shown(instance, secret)
+        if shown != raw:
+            if message.startswith(raw):
+                message = shown + message[len(raw):]
+            elif secret:
+                message = "invalid value (hidden) (rule: %s)" % error.validator
+    if is_key:
+        message = "invalid key: " + message
+    return " ".join(message.split())
+
+
+def _validator_class():
+    for name in ("Draft7Validator", "Draft6Validator"):
+        cls = getattr(jsonschema, name, None)
+        if cls is not None:
+            return cls
+    raise StateError("the Python library jsonschema on the managed host is too old (need 3.0 or newer, found %s)"
+                     % getattr(jsonschema, "__version__", "unknown"))
+
+
+def _sort_key(error):
+    return (len(error.absolute_path), [str(p) for p in error.absolute_path], str(error.validator))
+
+
+def validate(document, schema, source):
+    """Validate ``document`` against ``schema``; raise :class:`DocumentInvalid` on the first problem.
+
+    The message is one line: ``<source>: <json path>: <problem>``, for example
+    ``/var/lib/dokku-ps/apps/demo.json: $.formation.web: -1 is less than the minimum of 0``.
+    Values below ``$.env`` are never shown. Errors are ordered shallowest path first, so the reported
+    problem is deterministic. A missing (or too old) ``jsonschema`` and a document written by a newer
+    version of the collection raise a plain :class:`StateError` instead.
+    """
+    if not HAS_JSONSCHEMA:
+        raise StateError("%s: cannot validate the state document: the Python library jsonschema is missing on the "
+                         "managed host (install python3-jsonschema or pip install jsonschema): %s"
+                         % (source, JSONSCHEMA_IMPORT_ERROR))
+    if isinstance(document, dict):
+        version = document.get("schema_version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+            raise StateError("%s: $.schema_version: the document has schema version %d but this collection only "
+                             "understands version %d; upgrade the collection" % (source, version, SCHEMA_VERSION))
+    validator = _validator_class()(schema)
+    errors = sorted(validator.iter_errors(document), key=_sort_key)
+    if errors:
+        error = errors[0]
+        raise DocumentInvalid("%s: %s: %s" % (source, json_path(error.absolute_path), _message(error)))
