@@ -1,0 +1,345 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state store: desired state kept as JSON documents on the managed host.
+
+Layout under the state directory (see :func:`resolve_state_dir`)::
+
+    apps/<app>.json      one document per app (schema.APP_SCHEMA)
+    global.json          global properties (schema.GLOBAL_SCHEMA)
+    locks/<app>.lock     per-app lock files (flock)
+    locks/.global.lock   lock for global.json
+
+* Every document is validated against its schema on read and before write.
+* Writes are atomic: a temporary file (0600) in the same directory, write, flush, fsync, ``os.replace``,
+  fsync of the directory. A failed write leaves the previous document untouched and no temporary file.
+* Files are 0600 and directories the store creates are 0700, set explicitly whatever the umask. Existing
+  directories and files are never re-moded.
+* Nothing is created by a read: reading from a missing state directory gives "no app" / defaults.
+* A corrupt or schema-invalid document is never overwritten: the user must fix or move it away.
+* Locks are exclusive ``fcntl.flock`` locks on separate lock files, polled every 50 ms until a timeout.
+  They are not re-entrant (locking the same app twice in one process waits for itself), and lock files
+  are never deleted (deleting a lock file someone may hold would break mutual exclusion).
+
+Callers hold :meth:`StateStore.lock` around every read-modify-write of an app document.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import stat
+import tempfile
+import time
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
+    APP_NAME_MAX_LENGTH,
+    APP_NAME_PATTERN,
+    APP_SCHEMA,
+    GLOBAL_SCHEMA,
+    DocumentInvalid,
+    is_app_name,
+    new_global_document,
+    validate,
+)
+
+DEFAULT_STATE_DIR = "/var/lib/dokku-ps"
+STATE_DIR_ENV = "DOKKU_PS_STATE_DIR"
+DEFAULT_LOCK_TIMEOUT = 300
+LOCK_POLL_INTERVAL = 0.05
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+CORRUPT_HINT = "fix or move it away; see docs/state.md"
+_TEMP_PREFIX = "."
+_TEMP_SUFFIX = ".tmp"
+_GLOBAL_LOCK_NAME = ".global"
+
+
+def resolve_state_dir(param=None):
+    """The state directory: ``param`` if given, else ``$DOKKU_PS_STATE_DIR``, else ``/var/lib/dokku-ps``.
+
+    Empty strings count as not given.
+    """
+    if param:
+        return param
+    from_env = os.environ.get(STATE_DIR_ENV)
+    if from_env:
+        return from_env
+    return DEFAULT_STATE_DIR
+
+
+def check_app_name(name):
+    """Raise :class:`ValidationError` unless ``name`` is a valid app name (also keeps paths inside the store)."""
+    if not is_app_name(name):
+        raise ValidationError("app", "%r is not a valid app name: it must match %s and be at most %d characters"
+                              % (name, APP_NAME_PATTERN, APP_NAME_MAX_LENGTH))
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _problem(exc):
+    """A short description of an OSError."""
+    return exc.strerror or str(exc)
+
+
+class StateStore(object):
+    """Reads and writes the state documents under ``state_dir`` (resolved with :func:`resolve_state_dir`)."""
+
+    def __init__(self, state_dir=None):
+        self.state_dir = resolve_state_dir(state_dir)
+        self.apps_dir = os.path.join(self.state_dir, "apps")
+        self.locks_dir = os.path.join(self.state_dir, "locks")
+        self.global_path = os.path.join(self.state_dir, "global.json")
+
+    # ------------------------------------------------------------------ paths
+
+    def app_path(self, name):
+        check_app_name(name)
+        return os.path.join(self.apps_dir, name + ".json")
+
+    def lock_path(self, name):
+        check_app_name(name)
+        return os.path.join(self.locks_dir, name + ".lock")
+
+    # ------------------------------------------------------------------ reads
+
+    def read_app(self, name):
+        """The app's document, or None when it does not exist. Raises StateError when it is unusable."""
+        path = self.app_path(name)
+        document = self._read(path, APP_SCHEMA)
+        if document is not None and document.get("name") != name:
+            raise StateError("%s: $.name: %r does not match the file name (expected %r); %s"
+                             % (path, document.get("name"), name, CORRUPT_HINT))
+        return document
+
+    def read_global(self):
+        """The global document, or a fresh default one (not written) when it does not exist."""
+        document = self._read(self.global_path, GLOBAL_SCHEMA)
+        if document is None:
+            return new_global_document()
+        return document
+
+    def list_apps(self):
+        """Sorted names of the apps that have a document (temporary and foreign files are ignored)."""
+        try:
+            entries = os.listdir(self.apps_dir)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return []
+            raise StateError("%s: cannot list the app documents: %s" % (self.apps_dir, _problem(exc)))
+        names = []
+        for entry in entries:
+            if entry.startswith(_TEMP_PREFIX) or not entry.endswith(".json"):
+                continue
+            name = entry[:-len(".json")]
+            if is_app_name(name):
+                names.append(name)
+        return sorted(names)
+
+    def _read(self, path, schema):
+        """Load and validate one document; None when the file does not exist."""
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise StateError("%s: cannot read the state document: %s" % (path, _problem(exc)))
+        document = self._decode(path, raw)
+        try:
+            validate(document, schema, path)
+        except DocumentInvalid as exc:
+            raise StateError("%s; %s" % (exc, CORRUPT_HINT))
+        return document
+
+    @staticmethod
+    def _decode(path, raw):
+        if not raw.strip():
+            raise StateError("%s: the state document is empty; %s" % (path, CORRUPT_HINT))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StateError("%s: not valid UTF-8 (byte %d); %s" % (path, exc.start, CORRUPT_HINT))
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            detail = getattr(exc, "msg", None)
+            if detail is not None and getattr(exc, "lineno", None) is not None:
+                detail = "%s at line %d column %d" % (detail, exc.lineno, exc.colno)
+            else:
+                detail = " ".join(str(exc).split())
+            raise StateError("%s: invalid JSON (%s); %s" % (path, detail, CORRUPT_HINT))
+
+    # ------------------------------------------------------------------ writes
+
+    def write_app(self, document):
+        """Validate and atomically write an app document to ``apps/<name>.json``."""
+        name = document.get("name") if isinstance(document, dict) else None
+        path = self.app_path(name) if is_app_name(name) else os.path.join(self.apps_dir, "<invalid name>.json")
+        validate(document, APP_SCHEMA, path)
+        self._check_overwritable(path, APP_SCHEMA)
+        self._write(self.apps_dir, path, document)
+
+    def write_global(self, document):
+        """Validate and atomically write the global document."""
+        validate(document, GLOBAL_SCHEMA, self.global_path)
+        self._check_overwritable(self.global_path, GLOBAL_SCHEMA)
+        self._write(self.state_dir, self.global_path, document)
+
+    def delete_app(self, name):
+        """Remove the app's document; a missing document is fine. The lock file is kept."""
+        path = self.app_path(name)
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return
+            raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
+        _fsync_dir(self.apps_dir)
+
+    def _check_overwritable(self, path, schema):
+        """Refuse to replace an existing document that is itself unreadable or invalid."""
+        try:
+            self._read(path, schema)
+        except StateError as exc:
+            problem = str(exc)
+            if problem.startswith(path + ": "):
+                problem = problem[len(path) + 2:]
+            if problem.endswith("; " + CORRUPT_HINT):
+                problem = problem[:-len(CORRUPT_HINT) - 2]
+            raise StateError("%s: refusing to overwrite it because the existing document is unusable (%s); %s"
+                             % (path, problem, CORRUPT_HINT))
+
+    def _write(self, directory, path, document):
+        try:
+            text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise StateError("%s: the document cannot be written as JSON: %s" % (path, exc))
+        data = text.encode("ascii")
+        self._ensure_dir(directory)
+        try:
+            fd, temp_path = tempfile.mkstemp(prefix=_TEMP_PREFIX + os.path.basename(path) + ".",
+                                             suffix=_TEMP_SUFFIX, dir=directory)
+        except OSError as exc:
+            raise StateError("%s: cannot create a temporary file to write the state document: %s"
+                             % (directory, _problem(exc)))
+        try:
+            try:
+                os.fchmod(fd, FILE_MODE)
+                with os.fdopen(fd, "wb") as handle:
+                    fd = None
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp_path, path)
+                temp_path = None
+            finally:
+                if fd is not None:
+                    os.close(fd)
+                if temp_path is not None:
+                    try:
+                        os.unlink(temp_path)
+                    except OSError:
+                        pass
+            _fsync_dir(directory)
+        except OSError as exc:
+            raise StateError("%s: cannot write the state document: %s" % (path, _problem(exc)))
+
+    def _ensure_dir(self, directory):
+        """Create ``directory`` (and missing parents) with mode 0700; existing ones are left as they are."""
+        missing = []
+        current = os.path.abspath(directory)
+        while not os.path.isdir(current):
+            missing.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for path in reversed(missing):
+            try:
+                os.mkdir(path, DIR_MODE)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST and os.path.isdir(path):
+                    continue
+                raise StateError("%s: cannot create the state directory: %s" % (path, _problem(exc)))
+            try:
+                os.chmod(path, DIR_MODE)
+            except OSError as exc:
+                raise StateError("%s: cannot set mode 0700 on the state directory: %s" % (path, _problem(exc)))
+
+    # ------------------------------------------------------------------ locks
+
+    def lock(self, name, timeout=DEFAULT_LOCK_TIMEOUT):
+        """Context manager holding the exclusive lock of app ``name``.
+
+        Polls every 50 ms; after ``timeout`` seconds (None: wait forever) raises StateError.
+        """
+        return self._lock(self.lock_path(name), "app %s" % name, timeout)
+
+    def lock_global(self, timeout=DEFAULT_LOCK_TIMEOUT):
+        """Context manager holding the exclusive lock of the global document."""
+        path = os.path.join(self.locks_dir, _GLOBAL_LOCK_NAME + ".lock")
+        return self._lock(path, "the global properties", timeout)
+
+    @contextlib.contextmanager
+    def _lock(self, path, what, timeout):
+        fd = self._open_lock_file(path)
+        try:
+            deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise StateError("%s: cannot lock: %s" % (path, _problem(exc)))
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise StateError("timed out after %s s waiting for the lock on %s (%s; held by another run?)"
+                                     % (_seconds(timeout), what, path))
+                time.sleep(LOCK_POLL_INTERVAL if remaining is None else min(LOCK_POLL_INTERVAL, remaining))
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _open_lock_file(self, path):
+        self._ensure_dir(self.locks_dir)
+        try:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+                return os.open(path, os.O_RDWR)
+            os.fchmod(fd, FILE_MODE)
+            return fd
+        except OSError as exc:
+            raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc)))
+
+
+def _seconds(value):
+    if isinstance(value, float) and not value.is_integer():
+        return "%g" % value
+    return "%d" % value
+
+
+def file_mode(path):
+    """The permission bits of ``path`` (a helper for reports and tests)."""
+    return stat.S_IMODE(os.stat(path).st_mode)
