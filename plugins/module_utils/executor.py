@@ -131,7 +131,7 @@ class Executor(object):
                         except DokkuPsError as exc:
                             failures.append((action, exc))
             if failures:
-                detail = '; '.join('%s %s: %s' % (action.kind, action.name, exc) for action, exc in failures)
+                detail = '; '.join('%s' % exc for _action, exc in failures)
                 raise ExecutionError('%d of %d container action(s) failed: %s' % (len(failures), len(phase), detail),
                                      done=done, failures=failures)
         return done

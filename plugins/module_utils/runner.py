@@ -23,12 +23,35 @@ def build_module(argument_spec, **kwargs):
                          required_together=required_together, **kwargs)
 
 
+MASK = 'XXXXXX'
+
+
+def _secret_free_invocation(module):
+    """``env`` is ``no_log``, so Ansible would mask each of its values wherever it appears in the output:
+    an env value such as ``1`` or ``true`` would garble every container name and flag. The collection never
+    returns env values (results are built from masked views), so the env values are taken out of Ansible's
+    substring masking, and the invocation shown with ``-vvv`` carries masked values instead."""
+    env = module.params.get('env')
+    if not env:
+        return None
+    module.no_log_values.difference_update(str(value) for value in env.values() if value is not None)
+    args = dict(module.params)
+    args['env'] = dict((key, MASK) for key in env)
+    return {'module_args': args}
+
+
 def run(module, operation, validate=None):
     """Validate, connect, run ``operation(ctx, params)`` and exit with its result.
 
     ``operation`` returns a dict with ``changed`` and optionally ``diff`` (shown in diff mode).
     """
     require_sdk(module)
+    extra = {}
+    invocation = _secret_free_invocation(module)
+    if invocation is not None:
+        extra['invocation'] = invocation
+    result = None
+    ctx = None
     try:
         if validate is not None:
             validate(module.params)
@@ -37,10 +60,11 @@ def run(module, operation, validate=None):
         ctx = Context(docker, store, check_mode=module.check_mode)
         result = operation(ctx, module.params)
     except DokkuPsError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **extra)
     for warning in ctx.warnings:
         module.warn(warning)
     diff = result.pop('diff', None)
     if module._diff and diff is not None:
         result['diff'] = diff
+    result.update(extra)
     module.exit_json(**result)
