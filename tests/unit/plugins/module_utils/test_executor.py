@@ -1,0 +1,458 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of executor.py against a recording fake of the ``Docker`` wrapper (no daemon)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import itertools
+import re
+import threading
+import time
+
+import pytest
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import executor as executor_mod
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ExecutionError, Executor
+
+APP = 'demo'
+POLICY = 'on-failure:10'
+IMAGE_ID = 'sha256:' + 'a' * 64
+STOP_TIMEOUT = 17
+UPCOMING_RE = re.compile(r'^demo\.(?P<type>[a-z0-9-]+)\.(?P<index>[0-9]+)\.upcoming-[0-9a-f]+$')
+
+
+# ---------------------------------------------------------------- the fake Docker wrapper
+
+class FakeDocker(object):
+    """Records every call as (method, container id, container name, argument), in order, thread-safely.
+
+    ``fail``: list of (method, name glob) -> the first matching call raises DockerError.
+    ``down``: name globs whose containers inspect as exited after start.
+    ``delay``: seconds each call sleeps, to measure concurrency.
+    """
+
+    def __init__(self, fail=(), down=(), delay=0.0, containers=None):
+        self.calls = []
+        self.fail = list(fail)
+        self.down = list(down)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.names = dict(containers or {})   # id -> name
+        self._ids = itertools.count(1)
+
+    def _call(self, method, cid, name, arg=None):
+        with self.lock:
+            self.calls.append((method, cid, name, arg))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            for fail_method, pattern in self.fail:
+                if fail_method == method and fnmatch.fnmatchcase(name or '', pattern):
+                    raise DockerError('Docker API error while trying to %s %s: boom' % (method, name))
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    # the Docker wrapper's interface, as the executor uses it
+    def create_container(self, spec, name):
+        with self.lock:
+            cid = 'new%04d' % next(self._ids)
+        self._call('create', None, name, spec)
+        with self.lock:
+            self.names[cid] = name
+        return cid
+
+    def start(self, container_id, name=None):
+        self._call('start', container_id, name)
+
+    def stop(self, container_id, timeout, name=None):
+        self._call('stop', container_id, name, timeout)
+
+    def remove(self, container_id, name=None, force=False):
+        self._call('remove', container_id, name, force)
+
+    def rename(self, container_id, new_name):
+        self._call('rename', container_id, new_name)
+        with self.lock:
+            self.names[container_id] = new_name
+
+    def update_restart_policy(self, container_id, policy, name=None):
+        self._call('update_restart_policy', container_id, name, policy)
+
+    def inspect_container(self, container_id):
+        name = self.names.get(container_id)
+        self._call('inspect', container_id, name)
+        if any(fnmatch.fnmatchcase(name or '', pattern) for pattern in self.down):
+            return {'Id': container_id, 'State': {'Status': 'exited', 'Running': False, 'Restarting': False,
+                                                  'ExitCode': 3}}
+        return {'Id': container_id, 'State': {'Status': 'running', 'Running': True, 'Restarting': False,
+                                              'ExitCode': 0}}
+
+    # helpers for assertions
+    def touching(self, cid):
+        return [(method, arg) for method, c, _name, arg in self.calls if c == cid]
+
+    def methods(self):
+        return [(method, name) for method, _cid, name, _arg in self.calls]
+
+
+# ---------------------------------------------------------------- plan helpers
+
+DOC = {'name': APP, 'image_id': IMAGE_ID, 'processes': None, 'env': {'SECRET': 'value'}, 'web_port': 5000,
+       'publish': None, 'formation': {}}
+
+
+def spec(ptype='web', index=1, policy=POLICY):
+    return model.build_spec(DOC, policy, ptype, index)
+
+
+def existing(ptype='web', index=1, state='running', cid=None):
+    name = model.container_name(APP, ptype, index)
+    labels = dict(spec(ptype, index)['labels'])
+    raw = {'Id': cid or 'old-%s-%d' % (ptype, index), 'Names': ['/' + name], 'Labels': labels, 'State': state,
+           'Status': '', 'ImageID': IMAGE_ID, 'Ports': []}
+    return planner.Container(raw, APP)
+
+
+def create(ptype='web', index=1):
+    s = spec(ptype, index)
+    return planner.Action(planner.CREATE, s['name'], ptype, index, spec=s, reason='missing')
+
+
+def start(ptype='web', index=1, policy=POLICY):
+    container = existing(ptype, index, state='exited')
+    return planner.Action(planner.START, container.name, ptype, index, spec=spec(ptype, index, policy),
+                          container=container)
+
+
+def remove(ptype='web', index=1, state='running'):
+    container = existing(ptype, index, state=state)
+    return planner.Action(planner.REMOVE, container.name, ptype, index, container=container)
+
+
+def replace(ptype='web', index=1, state='running'):
+    container = existing(ptype, index, state=state)
+    return planner.Action(planner.REPLACE, container.name, ptype, index, spec=spec(ptype, index),
+                          container=container)
+
+
+def cleanup(ptype='web', index=1):
+    name = model.upcoming_name(APP, ptype, index)
+    raw = {'Id': 'leftover-%s-%d' % (ptype, index), 'Names': ['/' + name], 'Labels': dict(spec(ptype, index)['labels']),
+           'State': 'created'}
+    container = planner.Container(raw, APP)
+    return planner.Action(planner.CLEANUP, name, ptype, index, container=container)
+
+
+def plan_of(*phases):
+    plan = planner.Plan()
+    plan.phases = [list(phase) for phase in phases]
+    return plan
+
+
+def run(docker, *phases, **kwargs):
+    kwargs.setdefault('workers', 4)
+    return Executor(docker, STOP_TIMEOUT, **kwargs).run(plan_of(*phases))
+
+
+# ---------------------------------------------------------------- single actions
+
+def test_create_is_create_then_start():
+    docker = FakeDocker()
+    action = create()
+    done = run(docker, [action])
+    assert len(done) == 1 and done[0][0] is action
+    new_id = done[0][1]
+    assert docker.calls == [('create', None, 'demo.web.1', action.spec), ('start', new_id, 'demo.web.1', None)]
+
+
+def test_create_with_failing_start_removes_the_new_container():
+    docker = FakeDocker(fail=[('start', 'demo.web.1')])
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [create()])
+    new_id = [cid for cid, name in docker.names.items() if name == 'demo.web.1'][0]
+    assert docker.methods() == [('create', 'demo.web.1'), ('start', 'demo.web.1'), ('remove', 'demo.web.1')]
+    assert docker.touching(new_id) == [('start', None), ('remove', True)]
+    message = str(info.value)
+    assert message.startswith('1 of 1 container action(s) failed: ')
+    assert 'start demo.web.1: boom' in message
+    assert [a.name for a, _exc in info.value.details['failures']] == ['demo.web.1']
+
+
+def test_create_failing_creates_nothing_else():
+    docker = FakeDocker(fail=[('create', 'demo.web.1')])
+    with pytest.raises(ExecutionError):
+        run(docker, [create()])
+    assert docker.methods() == [('create', 'demo.web.1')]
+
+
+def test_start_sets_the_computed_policy_then_starts():
+    docker = FakeDocker()
+    action = start(policy='always')
+    done = run(docker, [action])
+    assert done == [(action, 'old-web-1')]
+    assert docker.calls == [('update_restart_policy', 'old-web-1', 'demo.web.1', 'always'),
+                            ('start', 'old-web-1', 'demo.web.1', None)]
+
+
+@pytest.mark.parametrize('state', ['running', 'restarting'])
+def test_remove_running_container_policy_no_then_stop_then_remove(state):
+    docker = FakeDocker()
+    action = remove(state=state)
+    assert run(docker, [action]) == [(action, 'old-web-1')]
+    assert docker.calls == [('update_restart_policy', 'old-web-1', 'demo.web.1', 'no'),
+                            ('stop', 'old-web-1', 'demo.web.1', STOP_TIMEOUT),
+                            ('remove', 'old-web-1', 'demo.web.1', True)]
+
+
+@pytest.mark.parametrize('state', ['exited', 'created', 'dead'])
+def test_remove_stopped_container_just_removes(state):
+    docker = FakeDocker()
+    run(docker, [remove(state=state)])
+    assert docker.calls == [('remove', 'old-web-1', 'demo.web.1', True)]
+
+
+def test_remove_stop_failure_keeps_the_container():
+    docker = FakeDocker(fail=[('stop', 'demo.web.1')])
+    with pytest.raises(ExecutionError):
+        run(docker, [remove()])
+    assert docker.methods() == [('update_restart_policy', 'demo.web.1'), ('stop', 'demo.web.1')]
+
+
+def test_cleanup_removes_the_leftover():
+    docker = FakeDocker()
+    action = cleanup()
+    run(docker, [action])
+    assert docker.calls == [('remove', 'leftover-web-1', action.name, True)]
+
+
+def _new_id(docker):
+    return [cid for method, cid, _name, _arg in docker.calls if method == 'start' and cid.startswith('new')][0]
+
+
+def test_replace_new_container_up_and_checked_before_the_old_one_is_touched():
+    docker = FakeDocker()
+    action = replace()
+    done = run(docker, [action])
+    new_id = _new_id(docker)
+    assert done == [(action, new_id)]
+    method, cid, temporary, created_spec = docker.calls[0]
+    assert (method, cid) == ('create', None)
+    assert created_spec is action.spec
+    match = UPCOMING_RE.match(temporary)
+    assert match and match.group('type') == 'web' and match.group('index') == '1'
+    assert docker.calls[1:] == [
+        ('start', new_id, temporary, None),
+        ('inspect', new_id, temporary, None),
+        ('update_restart_policy', 'old-web-1', 'demo.web.1', 'no'),
+        ('stop', 'old-web-1', 'demo.web.1', STOP_TIMEOUT),
+        ('remove', 'old-web-1', 'demo.web.1', True),
+        ('rename', new_id, 'demo.web.1', None),
+    ]
+
+
+def test_replace_uses_a_fresh_temporary_name_each_time():
+    docker = FakeDocker()
+    run(docker, [replace()])
+    run(docker, [replace()])
+    created = [name for method, _cid, name, _arg in docker.calls if method == 'create']
+    assert len(created) == 2 and created[0] != created[1]
+
+
+@pytest.mark.parametrize('fake', [
+    dict(down=['demo.web.1.upcoming-*']),
+    dict(fail=[('start', 'demo.web.1.upcoming-*')]),
+    dict(fail=[('inspect', 'demo.web.1.upcoming-*')]),
+])
+def test_replace_failing_check_retires_the_new_container_and_keeps_the_old(fake):
+    docker = FakeDocker(**fake)
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [replace()])
+    assert docker.touching('old-web-1') == [], 'the old container is never touched'
+    new_id = [cid for cid, name in docker.names.items() if name.startswith('demo.web.1.upcoming-')][0]
+    touched = docker.touching(new_id)
+    assert touched[-3:] == [('update_restart_policy', 'no'), ('stop', STOP_TIMEOUT), ('remove', True)]
+    assert not any(method == 'rename' for method, _n in docker.methods())
+    assert str(info.value).startswith('1 of 1 container action(s) failed: ')
+    assert 'demo.web.1' in str(info.value)
+    assert [(a.kind, a.name) for a, _exc in info.value.details['failures']] == [(planner.REPLACE, 'demo.web.1')]
+    if 'down' in fake:
+        assert 'did not stay up after start' in str(info.value)
+        assert 'exit code 3' in str(info.value)
+
+
+def test_replace_with_a_custom_check():
+    seen = []
+
+    def check(docker, container_id, spec):
+        seen.append((container_id, spec['name']))
+        raise DockerUnavailable('web check failed')
+
+    docker = FakeDocker()
+    with pytest.raises(ExecutionError) as info:
+        Executor(docker, STOP_TIMEOUT, check=check, workers=2).run(plan_of([replace()]))
+    new_id = _new_id(docker)
+    assert seen == [(new_id, 'demo.web.1')]
+    assert docker.touching('old-web-1') == []
+    assert 'web check failed' in str(info.value)
+
+
+def test_replace_old_container_stop_failure_leaves_new_one_unrenamed():
+    docker = FakeDocker(fail=[('stop', 'demo.web.1')])
+    with pytest.raises(ExecutionError):
+        run(docker, [replace()])
+    assert not any(method == 'rename' for method, _n in docker.methods())
+
+
+# ---------------------------------------------------------------- plans, phases and failures
+
+def test_phases_run_in_order_and_return_what_was_done():
+    docker = FakeDocker()
+    web1, web2, worker = create('web', 1), create('web', 2), create('worker', 1)
+    done = run(docker, [web1, web2], [worker])
+    assert [a for a, _cid in done] == [web1, web2, worker]
+    names = [name for method, name in docker.methods()]
+    assert names.index('demo.worker.1') > max(names.index('demo.web.1'), names.index('demo.web.2'))
+    assert [m for m, n in docker.methods() if n == 'demo.worker.1'] == ['create', 'start']
+
+
+def test_empty_plan_does_nothing():
+    docker = FakeDocker()
+    assert Executor(docker, STOP_TIMEOUT).run(planner.Plan()) == []
+    assert docker.calls == []
+
+
+def test_failure_in_a_phase_stops_later_phases():
+    docker = FakeDocker(fail=[('create', 'demo.web.1')])
+    web1, web2, worker = create('web', 1), create('web', 2), create('worker', 1)
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [web1, web2], [worker])
+    assert 'demo.worker.1' not in [name for _m, name in docker.methods()]
+    # the other action of the failed phase still ran to the end
+    assert [m for m, n in docker.methods() if n == 'demo.web.2'] == ['create', 'start']
+    error = info.value
+    assert str(error).startswith('1 of 2 container action(s) failed: ')
+    assert 'create demo.web.1: boom' in str(error)
+    assert [a for a, _cid in error.details['done']] == [web2]
+    assert [a for a, _exc in error.details['failures']] == [web1]
+    assert isinstance(error.details['failures'][0][1], DockerError)
+    assert '\n' not in str(error)
+
+
+def test_every_failure_of_a_phase_is_listed():
+    docker = FakeDocker(fail=[('create', 'demo.web.1'), ('stop', 'demo.web.3')])
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [create('web', 1), create('web', 2), remove('web', 3)])
+    message = str(info.value)
+    assert message.startswith('2 of 3 container action(s) failed: ')
+    assert 'create demo.web.1: boom' in message and 'stop demo.web.3: boom' in message
+    assert 'demo.web.2' not in message
+    assert [(a.kind, a.name) for a, _exc in info.value.details['failures']] == [(planner.CREATE, 'demo.web.1'),
+                                                                              (planner.REMOVE, 'demo.web.3')]
+    assert '\n' not in message
+
+
+def test_failure_in_a_later_phase_reports_earlier_work_as_done():
+    docker = FakeDocker(fail=[('start', 'demo.worker.1')])
+    web = create('web', 1)
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [web], [create('worker', 1)])
+    assert [a for a, _cid in info.value.details['done']] == [web]
+
+
+def test_sequential_with_one_worker_also_collects_all_failures():
+    docker = FakeDocker(fail=[('create', 'demo.web.*')])
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [create('web', 1), create('web', 2)], [create('worker', 1)], workers=1)
+    assert str(info.value).startswith('2 of 2 container action(s) failed')
+    assert docker.methods() == [('create', 'demo.web.1'), ('create', 'demo.web.2')]
+
+
+# ---------------------------------------------------------------- concurrency
+
+@pytest.mark.parametrize('workers', [1, 2, 3, 8])
+def test_concurrency_is_bounded_by_workers(workers):
+    docker = FakeDocker(delay=0.005)
+    actions = [create('web', i) for i in range(1, 13)]
+    done = run(docker, actions, workers=workers)
+    assert len(done) == 12
+    assert docker.max_in_flight <= workers
+    if workers > 1:
+        assert docker.max_in_flight >= 2, 'independent actions of a phase run concurrently'
+    # each action's own calls stay in order
+    for i in range(1, 13):
+        assert [m for m, n in docker.methods() if n == 'demo.web.%d' % i] == ['create', 'start']
+
+
+def test_concurrency_mixed_actions_keep_their_own_order():
+    docker = FakeDocker(delay=0.002)
+    actions = [replace('web', i) for i in range(1, 6)] + [remove('web', i) for i in range(6, 9)]
+    run(docker, actions, workers=4)
+    assert docker.max_in_flight <= 4
+    for i in range(1, 6):
+        old = 'old-web-%d' % i
+        new_id = [cid for cid, name in docker.names.items() if name == 'demo.web.%d' % i][0]
+        order = [(m, c) for m, c, _n, _a in docker.calls if c in (old, new_id)]
+        assert order == [('start', new_id), ('inspect', new_id), ('update_restart_policy', old), ('stop', old),
+                         ('remove', old), ('rename', new_id)]
+
+
+def test_default_workers_from_the_environment(monkeypatch):
+    monkeypatch.delenv('DOKKU_PS_MAX_WORKERS', raising=False)
+    assert executor_mod.max_workers() == 8
+    assert Executor(FakeDocker(), 1).workers == 8
+    monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '3')
+    assert executor_mod.max_workers() == 3
+    assert Executor(FakeDocker(), 1).workers == 3
+    assert Executor(FakeDocker(), 1, workers=5).workers == 5
+    monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', 'many')
+    assert executor_mod.max_workers() == 8
+    monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '0')
+    assert executor_mod.max_workers() == 1
+    monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '-4')
+    assert executor_mod.max_workers() == 1
+
+
+def test_env_bound_applies_to_a_run(monkeypatch):
+    monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '2')
+    docker = FakeDocker(delay=0.005)
+    Executor(docker, STOP_TIMEOUT).run(plan_of([create('web', i) for i in range(1, 7)]))
+    assert 2 >= docker.max_in_flight >= 1
+
+
+# ---------------------------------------------------------------- running_check
+
+class _Inspect(object):
+    def __init__(self, data):
+        self.data = data
+
+    def inspect_container(self, container_id):
+        return self.data
+
+
+def test_running_check_accepts_a_running_container():
+    executor_mod.running_check(_Inspect({'State': {'Running': True, 'Restarting': False}}), 'x', spec())
+
+
+@pytest.mark.parametrize('data, text', [
+    ({'State': {'Running': False, 'Status': 'exited', 'ExitCode': 1}}, 'status exited, exit code 1'),
+    ({'State': {'Running': True, 'Restarting': True, 'Status': 'restarting', 'ExitCode': 2}}, 'status restarting'),
+    (None, 'status missing'),
+    ({}, 'status missing'),
+])
+def test_running_check_refuses(data, text):
+    with pytest.raises(DockerError) as info:
+        executor_mod.running_check(_Inspect(data), 'x', spec())
+    assert 'demo.web.1 did not stay up after start' in str(info.value)
+    assert text in str(info.value)

@@ -1,0 +1,470 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of model.py: name rules, validation, restart policies, names, specs and formations."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+
+SPEC_APP_RE = re.compile(r'[a-z0-9][a-z0-9.-]*')          # SPEC 2, used with fullmatch
+SPEC_TYPE_RE = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
+IMAGE_ID = 'sha256:' + 'a' * 64
+OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
+
+FAST = settings(max_examples=200, deadline=None)
+
+
+def refused(func, *args, **kwargs):
+    with pytest.raises(ValidationError) as info:
+        func(*args, **kwargs)
+    message = str(info.value)
+    assert '\n' not in message, 'error messages are one line: %r' % message
+    return message
+
+
+# ---------------------------------------------------------------- app names
+
+@pytest.mark.parametrize('name', ['a', '0', 'my-app', 'app.v2', 'a1-b2.c3', 'x' * 63, '9lives'])
+def test_app_name_valid(name):
+    assert model.validate_app_name(name) == name
+
+
+@pytest.mark.parametrize('name', ['', 'Demo', 'APP', '-app', '.app', 'my_app', 'my/app', 'my app', ' app', 'app ',
+                                  'x' * 64, u'caf\u00e9', None, 5, ['app']])
+def test_app_name_invalid(name):
+    message = refused(model.validate_app_name, name, 'name')
+    assert message.startswith('name: ')
+
+
+def test_app_name_message_names_the_rule():
+    message = refused(model.validate_app_name, 'Bad_Name', 'app')
+    assert message.startswith('app: ')
+    assert model.APP_NAME_PATTERN in message
+    assert '63' in message
+
+
+@FAST
+@given(st.text(alphabet='abcXYZ019.-_/ ', max_size=70))
+def test_app_name_property_matches_spec_rule(name):
+    ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
+    if ok:
+        assert model.validate_app_name(name) == name
+    else:
+        refused(model.validate_app_name, name)
+
+
+# ---------------------------------------------------------------- process types
+
+@pytest.mark.parametrize('ptype', ['web', 'worker', 'w', '1', 'clock-2', 'a' * 63, 'a-b-c', '0x'])
+def test_process_type_valid(ptype):
+    assert model.validate_process_type(ptype) == ptype
+
+
+@pytest.mark.parametrize('ptype', ['', 'Web', '-web', 'web-', 'we_b', 'web.1', 'a' * 64, 'we b', None, 3])
+def test_process_type_invalid(ptype):
+    message = refused(model.validate_process_type, ptype, 'scale')
+    assert message.startswith('scale: ')
+    assert 'DNS label' in message
+
+
+@FAST
+@given(st.text(alphabet='abWZ09-_.', max_size=66))
+def test_process_type_property_matches_spec_rule(ptype):
+    if SPEC_TYPE_RE.fullmatch(ptype):
+        assert model.validate_process_type(ptype) == ptype
+    else:
+        refused(model.validate_process_type, ptype)
+
+
+# ---------------------------------------------------------------- quantities and formations
+
+@pytest.mark.parametrize('value, expected', [(2, 2), ('2', 2), (' 3 ', 3), (0, 0), ('0', 0), (2.0, 2), (100, 100)])
+def test_coerce_quantity_accepts(value, expected):
+    result = model.coerce_quantity(value, 'scale.web')
+    assert result == expected
+    assert type(result) is int
+
+
+@pytest.mark.parametrize('value', [-1, '-1', 'abc', 1.5, True, False, None, [], {}, '', '1.5', '2x'])
+def test_coerce_quantity_refuses_with_field_name(value):
+    with pytest.raises(ValidationError) as info:
+        model.coerce_quantity(value, 'scale.worker')
+    assert str(info.value).startswith('scale.worker: ')
+    assert info.value.details['field'] == 'scale.worker'
+    assert '\n' not in str(info.value)
+
+
+def test_coerce_quantity_negative_message_says_negative():
+    assert 'negative' in refused(model.coerce_quantity, '-1', 'scale.web')
+
+
+def test_validate_formation():
+    assert model.validate_formation({'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
+    assert model.validate_formation({}) == {}
+    assert refused(model.validate_formation, ['web']).startswith('scale: ')
+    assert refused(model.validate_formation, {'Web': 1}).startswith('scale: ')
+    assert refused(model.validate_formation, {'web': -2}).startswith('scale.web: ')
+    assert refused(model.validate_formation, {'web': 'x'}).startswith('scale.web: ')
+
+
+# ---------------------------------------------------------------- restart policy
+
+VALID_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:1', 'on-failure:20', 'on-failure:10']
+
+
+@pytest.mark.parametrize('policy', VALID_POLICIES)
+def test_restart_policy_valid(policy):
+    assert model.validate_restart_policy(policy) == policy
+
+
+@pytest.mark.parametrize('policy', ['bogus', 'on-failure:abc', 'on-failure:-1', 'on-failure:0', 'on-failure:',
+                                    '', None, 'Always', 'on-failure:01', ' no', 'no ', 5])
+def test_restart_policy_invalid(policy):
+    message = refused(model.validate_restart_policy, policy)
+    assert message.startswith('restart_policy: ')
+    assert 'on-failure:N' in message
+
+
+@pytest.mark.parametrize('policy', VALID_POLICIES)
+def test_restart_policy_docker_round_trip(policy):
+    docker_form = model.restart_policy_to_docker(policy)
+    assert set(docker_form) == {'Name', 'MaximumRetryCount'}
+    assert model.restart_policy_from_docker(docker_form) == policy
+
+
+def test_restart_policy_to_docker_values():
+    assert model.restart_policy_to_docker('on-failure:10') == {'Name': 'on-failure', 'MaximumRetryCount': 10}
+    assert model.restart_policy_to_docker('always') == {'Name': 'always', 'MaximumRetryCount': 0}
+    assert model.restart_policy_to_docker('no') == {'Name': 'no', 'MaximumRetryCount': 0}
+
+
+@pytest.mark.parametrize('docker_form, expected', [
+    (None, 'no'),
+    ({}, 'no'),
+    ({'Name': '', 'MaximumRetryCount': 0}, 'no'),
+    ({'Name': 'on-failure', 'MaximumRetryCount': 0}, 'on-failure'),
+    ({'Name': 'on-failure', 'MaximumRetryCount': 3}, 'on-failure:3'),
+    ({'Name': 'unless-stopped'}, 'unless-stopped'),
+])
+def test_restart_policy_from_docker(docker_form, expected):
+    assert model.restart_policy_from_docker(docker_form) == expected
+
+
+# ---------------------------------------------------------------- stop timeout, env, ports
+
+@pytest.mark.parametrize('value, expected', [(0, 0), ('30', 30), (30, 30), (' 5 ', 5)])
+def test_stop_timeout_valid(value, expected):
+    assert model.validate_stop_timeout(value) == expected
+
+
+@pytest.mark.parametrize('value', [-1, '-1', 'abc', '', None, True, '1.5'])
+def test_stop_timeout_invalid(value):
+    message = refused(model.validate_stop_timeout, value)
+    assert message.startswith('stop_timeout_seconds: ')
+
+
+def test_validate_env_stringifies_values():
+    env = model.validate_env({'A': 1, 'B': None, 'C': True, 'D': False, 'E': 'text', '_F': 1.5, 'lower_ok': ''})
+    assert env == {'A': '1', 'B': '', 'C': 'true', 'D': 'false', 'E': 'text', '_F': '1.5', 'lower_ok': ''}
+    assert model.validate_env(None) == {}
+
+
+@pytest.mark.parametrize('key', ['1A', 'A-B', 'A B', '', 'A.B', 'A=B'])
+def test_validate_env_bad_keys(key):
+    message = refused(model.validate_env, {key: 'v'})
+    assert message.startswith('env: ')
+
+
+@pytest.mark.parametrize('key', ['DYNO', 'PORT'])
+def test_validate_env_reserved_keys(key):
+    message = refused(model.validate_env, {key: '1'})
+    assert key in message
+
+
+@pytest.mark.parametrize('value', [{'a': 1}, [1, 2]])
+def test_validate_env_refuses_structured_values_without_showing_them(value):
+    message = refused(model.validate_env, {'SECRET': value})
+    assert 'SECRET' in message
+
+
+def test_validate_env_not_a_dict():
+    refused(model.validate_env, ['A=1'])
+
+
+def test_validate_env_error_never_shows_a_value():
+    message = refused(model.validate_env, {'OK': 'topsecret-value', 'bad key': 'other-secret'})
+    assert 'topsecret-value' not in message and 'other-secret' not in message
+
+
+@pytest.mark.parametrize('value, expected', [(1, 1), ('5000', 5000), (65535, 65535)])
+def test_validate_port_valid(value, expected):
+    assert model.validate_port(value, 'web_port') == expected
+
+
+@pytest.mark.parametrize('value', [0, 65536, -1, 'http', None, True])
+def test_validate_port_invalid(value):
+    assert refused(model.validate_port, value, 'web_port').startswith('web_port: ')
+
+
+# ---------------------------------------------------------------- properties
+
+def test_computed_property_precedence():
+    app = {'properties': {'restart_policy': 'always', 'stop_timeout_seconds': None, 'restore': None}}
+    glob = {'properties': {'restart_policy': 'no', 'stop_timeout_seconds': 7}}
+    assert model.computed_property(app, glob, 'restart_policy') == 'always'
+    assert model.computed_property(app, glob, 'stop_timeout_seconds') == 7
+    assert model.computed_property(app, glob, 'restore') is True
+    assert model.computed_property(None, None, 'restart_policy') == 'on-failure:10'
+    assert model.computed_property({}, {}, 'stop_timeout_seconds') == 30
+    # restore has no global level
+    assert model.computed_property({}, {'properties': {'restore': False}}, 'restore') is True
+    assert model.computed_property({'properties': {'restore': False}}, None, 'restore') is False
+
+
+def test_property_report_shape():
+    report = model.property_report({'properties': {'restart_policy': 'always'}},
+                                   {'properties': {'stop_timeout_seconds': 3}})
+    assert report['restart_policy'] == {'raw': 'always', 'global': None, 'computed': 'always'}
+    assert report['stop_timeout_seconds'] == {'raw': None, 'global': 3, 'computed': 3}
+    assert report['restore'] == {'raw': None, 'computed': True}
+
+
+# ---------------------------------------------------------------- container names and the name filter
+
+def test_container_name_and_parse():
+    assert model.container_name('demo', 'web', 1) == 'demo.web.1'
+    assert model.container_name('app.v2', 'worker', 12) == 'app.v2.worker.12'
+    assert model.parse_container_name('demo', 'demo.web.1') == ('web', 1, False)
+    assert model.parse_container_name('demo', '/demo.web.1') == ('web', 1, False)
+    assert model.parse_container_name('app.v2', '/app.v2.worker.12') == ('worker', 12, False)
+    assert model.parse_container_name('demo', 'demo.web.3.upcoming-0af3') == ('web', 3, True)
+
+
+@pytest.mark.parametrize('name', ['other.web.1', 'demo.web', 'demo.web.x', 'demo.Web.1', 'demo.web.1.1700000000',
+                                  'demo.web.1.upcoming', 'demo.web.worker.1', 'demo', 'demo.', 'demo-2.web.1',
+                                  'demo.-web.1', 'demo..1', 'demox.web.1'])
+def test_parse_container_name_refuses(name):
+    assert model.parse_container_name('demo', name) is None
+
+
+def test_upcoming_name_shape_and_parse():
+    name = model.upcoming_name('demo', 'web', 2)
+    assert re.fullmatch(r'demo\.web\.2\.upcoming-[0-9a-f]{8}', name)
+    assert model.parse_container_name('demo', name) == ('web', 2, True)
+    assert model.upcoming_name('demo', 'web', 2) != name
+    assert re.search(model.name_filter('demo'), name)
+    assert re.search(model.name_filter('demo'), '/' + name)
+
+
+def _matches(app, name):
+    return re.search(model.name_filter(app), name) is not None
+
+
+@pytest.mark.parametrize('name', ['demo.web.1', '/demo.web.1', 'demo.worker.12', '/demo.clock-2.3',
+                                  'demo.web.1.upcoming-deadbeef', '/demo.web.1.upcoming-0'])
+def test_name_filter_matches_the_apps_names(name):
+    assert _matches('demo', name)
+
+
+@pytest.mark.parametrize('name', ['demo.web.1.1700000000', '/demo.web.1.1700000000', 'demo.web.web.1',
+                                  '/demo.web.worker.2', 'xdemo.web.1', 'demo.web.1x', 'demo.web', 'demoXweb.1',
+                                  'demo.web.1.upcoming-XYZ', 'demo.web.1.upcoming-', '//demo.web.1', 'demo-2.web.1',
+                                  'pre/demo.web.1', 'demo.WEB.1'])
+def test_name_filter_rejects_other_names(name):
+    assert not _matches('demo', name)
+
+
+def test_name_filter_separates_demo_and_demo_web():
+    assert _matches('demo.web', 'demo.web.web.1')
+    assert not _matches('demo', 'demo.web.web.1')
+    assert not _matches('demo.web', 'demo.web.1')
+    assert not _matches('demo.web', '/demo.web.1.upcoming-ab')
+    assert _matches('demo', '/demo.web.1.upcoming-ab')
+
+
+def test_name_filter_escapes_dots_in_the_app_name():
+    assert _matches('app.v2', 'app.v2.web.1')
+    assert not _matches('app.v2', 'appXv2.web.1')
+
+
+_apps = st.builds(lambda head, tail: head + tail, st.sampled_from('ab1'), st.text(alphabet='ab1.-', max_size=8))
+_types = st.builds(lambda head, rest: head + rest, st.sampled_from('ab1'),
+                   st.one_of(st.just(''), st.builds(lambda middle, tail: middle + tail,
+                                                    st.text(alphabet='ab1-', max_size=4), st.sampled_from('a1'))))
+
+
+@FAST
+@given(_apps, _apps, _types, st.integers(min_value=1, max_value=10 ** 6), st.booleans(), st.booleans())
+def test_name_filter_property(app, other_app, ptype, index, upcoming, slash):
+    name = model.upcoming_name(other_app, ptype, index) if upcoming else model.container_name(other_app, ptype, index)
+    if slash:
+        name = '/' + name
+    assert _matches(app, name) == (app == other_app)
+    parsed = model.parse_container_name(app, name)
+    if app == other_app:
+        assert parsed == (ptype, index, upcoming)
+
+
+# ---------------------------------------------------------------- specs
+
+def _app(**extra):
+    doc = {
+        'name': 'demo',
+        'image_id': IMAGE_ID,
+        'processes': {'web': 'server --port $PORT', 'worker': 'work --queue $QUEUE --port=$PORT'},
+        'env': {'QUEUE': 'jobs', 'ZED': 'last', 'ALPHA': 'first'},
+        'web_port': 5000,
+        'publish': None,
+    }
+    doc.update(extra)
+    return doc
+
+
+def test_build_spec_web():
+    spec = model.build_spec(_app(), 'on-failure:10', 'web', 1)
+    assert spec['name'] == 'demo.web.1'
+    assert spec['app'] == 'demo' and spec['process_type'] == 'web' and spec['index'] == 1
+    assert spec['image'] == IMAGE_ID
+    assert spec['command'] == ['server', '--port', '5000']
+    assert spec['env'] == ['ALPHA=first', 'DYNO=web.1', 'PORT=5000', 'QUEUE=jobs', 'ZED=last']
+    assert spec['env'] == sorted(spec['env'])
+    assert spec['init'] is True
+    assert spec['ports'] is None
+    assert spec['restart_policy'] == 'on-failure:10'
+    assert spec['labels'] == {
+        'dokku': '',
+        'com.dokku.app-name': 'demo',
+        'com.dokku.process-type': 'web',
+        'com.dokku.dyno': 'web.1',
+        'com.dokku.container-type': 'deploy',
+        'io.dokku-ps.spec-hash': spec['hash'],
+        'io.dokku-ps.restart-policy': 'on-failure:10',
+    }
+    assert re.fullmatch(r'[0-9a-f]{64}', spec['hash'])
+
+
+def test_build_spec_other_type_has_empty_port():
+    spec = model.build_spec(_app(), 'always', 'worker', 3)
+    assert spec['name'] == 'demo.worker.3'
+    assert 'PORT=' in spec['env']
+    assert 'DYNO=worker.3' in spec['env']
+    assert spec['command'] == ['work', '--queue', 'jobs', '--port=']
+    assert spec['labels']['com.dokku.dyno'] == 'worker.3'
+    assert spec['labels']['com.dokku.process-type'] == 'worker'
+    assert spec['labels']['io.dokku-ps.restart-policy'] == 'always'
+
+
+def test_build_spec_custom_web_port_and_publish():
+    spec = model.build_spec(_app(web_port=8080, publish='auto'), 'no', 'web', 2)
+    assert 'PORT=8080' in spec['env']
+    assert spec['command'] == ['server', '--port', '8080']
+    assert spec['ports'] == {'container': 8080, 'host': None}
+    spec = model.build_spec(_app(publish=8000), 'no', 'web', 1)
+    assert spec['ports'] == {'container': 5000, 'host': 8000}
+    assert model.build_spec(_app(publish=8000), 'no', 'worker', 1)['ports'] is None
+    assert model.build_spec(_app(publish=False), 'no', 'web', 1)['ports'] is None
+
+
+def test_build_spec_without_processes_runs_image_command():
+    spec = model.build_spec(_app(processes=None, env={}), 'no', 'web', 1)
+    assert spec['command'] is None
+    assert spec['env'] == ['DYNO=web.1', 'PORT=5000']
+    spec = model.build_spec(_app(processes=None, env=None), 'no', 'anything', 4)
+    assert spec['command'] is None
+    assert spec['env'] == ['DYNO=anything.4', 'PORT=']
+
+
+def test_build_spec_app_env_cannot_override_dyno_and_port():
+    spec = model.build_spec(_app(env={'DYNO': 'x', 'PORT': '1'}), 'no', 'web', 1)
+    assert 'DYNO=web.1' in spec['env'] and 'PORT=5000' in spec['env']
+    assert 'DYNO=x' not in spec['env'] and 'PORT=1' not in spec['env']
+
+
+def _hash(policy='on-failure:10', ptype='web', index=1, **extra):
+    return model.build_spec(_app(**extra), policy, ptype, index)['hash']
+
+
+def test_spec_hash_changes_with_what_needs_a_new_container():
+    base = _hash()
+    assert _hash(image_id=OTHER_IMAGE_ID) != base
+    assert _hash(processes={'web': 'server --other $PORT'}) != base
+    assert _hash(env={'QUEUE': 'jobs', 'ZED': 'last', 'ALPHA': 'changed'}) != base
+    assert _hash(env={'QUEUE': 'jobs', 'ZED': 'last', 'ALPHA': 'first', 'NEW': ''}) != base
+    assert _hash(web_port=8080) != base
+    assert _hash(publish='auto') != base
+    assert _hash(index=2) != base
+
+
+def test_spec_hash_ignores_the_restart_policy_and_is_stable():
+    base = _hash()
+    for policy in VALID_POLICIES:
+        assert _hash(policy=policy) == base
+    assert _hash() == base
+    # env order in the app document does not matter
+    assert _hash(env={'ALPHA': 'first', 'ZED': 'last', 'QUEUE': 'jobs'}) == base
+
+
+def test_spec_hash_function_directly():
+    spec = model.build_spec(_app(), 'no', 'web', 1)
+    assert model.spec_hash(spec) == spec['hash']
+    changed = dict(spec, restart_policy='always', labels={}, name='other')
+    assert model.spec_hash(changed) == spec['hash']
+    assert model.spec_hash(dict(spec, init=False)) != spec['hash']
+
+
+# ---------------------------------------------------------------- formations
+
+def test_initial_formation():
+    assert model.initial_formation(None) == {'web': 1}
+    assert model.initial_formation({'web': 'a', 'worker': 'b'}) == {'web': 1, 'worker': 0}
+    assert model.initial_formation({'worker': 'b', 'clock': 'c'}) == {'worker': 0, 'clock': 0}
+
+
+def test_reconcile_formation_drops_missing_types_and_reports_scaled_ones():
+    formation = {'web': 2, 'worker': 3, 'idle': 0, 'old': 1}
+    processes = {'web': 'a', 'worker': 'b', 'new': 'c'}
+    result, dropped = model.reconcile_formation(formation, processes)
+    assert result == {'web': 2, 'worker': 3, 'new': 0}
+    assert dropped == ['old']
+    assert formation == {'web': 2, 'worker': 3, 'idle': 0, 'old': 1}, 'input left alone'
+
+
+def test_reconcile_formation_zero_types_are_not_reported():
+    result, dropped = model.reconcile_formation({'web': 1, 'gone': 0}, {'web': 'x'})
+    assert result == {'web': 1}
+    assert dropped == []
+
+
+def test_reconcile_formation_several_dropped_sorted():
+    _result, dropped = model.reconcile_formation({'zz': 1, 'aa': 2, 'web': 1}, {'web': 'x'})
+    assert dropped == ['aa', 'zz']
+
+
+def test_reconcile_formation_without_processes_keeps_everything():
+    assert model.reconcile_formation({'web': 1, 'any': 4}, None) == ({'web': 1, 'any': 4}, [])
+    assert model.reconcile_formation(None, None) == ({}, [])
+
+
+def test_reconcile_formation_dokku_scale_sets_counts():
+    result, dropped = model.reconcile_formation({'web': 1, 'worker': 0}, {'web': 'a', 'worker': 'b'},
+                                                {'worker': 4, 'web': 2})
+    assert result == {'web': 2, 'worker': 4}
+    assert dropped == []
+
+
+def test_ordered_types_web_first():
+    assert model.ordered_types(['worker', 'web', 'clock']) == ['web', 'clock', 'worker']
+    assert model.ordered_types({'b', 'a'}) == ['a', 'b']
+    assert model.ordered_types(['web']) == ['web']
+    assert model.ordered_types([]) == []
+    assert model.ordered_types(['web', 'web', 'a']) == ['web', 'a']

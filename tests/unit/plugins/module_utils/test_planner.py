@@ -1,0 +1,489 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of planner.py, on fake container summaries shaped like the Docker list API returns them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ConflictError
+
+APP = 'demo'
+POLICY = 'on-failure:10'
+IMAGE_ID = 'sha256:' + 'a' * 64
+OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
+_ids = itertools.count(1)
+
+
+# ---------------------------------------------------------------- helpers
+
+def app_doc(formation, processes=None, env=None, image_id=IMAGE_ID, name=APP, **extra):
+    doc = {
+        'name': name,
+        'image_id': image_id,
+        'processes': processes,
+        'env': dict(env or {}),
+        'web_port': 5000,
+        'publish': None,
+        'formation': dict(formation),
+    }
+    doc.update(extra)
+    return doc
+
+
+PROCS = {'web': 'server --port $PORT', 'worker': 'work', 'clock': 'tick'}
+
+
+def summary(name, labels=None, state='running', cid=None):
+    """A container as GET /containers/json returns it."""
+    cid = cid or ('%064x' % next(_ids))
+    return {
+        'Id': cid,
+        'Names': ['/' + name],
+        'Image': 'demo:latest',
+        'ImageID': IMAGE_ID,
+        'Command': 'server',
+        'Created': 1700000000,
+        'Labels': labels,
+        'State': state,
+        'Status': 'Up 2 minutes' if state == 'running' else 'Exited (0) 1 minute ago',
+        'Ports': [],
+    }
+
+
+def from_spec(spec, state='running', name=None):
+    return summary(name or spec['name'], dict(spec['labels']), state=state)
+
+
+def ours(doc, ptype, index, state='running', policy=POLICY):
+    """One of our containers, matching the desired spec of ``doc``."""
+    return from_spec(model.build_spec(doc, policy, ptype, index), state=state)
+
+
+def stale(doc, ptype, index, state='running'):
+    """One of our containers, created from an older spec (different hash)."""
+    labels = dict(model.build_spec(doc, POLICY, ptype, index)['labels'])
+    labels[model.LABEL_SPEC_HASH] = '0' * 64
+    return summary(model.container_name(doc['name'], ptype, index), labels, state=state)
+
+
+def upcoming(doc, ptype, index, state='created'):
+    spec = model.build_spec(doc, POLICY, ptype, index)
+    return from_spec(spec, state=state, name=model.upcoming_name(doc['name'], ptype, index))
+
+
+def foreign(name, labels=None, state='running'):
+    return summary(name, labels, state=state)
+
+
+def inventory(*summaries):
+    return planner.Inventory(APP, list(summaries))
+
+
+def kinds(plan):
+    return [(action.kind, action.name) for action in plan.actions]
+
+
+def phase_kinds(plan):
+    return [[(action.kind, action.name) for action in phase] for phase in plan.phases]
+
+
+# ---------------------------------------------------------------- Container / Inventory
+
+def test_container_reads_a_summary():
+    doc = app_doc({'web': 1})
+    raw = ours(doc, 'web', 1)
+    container = planner.Container(raw, APP)
+    assert container.id == raw['Id']
+    assert container.name == 'demo.web.1'
+    assert (container.process_type, container.index, container.upcoming) == ('web', 1, False)
+    assert container.ours and container.running
+    assert container.dyno == 'web.1'
+    assert container.spec_hash == model.build_spec(doc, POLICY, 'web', 1)['hash']
+    assert container.describe() == {'name': 'demo.web.1', 'id': raw['Id'], 'state': 'running'}
+
+
+@pytest.mark.parametrize('state, running', [('running', True), ('restarting', True), ('exited', False),
+                                            ('created', False), ('paused', False), ('dead', False)])
+def test_container_running_states(state, running):
+    assert planner.Container(ours(app_doc({}), 'web', 1, state=state), APP).running is running
+
+
+def test_container_ownership():
+    doc = app_doc({})
+    assert not planner.Container(foreign('demo.web.1'), APP).ours
+    assert not planner.Container(foreign('demo.web.1', {}), APP).ours
+    assert not planner.Container(foreign('demo.web.1', {model.LABEL_APP: 'other'}), APP).ours
+    # our app label, but the process-type label disagrees with the name
+    labels = dict(ours(doc, 'worker', 1)['Labels'])
+    assert not planner.Container(foreign('demo.web.1', labels), APP).ours
+    # our labels on a name that is not one of ours
+    assert not planner.Container(foreign('demo.web.x', dict(labels)), APP).ours
+    assert planner.Container(foreign('demo.web.1', {model.LABEL_APP: APP}), APP).ours
+    summary_without_names = {'Id': 'x', 'Labels': None, 'State': 'running'}
+    assert not planner.Container(summary_without_names, APP).ours
+
+
+def test_inventory_sorts_containers():
+    doc = app_doc({'web': 2})
+    leftover = upcoming(doc, 'web', 1)
+    items = [ours(doc, 'web', 2), ours(doc, 'web', 1), ours(doc, 'worker', 1), leftover,
+             foreign('demo.web.3'), foreign('demo.clock.1', {model.LABEL_APP: 'x'}),
+             foreign('demo.web.1.upcoming-abc'), foreign('unrelated'), foreign('demo.Bad.1')]
+    inv = inventory(*items)
+    assert sorted(inv.by_dyno) == [('web', 1), ('web', 2), ('worker', 1)]
+    assert [c.name for c in inv.upcoming] == [leftover['Names'][0][1:]]
+    assert sorted(inv.foreign) == [('clock', 1), ('web', 3)]
+    assert [c.index for c in inv.of_type('web')] == [1, 2]
+    assert inv.types() == {'web', 'worker'}
+    assert [c.name for c in inv.containers()] == ['demo.web.1', 'demo.web.2', 'demo.worker.1']
+
+
+# ---------------------------------------------------------------- plan_converge
+
+def test_fresh_app_creates_web_1_only():
+    doc = app_doc(model.initial_formation(PROCS), processes=PROCS)
+    plan = planner.plan_converge(doc, POLICY, inventory())
+    assert phase_kinds(plan) == [[(planner.CREATE, 'demo.web.1')]]
+    action = plan.actions[0]
+    assert action.process_type == 'web' and action.index == 1 and action.reason == 'missing'
+    assert action.spec == model.build_spec(doc, POLICY, 'web', 1)
+    assert plan.changed
+    assert plan.summary() == {'created': ['demo.web.1'], 'started': [], 'replaced': [], 'removed': []}
+    assert plan.warnings == []
+
+
+def test_fresh_app_without_processes():
+    doc = app_doc(model.initial_formation(None))
+    assert kinds(planner.plan_converge(doc, POLICY, inventory())) == [(planner.CREATE, 'demo.web.1')]
+
+
+def test_converged_app_plans_nothing():
+    doc = app_doc({'web': 2, 'worker': 1}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'web', 2), ours(doc, 'worker', 1))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert plan.phases == [] and not plan.changed
+    assert plan.summary() == {'created': [], 'started': [], 'replaced': [], 'removed': []}
+
+
+def test_restart_policy_change_alone_plans_no_replacement():
+    doc = app_doc({'web': 1})
+    inv = inventory(ours(doc, 'web', 1, policy='always'))
+    assert not planner.plan_converge(doc, 'no', inv).changed
+
+
+def test_scale_up_creates_only_missing_indices():
+    doc = app_doc({'web': 5}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'web', 3))
+    plan = planner.plan_converge(doc, POLICY, inv, types=['web'], replace=False, start=False)
+    assert kinds(plan) == [(planner.CREATE, 'demo.web.2'), (planner.CREATE, 'demo.web.4'),
+                           (planner.CREATE, 'demo.web.5')]
+    assert [a.spec['name'] for a in plan.actions] == ['demo.web.2', 'demo.web.4', 'demo.web.5']
+
+
+def test_scale_down_removes_highest_indices_first():
+    doc = app_doc({'worker': 2}, processes=PROCS)
+    inv = inventory(*[ours(doc, 'worker', i) for i in (3, 1, 5, 2, 4)])
+    plan = planner.plan_converge(doc, POLICY, inv, types=['worker'], replace=False, start=False)
+    assert kinds(plan) == [(planner.REMOVE, 'demo.worker.5'), (planner.REMOVE, 'demo.worker.4'),
+                           (planner.REMOVE, 'demo.worker.3')]
+    assert all(a.reason == 'scaled down' and a.container is not None for a in plan.actions)
+    assert plan.summary()['removed'] == ['demo.worker.3', 'demo.worker.4', 'demo.worker.5']
+
+
+def test_scale_to_zero_removes_everything_of_the_type():
+    doc = app_doc({'worker': 0, 'web': 1}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'worker', 1), ours(doc, 'worker', 2, state='exited'))
+    plan = planner.plan_converge(doc, POLICY, inv, types=['worker'], replace=False, start=False)
+    assert kinds(plan) == [(planner.REMOVE, 'demo.worker.2'), (planner.REMOVE, 'demo.worker.1')]
+
+
+def test_types_limits_the_scope():
+    doc = app_doc({'web': 2, 'worker': 1, 'clock': 0}, processes=PROCS)
+    inv = inventory(
+        ours(doc, 'web', 1),
+        stale(doc, 'worker', 1),                   # would be replaced by a deploy
+        ours(doc, 'worker', 2),                    # would be removed (worker=1)
+        ours(doc, 'clock', 1, state='exited'),     # would be removed (clock=0)
+        upcoming(doc, 'worker', 1),                # would be cleaned up
+    )
+    plan = planner.plan_converge(doc, POLICY, inv, types=['web'], replace=True, start=True)
+    assert kinds(plan) == [(planner.CREATE, 'demo.web.2')]
+    assert all(a.process_type == 'web' for a in plan.actions)
+
+
+def test_spec_mismatch_replaced_only_when_replace():
+    doc = app_doc({'web': 1, 'worker': 1}, processes=PROCS)
+    old_web = stale(doc, 'web', 1)
+    inv = inventory(old_web, stale(doc, 'worker', 1))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert phase_kinds(plan) == [[(planner.REPLACE, 'demo.web.1')], [(planner.REPLACE, 'demo.worker.1')]]
+    web = plan.actions[0]
+    assert web.container.id == old_web['Id']
+    assert web.spec == model.build_spec(doc, POLICY, 'web', 1)
+    assert web.reason == 'spec changed'
+    assert plan.summary()['replaced'] == ['demo.web.1', 'demo.worker.1']
+    assert not planner.plan_converge(doc, POLICY, inv, replace=False).changed
+
+
+def test_new_image_replaces_matching_containers():
+    doc = app_doc({'web': 2})
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'web', 2))
+    new_doc = dict(doc, image_id=OTHER_IMAGE_ID)
+    assert kinds(planner.plan_converge(new_doc, POLICY, inv)) == [(planner.REPLACE, 'demo.web.1'),
+                                                                  (planner.REPLACE, 'demo.web.2')]
+
+
+def test_stopped_matching_container_started_only_when_start():
+    doc = app_doc({'web': 2}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1, state='exited'), ours(doc, 'web', 2))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert kinds(plan) == [(planner.START, 'demo.web.1')]
+    assert 'exited' in plan.actions[0].reason
+    assert plan.actions[0].spec['restart_policy'] == POLICY
+    assert plan.summary()['started'] == ['demo.web.1']
+    assert not planner.plan_converge(doc, POLICY, inv, start=False).changed
+
+
+def test_stopped_stale_container_with_replace_off_is_started():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    inv = inventory(stale(doc, 'web', 1, state='exited'))
+    assert kinds(planner.plan_converge(doc, POLICY, inv, replace=False)) == [(planner.START, 'demo.web.1')]
+    assert kinds(planner.plan_converge(doc, POLICY, inv, replace=True)) == [(planner.REPLACE, 'demo.web.1')]
+    assert not planner.plan_converge(doc, POLICY, inv, replace=False, start=False).changed
+
+
+@pytest.mark.parametrize('labels, owner', [
+    (None, '(no dokku_ps labels)'),
+    ({}, '(no dokku_ps labels)'),
+    ({model.LABEL_APP: 'other'}, 'other'),
+    ({model.LABEL_APP: APP, model.LABEL_PROCESS_TYPE: 'worker'}, APP),
+])
+def test_foreign_container_on_a_needed_name_is_a_conflict(labels, owner):
+    doc = app_doc({'web': 3, 'worker': 1}, processes=PROCS)
+    intruder = foreign('demo.web.2', labels)
+    inv = inventory(ours(doc, 'web', 1), intruder)
+    with pytest.raises(ConflictError) as info:
+        planner.plan_converge(doc, POLICY, inv)
+    message = str(info.value)
+    assert 'demo.web.2' in message
+    assert 'left untouched' in message
+    assert owner in message
+    assert '\n' not in message
+
+
+def test_conflict_lists_every_taken_name():
+    doc = app_doc({'web': 2, 'worker': 2}, processes=PROCS)
+    inv = inventory(foreign('demo.worker.2'), foreign('demo.web.1', {model.LABEL_APP: 'x'}))
+    with pytest.raises(ConflictError) as info:
+        planner.plan_converge(doc, POLICY, inv)
+    assert 'demo.web.1, demo.worker.2' in str(info.value)
+
+
+def test_foreign_container_on_an_unneeded_index_is_ignored():
+    doc = app_doc({'web': 2}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), foreign('demo.web.5'), foreign('demo.web.3', {model.LABEL_APP: 'x'}))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert kinds(plan) == [(planner.CREATE, 'demo.web.2')]
+    # and it is never removed, not even when everything of the app is
+    plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
+    assert kinds(plan) == [(planner.REMOVE, 'demo.web.1')]
+
+
+def test_foreign_container_of_a_type_out_of_scope_is_no_conflict():
+    doc = app_doc({'web': 1, 'worker': 1}, processes=PROCS)
+    inv = inventory(foreign('demo.worker.1'))
+    assert kinds(planner.plan_converge(doc, POLICY, inv, types=['web'])) == [(planner.CREATE, 'demo.web.1')]
+
+
+def test_upcoming_leftovers_are_cleaned_up():
+    doc = app_doc({'web': 1, 'worker': 1}, processes=PROCS)
+    left_web = upcoming(doc, 'web', 1)
+    left_worker = upcoming(doc, 'worker', 1, state='running')
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'worker', 1), left_web, left_worker,
+                    foreign('demo.web.1.upcoming-0123'))  # an unlabelled look-alike is not ours: ignored
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert phase_kinds(plan) == [[(planner.CLEANUP, left_web['Names'][0][1:])],
+                                 [(planner.CLEANUP, left_worker['Names'][0][1:])]]
+    assert plan.actions[0].container.id == left_web['Id']
+    assert plan.actions[0].reason == 'leftover of an interrupted run'
+
+
+def test_upcoming_leftover_of_a_type_no_longer_wanted():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    leftover = upcoming(doc, 'clock', 1)
+    plan = planner.plan_converge(doc, POLICY, inventory(ours(doc, 'web', 1), leftover))
+    assert kinds(plan) == [(planner.CLEANUP, leftover['Names'][0][1:])]
+
+
+def test_remove_all_removes_every_one_of_ours_and_no_foreign_one():
+    doc = app_doc({'web': 2, 'worker': 1}, processes=PROCS)
+    leftover = upcoming(doc, 'web', 2)
+    inv = inventory(ours(doc, 'web', 1), stale(doc, 'web', 2, state='exited'), ours(doc, 'worker', 1),
+                    ours(doc, 'clock', 4), leftover,
+                    foreign('demo.web.3'), foreign('demo.worker.2', {model.LABEL_APP: 'x'}),
+                    foreign('demo.web.1.upcoming-ff'))
+    plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
+    assert phase_kinds(plan) == [
+        [(planner.REMOVE, 'demo.web.2'), (planner.REMOVE, 'demo.web.1'), (planner.CLEANUP, leftover['Names'][0][1:])],
+        [(planner.REMOVE, 'demo.clock.4')],
+        [(planner.REMOVE, 'demo.worker.1')],
+    ]
+    assert plan.summary()['removed'] == ['demo.clock.4', 'demo.web.1', 'demo.web.2', 'demo.worker.1']
+
+
+def test_remove_all_on_an_app_without_containers():
+    plan = planner.plan_converge({'name': APP, 'formation': {}}, POLICY, inventory(), remove_all=True)
+    assert not plan.changed
+
+
+def test_type_removed_from_processes_while_scaled_is_removed_with_a_warning():
+    processes = {'web': 'server'}
+    doc = app_doc({'web': 1, 'old': 2}, processes=processes)
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'old', 1), ours(doc, 'old', 2))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert kinds(plan) == [(planner.REMOVE, 'demo.old.2'), (planner.REMOVE, 'demo.old.1')]
+    assert len(plan.warnings) == 1
+    assert 'old' in plan.warnings[0] and 'removed' in plan.warnings[0]
+
+
+def test_type_no_longer_in_formation_is_removed_on_deploy():
+    doc = app_doc({'web': 1}, processes={'web': 'server'})
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'gone', 1))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert kinds(plan) == [(planner.REMOVE, 'demo.gone.1')]
+
+
+def test_web_phase_first_then_alphabetical():
+    doc = app_doc({'worker': 1, 'clock': 1, 'web': 2, 'alpha': 1})
+    plan = planner.plan_converge(doc, POLICY, inventory())
+    assert [phase[0].process_type for phase in plan.phases] == ['web', 'alpha', 'clock', 'worker']
+    assert phase_kinds(plan)[0] == [(planner.CREATE, 'demo.web.1'), (planner.CREATE, 'demo.web.2')]
+
+
+def test_every_action_of_a_phase_has_one_type_and_distinct_names():
+    doc = app_doc({'web': 3, 'worker': 1})
+    inv = inventory(stale(doc, 'web', 1), ours(doc, 'web', 2, state='exited'), ours(doc, 'worker', 1),
+                    ours(doc, 'worker', 2), upcoming(doc, 'web', 3))
+    plan = planner.plan_converge(doc, POLICY, inv)
+    for phase in plan.phases:
+        assert len(set(a.process_type for a in phase)) == 1
+        assert len(set(a.name for a in phase)) == len(phase)
+    assert sorted(kinds(plan)) == sorted([
+        (planner.REPLACE, 'demo.web.1'), (planner.START, 'demo.web.2'), (planner.CREATE, 'demo.web.3'),
+        (planner.CLEANUP, inv.upcoming[0].name), (planner.REMOVE, 'demo.worker.2')])
+
+
+def test_action_describe_and_repr():
+    doc = app_doc({'web': 1})
+    action = planner.plan_converge(doc, POLICY, inventory()).actions[0]
+    assert action.describe() == {'action': 'create', 'name': 'demo.web.1', 'reason': 'missing'}
+    assert repr(action) == 'Action(create demo.web.1)'
+
+
+# ---------------------------------------------------------------- running_state
+
+def _containers(*states):
+    doc = app_doc({})
+    return [planner.Container(ours(doc, 'web', i + 1, state=s), APP) for i, s in enumerate(states)]
+
+
+@pytest.mark.parametrize('states, expected', [
+    ((), 'false'),
+    (('running',), 'true'),
+    (('running', 'restarting'), 'true'),
+    (('exited', 'created'), 'false'),
+    (('running', 'exited'), 'mixed'),
+    (('paused', 'running'), 'mixed'),
+])
+def test_running_state(states, expected):
+    assert planner.running_state(_containers(*states)) == expected
+
+
+# ---------------------------------------------------------------- property: plans converge
+
+TYPES = ['web', 'worker', 'clock']
+ENVS = [{}, {'A': '1'}, {'A': '2'}]
+
+
+def _apply(state, plan):
+    """Carry a plan out on an in-memory {name: summary} dict, as the executor would on Docker."""
+    for phase in plan.phases:
+        for action in phase:
+            if action.kind == planner.CREATE:
+                assert action.name not in state
+                state[action.name] = from_spec(action.spec)
+            elif action.kind == planner.START:
+                assert state[action.name]['Id'] == action.container.id
+                state[action.name]['State'] = 'running'
+            elif action.kind == planner.REPLACE:
+                assert state[action.name]['Id'] == action.container.id
+                state[action.name] = from_spec(action.spec)
+            elif action.kind in (planner.REMOVE, planner.CLEANUP):
+                assert state[action.name]['Id'] == action.container.id
+                del state[action.name]
+            else:  # pragma: no cover
+                raise AssertionError(action.kind)
+
+
+def _expected(formation):
+    return set(model.container_name(APP, t, i) for t, count in formation.items() for i in range(1, count + 1))
+
+
+_scale_step = st.dictionaries(st.sampled_from(TYPES), st.integers(min_value=0, max_value=6), min_size=1, max_size=3)
+_deploy_step = st.tuples(st.just('deploy'), st.sampled_from(range(len(ENVS))))
+_stop_step = st.tuples(st.just('stop'), st.integers(min_value=0, max_value=50))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_scale_step, _deploy_step, _stop_step), min_size=1, max_size=8))
+def test_sequences_of_formations_converge(steps):
+    formation = {}
+    env = ENVS[0]
+    state = {}
+    for step in steps:
+        if isinstance(step, dict):
+            # dokku_ps_scale: only the scaled types, no replacement, no start
+            formation.update(step)
+            doc = app_doc(formation, env=env)
+            plan = planner.plan_converge(doc, POLICY, planner.Inventory(APP, list(state.values())),
+                                         types=sorted(step), replace=False, start=False)
+            for action in plan.actions:
+                assert action.process_type in step, 'touched %s outside %s' % (action.name, sorted(step))
+                assert action.kind in (planner.CREATE, planner.REMOVE)
+            before = dict((name, s['Id']) for name, s in state.items())
+            _apply(state, plan)
+            for name, cid in before.items():
+                if name in state and model.parse_container_name(APP, name)[0] not in step:
+                    assert state[name]['Id'] == cid
+        elif step[0] == 'deploy':
+            env = ENVS[step[1]]
+            doc = app_doc(formation, env=env)
+            plan = planner.plan_converge(doc, POLICY, planner.Inventory(APP, list(state.values())))
+            _apply(state, plan)
+            for name, item in state.items():
+                ptype, index, _up = model.parse_container_name(APP, name)
+                assert item['State'] == 'running'
+                assert item['Labels'][model.LABEL_SPEC_HASH] == model.build_spec(doc, POLICY, ptype, index)['hash']
+            again = planner.plan_converge(doc, POLICY, planner.Inventory(APP, list(state.values())))
+            assert not again.changed, 'a second deploy changes nothing'
+        else:
+            plan = None
+            if state:
+                name = sorted(state)[step[1] % len(state)]
+                state[name]['State'] = 'exited'
+        assert set(state) == _expected(formation)
+        if plan is not None:
+            types_in_order = [phase[0].process_type for phase in plan.phases]
+            assert types_in_order == model.ordered_types(types_in_order), 'web first, then alphabetical'
+            for phase in plan.phases:
+                assert len(set(a.process_type for a in phase)) == 1
