@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Run every test of the collection: the one command for developers and CI.
+#
+#   ./scripts/test.sh                        all stages: unit sanity integration
+#   ./scripts/test.sh unit                   only some stages, in the order given
+#   ./scripts/test.sh integration -- -k scale   extra arguments after -- go to pytest
+#
+# Stages:
+#   unit         pytest tests/unit
+#   sanity       ansible-test sanity --venv on a fresh copy of the tree in .build/sanity, and
+#                ansible-doc for every module (a broken DOCUMENTATION fails the run)
+#   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one)
+#
+# Every stage runs even when an earlier one failed; the summary at the end lists them all and the
+# exit status is non-zero when any failed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly ROOT
+readonly ALL_STAGES=(unit sanity integration)
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+stages=()
+pytest_args=()
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --)
+            shift
+            pytest_args=("$@")
+            break
+            ;;
+        unit | sanity | integration) stages+=("$1") ;;
+        *)
+            printf 'test.sh: unknown stage %q (stages: %s)\n' "$1" "${ALL_STAGES[*]}" >&2
+            exit 2
+            ;;
+    esac
+    shift
+done
+[ "${#stages[@]}" -gt 0 ] || stages=("${ALL_STAGES[@]}")
+
+needs_docker=0
+for stage in "${stages[@]}"; do
+    [ "$stage" = integration ] && needs_docker=1
+done
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+banner "bootstrap"
+started=$SECONDS
+if [ "$needs_docker" = 0 ]; then
+    export DOKKU_PS_SKIP_DOCKER="${DOKKU_PS_SKIP_DOCKER:-1}"
+fi
+# shellcheck source=/dev/null
+source "${ROOT}/scripts/bootstrap.sh"
+printf 'bootstrap: done in %ds\n' "$((SECONDS - started))"
+cd "$ROOT"
+
+# True when the directory holds pytest test files.
+has_tests() {
+    [ -d "$1" ] && [ -n "$(find "$1" -type f \( -name 'test_*.py' -o -name '*_test.py' \) -print -quit)" ]
+}
+
+# Runs pytest on a directory; exit status 5 (no tests collected) counts as a pass only when the
+# directory holds no test file yet.
+run_pytest() {
+    local dir="$1" rc=0
+    if ! has_tests "$dir"; then
+        printf 'no test files under %s yet: nothing to run\n' "$dir"
+        return 0
+    fi
+    python -m pytest "$dir" ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        printf 'pytest collected no test from %s although it holds test files\n' "$dir" >&2
+    fi
+    return "$rc"
+}
+
+stage_unit() {
+    run_pytest tests/unit
+}
+
+stage_integration() {
+    run_pytest tests/integration
+}
+
+# ansible-test needs the tree at a real path ending in ansible_collections/<namespace>/<name> (a
+# symlink does not do: it resolves the working directory), so test a fresh copy of the files git
+# knows about (tracked, plus untracked files that are not ignored).
+prepare_sanity_copy() {
+    local dest="$1" file
+    rm -rf "${ROOT}/.build/sanity"
+    mkdir -p "$dest"
+    git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' file; do
+            # Tracked files deleted in the work tree are still listed: skip them.
+            if [ -e "$file" ] || [ -L "$file" ]; then
+                printf '%s\0' "$file"
+            fi
+        done |
+        tar -C "$ROOT" --null -T - -cf - | tar -C "$dest" -xf -
+    # The copy lies inside this repository's work tree, where .build/ is ignored: without a
+    # repository of its own, ansible-test would ask the outer git for the file list and find
+    # nothing ("All targets skipped"). Its own repository lists every copied file as untracked.
+    git -C "$dest" init -q
+}
+
+stage_sanity() {
+    local dest="${ROOT}/.build/sanity/ansible_collections/dokku_ps/docker" pyver rc=0 module name
+    prepare_sanity_copy "$dest"
+    pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    printf 'ansible-test sanity --venv --python %s in %s\n' "$pyver" "$dest"
+    (cd "$dest" && ansible-test sanity --venv --python "$pyver" --color no) || rc=$?
+
+    printf '\nansible-doc for every module\n'
+    for module in plugins/modules/*.py; do
+        [ -e "$module" ] || continue
+        name="$(basename "$module" .py)"
+        [ "$name" = "__init__" ] && continue
+        if ansible-doc -t module "dokku_ps.docker.${name}" >/dev/null 2>"${ROOT}/.build/logs/ansible-doc.err" &&
+            ! grep -q '\[ERROR\]\|\[WARNING\]' "${ROOT}/.build/logs/ansible-doc.err"; then
+            printf '  ok      dokku_ps.docker.%s\n' "$name"
+        else
+            printf '  FAILED  dokku_ps.docker.%s\n' "$name"
+            sed 's/^/          /' "${ROOT}/.build/logs/ansible-doc.err"
+            rc=1
+        fi
+    done
+    return "$rc"
+}
+
+results=()
+failed=0
+for stage in "${stages[@]}"; do
+    banner "$stage"
+    started=$SECONDS
+    rc=0
+    "stage_${stage}" || rc=$?
+    elapsed=$((SECONDS - started))
+    if [ "$rc" -eq 0 ]; then
+        results+=("$(printf '  %-12s PASS  %4ds' "$stage" "$elapsed")")
+    else
+        results+=("$(printf '  %-12s FAIL  %4ds  (exit status %d)' "$stage" "$elapsed" "$rc")")
+        failed=1
+    fi
+done
+
+banner "summary"
+printf '%s\n' "${results[@]}"
+if [ "$failed" -ne 0 ]; then
+    printf 'test.sh: FAILED\n'
+    exit 1
+fi
+printf 'test.sh: all stages passed\n'
