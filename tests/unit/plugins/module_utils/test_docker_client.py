@@ -347,6 +347,64 @@ def test_call_returns_the_result():
     assert _bare_docker().call('x', lambda a, b=0: a + b, 1, b=2) == 3
 
 
+class _FakeAPI(object):
+    """Stands in for docker.APIClient: every method raises the exception given for it."""
+
+    def __init__(self, **raises):
+        self.raises = raises
+        self.calls = []
+
+    def create_host_config(self, **kwargs):
+        return dict(kwargs)
+
+    def __getattr__(self, method):
+        def call(*args, **kwargs):
+            self.calls.append((method, args, kwargs))
+            if method in self.raises:
+                raise self.raises[method]
+            return {'Id': 'new-id'} if method == 'create_container' else None
+        return call
+
+
+def _docker_with(api):
+    client = _bare_docker()
+    client.api = api
+    return client
+
+
+def test_gone_containers_and_images_are_none_or_ignored():
+    client = _docker_with(_FakeAPI(inspect_container=NotFound('gone'), inspect_image=NotFound('gone'),
+                                   remove_container=NotFound('gone')))
+    assert client.inspect_container('abc') is None
+    assert client.inspect_image('demo:1') is None
+    client.remove('abc', 'demo.web.1', force=True)
+    assert ('remove_container', ('abc',), {'force': True}) in client.api.calls
+
+
+def test_create_container_passes_the_spec():
+    from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+    doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {'A': '1'},
+           'web_port': 5000, 'publish': 'auto'}
+    spec = model.build_spec(doc, 'on-failure:10', 'web', 1)
+    client = _docker_with(_FakeAPI())
+    assert client.create_container(spec, 'demo.web.1.upcoming-ab') == 'new-id'
+    method, _args, kwargs = client.api.calls[0]
+    assert method == 'create_container'
+    assert kwargs['name'] == 'demo.web.1.upcoming-ab'
+    assert kwargs['image'] == spec['image'] and kwargs['command'] == ['server', '5000']
+    assert kwargs['environment'] == spec['env'] and kwargs['labels'] == spec['labels']
+    assert kwargs['ports'] == [5000]
+    assert kwargs['host_config'] == {'init': True, 'restart_policy': {'Name': 'on-failure', 'MaximumRetryCount': 10},
+                                     'port_bindings': {5000: None}}
+
+
+def test_update_restart_policy_sends_the_docker_form():
+    client = _docker_with(_FakeAPI())
+    client.update_restart_policy('abc', 'no', 'demo.web.1')
+    assert client.api.calls == [('update_container', ('abc',), {'restart_policy': {'Name': 'no',
+                                                                                    'MaximumRetryCount': 0}})]
+
+
 # ---------------------------------------------------------------- small helpers
 
 def test_argument_spec_and_helpers():
@@ -363,3 +421,4 @@ def test_argument_spec_and_helpers():
     assert docker_client._version_tuple('1.41') > docker_client._version_tuple('1.9')
     assert docker_client._version_tuple('garbage') == (0,)
     assert docker_client._one_line('a\n\n  b  \nc') == 'a b c'
+
