@@ -113,7 +113,13 @@ prepare_sanity_copy() {
 }
 
 stage_sanity() {
-    local dest="${ROOT}/.build/sanity/ansible_collections/dokku_ps/docker" pyver rc=0 module name
+    local dest="${ROOT}/.build/sanity/ansible_collections/dokku_ps/docker" pyver rc=0 module name ignores
+    # Findings are fixed, never silenced: tests/sanity/ holds no ignore or skip files.
+    ignores="$(find tests/sanity -maxdepth 1 -type f \( -name 'ignore-*.txt' -o -name 'skip-*.txt' \) 2>/dev/null || true)"
+    if [ -n "$ignores" ]; then
+        printf 'sanity ignore/skip files are not allowed here: %s\n' "$ignores" >&2
+        rc=1
+    fi
     prepare_sanity_copy "$dest"
     pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     printf 'ansible-test sanity --venv --python %s in %s\n' "$pyver" "$dest"
