@@ -41,7 +41,7 @@ except ImportError:
     class DockerException(Exception):
         pass
 
-    class NotFound(Exception):
+    class NotFound(APIError):
         pass
 
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
@@ -175,12 +175,11 @@ class Docker(object):
         """Run one SDK call; ``what`` says what it was for, in error messages."""
         try:
             return func(*args, **kwargs)
-        except NotFound:
-            raise
         except APIError as exc:
             explanation = getattr(exc, 'explanation', None) or str(exc)
+            status = 404 if isinstance(exc, NotFound) else getattr(exc, 'status_code', None)
             raise DockerError('Docker API error while trying to %s: %s' % (what, _one_line(explanation)),
-                              status=getattr(exc, 'status_code', None))
+                              status=status)
         except (requests.exceptions.RequestException, DockerException, OSError) as exc:
             raise DockerUnavailable(explain_connection_error(self.host, exc, self.timeout))
 
@@ -189,19 +188,22 @@ class Docker(object):
     def list_containers(self, filters):
         return self.call('list containers', self.api.containers, all=True, filters=filters)
 
+    def call_optional(self, what, func, *args, **kwargs):
+        """Like ``call``, but a thing that does not exist gives None instead of an error."""
+        try:
+            return self.call(what, func, *args, **kwargs)
+        except DockerError as exc:
+            if exc.details.get('status') == 404:
+                return None
+            raise
+
     def inspect_container(self, container_id):
         """Inspect data, or None when the container is gone."""
-        try:
-            return self.call('inspect container %s' % container_id, self.api.inspect_container, container_id)
-        except NotFound:
-            return None
+        return self.call_optional('inspect container %s' % container_id, self.api.inspect_container, container_id)
 
     def inspect_image(self, reference):
         """Inspect data, or None when no such image exists locally."""
-        try:
-            return self.call('inspect image %s' % reference, self.api.inspect_image, reference)
-        except NotFound:
-            return None
+        return self.call_optional('inspect image %s' % reference, self.api.inspect_image, reference)
 
     def top(self, container_id):
         return self.call('list the processes of %s' % container_id, self.api.top, container_id)
@@ -234,11 +236,9 @@ class Docker(object):
         self.call('stop container %s' % (name or container_id), self.api.stop, container_id, timeout=timeout)
 
     def remove(self, container_id, name=None, force=False):
-        try:
-            self.call('remove container %s' % (name or container_id), self.api.remove_container, container_id,
-                      force=force)
-        except NotFound:
-            pass
+        """Remove a container; one that is already gone is fine."""
+        self.call_optional('remove container %s' % (name or container_id), self.api.remove_container, container_id,
+                           force=force)
 
     def rename(self, container_id, new_name):
         self.call('rename container %s to %s' % (container_id[:12], new_name), self.api.rename, container_id,
@@ -263,12 +263,11 @@ class Docker(object):
         container_id = created['Id']
         try:
             for path in paths:
-                try:
-                    stream, _stat = self.call('copy %s out of image %s' % (path, image_id), self.api.get_archive,
-                                              container_id, path)
-                except NotFound:
+                found = self.call_optional('copy %s out of image %s' % (path, image_id), self.api.get_archive,
+                                           container_id, path)
+                if found is None:
                     continue
-                data = b''.join(stream)
+                data = b''.join(found[0])
                 result[path] = _first_file_from_tar(data, max_bytes)
         finally:
             self.remove(container_id, force=True)

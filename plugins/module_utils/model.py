@@ -50,6 +50,8 @@ _APP_RE = re.compile(APP_NAME_PATTERN)
 _TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
 _POLICY_RE = re.compile(RESTART_POLICY_PATTERN)
 _ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
+_INDEX_RE = re.compile(r'[1-9][0-9]*')
+_INTEGER_RE = re.compile(r'\s*-?[0-9]+\s*')
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -59,29 +61,33 @@ _ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
 def validate_app_name(name, field='name'):
     if not isinstance(name, str) or not name:
         raise ValidationError(field, 'an app name is required')
-    if len(name) > 63 or not _APP_RE.match(name):
+    if len(name) > 63 or not _APP_RE.fullmatch(name):
         raise ValidationError(field, '%r %s' % (name, APP_NAME_RULE))
     return name
 
 
 def validate_process_type(name, field='process type'):
-    if not isinstance(name, str) or not _TYPE_RE.match(name):
+    if not isinstance(name, str) or not _TYPE_RE.fullmatch(name):
         raise ValidationError(field, '%r %s' % (name, PROCESS_TYPE_RULE))
     return name
 
 
-def coerce_quantity(value, field):
-    """An instance count: an integer >= 0; strings of digits are accepted ("2" -> 2)."""
+def _integer(value, field):
+    """An int from an int, an integral float or a string of digits; anything else is refused."""
     if isinstance(value, bool):
         raise ValidationError(field, '%r is not an integer >= 0' % (value,))
     if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.match(r'^\s*-?[0-9]+\s*$', value):
-        number = int(value)
-    else:
-        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER_RE.fullmatch(value):
+        return int(value)
+    raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+
+
+def coerce_quantity(value, field):
+    """An instance count: an integer >= 0; strings of digits are accepted ("2" -> 2)."""
+    number = _integer(value, field)
     if number < 0:
         raise ValidationError(field, '%d is negative; counts must be integers >= 0' % number)
     return number
@@ -99,18 +105,13 @@ def validate_formation(scale, field='scale'):
 
 
 def validate_restart_policy(value, field='restart_policy'):
-    if not isinstance(value, str) or not _POLICY_RE.match(value):
+    if not isinstance(value, str) or not _POLICY_RE.fullmatch(value):
         raise ValidationError(field, '%r is invalid: %s' % (value, RESTART_POLICY_RULE))
     return value
 
 
 def validate_stop_timeout(value, field='stop_timeout_seconds'):
-    if isinstance(value, bool):
-        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
+    number = _integer(value, field)
     if number < 0:
         raise ValidationError(field, '%d is negative; it must be an integer >= 0' % number)
     return number
@@ -124,7 +125,7 @@ def validate_env(env, field='env'):
         raise ValidationError(field, 'must be a dict of NAME to value')
     result = {}
     for key, value in env.items():
-        if not isinstance(key, str) or not _ENV_KEY_RE.match(key):
+        if not isinstance(key, str) or not _ENV_KEY_RE.fullmatch(key):
             raise ValidationError(field, 'key %r must match %s' % (key, ENV_KEY_PATTERN))
         if key in RESERVED_ENV_KEYS:
             raise ValidationError(field, '%s is set by dokku_ps for every container (use web_port for PORT)' % key)
@@ -215,7 +216,7 @@ def upcoming_name(app, ptype, index):
 
 def name_filter(app):
     """Docker `name` filter (a regular expression) matching exactly the names an app may use."""
-    return r'^/?%s\.[a-z0-9-]+\.[0-9]+(\.%s-[0-9a-f]+)?$' % (re.escape(app), UPCOMING)
+    return r'^/?%s\.[a-z0-9-]+\.[1-9][0-9]*(\.%s-[0-9a-f]+)?$' % (re.escape(app), UPCOMING)
 
 
 def parse_container_name(app, name):
@@ -229,7 +230,7 @@ def parse_container_name(app, name):
     if len(parts) == 3 and parts[2].startswith(UPCOMING + '-'):
         upcoming = True
         parts = parts[:2]
-    if len(parts) != 2 or not _TYPE_RE.match(parts[0]) or not parts[1].isdigit():
+    if len(parts) != 2 or not _TYPE_RE.fullmatch(parts[0]) or not _INDEX_RE.fullmatch(parts[1]):
         return None
     return parts[0], int(parts[1]), upcoming
 

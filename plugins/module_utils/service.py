@@ -400,39 +400,51 @@ def scale_app(ctx, name, scale, skip_deploy=False):
 # dokku_ps_report
 # -------------------------------------------------------------------------------------------------------------
 
-def sanitize_inspect(data):
+def _env_is_public(key):
+    return key in ENV_ALLOW_KEYS or key.startswith(ENV_ALLOW_PREFIXES)
+
+
+def env_secrets(data):
+    """The env values of a container that a report must never show (Dokku's allow-list is public)."""
+    secrets = set()
+    for entry in ((data or {}).get('Config') or {}).get('Env') or []:
+        key, _sep, value = entry.partition('=')
+        if not _env_is_public(key) and len(value) >= 3:
+            secrets.add(value)
+    return sorted(secrets, key=len, reverse=True)
+
+
+def scrub(value, secrets):
+    """Replace every occurrence of a secret in the strings of a data structure (returns a copy)."""
+    if not secrets:
+        return copy.deepcopy(value)
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return dict((key, scrub(item, secrets)) for key, item in value.items())
+    return value
+
+
+def sanitize_inspect(data, secrets=None):
     """Mask every Config.Env value except Dokku's allow-list, and any occurrence of a masked value elsewhere
     (a Procfile command may have expanded a secret into Cmd/Args)."""
-    data = copy.deepcopy(data)
+    if secrets is None:
+        secrets = env_secrets(data)
+    original_env = ((data or {}).get('Config') or {}).get('Env')
+    data = scrub(data, secrets)
     config = data.get('Config') or {}
-    secrets = set()
-    masked = []
-    for entry in config.get('Env') or []:
-        key, sep, value = entry.partition('=')
-        if key in ENV_ALLOW_KEYS or key.startswith(ENV_ALLOW_PREFIXES):
-            masked.append(entry)
-            continue
-        masked.append('%s=%s' % (key, MASK))
-        if len(value) >= 3:
-            secrets.add(value)
     if 'Env' in config:
+        masked = []
+        for entry in original_env or []:
+            key, _sep, _value = entry.partition('=')
+            masked.append(entry if _env_is_public(key) else '%s=%s' % (key, MASK))
         config['Env'] = masked
-
-    ordered = sorted(secrets, key=len, reverse=True)
-
-    def scrub(value):
-        if isinstance(value, str):
-            for secret in ordered:
-                if secret in value:
-                    value = value.replace(secret, MASK)
-            return value
-        if isinstance(value, list):
-            return [scrub(item) for item in value]
-        if isinstance(value, dict):
-            return dict((key, value[key] if key == 'Env' else scrub(value[key])) for key in value)
-        return value
-
-    return scrub(data) if ordered else data
+    return data
 
 
 def _published_ports(ports):
@@ -489,10 +501,11 @@ def report(ctx, app=None, inspect=False, top=False):
                 'ports': _published_ports(container.ports),
                 'started_at': state.get('StartedAt'),
             }
+            secrets = env_secrets(data)
             if inspect and data:
-                entry['inspect'] = sanitize_inspect(data)
+                entry['inspect'] = sanitize_inspect(data, secrets)
             if top:
-                entry['top'] = processes
+                entry['top'] = scrub(processes, secrets)
             dynos[container.dyno] = entry
         apps[doc['name']] = {
             'deployed': doc.get('deployed', False),

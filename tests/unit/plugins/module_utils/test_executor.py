@@ -456,3 +456,4 @@ def test_running_check_refuses(data, text):
         executor_mod.running_check(_Inspect(data), 'x', spec())
     assert 'demo.web.1 did not stay up after start' in str(info.value)
     assert text in str(info.value)
+

@@ -468,3 +468,38 @@ def test_ordered_types_web_first():
     assert model.ordered_types(['web']) == ['web']
     assert model.ordered_types([]) == []
     assert model.ordered_types(['web', 'web', 'a']) == ['web', 'a']
+
+
+# ---------------------------------------------------------------- bugs (failing tests, not committed)
+# model.py checks its patterns with re.match(r'^...$'); Python's `$` also matches before a final newline,
+# so a value with a trailing newline passes every rule (schema.py uses fullmatch / (?!\n) for this reason).
+
+@pytest.mark.parametrize('name', ['demo\n', 'a\n'])
+def test_bug_app_name_with_trailing_newline_is_refused(name):
+    refused(model.validate_app_name, name)
+
+
+def test_bug_process_type_with_trailing_newline_is_refused():
+    refused(model.validate_process_type, 'web\n')
+
+
+def test_bug_restart_policy_with_trailing_newline_is_refused():
+    refused(model.validate_restart_policy, 'always\n')
+
+
+def test_bug_env_key_with_trailing_newline_is_refused():
+    refused(model.validate_env, {'FOO\n': 'x'})
+
+
+def test_bug_parse_container_name_refuses_type_with_newline():
+    assert model.parse_container_name('demo', 'demo.web\n.1') is None
+
+
+@FAST
+@given(st.text(alphabet='abc019.-\n', max_size=10))
+def test_bug_app_name_property_with_newlines(name):
+    ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
+    if ok:
+        assert model.validate_app_name(name) == name
+    else:
+        refused(model.validate_app_name, name)

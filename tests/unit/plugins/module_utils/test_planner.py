@@ -487,3 +487,16 @@ def test_sequences_of_formations_converge(steps):
             assert types_in_order == model.ordered_types(types_in_order), 'web first, then alphabetical'
             for phase in plan.phases:
                 assert len(set(a.process_type for a in phase)) == 1
+
+
+
+def test_names_outside_the_naming_rule_are_not_ours_and_never_touched():
+    """Index 0 and leading zeros are not names we create: such containers are ignored, even with our labels."""
+    doc = app_doc({'web': 1})
+    zero = from_spec(model.build_spec(doc, POLICY, 'web', 0))          # demo.web.0, our labels
+    padded = from_spec(model.build_spec(doc, POLICY, 'web', 1), name='demo.web.01')
+    inv = inventory(ours(doc, 'web', 1), zero, padded)
+    assert ('web', 0) not in inv.by_dyno
+    assert inv.by_dyno[('web', 1)].name == 'demo.web.1'
+    plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
+    assert sorted(action.name for action in plan.actions) == ['demo.web.1']

@@ -385,3 +385,22 @@ def test_published_ports_nothing_published():
     assert service._published_ports(None) == []
     assert service._published_ports([]) == []
     assert service._published_ports([{'PrivatePort': 5000, 'Type': 'tcp'}]) == []
+
+
+# ---------------------------------------------------------------- bugs (failing tests, not committed)
+# Same root cause as the model.py newline bug: these pass validate_app_params, so the mistake surfaces only
+# after containers were touched (Docker refuses 'demo.web\n.1'; the state store's schema refuses 'FOO\n').
+
+@pytest.mark.parametrize('params, field', [
+    ({'name': 'demo', 'env': {'FOO\n': 'x'}}, 'env'),
+    ({'name': 'demo', 'processes': {'web\n': 'server'}}, 'processes'),
+    ({'name': 'demo\n'}, 'name'),
+])
+def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
+    got_field, _message = _field(params)
+    assert got_field == field
+
+
+def test_bug_validate_scale_params_refuses_trailing_newlines():
+    with pytest.raises(ValidationError):
+        service.validate_scale_params('demo', {'web\n': 1})
