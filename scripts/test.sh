@@ -69,7 +69,7 @@ has_tests() {
 }
 
 # Runs pytest on a directory; exit status 5 (no tests collected) counts as a pass only when the
-# directory holds no test file yet.
+# directory holds no test file yet, or when arguments given after -- deselected everything.
 run_pytest() {
     local dir="$1" rc=0
     if ! has_tests "$dir"; then
@@ -78,6 +78,10 @@ run_pytest() {
     fi
     python -m pytest "$dir" ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
     if [ "$rc" -eq 5 ]; then
+        if [ "${#pytest_args[@]}" -gt 0 ]; then
+            printf 'the pytest arguments selected no test under %s\n' "$dir"
+            return 0
+        fi
         printf 'pytest collected no test from %s although it holds test files\n' "$dir" >&2
     fi
     return "$rc"
