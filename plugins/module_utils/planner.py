@@ -55,7 +55,7 @@ class Container(object):
 
     @property
     def dyno(self):
-        return '%s.%d' % (self.process_type, self.index)
+        return '%s.%s' % (self.process_type, self.index)
 
     def describe(self):
         return {'name': self.name, 'id': self.id, 'state': self.state}

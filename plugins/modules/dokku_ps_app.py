@@ -23,7 +23,7 @@ description:
   - An app that was stopped on purpose (its restore flag is false) keeps its containers stopped; a new
     definition is recorded and used at its next start.
 author:
-  - dokku_ps contributors
+  - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.attributes
@@ -75,8 +75,8 @@ options:
     type: dict
   procfile:
     description:
-      - The process types as Procfile text (one C(type: command) per line, C(#) comments, CRLF tolerated,
-        duplicates refused).
+      - "The process types as Procfile text: one C(type: command) per line, C(#) comments, CRLF tolerated,
+        duplicates refused."
     type: str
   procfile_path:
     description:

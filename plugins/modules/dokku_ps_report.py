@@ -17,7 +17,7 @@ description:
     each container (the old C(dokku ps <app>)).
   - Never changes anything.
 author:
-  - dokku_ps contributors
+  - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.attributes

@@ -12,7 +12,7 @@ module: dokku_ps_scale
 short_description: Set how many containers each process type of an app runs
 version_added: 0.1.0
 description:
-  - Sets the formation of an app (Dokku's C(ps:scale)): the number of instances per process type.
+  - Sets the formation of an app (Dokku's C(ps:scale)), the number of instances per process type.
   - Scaling up creates only the missing instances; scaling down removes the highest indices first (restart
     policy V(no), stop with the app's stop timeout, remove). Containers of types whose count does not change
     are not touched (Dokku redeploys every container of a changed type; this module does not).
@@ -22,7 +22,7 @@ description:
   - An app whose image carries a C(DOKKU_SCALE) file takes its formation from that file and cannot be
     scaled by hand.
 author:
-  - dokku_ps contributors
+  - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.attributes
@@ -45,7 +45,7 @@ options:
     aliases: [name]
   scale:
     description:
-      - Instances wanted per process type, for example C({web: 2, worker: 1}). Types not listed keep their count.
+      - "Instances wanted per process type, for example C({web: 2, worker: 1}). Types not listed keep their count."
       - Counts are integers >= 0; strings of digits such as V("2") are accepted.
       - A type the app's processes do not define can only be set to 0.
     type: dict

@@ -133,8 +133,8 @@ def test_dokku_scale_file_overrides_and_blocks_manual_scaling(runner, api, app_n
     from tests.support.images import build_image
     image = "dokku-ps-test/dokku-scale:latest"
     build_image(docker_client, image,
-                        files={"Procfile": "web: sleep 86400\nworker: sleep 86400\n",
-                               "DOKKU_SCALE": "web=1\nworker=2\n"})
+                files={"Procfile": "web: sleep 86400\nworker: sleep 86400\n",
+                       "DOKKU_SCALE": "web=1\nworker=2\n"})
     result = runner.module("dokku_ps_app", {"name": app_name, "image": image, "procfile_path": "Procfile"})
     assert result["app"]["formation"] == {"web": 1, "worker": 2}
     assert result["app"]["can_scale"] is False

@@ -71,7 +71,7 @@ class Runner:
         })
         environment.update(env or {})
         proc = subprocess.run(command, cwd=self.workdir, env=environment, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, check=False)
         results = []
         if os.path.exists(record):
             with open(record) as handle:

@@ -77,8 +77,8 @@ MISSING = 'Is the Docker daemon running?'
     FileNotFoundError(2, 'No such file or directory'),
     _raise_from(DockerException('Error while fetching server API version'), FileNotFoundError(2, 'No such file')),
     _raise_during(RuntimeError('wrapped'), FileNotFoundError(2, 'x')),
-    _raise_from(DockerException('outer'), _raise_from(requests.exceptions.ConnectionError('middle'),
-                                                       FileNotFoundError(2, 'No such file or directory'))),
+    _raise_from(DockerException('outer'),
+                _raise_from(requests.exceptions.ConnectionError('middle'), FileNotFoundError(2, 'No such file or directory'))),
     requests.exceptions.ConnectionError(
         "('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))"),
     DockerException("Error while fetching server API version: ('Connection aborted.', "
@@ -403,8 +403,8 @@ def test_create_container_passes_the_spec():
 def test_update_restart_policy_sends_the_docker_form():
     client = _docker_with(_FakeAPI())
     client.update_restart_policy('abc', 'no', 'demo.web.1')
-    assert client.api.calls == [('update_container', ('abc',), {'restart_policy': {'Name': 'no',
-                                                                                    'MaximumRetryCount': 0}})]
+    expected = {'restart_policy': {'Name': 'no', 'MaximumRetryCount': 0}}
+    assert client.api.calls == [('update_container', ('abc',), expected)]
 
 
 # ---------------------------------------------------------------- small helpers

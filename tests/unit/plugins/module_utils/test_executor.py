@@ -358,8 +358,8 @@ def test_every_failure_of_a_phase_is_listed():
     assert message.startswith('2 of 3 container action(s) failed: ')
     assert 'create demo.web.1: boom' in message and 'stop demo.web.3: boom' in message
     assert 'demo.web.2' not in message
-    assert [(a.kind, a.name) for a, _exc in info.value.details['failures']] == [(planner.CREATE, 'demo.web.1'),
-                                                                              (planner.REMOVE, 'demo.web.3')]
+    failed = [(a.kind, a.name) for a, _exc in info.value.details['failures']]
+    assert failed == [(planner.CREATE, 'demo.web.1'), (planner.REMOVE, 'demo.web.3')]
     assert '\n' not in message
 
 
@@ -456,4 +456,3 @@ def test_running_check_refuses(data, text):
         executor_mod.running_check(_Inspect(data), 'x', spec())
     assert 'demo.web.1 did not stay up after start' in str(info.value)
     assert text in str(info.value)
-

@@ -92,7 +92,7 @@ def test_process_type_property_matches_spec_rule(ptype):
 def test_coerce_quantity_accepts(value, expected):
     result = model.coerce_quantity(value, 'scale.web')
     assert result == expected
-    assert type(result) is int
+    assert isinstance(result, int) and not isinstance(result, bool)
 
 
 @pytest.mark.parametrize('value', [-1, '-1', 'abc', 1.5, True, False, None, [], {}, '', '1.5', '2x'])

@@ -489,7 +489,6 @@ def test_sequences_of_formations_converge(steps):
                 assert len(set(a.process_type for a in phase)) == 1
 
 
-
 def test_names_outside_the_naming_rule_are_not_ours_and_never_touched():
     """Index 0 and leading zeros are not names we create: such containers are ignored, even with our labels."""
     doc = app_doc({'web': 1})

@@ -132,22 +132,21 @@ def _strings(value, skip_env=True):
         yield value
     elif isinstance(value, list):
         for item in value:
-            for text in _strings(item, skip_env):
-                yield text
+            yield from _strings(item, skip_env)
     elif isinstance(value, dict):
         for key, item in value.items():
             if skip_env and key == 'Env':
                 continue
-            for text in _strings(item, skip_env):
-                yield text
+            yield from _strings(item, skip_env)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_keys, _secret_values, max_size=6), st.lists(_secret_values, max_size=4))
 def test_sanitize_inspect_property(env, noise):
     entries = ['%s=%s' % (key, value) for key, value in env.items()]
-    data = {'Args': list(env.values()) + noise, 'Config': {'Env': entries, 'Cmd': [' '.join(env.values())],
-                                                          'Labels': dict(('l%d' % i, v) for i, v in enumerate(noise))}}
+    labels = dict(('l%d' % i, v) for i, v in enumerate(noise))
+    data = {'Args': list(env.values()) + noise,
+            'Config': {'Env': entries, 'Cmd': [' '.join(env.values())], 'Labels': labels}}
     before = copy.deepcopy(data)
     result = service.sanitize_inspect(data)
     assert data == before
