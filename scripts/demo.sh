@@ -20,6 +20,8 @@ fi
 # The demo runs on localhost without an inventory file: keep Ansible quiet about that.
 export ANSIBLE_LOCALHOST_WARNING="${ANSIBLE_LOCALHOST_WARNING:-False}"
 export ANSIBLE_INVENTORY_UNPARSED_WARNING="${ANSIBLE_INVENTORY_UNPARSED_WARNING:-False}"
+# The report at the end is a multi-line message: show it as YAML, not as one escaped JSON string.
+export ANSIBLE_CALLBACK_RESULT_FORMAT="${ANSIBLE_CALLBACK_RESULT_FORMAT:-yaml}"
 
 printf '\n==== ansible-playbook playbooks/demo.yml ====\n'
 exec ansible-playbook "$PLAYBOOK" "$@"

@@ -8,7 +8,8 @@
 # Stages:
 #   unit         pytest tests/unit
 #   sanity       ansible-test sanity --venv on a fresh copy of the tree in .build/sanity, and
-#                ansible-doc for every module (a broken DOCUMENTATION fails the run)
+#                ansible-doc for every module (a broken DOCUMENTATION fails the run), and
+#                ansible-lint (production profile) on playbooks/ and roles/
 #   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one)
 #
 # Every stage runs even when an earlier one failed; the summary at the end lists them all and the
@@ -118,6 +119,7 @@ prepare_sanity_copy() {
 
 stage_sanity() {
     local dest="${ROOT}/.build/sanity/ansible_collections/dokku_ps/docker" pyver rc=0 module name ignores
+    local lint_targets path
     # Findings are fixed, never silenced: tests/sanity/ holds no ignore or skip files.
     ignores="$(find tests/sanity -maxdepth 1 -type f \( -name 'ignore-*.txt' -o -name 'skip-*.txt' \) 2>/dev/null || true)"
     if [ -n "$ignores" ]; then
@@ -143,6 +145,16 @@ stage_sanity() {
             rc=1
         fi
     done
+
+    lint_targets=()
+    for path in playbooks roles; do
+        [ -d "$path" ] && lint_targets+=("$path")
+    done
+    if [ "${#lint_targets[@]}" -gt 0 ]; then
+        printf '
+ansible-lint --profile production %s\n' "${lint_targets[*]}"
+        ansible-lint --offline --profile production --nocolor "${lint_targets[@]}" || rc=$?
+    fi
     return "$rc"
 }
 
