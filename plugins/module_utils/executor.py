@@ -99,6 +99,17 @@ class Executor(object):
         self.docker.remove(action.container.id, action.container.name, force=True)
         return action.container.id
 
+    def _stop(self, action):
+        container = action.container
+        self.docker.update_restart_policy(container.id, 'no', container.name)
+        self.docker.stop(container.id, self.stop_timeout, container.name)
+        return container.id
+
+    def _update_policy(self, action):
+        container = action.container
+        self.docker.update_restart_policy(container.id, action.policy, container.name)
+        return container.id
+
     def run_action(self, action):
         handler = {
             planner.CREATE: self._create,
@@ -106,6 +117,8 @@ class Executor(object):
             planner.REPLACE: self._replace,
             planner.REMOVE: self._remove,
             planner.CLEANUP: self._cleanup,
+            planner.STOP: self._stop,
+            planner.UPDATE_POLICY: self._update_policy,
         }[action.kind]
         return handler(action)
 

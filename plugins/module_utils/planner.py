@@ -22,6 +22,8 @@ START = 'start'        # start an existing, matching, stopped container
 REPLACE = 'replace'    # zero-downtime: new container up first, then the old one retired
 REMOVE = 'remove'      # restart policy 'no', stop with the stop timeout, remove
 CLEANUP = 'cleanup'    # remove a leftover temporary container of an interrupted run
+STOP = 'stop'          # restart policy 'no', then stop with the stop timeout; the container is kept
+UPDATE_POLICY = 'update_policy'  # change the restart policy in place (same container, no restart)
 
 RUNNING_STATES = ('running', 'restarting')
 
@@ -62,7 +64,7 @@ class Container(object):
 
 
 class Action(object):
-    def __init__(self, kind, name, process_type, index, spec=None, container=None, reason=''):
+    def __init__(self, kind, name, process_type, index, spec=None, container=None, reason='', policy=None):
         self.kind = kind
         self.name = name
         self.process_type = process_type
@@ -70,6 +72,12 @@ class Action(object):
         self.spec = spec
         self.container = container
         self.reason = reason
+        # the restart policy the container has after the action (None: the action removes it)
+        self.policy = policy
+        if policy is None and kind in (CREATE, START, REPLACE) and spec is not None:
+            self.policy = spec['restart_policy']
+        elif kind == STOP:
+            self.policy = 'no'
 
     def describe(self):
         return {'action': self.kind, 'name': self.name, 'reason': self.reason}
@@ -95,12 +103,17 @@ class Plan(object):
         return sorted(action.name for action in self.actions if action.kind == kind)
 
     def summary(self):
-        return {
+        summary = {
             'created': self.names(CREATE),
             'started': self.names(START),
             'replaced': self.names(REPLACE),
             'removed': self.names(REMOVE),
         }
+        for key, kind in (('stopped', STOP), ('policy_updated', UPDATE_POLICY)):
+            names = self.names(kind)
+            if names:
+                summary[key] = names
+        return summary
 
 
 class Inventory(object):
@@ -134,16 +147,25 @@ class Inventory(object):
         return [self.by_dyno[key] for key in sorted(self.by_dyno)]
 
 
-def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, start=True, remove_all=False):
+def effective_policy(container, applied):
+    """The restart policy a container has now: set in place (recorded in ``applied``) or at creation."""
+    return (applied or {}).get(container.id) or container.labels.get(model.LABEL_RESTART_POLICY)
+
+
+def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, start=True, remove_all=False,
+                  force_replace=False):
     """Plan the containers of ``app_doc['formation']``.
 
     - ``types``: the process types to work on (None: every type that is desired or exists);
     - ``replace``: replace containers whose spec hash differs from the desired one (a deploy);
+    - ``force_replace``: replace every container, matching or not (restart, rebuild);
     - ``start``: start matching containers that are not running;
     - ``remove_all``: remove every container of the app (the app is being deleted).
-    Containers of other types are not looked at. Raises ConflictError when a name we need is held by a
-    container that is not ours, before anything changes.
+    Kept containers whose restart policy differs from ``restart_policy`` get it in place. Containers of other
+    types are not looked at. Raises ConflictError when a name we need is held by a container that is not
+    ours, before anything changes.
     """
+    applied = app_doc.get('applied_policies') or {}
     plan = Plan()
     formation = {} if remove_all else dict(app_doc.get('formation') or {})
     if types is None:
@@ -170,12 +192,15 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
                 phase.append(Action(CREATE, name, ptype, index, spec=spec, reason='missing'))
                 continue
             spec = model.build_spec(app_doc, restart_policy, ptype, index)
-            if replace and current.spec_hash != spec['hash']:
+            if force_replace or (replace and current.spec_hash != spec['hash']):
                 phase.append(Action(REPLACE, name, ptype, index, spec=spec, container=current,
-                                    reason='spec changed'))
+                                    reason='restart' if current.spec_hash == spec['hash'] else 'spec changed'))
             elif start and not current.running:
                 phase.append(Action(START, name, ptype, index, spec=spec, container=current,
                                     reason='not running (%s)' % current.state))
+            elif effective_policy(current, applied) != restart_policy:
+                phase.append(Action(UPDATE_POLICY, name, ptype, index, container=current, policy=restart_policy,
+                                    reason='restart policy'))
         extras = [c for c in inventory.of_type(ptype) if c.index > wanted]
         for container in sorted(extras, key=lambda c: -c.index):
             phase.append(Action(REMOVE, container.name, ptype, container.index, container=container,
@@ -189,6 +214,55 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
     if conflicts:
         raise ConflictError(conflict_message(conflicts))
     return plan
+
+
+def plan_policy(app_doc, restart_policy, inventory, stopped_policy=None):
+    """Give every container of the app ``restart_policy`` in place, where it differs (containers that are not
+    running get ``stopped_policy`` when given)."""
+    plan = Plan()
+    applied = app_doc.get('applied_policies') or {}
+    actions = []
+    for container in inventory.containers():
+        wanted = restart_policy if (container.running or stopped_policy is None) else stopped_policy
+        if effective_policy(container, applied) != wanted:
+            actions.append(Action(UPDATE_POLICY, container.name, container.process_type, container.index,
+                                  container=container, policy=wanted, reason='restart policy'))
+    if actions:
+        plan.phases.append(actions)
+    return plan
+
+
+def plan_stop(app_doc, inventory):
+    """Stop every running container (restart policy 'no' first) and set 'no' on the stopped ones; keep them."""
+    plan = Plan()
+    applied = app_doc.get('applied_policies') or {}
+    actions = []
+    for container in inventory.containers():
+        if container.running:
+            actions.append(Action(STOP, container.name, container.process_type, container.index,
+                                  container=container, reason='stop'))
+        elif effective_policy(container, applied) != 'no':
+            actions.append(Action(UPDATE_POLICY, container.name, container.process_type, container.index,
+                                  container=container, policy='no', reason='stopped app'))
+    for container in inventory.upcoming:
+        actions.append(Action(CLEANUP, container.name, container.process_type, container.index,
+                              container=container, reason='leftover of an interrupted run'))
+    if actions:
+        plan.phases.append(actions)
+    return plan
+
+
+def applied_policies(app_doc, inventory, done):
+    """The ``applied_policies`` map after a plan ran: the policies set in place on containers that still
+    exist, where they differ from the policy the container was created with."""
+    applied = dict(app_doc.get('applied_policies') or {})
+    for action, container_id in done:
+        if action.container is not None and action.kind in (REPLACE, REMOVE, CLEANUP):
+            applied.pop(action.container.id, None)
+        elif action.kind in (START, STOP, UPDATE_POLICY):
+            applied[container_id] = action.policy
+    labels = dict((c.id, c.labels.get(model.LABEL_RESTART_POLICY)) for c in inventory.containers())
+    return dict((cid, policy) for cid, policy in applied.items() if cid in labels and labels[cid] != policy)
 
 
 def conflict_message(containers):

@@ -60,7 +60,11 @@ def run(module, operation, validate=None):
         ctx = Context(docker, store, check_mode=module.check_mode)
         result = operation(ctx, module.params)
     except DokkuPsError as exc:
-        module.fail_json(msg=str(exc), **extra)
+        # a multi-app run returns every app's outcome with its failure
+        partial = dict(exc.details.get('result') or {})
+        partial.pop('diff', None)
+        partial.update(extra)
+        module.fail_json(msg=str(exc), **partial)
     for warning in ctx.warnings:
         module.warn(warning)
     diff = result.pop('diff', None)

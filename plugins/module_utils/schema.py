@@ -48,6 +48,7 @@ ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Docker restart policies accepted by the collection (SPEC 2).
 RESTART_POLICY_PATTERN = r"^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$"
 IMAGE_ID_PATTERN = r"^sha256:[0-9a-f]{64}$"
+CONTAINER_ID_PATTERN = r"^[0-9a-f]{64}$"
 # ISO 8601 timestamp as written by datetime.isoformat(); the offset is optional.
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
 
@@ -154,6 +155,13 @@ APP_SCHEMA = {
             },
         },
         "deployed": {"type": "boolean"},
+        "applied_policies": {
+            "description": ("container id -> restart policy set in place through the update API (labels cannot "
+                            "change, so this records what differs from a container's io.dokku-ps.restart-policy)"),
+            "type": "object",
+            "propertyNames": {"type": "string", "pattern": _schema_pattern(CONTAINER_ID_PATTERN)},
+            "additionalProperties": {"type": "string", "pattern": _schema_pattern(RESTART_POLICY_PATTERN)},
+        },
         "updated_at": _TIMESTAMP,
     },
 }

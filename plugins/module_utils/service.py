@@ -53,14 +53,43 @@ class Context(object):
             with self.store.lock(app):
                 yield
 
+    @contextlib.contextmanager
+    def global_lock(self):
+        """The lock of the global document (none in check mode)."""
+        if self.check_mode:
+            yield
+        else:
+            with self.store.lock_global():
+                yield
+
     def inventory(self, app):
         """The app's containers, from ONE list call (see model.name_filter)."""
         summaries = self.docker.list_containers({'name': [model.name_filter(app)]})
         return planner.Inventory(app, summaries)
 
-    def executor(self, app_doc, global_doc):
-        timeout = model.computed_property(app_doc, global_doc, 'stop_timeout_seconds')
-        return Executor(self.docker, timeout)
+    def run_plan(self, plan, doc, global_doc, workers=None):
+        """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
+        timeout = model.computed_property(doc, global_doc, 'stop_timeout_seconds')
+        return Executor(self.docker, timeout, workers=workers).run(plan)
+
+    def commit(self, plan, doc, global_doc, inventory, write, workers=None):
+        """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
+        were set in place (they are remembered in ``applied_policies``, since labels cannot change).
+
+        A failing plan raises before the write, so the recorded definition stays as it was and a later start
+        never brings up a rejected version.
+        """
+        if self.check_mode:
+            return
+        if plan.changed:
+            done = self.run_plan(plan, doc, global_doc, workers)
+            applied = planner.applied_policies(doc, inventory, done)
+            if applied != (doc.get('applied_policies') or {}):
+                doc['applied_policies'] = applied
+                write = True
+        if write:
+            doc['updated_at'] = _now()
+            self.store.write_app(doc)
 
 
 def _now():
@@ -114,7 +143,7 @@ def validate_app_params(params):
     return values
 
 
-def _resolve_image(ctx, reference):
+def resolve_image(ctx, reference):
     data = ctx.docker.inspect_image(reference)
     if data is None:
         raise NotFoundError('image: %s was not found on the Docker host (dokku_ps never pulls; build, load or pull '
@@ -127,12 +156,13 @@ def _image_path(workdir, relative):
     return '%s/%s' % (workdir, relative.lstrip('/'))
 
 
-def _definition_from_image(ctx, values, old, image_data):
-    """processes / procfile_path / dokku_scale that come out of the image (cached per image id)."""
+def _definition_from_image(ctx, values, old, image_data, force=False):
+    """processes / procfile_path / dokku_scale that come out of the image (cached per image id unless
+    ``force``)."""
     image_id = image_data['Id']
     source = values.get('process_source', (old or {}).get('process_source', 'none'))
     procfile_path = values.get('procfile_path', (old or {}).get('procfile_path')) if source == 'procfile_path' else None
-    if old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
+    if not force and old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
             and old.get('process_source') == source:
         processes = old.get('processes') if source == 'procfile_path' else None
         return processes, procfile_path, old.get('dokku_scale')
@@ -151,6 +181,26 @@ def _definition_from_image(ctx, values, old, image_data):
     if files[paths[0]] is not None:
         dokku_scale = parsers.parse_dokku_scale(files[paths[0]], source='%s in image %s' % (paths[0], values.get('image')))
     return processes, procfile_path, dokku_scale
+
+
+def apply_image(ctx, doc, old, values, image_data, force=False):
+    """Put what the image defines into ``doc`` (processes of a ``procfile_path`` app, DOKKU_SCALE) and fit
+    the formation to the processes. ``force`` reads the image's files again even for the same image id."""
+    reference = doc['image']
+    image_processes, procfile_path, dokku_scale = _definition_from_image(ctx, values, old, image_data, force)
+    if doc['process_source'] == 'procfile_path':
+        doc['processes'] = image_processes
+        doc['procfile_path'] = procfile_path
+    doc['dokku_scale'] = dokku_scale
+    _check_dokku_scale(dokku_scale, doc['processes'], reference)
+    if old:
+        doc['formation'], dropped = model.reconcile_formation(old.get('formation'), doc['processes'], dokku_scale)
+        for ptype in dropped:
+            ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
+                     'the next deploy' % ptype)
+    else:
+        doc['formation'], _dropped = model.reconcile_formation(model.initial_formation(doc['processes']),
+                                                               doc['processes'], dokku_scale)
 
 
 def _check_dokku_scale(dokku_scale, processes, image):
@@ -213,7 +263,7 @@ def _new_document(values, old):
     return doc
 
 
-def _app_is_active(doc, global_doc):
+def app_is_active(doc, global_doc):
     return doc.get('deployed') and model.computed_property(doc, global_doc, 'restore') is not False
 
 
@@ -227,7 +277,7 @@ def define_app(ctx, params):
         reference = values.get('image') or (old or {}).get('image')
         if not reference:
             raise ValidationError('image', 'is required to create app %s' % name)
-        image_data = _resolve_image(ctx, reference)
+        image_data = resolve_image(ctx, reference)
 
         doc = _new_document(values, old)
         doc['image'] = reference
@@ -240,45 +290,27 @@ def define_app(ctx, params):
             doc['procfile_path'] = values.get('procfile_path')
             if values['process_source'] != 'procfile_path':
                 doc['processes'] = values['processes']
-        image_processes, procfile_path, dokku_scale = _definition_from_image(ctx, values, old, image_data)
-        if doc['process_source'] == 'procfile_path':
-            doc['processes'] = image_processes
-            doc['procfile_path'] = procfile_path
-        doc['dokku_scale'] = dokku_scale
-        _check_dokku_scale(dokku_scale, doc['processes'], reference)
-        if old:
-            doc['formation'], dropped = model.reconcile_formation(old.get('formation'), doc['processes'], dokku_scale)
-            for ptype in dropped:
-                ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
-                         'the next deploy' % ptype)
-        else:
-            doc['formation'], _dropped = model.reconcile_formation(model.initial_formation(doc['processes']),
-                                                                   doc['processes'], dokku_scale)
+        apply_image(ctx, doc, old, values, image_data)
 
         definition_changed = _definition(old) != _definition(doc)
         plan = planner.Plan()
+        inventory = None
         first_deploy = False
         if params.get('deploy', True):
             if not doc.get('deployed'):
                 first_deploy = True
                 doc['deployed'] = True
                 doc['properties']['restore'] = True
-            if _app_is_active(doc, global_doc):
+            if app_is_active(doc, global_doc):
                 policy = model.computed_property(doc, global_doc, 'restart_policy')
-                plan = planner.plan_converge(doc, policy, ctx.inventory(name))
+                inventory = ctx.inventory(name)
+                plan = planner.plan_converge(doc, policy, inventory)
             elif definition_changed:
                 ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
         ctx.warnings.extend(plan.warnings)
 
         changed = definition_changed or first_deploy or plan.changed
-        if not ctx.check_mode:
-            if plan.changed:
-                # on failure this raises before the write below: the recorded definition stays as it was, so a
-                # later start never brings up a rejected version
-                ctx.executor(doc, global_doc).run(plan)
-            if changed:
-                doc['updated_at'] = _now()
-                ctx.store.write_app(doc)
+        ctx.commit(plan, doc, global_doc, inventory, write=changed)
         return {
             'changed': changed,
             'app': app_result(doc, global_doc, plan),
@@ -306,11 +338,12 @@ def delete_app(ctx, name):
         old = ctx.store.read_app(name)
         global_doc = ctx.store.read_global()
         doc = old or {'name': name, 'formation': {}}
-        plan = planner.plan_converge(doc, model.DEFAULT_RESTART_POLICY, ctx.inventory(name), remove_all=True)
+        inventory = ctx.inventory(name)
+        plan = planner.plan_converge(doc, model.DEFAULT_RESTART_POLICY, inventory, remove_all=True)
         changed = plan.changed or old is not None
         if not ctx.check_mode:
             if plan.changed:
-                ctx.executor(doc, global_doc).run(plan)
+                ctx.run_plan(plan, doc, global_doc)
             if old is not None:
                 ctx.store.delete_app(name)
         return {
@@ -324,7 +357,7 @@ def delete_app(ctx, name):
 # dokku_ps_scale
 # -------------------------------------------------------------------------------------------------------------
 
-def _read_defined_app(ctx, name):
+def read_defined_app(ctx, name):
     doc = ctx.store.read_app(name)
     if doc is None:
         raise NotFoundError('app: %s is not defined on this host (create it with dokku_ps_app first)' % name)
@@ -339,13 +372,13 @@ def validate_scale_params(name, scale):
 def scale_app(ctx, name, scale, skip_deploy=False):
     scale = validate_scale_params(name, scale)
     if scale is None:
-        doc = _read_defined_app(ctx, name)
+        doc = read_defined_app(ctx, name)
         formation = dict(doc.get('formation') or {})
         return {'changed': False, 'formation': formation, 'before': formation, 'changes': {},
                 'can_scale': doc.get('dokku_scale') is None,
                 'containers': planner.Plan().summary()}
     with ctx.app_lock(name):
-        doc = _read_defined_app(ctx, name)
+        doc = read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()
         if doc.get('dokku_scale') is not None:
             raise ValidationError('scale', 'app %s takes its formation from the DOKKU_SCALE file in image %s and '
@@ -367,24 +400,20 @@ def scale_app(ctx, name, scale, skip_deploy=False):
                        for ptype in sorted(set(before) | set(after)) if before.get(ptype, 0) != after.get(ptype, 0))
 
         plan = planner.Plan()
+        inventory = None
         if skip_deploy:
             pass
         elif not doc.get('deployed'):
             ctx.warn('app %s has not been deployed: the formation is recorded and applies at its first deploy' % name)
-        elif not _app_is_active(doc, global_doc):
+        elif not app_is_active(doc, global_doc):
             ctx.warn('app %s is stopped: the formation is recorded and applies at its next start' % name)
         else:
             policy = model.computed_property(doc, global_doc, 'restart_policy')
-            plan = planner.plan_converge(new_doc, policy, ctx.inventory(name), types=sorted(scale), replace=False,
-                                         start=False)
+            inventory = ctx.inventory(name)
+            plan = planner.plan_converge(new_doc, policy, inventory, types=sorted(scale), replace=False, start=False)
             ctx.warnings.extend(plan.warnings)
         changed = bool(changes) or plan.changed
-        if not ctx.check_mode:
-            if plan.changed:
-                ctx.executor(new_doc, global_doc).run(plan)
-            if changes:
-                new_doc['updated_at'] = _now()
-                ctx.store.write_app(new_doc)
+        ctx.commit(plan, new_doc, global_doc, inventory, write=bool(changes))
         return {
             'changed': changed,
             'formation': after,
@@ -468,7 +497,7 @@ def report(ctx, app=None, inspect=False, top=False):
     global_doc = ctx.store.read_global()
     if app is not None:
         model.validate_app_name(app, 'app')
-        docs = [_read_defined_app(ctx, app)]
+        docs = [read_defined_app(ctx, app)]
         summaries = ctx.docker.list_containers({'label': ['%s=%s' % (model.LABEL_APP, app)]})
     else:
         docs = [doc for doc in (ctx.store.read_app(name) for name in ctx.store.list_apps()) if doc is not None]

@@ -9,46 +9,10 @@ import os
 import pytest
 
 from tests.support.ansible_runner import Runner
-from tests.support.docker_state import snapshot
+from tests.support.bad_input import assert_refused, run_bad
+from tests.support.docker_state import snapshot, state_files
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
-
-
-def state_bytes(state_dir):
-    found = {}
-    for root, _dirs, files in os.walk(state_dir):
-        for name in files:
-            if name.endswith(".lock"):
-                continue
-            path = os.path.join(root, name)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, state_dir)] = handle.read()
-    return found
-
-
-def run_bad(runner, cases, **kwargs):
-    """Run each (module, args) as its own task in one playbook; return the results in order."""
-    tasks = [{"name": "case %d" % number, "dokku_ps.docker." + module: args, "ignore_errors": True}
-             for number, (module, args, _words) in enumerate(cases)]
-    _rc, results, output = runner.tasks(tasks, **kwargs)
-    assert len(results) == len(cases), output[-3000:]
-    return results
-
-
-def assert_refused(results, cases):
-    problems = []
-    for entry, (module, args, words) in zip(results, cases):
-        msg = entry["result"].get("msg", "")
-        if entry["status"] != "failed":
-            problems.append("%s %s was accepted" % (module, json.dumps(args)))
-        elif "\n" in msg or "Traceback" in msg or "exception" in entry["result"] and "Traceback" in str(
-                entry["result"]["exception"]):
-            problems.append("%s %s: not a one-line error: %r" % (module, json.dumps(args), msg))
-        else:
-            for word in words:
-                if word not in msg:
-                    problems.append("%s %s: %r does not mention %r" % (module, json.dumps(args), msg, word))
-    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
@@ -88,11 +52,11 @@ def test_bad_input_is_refused_and_changes_nothing(runner, api, deployed, state_d
         ("dokku_ps_report", {"app": app + "-missing"}, ["app", "not defined"]),
     ]
     containers_before = snapshot(api, app)
-    state_before = state_bytes(state_dir)
+    state_before = state_files(state_dir)
     results = run_bad(runner, cases)
     assert_refused(results, cases)
     assert snapshot(api, app) == containers_before
-    assert state_bytes(state_dir) == state_before
+    assert state_files(state_dir) == state_before
 
 
 def test_docker_unreachable_is_a_plain_sentence(state_dir, tmp_path, app_name):

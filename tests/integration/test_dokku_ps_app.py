@@ -6,27 +6,14 @@ import json
 import os
 
 from tests.support.docker_state import containers, snapshot
+from tests.support.four_step import four_step
 from tests.support.images import build_image
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 
 
-def app_four_step(runner, api, args, expect_prediction=None):
-    app = args["name"]
-    before = snapshot(api, app)
-    predicted = runner.module("dokku_ps_app", args, check=True, diff=True)
-    assert predicted["changed"] is True
-    assert snapshot(api, app) == before, "check mode changed containers"
-    applied = runner.module("dokku_ps_app", args, diff=True)
-    assert applied["changed"] is True
-    if "containers" in predicted["app"]:
-        assert applied["app"]["containers"] == predicted["app"]["containers"]
-    after = snapshot(api, app)
-    assert runner.module("dokku_ps_app", args, check=True)["changed"] is False
-    final = runner.module("dokku_ps_app", args)
-    assert final["changed"] is False
-    assert snapshot(api, app) == after
-    return predicted, applied
+def app_four_step(runner, api, args):
+    return four_step(runner, api, args["name"], "dokku_ps_app", args)
 
 
 def test_first_deploy_four_steps(runner, api, app_name, standard_images, state_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support.docker_state import containers, snapshot
+from tests.support.four_step import four_step
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 
@@ -13,23 +14,8 @@ def deploy(runner, app, image, **extra):
     return runner.module("dokku_ps_app", args)
 
 
-def four_step(runner, api, app, args):
-    """check, apply, idempotent check, idempotent apply. Returns (check, apply) results."""
-    before = snapshot(api, app)
-    predicted = runner.module("dokku_ps_scale", args, check=True, diff=True)
-    assert predicted["changed"] is True
-    assert snapshot(api, app) == before, "check mode changed containers"
-    applied = runner.module("dokku_ps_scale", args, diff=True)
-    assert applied["changed"] is True
-    assert applied["containers"] == predicted["containers"], "check mode mispredicted the containers"
-    after = snapshot(api, app)
-    again = runner.module("dokku_ps_scale", args, check=True)
-    assert again["changed"] is False
-    final = runner.module("dokku_ps_scale", args)
-    assert final["changed"] is False
-    assert final["containers"] == {"created": [], "started": [], "replaced": [], "removed": []}
-    assert snapshot(api, app) == after
-    return predicted, applied
+def scale_four_step(runner, api, app, args):
+    return four_step(runner, api, app, "dokku_ps_scale", args)
 
 
 def test_scale_up_and_down_keeps_web_1(runner, api, app_name, standard_images):
@@ -38,7 +24,7 @@ def test_scale_up_and_down_keeps_web_1(runner, api, app_name, standard_images):
     assert sorted(first) == ["%s.web.1" % app_name]
     web1_id = first["%s.web.1" % app_name]["Id"]
 
-    predicted, applied = four_step(runner, api, app_name, {"app": app_name, "scale": {"web": 2, "worker": "2"}})
+    predicted, applied = scale_four_step(runner, api, app_name, {"app": app_name, "scale": {"web": 2, "worker": "2"}})
     assert predicted["containers"]["created"] == sorted(
         ["%s.web.2" % app_name, "%s.worker.1" % app_name, "%s.worker.2" % app_name])
     assert applied["formation"] == {"web": 2, "worker": 2}
@@ -51,7 +37,7 @@ def test_scale_up_and_down_keeps_web_1(runner, api, app_name, standard_images):
     assert all(data["State"]["Running"] for data in found.values())
     assert found["%s.web.1" % app_name]["Id"] == web1_id
 
-    predicted, applied = four_step(runner, api, app_name, {"app": app_name, "scale": {"web": 1, "worker": 0}})
+    predicted, applied = scale_four_step(runner, api, app_name, {"app": app_name, "scale": {"web": 1, "worker": 0}})
     assert predicted["containers"]["removed"] == sorted(
         ["%s.web.2" % app_name, "%s.worker.1" % app_name, "%s.worker.2" % app_name])
     found = containers(api, app_name)

@@ -14,6 +14,14 @@ import threading
 _REQUEST_LINE = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]\r\n")
 
 
+def _shutdown(*sockets):
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class CountingProxy:
     def __init__(self, path, upstream="/var/run/docker.sock"):
         self.path = path
@@ -83,11 +91,7 @@ class CountingProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _shutdown(source, sink)
 
     @staticmethod
     def _pipe(source, sink):
@@ -100,11 +104,7 @@ class CountingProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _shutdown(source, sink)
 
     def close(self):
         self._closed = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def _name_filter(app):
     return {"name": ["^/%s\\." % app.replace(".", "\\.")]}
@@ -26,3 +28,16 @@ def snapshot(api, app):
     return {name: (data["Id"], data["State"]["Status"], data["HostConfig"]["RestartPolicy"].get("Name"),
                    data["HostConfig"]["RestartPolicy"].get("MaximumRetryCount"))
             for name, data in containers(api, app).items()}
+
+
+def state_files(state_dir):
+    """Relative path -> bytes of every state document (lock files aside)."""
+    found = {}
+    for root, _dirs, files in os.walk(state_dir):
+        for name in files:
+            if name.endswith(".lock"):
+                continue
+            path = os.path.join(root, name)
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, state_dir)] = handle.read()
+    return found

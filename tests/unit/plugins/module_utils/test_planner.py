@@ -175,10 +175,36 @@ def test_converged_app_plans_nothing():
     assert plan.summary() == {'created': [], 'started': [], 'replaced': [], 'removed': []}
 
 
-def test_restart_policy_change_alone_plans_no_replacement():
+def test_restart_policy_change_alone_is_an_in_place_update():
     doc = app_doc({'web': 1})
     inv = inventory(ours(doc, 'web', 1, policy='always'))
-    assert not planner.plan_converge(doc, 'no', inv).changed
+    plan = planner.plan_converge(doc, 'no', inv)
+    assert kinds(plan) == [(planner.UPDATE_POLICY, 'demo.web.1')]
+    assert plan.actions[0].policy == 'no'
+
+
+def test_policy_set_in_place_is_remembered():
+    doc = app_doc({'web': 1})
+    container = ours(doc, 'web', 1, policy='always')
+    doc['applied_policies'] = {container['Id']: 'no'}
+    assert not planner.plan_converge(doc, 'no', inventory(container)).changed
+    assert kinds(planner.plan_policy(doc, 'always', inventory(container))) == [(planner.UPDATE_POLICY, 'demo.web.1')]
+
+
+def test_stop_plan_and_applied_policies():
+    doc = app_doc({'web': 2})
+    running = ours(doc, 'web', 1, policy='always')
+    stopped = ours(doc, 'web', 2, policy='always', state='exited')
+    inv = inventory(running, stopped)
+    plan = planner.plan_stop(doc, inv)
+    assert kinds(plan) == [(planner.STOP, 'demo.web.1'), (planner.UPDATE_POLICY, 'demo.web.2')]
+    done = [(action, action.container.id) for action in plan.actions]
+    assert planner.applied_policies(doc, inv, done) == {running['Id']: 'no', stopped['Id']: 'no'}
+    # back to the creation policy: nothing left to remember
+    start = planner.plan_converge(dict(doc, applied_policies={running['Id']: 'no', stopped['Id']: 'no'}),
+                                  'always', inv)
+    done = [(action, action.container.id) for action in start.actions]
+    assert planner.applied_policies(doc, inv, done) == {}
 
 
 def test_scale_up_creates_only_missing_indices():

@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lifecycle operations: process properties (dokku_ps_policy) and start / stop / restart / rebuild /
+restore (dokku_ps_state), for one app or many apps in parallel.
+
+Restart policies are changed in place through Docker's update API (same container, no restart). Labels
+cannot change, so what was set in place is remembered in the app document (``applied_policies``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import concurrent.futures
+import copy
+import os
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+
+PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
+STATES = ('started', 'stopped', 'restarted', 'rebuilt', 'restored')
+UNSET = ''
+
+
+class AppsFailed(DokkuPsError):
+    """Some apps of a multi-app run failed; ``details['result']`` holds every app's outcome."""
+
+
+# -------------------------------------------------------------------------------------------------------------
+# dokku_ps_policy
+# -------------------------------------------------------------------------------------------------------------
+
+def validate_policy_params(params):
+    """The properties to set (a value) or unset (None), from the module's options.
+
+    An empty string unsets a property (Dokku's convention); an option left out is not managed.
+    """
+    is_global = bool(params.get('global'))
+    if not is_global:
+        if not params.get('app'):
+            raise ValidationError('app', 'give an app, or global: true')
+        model.validate_app_name(params['app'], 'app')
+    changes = {}
+    for key in PROPERTIES:
+        value = params.get(key)
+        if value is None:
+            continue
+        if is_global and key not in model.GLOBAL_PROPERTIES:
+            raise ValidationError(key, 'is an app property; it cannot be set globally')
+        if isinstance(value, str) and value.strip() == UNSET:
+            changes[key] = None
+        elif key == 'restart_policy':
+            changes[key] = model.validate_restart_policy(value if isinstance(value, str) else str(value), key)
+        elif key == 'stop_timeout_seconds':
+            changes[key] = model.validate_stop_timeout(value, key)
+        else:
+            try:
+                changes[key] = boolean(value, strict=True)
+            except TypeError:
+                raise ValidationError(key, '%r is not a boolean (or an empty string to unset it)' % (value,))
+    return changes
+
+
+def _apply_properties(document, changes):
+    """Returns (new document, {key: {'before', 'after'}} of the raw values that change)."""
+    new = copy.deepcopy(document)
+    props = new.setdefault('properties', {})
+    diff = {}
+    for key, value in changes.items():
+        if props.get(key) != value:
+            diff[key] = {'before': props.get(key), 'after': value}
+            props[key] = value
+    return new, diff
+
+
+def _desired_policies(doc, global_doc):
+    """(policy of running containers, policy of stopped ones): a stopped app keeps its stopped containers at
+    'no' so that a daemon restart never brings them back."""
+    computed = model.computed_property(doc, global_doc, 'restart_policy')
+    return computed, computed if service.app_is_active(doc, global_doc) else 'no'
+
+
+def converge_policies(ctx, doc, global_doc, write=False):
+    """Set the desired restart policy in place on every container of a deployed app that differs."""
+    running_policy, stopped_policy = _desired_policies(doc, global_doc)
+    inventory = ctx.inventory(doc['name'])
+    plan = planner.plan_policy(doc, running_policy, inventory, stopped_policy=stopped_policy)
+    ctx.commit(plan, doc, global_doc, inventory, write=write)
+    return plan
+
+
+def set_properties(ctx, params):
+    changes = validate_policy_params(params)
+    if params.get('global'):
+        return _set_global(ctx, changes)
+    name = params['app']
+    with ctx.app_lock(name):
+        doc = service.read_defined_app(ctx, name)
+        global_doc = ctx.store.read_global()
+        new_doc, diff = _apply_properties(doc, changes)
+        plan = planner.Plan()
+        if new_doc.get('deployed') and 'restart_policy' in changes:
+            plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
+        else:
+            ctx.commit(plan, new_doc, global_doc, None, write=bool(diff))
+        return {
+            'changed': bool(diff) or plan.changed,
+            'app': name,
+            'properties': model.property_report(new_doc, global_doc),
+            'changes': diff,
+            'containers_updated': plan.names(planner.UPDATE_POLICY),
+            'diff': {'before': {'properties': doc.get('properties')},
+                     'after': {'properties': new_doc.get('properties')}},
+        }
+
+
+def _set_global(ctx, changes):
+    with ctx.global_lock():
+        global_doc = ctx.store.read_global()
+        new_global, diff = _apply_properties(global_doc, changes)
+        if diff and not ctx.check_mode:
+            ctx.store.write_global(new_global)
+    updated = {}
+    failed = {}
+    if 'restart_policy' in changes:
+        # every deployed app that inherits the global policy gets it in place
+        for name in ctx.store.list_apps():
+            try:
+                with ctx.app_lock(name):
+                    doc = ctx.store.read_app(name)
+                    if not doc or not doc.get('deployed') or doc['properties'].get('restart_policy'):
+                        continue
+                    plan = converge_policies(ctx, doc, new_global)
+            except DokkuPsError as exc:
+                failed[name] = str(exc)
+                continue
+            if plan.changed:
+                updated[name] = plan.names(planner.UPDATE_POLICY)
+    result = {
+        'changed': bool(diff) or bool(updated),
+        'global': service.global_report(new_global),
+        'changes': diff,
+        'apps_updated': updated,
+        'diff': {'before': {'properties': global_doc.get('properties')},
+                 'after': {'properties': new_global.get('properties')}},
+    }
+    if failed:
+        raise AppsFailed('the global properties were recorded, but %d app(s) could not be updated: %s' % (
+            len(failed), '; '.join('%s: %s' % item for item in sorted(failed.items()))), result=result)
+    return result
+
+
+# -------------------------------------------------------------------------------------------------------------
+# dokku_ps_state
+# -------------------------------------------------------------------------------------------------------------
+
+def resolve_parallel(parallel):
+    """1 (or 0) serial, N workers, -1 one per CPU; anything below -1 is refused."""
+    if parallel is None:
+        return 1
+    if isinstance(parallel, bool) or not isinstance(parallel, int):
+        raise ValidationError('parallel', '%r is not an integer' % (parallel,))
+    if parallel < -1:
+        raise ValidationError('parallel', '%d is invalid: use 1 (serial), a number of workers, or -1 (one per CPU)'
+                              % parallel)
+    if parallel == -1:
+        return max(1, os.cpu_count() or 1)
+    return max(1, parallel)
+
+
+def validate_state_params(params):
+    """Returns (target app names or None for every app, state, process_type, workers)."""
+    state = params['state']
+    if state not in STATES:
+        raise ValidationError('state', '%r must be one of %s' % (state, ', '.join(STATES)))
+    if params.get('all'):
+        names = None
+    elif params.get('apps'):
+        names = [model.validate_app_name(name, 'apps') for name in params['apps']]
+    elif params.get('app'):
+        names = [model.validate_app_name(params['app'], 'app')]
+    else:
+        raise ValidationError('app', 'give app, apps or all: true')
+    process_type = params.get('process_type')
+    if process_type is not None:
+        if state != 'restarted' or names is None or len(names) != 1:
+            raise ValidationError('process_type', 'only works with state=restarted and one app')
+        model.validate_process_type(process_type, 'process_type')
+    workers = resolve_parallel(params.get('parallel'))
+    return names, state, process_type, workers
+
+
+def _outcome(status, reason='', plan=None, restore=None):
+    outcome = {'status': status, 'reason': reason}
+    if plan is not None:
+        outcome['containers'] = plan.summary()
+    if restore is not None:
+        outcome['restore'] = restore
+    return outcome
+
+
+def _set_restore(doc, value):
+    """Returns True when the app's restore flag changes."""
+    before = model.computed_property(doc, None, 'restore')
+    doc['properties']['restore'] = value
+    return before != value
+
+
+def _rebuild_definition(ctx, doc):
+    """Re-resolve the image reference and re-read what the image defines (Procfile, DOKKU_SCALE)."""
+    old = copy.deepcopy(doc)
+    image_data = service.resolve_image(ctx, doc['image'])
+    doc['image_id'] = image_data['Id']
+    service.apply_image(ctx, doc, old, {'image': doc['image']}, image_data, force=True)
+
+
+def change_state(ctx, name, state, process_type=None, workers=None):
+    """One app. Returns its outcome: status changed / unchanged / skipped, with the reason and containers."""
+    doc = service.read_defined_app(ctx, name)
+    global_doc = ctx.store.read_global()
+    if not doc.get('deployed'):
+        return _outcome('skipped', 'not deployed')
+    if state == 'restored' and not service.app_is_active(doc, global_doc):
+        return _outcome('skipped', 'restore flag is false (the app was stopped on purpose)', restore=False)
+
+    inventory = ctx.inventory(name)
+    policy = model.computed_property(doc, global_doc, 'restart_policy')
+    flag_changed = False
+    if state == 'stopped':
+        plan = planner.plan_stop(doc, inventory)
+        flag_changed = _set_restore(doc, False)
+    else:
+        flag_changed = _set_restore(doc, True)
+        if state == 'rebuilt':
+            _rebuild_definition(ctx, doc)
+        force = state in ('restarted', 'rebuilt')
+        types = [process_type] if process_type else None
+        plan = planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
+        ctx.warnings.extend(plan.warnings)
+    ctx.commit(plan, doc, global_doc, inventory, write=flag_changed or state == 'rebuilt', workers=workers)
+    if plan.changed or flag_changed:
+        return _outcome('changed', state, plan, restore=state != 'stopped')
+    return _outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan,
+                    restore=state != 'stopped')
+
+
+def change_states(ctx, names, state, process_type=None, workers=1):
+    """Many apps: each under its own lock, ``workers`` at a time; a failing app never stops the others."""
+    if names is None:
+        names = ctx.store.list_apps()
+    per_app = max(1, max_workers() // max(1, min(workers, len(names) or 1)))
+
+    def one(name):
+        try:
+            with ctx.app_lock(name):
+                return name, change_state(ctx, name, state, process_type, per_app)
+        except DokkuPsError as exc:
+            return name, _outcome('failed', str(exc))
+
+    if workers == 1 or len(names) <= 1:
+        outcomes = [one(name) for name in names]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(names))) as pool:
+            outcomes = list(pool.map(one, names))
+    apps = dict(outcomes)
+    result = {
+        'changed': any(o['status'] == 'changed' for o in apps.values()),
+        'state': state,
+        'apps': apps,
+        'apps_changed': sorted(n for n, o in apps.items() if o['status'] == 'changed'),
+        'skipped': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'skipped'),
+        'failed': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'failed'),
+    }
+    if result['failed']:
+        raise AppsFailed('%d of %d app(s) failed: %s' % (
+            len(result['failed']), len(apps), '; '.join('%s: %s' % item for item in result['failed'].items())),
+            result=result)
+    return result

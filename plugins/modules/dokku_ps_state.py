@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: dokku_ps_state
+short_description: Start, stop, restart, rebuild or restore apps (one, several, or all of a host)
+version_added: 0.1.0
+description:
+  - Dokku's C(ps:start), C(ps:stop), C(ps:restart), C(ps:rebuild) and C(ps:restore), with C(--all) and
+    C(--parallel), on the apps defined with M(dokku_ps.docker.dokku_ps_app).
+  - V(started) makes the formation run: stopped containers that still match the app's definition are started
+    again (same containers, the computed restart policy put back first), missing ones are created, changed ones
+    replaced. The restore flag becomes V(true).
+  - V(stopped) sets the restart policy of every running container to V(no) (so a daemon restart never brings it
+    back), then stops it with the stop timeout. Containers are kept. The restore flag becomes V(false).
+  - V(restarted) replaces every container (or those of O(process_type)) with a fresh one from the same image
+    id, with zero downtime (the new container is up before the old one goes), V(web) first.
+  - V(rebuilt) resolves the app's image reference again (the tag may point at a new image), re-reads a
+    Procfile and C(DOKKU_SCALE) from the image, then replaces every container.
+  - V(restored) brings every deployed app whose restore flag is V(true) to V(started), reusing the containers
+    that still match; apps that were never deployed, or were stopped on purpose, are skipped, and the result
+    says why. Run it after a reboot.
+  - Apps that were never deployed are skipped with the reason C(not deployed), for every state.
+  - Every target app is attempted, even when one fails; the task fails at the end if any app failed, and the
+    result lists each app's outcome.
+author:
+  - dokku_ps contributors (@dokku-ps)
+extends_documentation_fragment:
+  - dokku_ps.docker.docker
+  - dokku_ps.docker.attributes
+  - dokku_ps.docker.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details:
+      - V(started), V(stopped) and V(restored) are idempotent; V(restarted) and V(rebuilt) replace containers
+        on every run.
+options:
+  app:
+    description:
+      - One app.
+    type: str
+    aliases: [name]
+  apps:
+    description:
+      - Several apps.
+    type: list
+    elements: str
+  all:
+    description:
+      - Every app defined on the host.
+    type: bool
+    default: false
+  state:
+    description:
+      - What to do, see the description.
+    type: str
+    required: true
+    choices: [started, stopped, restarted, rebuilt, restored]
+  process_type:
+    description:
+      - With O(state=restarted) and one app, replace only the containers of this process type.
+    type: str
+  parallel:
+    description:
+      - How many apps are worked on at once. V(1) (or V(0)) works on one app after the other, V(-1) on one app
+        per CPU; values below V(-1) are refused. Container work inside an app is always concurrent (bounded).
+    type: int
+    default: 1
+seealso:
+  - module: dokku_ps.docker.dokku_ps_policy
+  - module: dokku_ps.docker.dokku_ps_report
+'''
+
+EXAMPLES = r'''
+- name: Stop an app (it stays stopped after a reboot)
+  dokku_ps.docker.dokku_ps_state:
+    app: shop
+    state: stopped
+
+- name: Restart only the workers
+  dokku_ps.docker.dokku_ps_state:
+    app: shop
+    state: restarted
+    process_type: worker
+
+- name: After a reboot, bring back every app that was running, one per CPU at a time
+  dokku_ps.docker.dokku_ps_state:
+    all: true
+    state: restored
+    parallel: -1
+  register: restore
+
+- name: Rebuild every app after moving image tags
+  dokku_ps.docker.dokku_ps_state:
+    all: true
+    state: rebuilt
+    parallel: 4
+'''
+
+RETURN = r'''
+state:
+  description: The state asked for.
+  returned: always
+  type: str
+  sample: restored
+apps:
+  description:
+    - Per app, its outcome, C(status) V(changed), V(unchanged), V(skipped) or V(failed), with a C(reason), and the
+      containers created, started, replaced, removed or stopped.
+  returned: always
+  type: dict
+  sample: {"shop": {"status": "changed", "reason": "restored", "restore": true,
+                    "containers": {"created": [], "started": ["shop.web.1"], "replaced": [], "removed": []}},
+           "blog": {"status": "skipped", "reason": "restore flag is false (the app was stopped on purpose)"}}
+apps_changed:
+  description: The apps that changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["shop"]
+skipped:
+  description: The apps skipped, with the reason.
+  returned: always
+  type: dict
+  sample: {"blog": "restore flag is false (the app was stopped on purpose)", "new": "not deployed"}
+failed:
+  description: The apps that failed, with the error.
+  returned: always
+  type: dict
+  sample: {}
+'''
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
+
+
+def operation(ctx, params):
+    names, state, process_type, workers = lifecycle.validate_state_params(params)
+    return lifecycle.change_states(ctx, names, state, process_type, workers)
+
+
+def main():
+    module = build_module(
+        dict(
+            app=dict(type='str', aliases=['name']),
+            apps=dict(type='list', elements='str'),
+            state=dict(type='str', required=True, choices=list(lifecycle.STATES)),
+            process_type=dict(type='str'),
+            parallel=dict(type='int', default=1),
+            **{'all': dict(type='bool', default=False)}
+        ),
+        mutually_exclusive=[['app', 'apps', 'all']],
+    )
+    run(module, operation, validate=lifecycle.validate_state_params)
+
+
+if __name__ == '__main__':
+    main()

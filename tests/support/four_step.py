@@ -1,0 +1,41 @@
+"""The four-step pattern every state-changing feature is tested with.
+
+1. check mode: predicts a change and changes nothing (Docker state and state files);
+2. apply: changes, and does what check mode predicted;
+3. check mode again: no change predicted;
+4. apply again: ``changed: false`` and the containers are exactly as after step 2.
+"""
+
+from __future__ import annotations
+
+from tests.support.docker_state import snapshot, state_files
+
+NOTHING = {"created": [], "started": [], "replaced": [], "removed": []}
+
+
+def containers_of(result):
+    """The container names a result reports (scale: top level; app: under ``app``)."""
+    return result.get("containers", result.get("app", {}).get("containers"))
+
+
+def four_step(runner, api, app, module, args):
+    """Returns the results of step 1 (prediction) and step 2 (apply), both run with diff."""
+    before = snapshot(api, app)
+    files = state_files(runner.state_dir)
+    predicted = runner.module(module, args, check=True, diff=True)
+    assert predicted["changed"] is True, "check mode predicted no change"
+    assert snapshot(api, app) == before, "check mode changed containers"
+    assert state_files(runner.state_dir) == files, "check mode changed the state store"
+    applied = runner.module(module, args, diff=True)
+    assert applied["changed"] is True
+    assert containers_of(applied) == containers_of(predicted), "check mode mispredicted the containers"
+    after = snapshot(api, app)
+    files = state_files(runner.state_dir)
+    assert runner.module(module, args, check=True)["changed"] is False, "idempotent check predicted a change"
+    final = runner.module(module, args)
+    assert final["changed"] is False, "second apply changed something"
+    if containers_of(final) is not None:
+        assert containers_of(final) == NOTHING
+    assert snapshot(api, app) == after, "second apply touched containers"
+    assert state_files(runner.state_dir) == files, "second apply rewrote the state store"
+    return predicted, applied
