@@ -95,7 +95,7 @@ For the restore feature: after a reboot Docker itself brings back every ``always
 with a non-zero exit status.
 
 Timings here (2 CPUs): ``start()`` 1.2-1.7 s (the first start of an empty root too), ``stop()``
-about 1.2 s with a few running containers, ``restart()`` 2.5-2.9 s, ``kill()`` 0.01 s, ``start()``
+about 1.2 s with a few running containers, ``restart()`` 1.9-2.9 s, ``kill()`` 0.01 s, ``start()``
 after a crash 1.4-1.7 s; building the standard images into a fresh daemon 0.6 s.
 
 Gotchas
