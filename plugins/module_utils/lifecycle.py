@@ -275,11 +275,11 @@ def change_states(ctx, names, state, process_type=None, workers=1):
         'state': state,
         'apps': apps,
         'apps_changed': sorted(n for n, o in apps.items() if o['status'] == 'changed'),
-        'skipped': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'skipped'),
-        'failed': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'failed'),
+        'apps_skipped': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'skipped'),
+        'apps_failed': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'failed'),
     }
-    if result['failed']:
+    if result['apps_failed']:
         raise AppsFailed('%d of %d app(s) failed: %s' % (
-            len(result['failed']), len(apps), '; '.join('%s: %s' % item for item in result['failed'].items())),
-            result=result)
+            len(result['apps_failed']), len(apps),
+            '; '.join('%s: %s' % item for item in result['apps_failed'].items())), result=result)
     return result

@@ -129,12 +129,12 @@ apps_changed:
   type: list
   elements: str
   sample: ["shop"]
-skipped:
+apps_skipped:
   description: The apps skipped, with the reason.
   returned: always
   type: dict
   sample: {"blog": "restore flag is false (the app was stopped on purpose)", "new": "not deployed"}
-failed:
+apps_failed:
   description: The apps that failed, with the error.
   returned: always
   type: dict
