@@ -15,8 +15,8 @@ description:
   - Sets Dokku's process properties (C(ps:set)) for one app, or globally with O(global=true).
   - The computed value of a property is the app's value, else the global one, else the default
     (restart policy V(on-failure:10), stop timeout V(30), restore V(true)).
-  - A restart policy change is applied to the existing containers B(in place) through Docker's update API:
-    same containers, no restart (Dokku needs a rebuild for this). A global change reaches every deployed app
+  - A restart policy change is applied to the existing containers B(in place) through Docker's update API,
+    keeping the same containers without a restart (Dokku needs a rebuild for this). A global change reaches every deployed app
     that inherits it. Containers of an app that was stopped on purpose keep the policy V(no) while stopped.
   - Options left out are not changed. An empty string unsets a property back to its inherited value.
 author:

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Dokku's C(ps:start), C(ps:stop), C(ps:restart), C(ps:rebuild) and C(ps:restore), with C(--all) and
     C(--parallel), on the apps defined with M(dokku_ps.docker.dokku_ps_app).
-  - V(started) makes the formation run: stopped containers that still match the app's definition are started
+  - V(started) makes the formation run. Stopped containers that still match the app's definition are started
     again (same containers, the computed restart policy put back first), missing ones are created, changed ones
     replaced. The restore flag becomes V(true).
   - V(stopped) sets the restart policy of every running container to V(no) (so a daemon restart never brings it

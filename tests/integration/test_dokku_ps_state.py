@@ -118,8 +118,8 @@ def test_all_apps_in_parallel_and_one_broken_app(runner, api, app_name, docker_c
     broken_tag = "dokku-ps-test/%s-broken:latest" % app_name
     build_image(docker_client, broken_tag, files={"BROKEN": "1\n"}, cmd=["sleep", "86400"])
     try:
-        tasks = [{"dokku_ps.docker.dokku_ps_app": {"name": name, "image": standard_images["base"],
-                                                    "processes": {"web": "sleep 86400"}}} for name in names[:-1]]
+        declaration = {"image": standard_images["base"], "processes": {"web": "sleep 86400"}}
+        tasks = [{"dokku_ps.docker.dokku_ps_app": dict(declaration, name=name)} for name in names[:-1]]
         tasks.append({"dokku_ps.docker.dokku_ps_app": {"name": names[-1], "image": broken_tag}})
         returncode, _results, output = runner.tasks(tasks)
         assert returncode == 0, output[-3000:]

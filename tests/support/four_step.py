@@ -11,7 +11,6 @@ from __future__ import annotations
 from tests.support.docker_state import snapshot, state_files
 
 
-
 def _did_something(value):
     """True when a containers report names any container."""
     if isinstance(value, dict):
