@@ -68,7 +68,7 @@ def validate_policy_params(params):
     return changes
 
 
-def _apply_properties(document, changes):
+def apply_properties(document, changes):
     """Returns (new document, {key: {'before', 'after'}} of the raw values that change)."""
     new = copy.deepcopy(document)
     props = new.setdefault('properties', {})
@@ -104,7 +104,7 @@ def set_properties(ctx, params):
     with ctx.app_lock(name):
         doc = service.read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()
-        new_doc, diff = _apply_properties(doc, changes)
+        new_doc, diff = apply_properties(doc, changes)
         plan = planner.Plan()
         if new_doc.get('deployed') and 'restart_policy' in changes:
             plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
@@ -124,7 +124,7 @@ def set_properties(ctx, params):
 def _set_global(ctx, changes):
     with ctx.global_lock():
         global_doc = ctx.store.read_global()
-        new_global, diff = _apply_properties(global_doc, changes)
+        new_global, diff = apply_properties(global_doc, changes)
         if diff and not ctx.check_mode:
             ctx.store.write_global(new_global)
     updated = {}

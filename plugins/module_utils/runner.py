@@ -31,12 +31,24 @@ def _secret_free_invocation(module):
     an env value such as ``1`` or ``true`` would garble every container name and flag. The collection never
     returns env values (results are built from masked views), so the env values are taken out of Ansible's
     substring masking, and the invocation shown with ``-vvv`` carries masked values instead."""
-    env = module.params.get('env')
-    if not env:
-        return None
-    module.no_log_values.difference_update(str(value) for value in env.values() if value is not None)
     args = dict(module.params)
-    args['env'] = dict((key, MASK) for key in env)
+    envs = []
+    if args.get('env'):
+        envs.append(args['env'])
+        args['env'] = dict((key, MASK) for key in args['env'])
+    if args.get('apps'):
+        apps = []
+        for app in args['apps']:
+            app = dict(app)
+            if app.get('env'):
+                envs.append(app['env'])
+                app['env'] = dict((key, MASK) for key in app['env'])
+            apps.append(app)
+        args['apps'] = apps
+    if not envs:
+        return None
+    for env in envs:
+        module.no_log_values.difference_update(str(value) for value in env.values() if value is not None)
     return {'module_args': args}
 
 

@@ -16,6 +16,7 @@ import concurrent.futures
 import contextlib
 import copy
 import datetime
+import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import NotFoundError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import Executor, max_workers
@@ -40,9 +41,18 @@ class Context(object):
         self.store = store
         self.check_mode = check_mode
         self.warnings = []
+        self._images = {}
+        self._image_lock = threading.Lock()
 
     def warn(self, message):
         self.warnings.append(message)
+
+    def image(self, reference):
+        """Inspect data of an image (None if absent), looked up once per reference and run."""
+        with self._image_lock:
+            if reference not in self._images:
+                self._images[reference] = self.docker.inspect_image(reference)
+            return self._images[reference]
 
     @contextlib.contextmanager
     def app_lock(self, app):
@@ -144,7 +154,7 @@ def validate_app_params(params):
 
 
 def resolve_image(ctx, reference):
-    data = ctx.docker.inspect_image(reference)
+    data = ctx.image(reference)
     if data is None:
         raise NotFoundError('image: %s was not found on the Docker host (dokku_ps never pulls; build, load or pull '
                             'it first)' % reference)
@@ -232,6 +242,10 @@ def _definition(doc):
     return dict((key, doc.get(key)) for key in DEFINITION_KEYS)
 
 
+def definition_changed(old, new):
+    return _definition(old) != _definition(new)
+
+
 def definition_view(doc, compare_to=None):
     """What a diff or a result shows of an app document: never an env value."""
     if doc is None:
@@ -267,6 +281,28 @@ def app_is_active(doc, global_doc):
     return doc.get('deployed') and model.computed_property(doc, global_doc, 'restore') is not False
 
 
+def build_definition(ctx, values, old):
+    """The app document ``values`` (from validate_app_params) describe, on top of the recorded one ``old``:
+    image resolved to an id, processes, env, web port, what the image defines, and the formation fitted."""
+    reference = values.get('image') or (old or {}).get('image')
+    if not reference:
+        raise ValidationError('image', 'is required to create app %s' % values['name'])
+    image_data = resolve_image(ctx, reference)
+    doc = _new_document(values, old)
+    doc['image'] = reference
+    doc['image_id'] = image_data['Id']
+    for key in ('env', 'web_port'):
+        if key in values:
+            doc[key] = values[key]
+    if 'process_source' in values:
+        doc['process_source'] = values['process_source']
+        doc['procfile_path'] = values.get('procfile_path')
+        if values['process_source'] != 'procfile_path':
+            doc['processes'] = values['processes']
+    apply_image(ctx, doc, old, values, image_data)
+    return doc
+
+
 def define_app(ctx, params):
     """dokku_ps_app state=present."""
     values = validate_app_params(params)
@@ -274,24 +310,7 @@ def define_app(ctx, params):
     with ctx.app_lock(name):
         old = ctx.store.read_app(name)
         global_doc = ctx.store.read_global()
-        reference = values.get('image') or (old or {}).get('image')
-        if not reference:
-            raise ValidationError('image', 'is required to create app %s' % name)
-        image_data = resolve_image(ctx, reference)
-
-        doc = _new_document(values, old)
-        doc['image'] = reference
-        doc['image_id'] = image_data['Id']
-        for key in ('env', 'web_port'):
-            if key in values:
-                doc[key] = values[key]
-        if 'process_source' in values:
-            doc['process_source'] = values['process_source']
-            doc['procfile_path'] = values.get('procfile_path')
-            if values['process_source'] != 'procfile_path':
-                doc['processes'] = values['processes']
-        apply_image(ctx, doc, old, values, image_data)
-
+        doc = build_definition(ctx, values, old)
         definition_changed = _definition(old) != _definition(doc)
         plan = planner.Plan()
         inventory = None
@@ -335,22 +354,27 @@ def delete_app(ctx, name):
     """dokku_ps_app state=absent: stop (policy 'no' first) and remove every container, then the state."""
     model.validate_app_name(name, 'name')
     with ctx.app_lock(name):
-        old = ctx.store.read_app(name)
-        global_doc = ctx.store.read_global()
-        doc = old or {'name': name, 'formation': {}}
-        inventory = ctx.inventory(name)
-        plan = planner.plan_converge(doc, model.DEFAULT_RESTART_POLICY, inventory, remove_all=True)
-        changed = plan.changed or old is not None
-        if not ctx.check_mode:
-            if plan.changed:
-                ctx.run_plan(plan, doc, global_doc)
-            if old is not None:
-                ctx.store.delete_app(name)
-        return {
-            'changed': changed,
-            'app': {'name': name, 'containers': plan.summary()},
-            'diff': {'before': definition_view(old), 'after': {}},
-        }
+        return delete_app_locked(ctx, name)
+
+
+def delete_app_locked(ctx, name):
+    """delete_app for a caller that already holds the app's lock."""
+    old = ctx.store.read_app(name)
+    global_doc = ctx.store.read_global()
+    doc = old or {'name': name, 'formation': {}}
+    inventory = ctx.inventory(name)
+    plan = planner.plan_converge(doc, model.DEFAULT_RESTART_POLICY, inventory, remove_all=True)
+    changed = plan.changed or old is not None
+    if not ctx.check_mode:
+        if plan.changed:
+            ctx.run_plan(plan, doc, global_doc)
+        if old is not None:
+            ctx.store.delete_app(name)
+    return {
+        'changed': changed,
+        'app': {'name': name, 'containers': plan.summary()},
+        'diff': {'before': definition_view(old), 'after': {}},
+    }
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -369,6 +393,33 @@ def validate_scale_params(name, scale):
     return None if scale is None else model.validate_formation(scale, 'scale')
 
 
+def apply_scale(doc, scale, field='scale'):
+    """Set the counts of ``scale`` in ``doc['formation']`` (Dokku's ps:scale rules).
+
+    Returns {type: {'before', 'after'}} of the counts that change. Refuses manual scaling of an app whose image
+    has a DOKKU_SCALE file, and counts above 0 for types the processes do not define; a 0 for such a type is
+    accepted and not kept.
+    """
+    name = doc['name']
+    if doc.get('dokku_scale') is not None:
+        raise ValidationError(field, 'app %s takes its formation from the DOKKU_SCALE file in image %s and cannot '
+                              'be scaled manually (remove the file from the image to scale by hand)'
+                              % (name, doc.get('image')))
+    for ptype in sorted(scale):
+        if scale[ptype] > 0 and not model.type_is_defined(doc, ptype):
+            raise ValidationError(field, '%s is not a valid process name to scale up' % ptype)
+    before = dict(doc.get('formation') or {})
+    after = dict(before)
+    for ptype, count in scale.items():
+        if count == 0 and not model.type_is_defined(doc, ptype):
+            after.pop(ptype, None)
+        else:
+            after[ptype] = count
+    doc['formation'] = after
+    return dict((ptype, {'before': before.get(ptype, 0), 'after': after.get(ptype, 0)})
+                for ptype in sorted(set(before) | set(after)) if before.get(ptype, 0) != after.get(ptype, 0))
+
+
 def scale_app(ctx, name, scale, skip_deploy=False):
     scale = validate_scale_params(name, scale)
     if scale is None:
@@ -380,24 +431,10 @@ def scale_app(ctx, name, scale, skip_deploy=False):
     with ctx.app_lock(name):
         doc = read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()
-        if doc.get('dokku_scale') is not None:
-            raise ValidationError('scale', 'app %s takes its formation from the DOKKU_SCALE file in image %s and '
-                                  'cannot be scaled manually (remove the file from the image to scale by hand)'
-                                  % (name, doc.get('image')))
-        for ptype in sorted(scale):
-            if scale[ptype] > 0 and not model.type_is_defined(doc, ptype):
-                raise ValidationError('scale', '%s is not a valid process name to scale up' % ptype)
-        before = dict(doc.get('formation') or {})
-        after = dict(before)
-        for ptype, count in scale.items():
-            if count == 0 and not model.type_is_defined(doc, ptype):
-                after.pop(ptype, None)
-            else:
-                after[ptype] = count
         new_doc = copy.deepcopy(doc)
-        new_doc['formation'] = after
-        changes = dict((ptype, {'before': before.get(ptype, 0), 'after': after.get(ptype, 0)})
-                       for ptype in sorted(set(before) | set(after)) if before.get(ptype, 0) != after.get(ptype, 0))
+        changes = apply_scale(new_doc, scale)
+        before = dict(doc.get('formation') or {})
+        after = new_doc['formation']
 
         plan = planner.Plan()
         inventory = None

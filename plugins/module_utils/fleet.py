@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge many apps of one host in one call (dokku_ps_fleet, and the app and fleet roles).
+
+Each app declaration carries the fields of dokku_ps_app, plus ``scale``, the properties of dokku_ps_policy
+and a desired ``state``. Every declaration is validated before anything changes; then each app converges
+under its own lock, ``parallel`` apps at a time, with the same functions the single-app modules use, in ONE
+pass: the definition, formation and properties are recorded first and the containers planned once, so no
+container is created to be removed again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import concurrent.futures
+import copy
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+
+APP_STATES = ('started', 'stopped', 'absent')
+DECLARATION_KEYS = ('name', 'state', 'image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'scale',
+                    'restart_policy', 'stop_timeout_seconds')
+
+
+def validate_declaration(declaration, position):
+    """One app declaration -> normalised dict; errors name ``apps[<position>].<field>``."""
+    where = 'apps[%d]' % position
+    if not isinstance(declaration, dict):
+        raise ValidationError(where, 'must be a dict describing an app')
+    unknown = sorted(key for key in set(declaration) - set(DECLARATION_KEYS) if declaration[key] is not None)
+    if unknown:
+        raise ValidationError(where, 'unknown key(s) %s; known keys: %s' % (', '.join(unknown),
+                                                                             ', '.join(DECLARATION_KEYS)))
+    state = declaration.get('state') or 'started'
+    if state not in APP_STATES:
+        raise ValidationError('%s.state' % where, '%r must be one of %s' % (state, ', '.join(APP_STATES)))
+    try:
+        values = service.validate_app_params(declaration)
+        scale = None
+        if declaration.get('scale') is not None:
+            scale = model.validate_formation(declaration['scale'], 'scale')
+        properties = lifecycle.validate_policy_params({
+            'app': values['name'],
+            'restart_policy': declaration.get('restart_policy'),
+            'stop_timeout_seconds': declaration.get('stop_timeout_seconds'),
+        })
+    except ValidationError as exc:
+        raise ValidationError('%s.%s' % (where, exc.details['field']), exc.details['rule'])
+    return {'name': values['name'], 'state': state, 'values': values, 'scale': scale, 'properties': properties}
+
+
+def validate_fleet_params(params):
+    declarations = params.get('apps') or []
+    if not isinstance(declarations, list):
+        raise ValidationError('apps', 'must be a list of app declarations')
+    result = []
+    seen = set()
+    for position, declaration in enumerate(declarations):
+        item = validate_declaration(declaration, position)
+        if item['name'] in seen:
+            raise ValidationError('apps[%d].name' % position, 'app %s is declared twice' % item['name'])
+        seen.add(item['name'])
+        result.append(item)
+    workers = lifecycle.resolve_parallel(params.get('parallel'))
+    return result, workers
+
+
+def _state_of(doc):
+    return {'properties': copy.deepcopy((doc or {}).get('properties')), 'deployed': (doc or {}).get('deployed')}
+
+
+def converge_app(ctx, item, workers=None):
+    """Bring one declared app to its declaration. Returns (outcome, diff); the caller holds no lock."""
+    name = item['name']
+    with ctx.app_lock(name):
+        if item['state'] == 'absent':
+            result = service.delete_app_locked(ctx, name)
+            status = 'changed' if result['changed'] else 'unchanged'
+            return {'status': status, 'state': 'absent', 'containers': result['app']['containers']}, result['diff']
+        old = ctx.store.read_app(name)
+        global_doc = ctx.store.read_global()
+        doc = service.build_definition(ctx, item['values'], old)
+        scale_changes = service.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
+        doc, _property_changes = lifecycle.apply_properties(doc, item['properties'])
+
+        plan = planner.Plan()
+        inventory = None
+        if item['state'] == 'started':
+            doc['deployed'] = True
+            doc['properties']['restore'] = True
+            inventory = ctx.inventory(name)
+            policy = model.computed_property(doc, global_doc, 'restart_policy')
+            plan = planner.plan_converge(doc, policy, inventory)
+        elif doc.get('deployed'):
+            doc['properties']['restore'] = False
+            inventory = ctx.inventory(name)
+            plan = planner.plan_stop(doc, inventory)
+        ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
+
+        recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
+        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, workers=workers)
+        outcome = {
+            'status': 'changed' if (recorded_changed or plan.changed) else 'unchanged',
+            'state': item['state'],
+            'formation': dict(doc['formation']),
+            'formation_changes': scale_changes,
+            'containers': plan.summary(),
+        }
+        diff = {'before': service.definition_view(old), 'after': service.definition_view(doc, old)}
+        return outcome, diff
+
+
+def converge(ctx, params):
+    """dokku_ps_fleet: every declared app, then (with ``prune``) the removal of undeclared ones."""
+    items, workers = validate_fleet_params(params)
+    declared = set(item['name'] for item in items)
+    if params.get('prune'):
+        items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]
+    per_app = max(1, max_workers() // max(1, min(workers, len(items) or 1)))
+
+    def one(item):
+        try:
+            outcome, diff = converge_app(ctx, item, per_app)
+        except DokkuPsError as exc:
+            return item['name'], {'status': 'failed', 'state': item['state'], 'reason': str(exc)}, None
+        if item['name'] not in declared:
+            outcome['pruned'] = True
+        return item['name'], outcome, diff
+
+    if workers == 1 or len(items) <= 1:
+        results = [one(item) for item in items]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            results = list(pool.map(one, items))
+
+    apps = dict((name, outcome) for name, outcome, _diff in results)
+    changed_names = sorted(name for name, outcome in apps.items() if outcome['status'] == 'changed')
+    result = {
+        'changed': bool(changed_names),
+        'apps': apps,
+        'apps_changed': changed_names,
+        'apps_pruned': sorted(name for name, outcome in apps.items() if outcome.get('pruned')),
+        'apps_failed': dict((name, outcome['reason']) for name, outcome in sorted(apps.items())
+                            if outcome['status'] == 'failed'),
+        'diff': {
+            'before': dict((name, diff['before']) for name, _o, diff in results if diff and name in changed_names),
+            'after': dict((name, diff['after']) for name, _o, diff in results if diff and name in changed_names),
+        },
+    }
+    if result['apps_failed']:
+        raise lifecycle.AppsFailed('%d of %d app(s) failed: %s' % (
+            len(result['apps_failed']), len(apps),
+            '; '.join('%s: %s' % entry for entry in result['apps_failed'].items())), result=result)
+    return result
