@@ -39,8 +39,8 @@ def _secret_free_invocation(module):
     if args.get('apps'):
         apps = []
         for app in args['apps']:
-            app = dict(app)
-            if app.get('env'):
+            if isinstance(app, dict) and app.get('env'):
+                app = dict(app)
                 envs.append(app['env'])
                 app['env'] = dict((key, MASK) for key in app['env'])
             apps.append(app)
