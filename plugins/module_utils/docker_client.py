@@ -14,9 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import math
 import os
 import tarfile
 import threading
+import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -205,6 +207,40 @@ class Docker(object):
         """Inspect data, or None when no such image exists locally."""
         return self.call_optional('inspect image %s' % reference, self.api.inspect_image, reference)
 
+    def logs_tail(self, container_id, lines):
+        """The last ``lines`` lines the container wrote (stdout and stderr), as text lines."""
+        data = self.call('read the log of %s' % container_id, self.api.logs, container_id, stdout=True, stderr=True,
+                         tail=lines)
+        return data.decode('utf-8', errors='replace').splitlines()
+
+    def container_events(self, container_id, seconds, kinds):
+        """Wait up to ``seconds`` for one of the events ``kinds`` of a container; returns the events seen
+        (at most the first one). Waits on the daemon's event stream, in windows shorter than the client
+        timeout, so a quiet container costs one long request per window and no polling."""
+        deadline = time.time() + seconds
+        since = int(time.time())
+        while True:
+            now = time.time()
+            if now >= deadline:
+                return []
+            until = int(math.ceil(min(deadline, now + max(1, self.timeout - 10))))
+            stream = self.call('watch the events of %s' % container_id, self.api.events, since=since, until=until,
+                               filters={'container': [container_id], 'event': list(kinds)}, decode=True)
+            try:
+                for event in self.call('watch the events of %s' % container_id, _first, stream):
+                    return [event.get('status') or event.get('Action')]
+            finally:
+                stream.close()
+            since = until
+
+    def exec_run(self, container_id, command):
+        """Run a command inside a running container; returns (exit code, output text)."""
+        created = self.call('run a check command in %s' % container_id, self.api.exec_create, container_id, command,
+                            stdout=True, stderr=True)
+        output = self.call('run a check command in %s' % container_id, self.api.exec_start, created['Id'])
+        details = self.call('read the exit code of a check command', self.api.exec_inspect, created['Id'])
+        return details.get('ExitCode'), (output or b'').decode('utf-8', errors='replace')
+
     def top(self, container_id):
         return self.call('list the processes of %s' % container_id, self.api.top, container_id)
 
@@ -272,6 +308,13 @@ class Docker(object):
         finally:
             self.remove(container_id, force=True)
         return result
+
+
+def _first(stream):
+    """The first item of an iterator, as a list of at most one item."""
+    for item in stream:
+        return [item]
+    return []
 
 
 def _first_file_from_tar(data, max_bytes):

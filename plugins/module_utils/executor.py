@@ -43,11 +43,13 @@ def running_check(docker, container_id, spec):
 
 
 class Executor(object):
-    def __init__(self, docker, stop_timeout, check=running_check, workers=None):
+    def __init__(self, docker, stop_timeout, check=running_check, workers=None, stop_first=None):
         self.docker = docker
         self.stop_timeout = stop_timeout
         self.check = check
         self.workers = workers or max_workers()
+        # spec -> True when the old container must be retired before its replacement starts
+        self.stop_first = stop_first or (lambda spec: False)
 
     # -- single actions ------------------------------------------------------------------------------------
 
@@ -83,6 +85,17 @@ class Executor(object):
 
     def _replace(self, action):
         spec = action.spec
+        if self.stop_first(spec):
+            # checks disabled, or a fixed host port: the old container goes first (downtime, warned about)
+            self._retire(action.container.id, action.container.name)
+            new_id = self.docker.create_container(spec, spec['name'])
+            try:
+                self.docker.start(new_id, spec['name'])
+                self.check(self.docker, new_id, spec)
+            except DokkuPsError:
+                self._retire(new_id, spec['name'])
+                raise
+            return new_id
         temporary = model.upcoming_name(spec['app'], spec['process_type'], spec['index'])
         new_id = self.docker.create_container(spec, temporary)
         try:

@@ -25,8 +25,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 APP_STATES = ('started', 'stopped', 'absent')
-DECLARATION_KEYS = ('name', 'state', 'image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'scale',
-                    'restart_policy', 'stop_timeout_seconds')
+DECLARATION_KEYS = ('name', 'state', 'image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
+                    'checks', 'scale', 'restart_policy', 'stop_timeout_seconds')
 
 
 def validate_declaration(declaration, position):
@@ -88,6 +88,7 @@ def converge_app(ctx, item, workers=None):
         global_doc = ctx.store.read_global()
         doc = service.build_definition(ctx, item['values'], old)
         scale_changes = service.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
+        model.check_publish(doc)
         doc, _property_changes = lifecycle.apply_properties(doc, item['properties'])
 
         plan = planner.Plan()

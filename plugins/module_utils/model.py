@@ -151,6 +151,27 @@ def validate_port(value, field):
     return number
 
 
+def validate_publish(value, field='publish'):
+    """false / absent (no host port), a host port, or 'auto' (one ephemeral host port per web container)."""
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in ('false', 'no', '')):
+        return False
+    if isinstance(value, str) and value.strip().lower() == 'auto':
+        return 'auto'
+    if isinstance(value, str) and not _INTEGER_RE.fullmatch(value):
+        raise ValidationError(field, "%r must be false, a host port (1-65535) or 'auto'" % (value,))
+    return validate_port(value, field)
+
+
+def check_publish(doc, field='publish'):
+    """A fixed host port can be held by one web container only."""
+    publish = doc.get('publish')
+    count = (doc.get('formation') or {}).get(WEB, 0)
+    if publish not in (None, False, 'auto') and count > 1:
+        raise ValidationError(field, "app %s publishes web on the fixed host port %s, which one container can hold, "
+                              "but web is scaled to %d (use publish: auto for one host port per container)"
+                              % (doc['name'], publish, count))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Properties (app value wins, then global, then default)
 # ---------------------------------------------------------------------------------------------------------

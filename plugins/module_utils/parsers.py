@@ -355,3 +355,51 @@ def _expand_plain(text, variables, field):
             out.append(text[index])
             index += 1
     return "".join(out)
+
+
+CHECKS_SETTINGS = ("WAIT", "TIMEOUT", "ATTEMPTS")
+
+
+def parse_checks_file(text, source="CHECKS"):
+    """Dokku's CHECKS file (0.7-0.30) -> {'wait', 'timeout', 'attempts' (when set), 'http': [checks]}.
+
+    ``#`` lines are comments; ``WAIT=5``, ``TIMEOUT=30`` and ``ATTEMPTS=5`` are settings (integers >= 0, and
+    >= 1 for the last two); every other line is a check: a path or relative URL, optionally followed by
+    whitespace and the content the response must contain. ``//host/path`` sends that Host header;
+    ``https://host/path`` (or ``http://``) gives the scheme and the Host header. Each check is
+    ``{'path', 'content', 'host', 'scheme'}``.
+    """
+    text = _text(text, source)
+    result = {"http": []}
+    for number, line in _lines(text):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        if sep and key.strip().upper() in CHECKS_SETTINGS and " " not in key.strip():
+            name = key.strip().upper()
+            value = value.strip()
+            minimum = 0 if name == "WAIT" else 1
+            if not value.isdigit() or int(value) < minimum:
+                raise ValidationError(source, "%s on line %d must be an integer >= %d, not %s"
+                                      % (name, number, minimum, _show(value)))
+            result[name.lower()] = int(value)
+            continue
+        target, _space, content = stripped.partition(" ")
+        content = content.strip()
+        scheme, host, path = "http", None, target
+        for prefix in ("https://", "http://"):
+            if target.lower().startswith(prefix):
+                scheme = prefix[:-3].lower()
+                host, _slash, rest = target[len(prefix):].partition("/")
+                path = "/" + rest
+                break
+        else:
+            if target.startswith("//"):
+                host, _slash, rest = target[2:].partition("/")
+                path = "/" + rest
+        if not path.startswith("/") or (host is not None and not host):
+            raise ValidationError(source, "line %d: %s is not a path (/about), //host/path or an http(s) URL"
+                                  % (number, _show(target)))
+        result["http"].append({"path": path, "content": content or None, "host": host, "scheme": scheme})
+    return result

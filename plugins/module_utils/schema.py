@@ -143,7 +143,16 @@ APP_SCHEMA = {
             "propertyNames": _PROCESS_TYPE,
             "additionalProperties": _COUNT,
         },
-        "checks": {"type": "object"},
+        "checks": {
+            "description": "process type -> checks a new container must pass before the old one is retired",
+            "type": "object",
+            "propertyNames": _PROCESS_TYPE,
+            "additionalProperties": {"type": "object"},
+        },
+        "image_checks": {
+            "description": "the image's CHECKS file (web checks when the checks option does not define web's)",
+            "type": ["object", "null"],
+        },
         "properties": {
             "type": "object",
             "additionalProperties": False,

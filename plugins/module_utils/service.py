@@ -20,6 +20,7 @@ import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import NotFoundError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import Executor, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
@@ -27,10 +28,11 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import SCHE
 
 MASK = 'XXXXXX'
 DOKKU_SCALE_FILE = 'DOKKU_SCALE'
+CHECKS_FILE = 'CHECKS'
 ENV_ALLOW_KEYS = ('DYNO', 'PORT', 'PATH')
 ENV_ALLOW_PREFIXES = ('DOKKU_', 'DOCKER_')
 DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
-                   'formation', 'dokku_scale')
+                   'publish', 'formation', 'dokku_scale', 'checks', 'image_checks')
 
 
 class Context(object):
@@ -80,7 +82,14 @@ class Context(object):
     def run_plan(self, plan, doc, global_doc, workers=None):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = model.computed_property(doc, global_doc, 'stop_timeout_seconds')
-        return Executor(self.docker, timeout, workers=workers).run(plan)
+        checker = checks.Checker(self.docker, doc)
+        for action in plan.actions:
+            if action.kind == planner.REPLACE and checker.stop_first(action.spec):
+                reason = ('its checks are disabled' if checker.config(action.spec)['mode'] == 'disabled'
+                          else 'it publishes the fixed host port %s' % action.spec['ports']['host'])
+                self.warn('%s is replaced by stopping the old container first, because %s: expect a short '
+                          'downtime' % (action.name, reason))
+        return Executor(self.docker, timeout, check=checker, workers=workers, stop_first=checker.stop_first).run(plan)
 
     def commit(self, plan, doc, global_doc, inventory, write, workers=None):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
@@ -134,6 +143,10 @@ def validate_app_params(params):
         values['env'] = model.validate_env(params['env'])
     if params.get('web_port') is not None:
         values['web_port'] = model.validate_port(params['web_port'], 'web_port')
+    if params.get('publish') is not None:
+        values['publish'] = model.validate_publish(params['publish'], 'publish')
+    if params.get('checks') is not None:
+        values['checks'] = checks.validate_checks(params['checks'], 'checks')
     if params.get('processes') is not None:
         values['processes'] = _validate_processes(params['processes'])
         values['process_source'] = 'processes' if values['processes'] else 'none'
@@ -167,41 +180,49 @@ def _image_path(workdir, relative):
 
 
 def _definition_from_image(ctx, values, old, image_data, force=False):
-    """processes / procfile_path / dokku_scale that come out of the image (cached per image id unless
-    ``force``)."""
+    """What the image defines: (processes of a procfile_path app, procfile_path, DOKKU_SCALE formation, CHECKS),
+    read once per image id unless ``force``."""
     image_id = image_data['Id']
+    image = values.get('image') or (old or {}).get('image')
     source = values.get('process_source', (old or {}).get('process_source', 'none'))
     procfile_path = values.get('procfile_path', (old or {}).get('procfile_path')) if source == 'procfile_path' else None
     if not force and old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
             and old.get('process_source') == source:
         processes = old.get('processes') if source == 'procfile_path' else None
-        return processes, procfile_path, old.get('dokku_scale')
+        return processes, procfile_path, old.get('dokku_scale'), old.get('image_checks')
     workdir = (image_data.get('Config') or {}).get('WorkingDir') or '/'
-    paths = [_image_path(workdir, DOKKU_SCALE_FILE)]
+    scale_path = _image_path(workdir, DOKKU_SCALE_FILE)
+    checks_path = _image_path(workdir, CHECKS_FILE)
+    paths = [scale_path, checks_path]
     if procfile_path:
         paths.append(_image_path(workdir, procfile_path))
     files = ctx.docker.read_files(image_id, paths)
     processes = None
     if procfile_path:
-        text = files[paths[1]]
+        text = files[paths[2]]
         if text is None:
-            raise NotFoundError('procfile_path: %s does not exist in image %s' % (paths[1], values.get('image')))
-        processes = parsers.parse_procfile(text, source='%s in image %s' % (paths[1], values.get('image')))
+            raise NotFoundError('procfile_path: %s does not exist in image %s' % (paths[2], image))
+        processes = parsers.parse_procfile(text, source='%s in image %s' % (paths[2], image))
     dokku_scale = None
-    if files[paths[0]] is not None:
-        dokku_scale = parsers.parse_dokku_scale(files[paths[0]], source='%s in image %s' % (paths[0], values.get('image')))
-    return processes, procfile_path, dokku_scale
+    if files[scale_path] is not None:
+        dokku_scale = parsers.parse_dokku_scale(files[scale_path], source='%s in image %s' % (scale_path, image))
+    image_checks = None
+    if files[checks_path] is not None:
+        image_checks = parsers.parse_checks_file(files[checks_path], source='%s in image %s' % (checks_path, image))
+    return processes, procfile_path, dokku_scale, image_checks
 
 
 def apply_image(ctx, doc, old, values, image_data, force=False):
     """Put what the image defines into ``doc`` (processes of a ``procfile_path`` app, DOKKU_SCALE) and fit
     the formation to the processes. ``force`` reads the image's files again even for the same image id."""
     reference = doc['image']
-    image_processes, procfile_path, dokku_scale = _definition_from_image(ctx, values, old, image_data, force)
+    image_processes, procfile_path, dokku_scale, image_checks = _definition_from_image(ctx, values, old, image_data,
+                                                                                      force)
     if doc['process_source'] == 'procfile_path':
         doc['processes'] = image_processes
         doc['procfile_path'] = procfile_path
     doc['dokku_scale'] = dokku_scale
+    doc['image_checks'] = image_checks
     _check_dokku_scale(dokku_scale, doc['processes'], reference)
     if old:
         doc['formation'], dropped = model.reconcile_formation(old.get('formation'), doc['processes'], dokku_scale)
@@ -271,6 +292,7 @@ def _new_document(values, old):
         'formation': {},
         'dokku_scale': None,
         'checks': {},
+        'image_checks': None,
         'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None},
         'deployed': False,
     }
@@ -291,7 +313,7 @@ def build_definition(ctx, values, old):
     doc = _new_document(values, old)
     doc['image'] = reference
     doc['image_id'] = image_data['Id']
-    for key in ('env', 'web_port'):
+    for key in ('env', 'web_port', 'publish', 'checks'):
         if key in values:
             doc[key] = values[key]
     if 'process_source' in values:
@@ -311,6 +333,7 @@ def define_app(ctx, params):
         old = ctx.store.read_app(name)
         global_doc = ctx.store.read_global()
         doc = build_definition(ctx, values, old)
+        model.check_publish(doc)
         definition_changed = _definition(old) != _definition(doc)
         plan = planner.Plan()
         inventory = None
@@ -433,6 +456,7 @@ def scale_app(ctx, name, scale, skip_deploy=False):
         global_doc = ctx.store.read_global()
         new_doc = copy.deepcopy(doc)
         changes = apply_scale(new_doc, scale)
+        model.check_publish(new_doc, 'scale')
         before = dict(doc.get('formation') or {})
         after = new_doc['formation']
 

@@ -94,6 +94,32 @@ options:
       - The port the V(web) process listens on inside its containers (C(PORT)). Defaults to 5000 for a new app;
         when omitted, the recorded value is kept.
     type: int
+  publish:
+    description:
+      - Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port
+        number publishes it on that host port, which only one web container can hold (scaling web above 1 is
+        refused, and a replacement stops the old container first, with a warning); V(auto) gives each web
+        container an ephemeral host port (see M(dokku_ps.docker.dokku_ps_report) for the ports).
+      - When omitted, the recorded value is kept.
+    type: raw
+  checks:
+    description:
+      - The checks a new container must pass before the container it replaces is retired (deploys, restarts,
+        rebuilds), per process type. A type's value is a mode string or a dict with the keys below.
+      - V(mode) is V(enabled) (the default), V(skipped) (no checks, still zero downtime) or V(disabled) (no checks
+        and the old container is stopped before the new one starts, Dokku's meaning).
+      - V(uptime) (seconds) the container must stay up without restarting; V(http) (web only) a list of checks,
+        each a path optionally followed by the content the answer must contain (V(/about Our Team)) or a dict
+        with V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command
+        run inside the container that must exit 0; V(wait) seconds before the first attempt (default 5),
+        V(timeout) seconds per attempt (default 30), V(attempts) (default 5).
+      - A type without checks gets, for V(web), the image's Dokku C(CHECKS) file if it has one, else Dokku's
+        default check, which is that the container is still up, without restarts, after 10 seconds.
+      - HTTP checks go to the container's address on its Docker network, or to the loopback address when the
+        port is published on the host; nowhere else.
+      - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.
+      - When omitted, the recorded checks are kept.
+    type: dict
   deploy:
     description:
       - Make the containers match the definition (create missing ones, replace changed ones, remove those of
@@ -128,6 +154,21 @@ EXAMPLES = r'''
     name: shop
     image: shop:1.5.0
     deploy: false
+
+- name: A web app on host port 8080, checked over HTTP before each rollout
+  dokku_ps.docker.dokku_ps_app:
+    name: site
+    image: site:2.0
+    procfile_path: Procfile
+    publish: 8080
+    checks:
+      web:
+        http:
+          - /health ok
+          - path: /
+            content: Welcome
+        attempts: 10
+      worker: skipped
 
 - name: Delete an app and its containers
   dokku_ps.docker.dokku_ps_app:
@@ -194,6 +235,8 @@ def main():
             procfile_path=dict(type='str'),
             env=dict(type='dict', no_log=True),
             web_port=dict(type='int'),
+            publish=dict(type='raw'),
+            checks=dict(type='dict'),
             deploy=dict(type='bool', default=True),
         ),
         mutually_exclusive=[['processes', 'procfile', 'procfile_path']],

@@ -78,6 +78,12 @@ options:
       web_port:
         description: The port V(web) listens on inside its containers (C(PORT)).
         type: int
+      publish:
+        description: Publish the web port on the host (V(false), a port, or V(auto)), see M(dokku_ps.docker.dokku_ps_app).
+        type: raw
+      checks:
+        description: Checks per process type gating rollouts, see M(dokku_ps.docker.dokku_ps_app).
+        type: dict
       scale:
         description: Instances per process type; types not listed keep their count.
         type: dict
@@ -166,6 +172,8 @@ def main():
                 procfile_path=dict(type='str'),
                 env=dict(type='dict', no_log=True),
                 web_port=dict(type='int'),
+                publish=dict(type='raw'),
+                checks=dict(type='dict'),
                 scale=dict(type='dict'),
                 restart_policy=dict(type='str'),
                 stop_timeout_seconds=dict(type='raw'),
