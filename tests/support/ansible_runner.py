@@ -43,15 +43,21 @@ class Runner:
             values["docker_host"] = self.docker_host
         return values
 
-    def playbook(self, plays, check=False, diff=False, extra_args=(), env=None, timeout=600):
-        """Run a list of plays; returns (returncode, list of recorded task results, output text)."""
+    def playbook(self, plays, check=False, diff=False, extra_args=(), env=None, timeout=600, inventory=None):
+        """Run a list of plays; returns (returncode, list of recorded task results, output text).
+
+        ``inventory``: an inventory file to use instead of the implicit ``localhost`` with a local connection.
+        """
         path = os.path.join(self.workdir, "playbook.yml")
         record = os.path.join(self.workdir, "record.jsonl")
         with open(path, "w") as handle:
             yaml.safe_dump(plays, handle, sort_keys=False)
         if os.path.exists(record):
             os.unlink(record)
-        command = [_ansible_playbook(), "-i", "localhost,", "-c", "local", path]
+        if inventory:
+            command = [_ansible_playbook(), "-i", inventory, path]
+        else:
+            command = [_ansible_playbook(), "-i", "localhost,", "-c", "local", path]
         if check:
             command.append("--check")
         if diff:
