@@ -41,7 +41,7 @@ def test_check_mode_of_new_app_writes_no_state(runner, api, app_name, standard_i
 
 def test_env_change_replaces_every_container_and_never_shows_values(runner, api, app_name, standard_images):
     base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES,
-            "env": {"API_TOKEN": "s3cr3t-one", "MODE": "a"}}
+            "env": {"API_TOKEN": "s3cr3t-one", "MODE": "a"}, "checks": {"web": {"uptime": 1}, "worker": "skipped"}}
     runner.module("dokku_ps_app", base)
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}})
     old_ids = dict((name, data["Id"]) for name, data in containers(api, app_name).items())

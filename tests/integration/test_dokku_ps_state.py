@@ -9,10 +9,12 @@ from tests.support.four_step import four_step
 from tests.support.images import build_image
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
+# a short uptime check keeps replacements quick (the 10 s default is tested in test_rollouts.py)
+QUICK = {"web": {"uptime": 1}, "worker": {"uptime": 1}, "clock": {"uptime": 1}}
 
 
 def deploy(runner, app, image, web=2, worker=1):
-    runner.module("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES})
+    runner.module("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES, "checks": QUICK})
     runner.module("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}})
 
 
@@ -84,7 +86,7 @@ def test_rebuild_runs_the_image_the_tag_points_to_now(runner, api, app_name, doc
     tag = "dokku-ps-test/%s:latest" % app_name
     build_image(docker_client, tag, files={"Procfile": "web: sleep 86400\n", "VERSION": "1\n"})
     try:
-        runner.module("dokku_ps_app", {"name": app_name, "image": tag, "procfile_path": "Procfile"})
+        runner.module("dokku_ps_app", {"name": app_name, "image": tag, "procfile_path": "Procfile", "checks": QUICK})
         old = containers(api, app_name)["%s.web.1" % app_name]
         new_image = build_image(docker_client, tag, files={"Procfile": "web: sleep 86401\nclock: sleep 86400\n",
                                                            "VERSION": "2\n"})
@@ -118,7 +120,7 @@ def test_all_apps_in_parallel_and_one_broken_app(runner, api, app_name, docker_c
     broken_tag = "dokku-ps-test/%s-broken:latest" % app_name
     build_image(docker_client, broken_tag, files={"BROKEN": "1\n"}, cmd=["sleep", "86400"])
     try:
-        declaration = {"image": standard_images["base"], "processes": {"web": "sleep 86400"}}
+        declaration = {"image": standard_images["base"], "processes": {"web": "sleep 86400"}, "checks": QUICK}
         tasks = [{"dokku_ps.docker.dokku_ps_app": dict(declaration, name=name)} for name in names[:-1]]
         tasks.append({"dokku_ps.docker.dokku_ps_app": {"name": names[-1], "image": broken_tag}})
         returncode, _results, output = runner.tasks(tasks)

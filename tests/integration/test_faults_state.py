@@ -1,0 +1,174 @@
+"""Damaged state documents: every module refuses with the file name and the problem, never overwrites the
+file, and changes no container; the recovery path of docs/state.md works end to end.
+
+tests/integration/test_bad_input.py already runs a truncated document, "not json", "[]" and a schema
+violation through dokku_ps_app, dokku_ps_scale and dokku_ps_report; here other kinds of damage go through
+every module (and the lifecycle/fleet paths), plus a damaged global document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from tests.support.bad_input import assert_refused, run_bad
+from tests.support.docker_state import containers, snapshot
+
+PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
+
+
+@pytest.fixture
+def deployed(runner, app_name, standard_images):
+    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES})
+    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}})
+    return app_name
+
+
+def _damage(path, kind):
+    """Damage the document at ``path``; returns a function that tells whether it is still as damaged."""
+    with open(path, "rb") as handle:
+        good = handle.read()
+    if kind == "directory":
+        os.unlink(path)
+        os.mkdir(path, 0o700)
+        with open(os.path.join(path, "keep"), "w") as handle:
+            handle.write("x")
+        return lambda: os.path.isdir(path) and os.listdir(path) == ["keep"]
+    if kind == "empty":
+        data = b""
+    elif kind == "truncated":
+        data = good[:len(good) // 2]
+    elif kind == "utf8":
+        data = good.replace(b'"name"', b'"n\xff\xfeame"', 1)
+    elif kind == "schema-type":
+        document = json.loads(good)
+        document["formation"] = {"web": "two"}
+        data = json.dumps(document).encode()
+    elif kind == "schema-unknown-key":
+        document = json.loads(good)
+        document["surprise"] = True
+        data = json.dumps(document).encode()
+    elif kind == "wrong-name":
+        document = json.loads(good)
+        document["name"] = "someone-else"
+        data = json.dumps(document).encode()
+    else:
+        raise ValueError(kind)
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+    def unchanged():
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    return unchanged
+
+
+PROBLEMS = {
+    "directory": "Is a directory",
+    "empty": "empty",
+    "truncated": "invalid JSON",
+    "utf8": "UTF-8",
+    "schema-type": "$.formation.web",
+    "schema-unknown-key": "surprise",
+    "wrong-name": "does not match the file name",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PROBLEMS))
+def test_damaged_app_document_refused_by_every_module(runner, api, deployed, state_dir, standard_images, kind):
+    app = deployed
+    path = os.path.join(state_dir, "apps", app + ".json")
+    still_damaged = _damage(path, kind)
+    before = snapshot(api, app)
+    words = [path, PROBLEMS[kind]]
+    image = standard_images["base"]
+    cases = [
+        ("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES}, words),
+        ("dokku_ps_app", {"name": app, "state": "absent"}, words),
+        ("dokku_ps_scale", {"app": app, "scale": {"web": 0}}, words),
+        ("dokku_ps_scale", {"app": app}, words),
+        ("dokku_ps_policy", {"app": app, "restart_policy": "always"}, words),
+        ("dokku_ps_policy", {"app": app, "restore": False}, words),
+        ("dokku_ps_state", {"app": app, "state": "stopped"}, words),
+        ("dokku_ps_state", {"app": app, "state": "restarted"}, words),
+        ("dokku_ps_state", {"all": True, "state": "restored"}, words),
+        ("dokku_ps_report", {"app": app}, words),
+        ("dokku_ps_report", {}, words),
+        ("dokku_ps_fleet", {"apps": [{"name": app, "image": image, "processes": PROCESSES}]}, words),
+        ("dokku_ps_fleet", {"apps": [], "prune": True}, words),
+    ]
+    if kind == "wrong-name":
+        # the listing reads the file too, but the problem is named the same way
+        pass
+    results = run_bad(runner, cases)
+    assert_refused(results, cases)
+    assert still_damaged(), "the damaged document was overwritten or moved"
+    assert snapshot(api, app) == before, "containers changed"
+    # per-app outcomes of the multi-app modules name the app that failed
+    assert app in results[8]["result"]["apps_failed"]
+    assert app in results[12]["result"]["apps_failed"]
+
+
+def test_damaged_global_document_refused_by_every_module(runner, api, deployed, state_dir, standard_images):
+    app = deployed
+    path = os.path.join(state_dir, "global.json")
+    with open(path, "w") as handle:
+        handle.write('{"schema_version": 1, "properties": {"restart_policy": "bogus"}}')
+    with open(path, "rb") as handle:
+        damaged = handle.read()
+    before = snapshot(api, app)
+    words = [path, "restart_policy"]
+    cases = [
+        ("dokku_ps_app", {"name": app, "image": standard_images["base"], "processes": PROCESSES}, words),
+        ("dokku_ps_scale", {"app": app, "scale": {"web": 3}}, words),
+        ("dokku_ps_policy", {"global": True, "stop_timeout_seconds": 5}, words),
+        ("dokku_ps_policy", {"app": app, "restart_policy": "always"}, words),
+        ("dokku_ps_state", {"app": app, "state": "stopped"}, words),
+        ("dokku_ps_report", {"global": True}, words),
+        ("dokku_ps_fleet", {"apps": [{"name": app, "image": standard_images["base"]}]}, words),
+    ]
+    assert_refused(run_bad(runner, cases), cases)
+    with open(path, "rb") as handle:
+        assert handle.read() == damaged
+    assert snapshot(api, app) == before
+    # docs/state.md: global.json can simply be removed
+    os.unlink(path)
+    report = runner.module("dokku_ps_report", {"global": True})
+    assert report["global"]["restart_policy"] == {"global": None, "computed": "on-failure:10"}
+
+
+def test_recovery_path_adopts_the_running_containers(runner, api, deployed, state_dir, standard_images):
+    """docs/state.md: move the damaged file away, declare again with deploy: false, scale with skip_deploy,
+    deploy: every container that still matches is kept (same ids)."""
+    app = deployed
+    definition = {"name": app, "image": standard_images["base"], "processes": PROCESSES}
+    ids = dict((name, data["Id"]) for name, data in containers(api, app).items())
+    assert len(ids) == 3
+    path = os.path.join(state_dir, "apps", app + ".json")
+    _damage(path, "truncated")
+    failed = runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 2}}, expect_failure=True)
+    assert path in failed["msg"] and "docs/state.md" in failed["msg"]
+
+    shutil.move(path, path + ".broken")
+    declared = runner.module("dokku_ps_app", dict(definition, deploy=False))
+    assert declared["changed"] is True and declared["app"]["deployed"] is False
+    scaled = runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 2, "worker": 1}, "skip_deploy": True})
+    assert scaled["containers"]["created"] == [] and scaled["containers"]["removed"] == []
+    assert dict((name, data["Id"]) for name, data in containers(api, app).items()) == ids, "nothing touched yet"
+
+    deployed_again = runner.module("dokku_ps_app", definition)
+    assert deployed_again["app"]["deployed"] is True
+    assert deployed_again["app"]["formation"] == {"web": 2, "worker": 1}
+    summary = deployed_again["app"]["containers"]
+    assert summary["created"] == [] and summary["replaced"] == [] and summary["removed"] == [], summary
+    after = containers(api, app)
+    assert dict((name, data["Id"]) for name, data in after.items()) == ids, "the running containers were adopted"
+    assert all(data["State"]["Running"] for data in after.values())
+    assert os.path.exists(path + ".broken")
+    again = runner.module("dokku_ps_app", definition)
+    assert again["changed"] is False
+    assert runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 3}})["containers"]["created"] == [
+        "%s.web.3" % app]
