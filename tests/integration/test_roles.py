@@ -216,3 +216,14 @@ def test_restore_on_boot_role_writes_the_unit_idempotently(runner, tmp_path):
     assert returncode == 0, output[-4000:]
     assert recap(output)[1] == 0, "second run of restore_on_boot changed something"
     assert dict((str(path), path.read_bytes()) for path in root.rglob("*") if path.is_file()) == files
+
+
+def test_restore_playbook_prints_the_summary_then_fails_when_docker_is_unreachable(runner, tmp_path):
+    missing = "unix://%s" % (tmp_path / "no-docker.sock")
+    returncode, results, output = runner.playbook(
+        [{"import_playbook": "dokku_ps.docker.restore"}], env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"},
+        extra_args=["-e", "dokku_ps_docker_host=%s" % missing, "-e", "dokku_ps_state_dir=%s" % runner.state_dir])
+    assert returncode == 2, output[-3000:]
+    assert "localhost: 0 app(s) started, 0 already running, 0 skipped, 0 failed" in output
+    assert "FAILED   Cannot reach the Docker daemon at %s" % missing in output
+    assert [entry["status"] for entry in results] == ["failed", "ok", "failed"]
