@@ -161,8 +161,8 @@ class Checker(object):
                 self._wait(container_id, spec, remaining)
             _require_running(docker, container_id, spec)
         except CheckFailed as exc:
-            raise CheckFailed(self._scrub('%s (checks from the %s)%s' % (exc, config['source'],
-                                                                        self._log_tail(container_id))))
+            detail = '%s (checks from the %s)%s' % (exc, config['source'], self._log_tail(container_id))
+            raise CheckFailed(self._scrub(detail))
 
     # -- pieces ------------------------------------------------------------------------------------------------
 
@@ -187,8 +187,8 @@ class Checker(object):
             return
         events = self.docker.container_events(container_id, seconds, ('die', 'oom', 'restart'))
         if events:
-            raise CheckFailed('%s %s while its checks ran' % (spec['name'], 'died' if events[0] != 'restart'
-                                                             else 'restarted'))
+            what = 'restarted' if events[0] == 'restart' else 'died'
+            raise CheckFailed('%s %s while its checks ran' % (spec['name'], what))
 
     def _attempts(self, container_id, spec, config, attempt, what):
         problem = None

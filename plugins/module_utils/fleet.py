@@ -36,8 +36,8 @@ def validate_declaration(declaration, position):
         raise ValidationError(where, 'must be a dict describing an app')
     unknown = sorted(key for key in set(declaration) - set(DECLARATION_KEYS) if declaration[key] is not None)
     if unknown:
-        raise ValidationError(where, 'unknown key(s) %s; known keys: %s' % (', '.join(unknown),
-                                                                             ', '.join(DECLARATION_KEYS)))
+        known = ', '.join(DECLARATION_KEYS)
+        raise ValidationError(where, 'unknown key(s) %s; known keys: %s' % (', '.join(unknown), known))
     state = declaration.get('state') or 'started'
     if state not in APP_STATES:
         raise ValidationError('%s.state' % where, '%r must be one of %s' % (state, ', '.join(APP_STATES)))

@@ -216,8 +216,8 @@ def apply_image(ctx, doc, old, values, image_data, force=False):
     """Put what the image defines into ``doc`` (processes of a ``procfile_path`` app, DOKKU_SCALE) and fit
     the formation to the processes. ``force`` reads the image's files again even for the same image id."""
     reference = doc['image']
-    image_processes, procfile_path, dokku_scale, image_checks = _definition_from_image(ctx, values, old, image_data,
-                                                                                      force)
+    found = _definition_from_image(ctx, values, old, image_data, force)
+    image_processes, procfile_path, dokku_scale, image_checks = found
     if doc['process_source'] == 'procfile_path':
         doc['processes'] = image_processes
         doc['procfile_path'] = procfile_path

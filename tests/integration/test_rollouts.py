@@ -42,8 +42,7 @@ def web_ids(api, app):
 
 
 def running_web(api, app):
-    return [s for s in api.containers(filters={"label": ["com.dokku.app-name=%s" % app,
-                                                         "com.dokku.process-type=web"]})]
+    return api.containers(filters={"label": ["com.dokku.app-name=%s" % app, "com.dokku.process-type=web"]})
 
 
 CHECKS = {"web": {"http": ["/index.html Hello"], "wait": 0, "attempts": 3, "timeout": 2}}
