@@ -144,7 +144,7 @@ class Checker(object):
     def __call__(self, docker, container_id, spec):
         config = self.config(spec)
         if config['mode'] != 'enabled':
-            _require_running(docker, container_id, spec)
+            require_running(docker, container_id, spec)
             return
         started = time.time()
         try:
@@ -159,7 +159,7 @@ class Checker(object):
             if config.get('uptime'):
                 remaining = config['uptime'] - (time.time() - started)
                 self._wait(container_id, spec, remaining)
-            _require_running(docker, container_id, spec)
+            require_running(docker, container_id, spec)
         except CheckFailed as exc:
             detail = '%s (checks from the %s)%s' % (exc, config['source'], self._log_tail(container_id))
             raise CheckFailed(self._scrub(detail))
@@ -265,9 +265,10 @@ class Checker(object):
         return None
 
 
-def _require_running(docker, container_id, spec):
+def require_running(docker, container_id, spec):
+    """The minimal check of every new container: it runs (not exited, not restarting)."""
     data = docker.inspect_container(container_id)
     state = (data or {}).get('State') or {}
     if not state.get('Running') or state.get('Restarting'):
-        raise CheckFailed('%s is not running (status %s, exit code %s)'
+        raise CheckFailed('%s did not stay up after start (status %s, exit code %s)'
                           % (spec['name'], state.get('Status', 'missing'), state.get('ExitCode')))

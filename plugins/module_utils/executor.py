@@ -14,7 +14,8 @@ __metaclass__ = type
 import concurrent.futures
 import os
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, DockerError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.checks import require_running
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 
@@ -33,13 +34,8 @@ class ExecutionError(DokkuPsError):
     """Some container actions failed; ``done`` lists what was carried out before."""
 
 
-def running_check(docker, container_id, spec):
-    """The minimal start check: the new container is running (not exited, not restarting)."""
-    data = docker.inspect_container(container_id)
-    state = (data or {}).get('State') or {}
-    if not state.get('Running') or state.get('Restarting'):
-        raise DockerError('%s did not stay up after start (status %s, exit code %s)'
-                          % (spec['name'], state.get('Status', 'missing'), state.get('ExitCode')))
+# The minimal start check: the new container is running (not exited, not restarting).
+running_check = require_running
 
 
 class Executor(object):

@@ -19,15 +19,13 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import split_command
+from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
+    APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN, RESTART_POLICY_PATTERN)
 
-APP_NAME_PATTERN = r'^[a-z0-9][a-z0-9.-]*$'
 APP_NAME_RULE = ('must match %s (lowercase letters, digits, dots and hyphens, starting with a letter or digit) '
                  'and be at most 63 characters' % APP_NAME_PATTERN)
-PROCESS_TYPE_PATTERN = r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
 PROCESS_TYPE_RULE = 'must be a DNS label matching %s' % PROCESS_TYPE_PATTERN
-RESTART_POLICY_PATTERN = r'^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$'
 RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'
-ENV_KEY_PATTERN = r'^[A-Za-z_][A-Za-z0-9_]*$'
 RESERVED_ENV_KEYS = ('DYNO', 'PORT')
 
 DEFAULT_RESTART_POLICY = 'on-failure:10'
