@@ -21,6 +21,16 @@ from tests.support.docker_state import containers, snapshot, state_files
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 SECRET = "r0le-s3cret-%s" % secrets.token_hex(4)
+SYSTEMCTL_STUB = """#!/bin/sh
+# test stub of systemctl: records its arguments, remembers whether the unit was enabled
+echo "$*" >> '%(calls)s'
+case "$1" in
+    daemon-reload | enable) [ "$1" = enable ] && touch '%(enabled)s'; exit 0 ;;
+    show) printf 'Id=%%s\\nLoadState=loaded\\nActiveState=inactive\\n' "$2"; exit 0 ;;
+    is-enabled) if [ -e '%(enabled)s' ]; then echo enabled; exit 0; fi; echo disabled; exit 1 ;;
+esac
+exit 1
+"""
 RECAP_RE = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s.*failed=(\d+)", re.M)
 
 
@@ -67,7 +77,8 @@ def run_role(runner, role, variables, check=False, expect_rc=0, extra_args=()):
 def test_app_role_four_steps_secret_stop_absent(runner, api, rl_prefix, standard_images):
     name = rl_prefix + "-shop"
     app = {"name": name, "image": standard_images["base"], "processes": PROCESSES, "scale": {"web": 2, "worker": 1},
-           "env": {"SECRET_TOKEN": SECRET}, "restart_policy": "always", "stop_timeout_seconds": 5}
+           "env": {"SECRET_TOKEN": SECRET}, "restart_policy": "always", "stop_timeout_seconds": 5,
+           "checks": {"worker": "skipped"}}
     variables = {"dokku_ps_app": app, "dokku_ps_state_dir": runner.state_dir}
     expected = sorted(["%s.web.1" % name, "%s.web.2" % name, "%s.worker.1" % name])
 
@@ -211,19 +222,28 @@ def test_restore_on_boot_role_writes_the_unit_idempotently(runner, tmp_path):
                                    "dokku_ps_state_dir": "/srv/dokku ps/state",
                                    "dokku_ps_docker_host": "unix:///run/other-docker.sock"}}
 
+    # with dokku_ps_restore_manage_service (a stub systemctl records the calls): a changed unit reloads systemd
+    # and the unit is enabled; the next run changes nothing and calls neither
+    stub = tmp_path / "stub-bin"
+    stub.mkdir()
+    calls = tmp_path / "systemctl-calls"
+    (stub / "systemctl").write_text(SYSTEMCTL_STUB % {"calls": calls, "enabled": tmp_path / "enabled"})
+    (stub / "systemctl").chmod(0o755)
+    env = {"PATH": "%s:%s" % (stub, os.environ.get("PATH", ""))}
+    managed = role_play("restore_on_boot", dict(variables, dokku_ps_restore_manage_service=True,
+                                                dokku_ps_restore_timeout_seconds=600))
+    returncode, results, output = runner.playbook([managed], env=env)
+    assert returncode == 0, output[-4000:]
+    assert recap(output)[1] == 2, "the unit (new timeout) and its enabling"
+    assert _read_unit(str(unit_dir / "dokku-ps-restore.service"))["Service"]["TimeoutStartSec"] == "600"
+    made = calls.read_text().splitlines()
+    assert made[0] == "daemon-reload" and "enable dokku-ps-restore.service" in made, made
+
     files = dict((str(path), path.read_bytes()) for path in root.rglob("*") if path.is_file())
-    returncode, results, output = runner.playbook([play])
+    calls.unlink()
+    returncode, results, output = runner.playbook([managed], env=env)
     assert returncode == 0, output[-4000:]
     assert recap(output)[1] == 0, "second run of restore_on_boot changed something"
     assert dict((str(path), path.read_bytes()) for path in root.rglob("*") if path.is_file()) == files
-
-
-def test_restore_playbook_prints_the_summary_then_fails_when_docker_is_unreachable(runner, tmp_path):
-    missing = "unix://%s" % (tmp_path / "no-docker.sock")
-    returncode, results, output = runner.playbook(
-        [{"import_playbook": "dokku_ps.docker.restore"}], env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"},
-        extra_args=["-e", "dokku_ps_docker_host=%s" % missing, "-e", "dokku_ps_state_dir=%s" % runner.state_dir])
-    assert returncode == 2, output[-3000:]
-    assert "localhost: 0 app(s) started, 0 already running, 0 skipped, 0 failed" in output
-    assert "FAILED   Cannot reach the Docker daemon at %s" % missing in output
-    assert [entry["status"] for entry in results] == ["failed", "ok", "failed"]
+    made = calls.read_text().splitlines()
+    assert "daemon-reload" not in made and not any(call.startswith("enable") for call in made), made
