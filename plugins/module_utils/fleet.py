@@ -99,10 +99,12 @@ def converge_app(ctx, item, workers=None):
             inventory = ctx.inventory(name)
             policy = model.computed_property(doc, global_doc, 'restart_policy')
             plan = planner.plan_converge(doc, policy, inventory)
-        elif doc.get('deployed'):
+        else:
+            # declared stopped: never started by a restore, whether deployed yet or not
             doc['properties']['restore'] = False
-            inventory = ctx.inventory(name)
-            plan = planner.plan_stop(doc, inventory)
+            if doc.get('deployed'):
+                inventory = ctx.inventory(name)
+                plan = planner.plan_stop(doc, inventory)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
 
         recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
