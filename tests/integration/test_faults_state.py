@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from tests.support.bad_input import assert_refused, run_bad
-from tests.support.docker_state import containers, snapshot
+from tests.support.docker_state import containers, remove_app_containers, snapshot
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 
@@ -77,50 +77,72 @@ PROBLEMS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(PROBLEMS))
-def test_damaged_app_document_refused_by_every_module(runner, api, deployed, state_dir, standard_images, kind):
-    app = deployed
-    path = os.path.join(state_dir, "apps", app + ".json")
-    still_damaged = _damage(path, kind)
-    before = snapshot(api, app)
-    words = [path, PROBLEMS[kind]]
+@pytest.fixture
+def damaged_apps(runner, api, app_name, standard_images):
+    """One deployed app per kind of damage (web=1 each, deployed in one fleet call)."""
+    apps = dict((kind, "%s-%d" % (app_name, number)) for number, kind in enumerate(sorted(PROBLEMS)))
+    runner.module("dokku_ps_fleet", {"apps": [{"name": app, "image": standard_images["base"], "processes": PROCESSES,
+                                               "scale": {"web": 1}} for app in apps.values()], "parallel": -1})
+    yield apps
+    for app in apps.values():
+        remove_app_containers(api, app)
+
+
+def test_damaged_app_documents_refused_by_every_module(runner, api, damaged_apps, state_dir, standard_images):
     image = standard_images["base"]
-    cases = [
-        ("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES}, words),
-        ("dokku_ps_app", {"name": app, "state": "absent"}, words),
-        ("dokku_ps_scale", {"app": app, "scale": {"web": 0}}, words),
-        ("dokku_ps_scale", {"app": app}, words),
-        ("dokku_ps_policy", {"app": app, "restart_policy": "always"}, words),
-        ("dokku_ps_policy", {"app": app, "restore": False}, words),
-        ("dokku_ps_state", {"app": app, "state": "stopped"}, words),
-        ("dokku_ps_state", {"app": app, "state": "restarted"}, words),
-        ("dokku_ps_state", {"all": True, "state": "restored"}, words),
-        ("dokku_ps_report", {"app": app}, words),
-        ("dokku_ps_report", {}, words),
-        ("dokku_ps_fleet", {"apps": [{"name": app, "image": image, "processes": PROCESSES}]}, words),
-        ("dokku_ps_fleet", {"apps": [], "prune": True}, words),
+    checks = {}
+    before = {}
+    cases = []
+    for kind, app in sorted(damaged_apps.items()):
+        path = os.path.join(state_dir, "apps", app + ".json")
+        checks[kind] = _damage(path, kind)
+        before[app] = snapshot(api, app)
+        assert len(before[app]) == 1
+        words = [path, PROBLEMS[kind]]
+        # the same reader serves every module: one kind of damage goes through all of them, the other kinds
+        # through the modules tests/integration/test_bad_input.py does not run them through
+        if kind == "directory":
+            cases += [
+                ("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES}, words),
+                ("dokku_ps_app", {"name": app, "state": "absent"}, words),
+                ("dokku_ps_scale", {"app": app, "scale": {"web": 0}}, words),
+                ("dokku_ps_scale", {"app": app}, words),
+                ("dokku_ps_policy", {"app": app, "restore": False}, words),
+                ("dokku_ps_state", {"app": app, "state": "restarted"}, words),
+                ("dokku_ps_state", {"app": app, "state": "stopped"}, words),
+                ("dokku_ps_report", {"app": app}, words),
+            ]
+        cases += [
+            ("dokku_ps_policy", {"app": app, "restart_policy": "always"}, words),
+            ("dokku_ps_fleet", {"apps": [{"name": app, "image": image, "processes": PROCESSES}]}, words),
+        ]
+    # the multi-app paths: every damaged app is attempted and named with its problem
+    paths = [os.path.join(state_dir, "apps", app + ".json") for app in sorted(damaged_apps.values())]
+    assert damaged_apps["directory"] == sorted(damaged_apps.values())[0]
+    cases += [
+        ("dokku_ps_state", {"all": True, "state": "restored", "parallel": -1}, paths),
+        ("dokku_ps_fleet", {"apps": [], "prune": True}, paths),
+        ("dokku_ps_report", {}, [paths[0], "Is a directory"]),  # the listing stops at the first (sorted) one
     ]
-    if kind == "wrong-name":
-        # the listing reads the file too, but the problem is named the same way
-        pass
     results = run_bad(runner, cases)
     assert_refused(results, cases)
-    assert still_damaged(), "the damaged document was overwritten or moved"
-    assert snapshot(api, app) == before, "containers changed"
-    # per-app outcomes of the multi-app modules name the app that failed
-    assert app in results[8]["result"]["apps_failed"]
-    assert app in results[12]["result"]["apps_failed"]
+    for kind, still_damaged in checks.items():
+        assert still_damaged(), "the damaged document (%s) was overwritten or moved" % kind
+    for app, snap in before.items():
+        assert snapshot(api, app) == snap, "containers of %s changed" % app
+    assert sorted(results[-3]["result"]["apps_failed"]) == sorted(damaged_apps.values())
+    assert sorted(results[-2]["result"]["apps_failed"]) == sorted(damaged_apps.values())
 
 
 def test_damaged_global_document_refused_by_every_module(runner, api, deployed, state_dir, standard_images):
     app = deployed
     path = os.path.join(state_dir, "global.json")
     with open(path, "w") as handle:
-        handle.write('{"schema_version": 1, "properties": {"restart_policy": "bogus"}}')
+        handle.write('{"schema_version": 1, "properties": {"restart_policy": "bogus", "stop_timeout_seconds": null}}')
     with open(path, "rb") as handle:
         damaged = handle.read()
     before = snapshot(api, app)
-    words = [path, "restart_policy"]
+    words = [path, "restart_policy", "fix or move it away"]
     cases = [
         ("dokku_ps_app", {"name": app, "image": standard_images["base"], "processes": PROCESSES}, words),
         ("dokku_ps_scale", {"app": app, "scale": {"web": 3}}, words),
