@@ -165,8 +165,8 @@ class App(object):
             assert not upcoming
             assert summary['State'] == 'running', name
             assert summary['policy'] == self.policy, name
-            assert summary['Labels'][model.LABEL_SPEC_HASH] == model.build_spec(self.doc, self.policy, ptype,
-                                                                                  index)['hash']
+            wanted = model.build_spec(self.doc, self.policy, ptype, index)['hash']
+            assert summary['Labels'][model.LABEL_SPEC_HASH] == wanted, name
 
     def check_stopped(self):
         ours = self.ours()
@@ -273,8 +273,12 @@ def test_random_lifecycles_always_converge(steps):
             continue
         now_foreign = dict((c['Id'], dict(c)) for c in host.containers.values() if c['Id'] in app.foreign_ids)
         assert now_foreign == foreign_before or kind == 'foreign', 'a foreign container changed'
-        names = [name for name in host.containers]
-        assert len(names) == len(set(names))
+        ids = [c['Id'] for c in host.containers.values()]
+        assert len(ids) == len(set(ids))
+        dynos = [model.parse_container_name(APP, name)[:2] for name in app.ours()]
+        assert len(dynos) == len(set(dynos)), 'two containers for one dyno'
+        assert all(c[model.LABEL_DYNO] == '%s.%d' % d for c, d in zip(
+            (s['Labels'] for s in app.ours().values()), dynos) if model.LABEL_DYNO in c)
         app.check_beliefs()
 
 

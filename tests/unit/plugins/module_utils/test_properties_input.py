@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Property-based tests of everything that reads user input or files (no Docker).
+
+test_parsers.py already shows that the Procfile / DOKKU_SCALE parsers and split_command only raise
+ValidationError on arbitrary text. Here:
+
+- every validator and every module-level parameter validator (app, scale, policy, state, fleet) given
+  ARBITRARY values (any JSON-like structure, as a playbook may pass) either returns or raises ValidationError
+  with a one-line message that names a field -- never another exception;
+- the state store's reader given arbitrary bytes or arbitrary JSON documents either returns a document
+  that passes the schema or raises StateError naming the file -- never another exception;
+- the CHECKS parser only raises ValidationError;
+- round trips: a generated valid Procfile / DOKKU_SCALE parses back to what generated it, valid counts and
+  policies are accepted and normalised idempotently.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import APP_SCHEMA, GLOBAL_SCHEMA, validate
+from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6),
+                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+                     st.sampled_from(['web', 'worker', '1', '-1', '2.0', ' 3 ', 'on-failure:2', 'no', '', 'true']))
+ANY = st.recursive(_scalars, lambda children: st.one_of(
+    st.lists(children, max_size=4),
+    st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(['web', 'worker', 'Web', 'A', 'DYNO'])),
+                    children, max_size=4)), max_leaves=12)
+NAMES = st.one_of(st.text(max_size=70), st.sampled_from(['ft-a', 'Bad_Name', 'a' * 64, '-x', 'a..b', 'ft-a\n']))
+# What Ansible's argument specs let through to the module_utils: type='str' -> str, 'dict' -> dict, 'int' -> int,
+# 'raw' -> anything; a missing option is None.
+STR = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(['web: sleep 1', 'web: a\nweb: b', 'on-failure:2']))
+DICT = st.one_of(st.none(), st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(['web', 'Web', 'DYNO'])),
+                                             ANY, max_size=4))
+INT = st.one_of(st.none(), st.integers(-10 ** 6, 10 ** 6))
+
+
+def _refused_properly(func, *args):
+    try:
+        return func(*args)
+    except ValidationError as exc:
+        message = str(exc)
+        assert message and '\n' not in message, repr(message)
+        assert exc.details.get('field'), 'the error names a field'
+        return exc
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY)
+def test_value_validators_only_raise_validation_error(value):
+    _refused_properly(model.validate_app_name, value, 'name')
+    _refused_properly(model.validate_process_type, value, 'process_type')
+    _refused_properly(model.coerce_quantity, value, 'scale.web')
+    _refused_properly(model.validate_formation, value, 'scale')
+    _refused_properly(model.validate_restart_policy, value, 'restart_policy')
+    _refused_properly(model.validate_stop_timeout, value, 'stop_timeout_seconds')
+    _refused_properly(model.validate_env, value, 'env')
+    _refused_properly(model.validate_port, value, 'web_port')
+    _refused_properly(lifecycle.resolve_parallel, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAMES, DICT, INT, DICT, STR, STR)
+def test_app_and_scale_parameters_only_raise_validation_error(name, env, web_port, processes, procfile, image):
+    params = {'name': name, 'env': env, 'web_port': web_port, 'processes': processes, 'procfile': procfile,
+              'image': image}
+    _refused_properly(service.validate_app_params, params)
+    _refused_properly(service.validate_scale_params, name, processes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), NAMES), st.one_of(st.none(), st.booleans()), STR, ANY, ANY)
+def test_policy_parameters_only_raise_validation_error(app, is_global, policy, timeout, restore):
+    params = {'app': app, 'global': is_global, 'restart_policy': policy, 'stop_timeout_seconds': timeout,
+              'restore': restore}
+    result = _refused_properly(lifecycle.validate_policy_params, params)
+    if isinstance(result, dict):
+        for key, value in result.items():
+            assert key in lifecycle.PROPERTIES
+            if value is not None and key == 'restart_policy':
+                assert model.validate_restart_policy(value) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(lifecycle.STATES), st.one_of(st.none(), NAMES),
+       st.one_of(st.none(), st.lists(NAMES, max_size=3)), st.one_of(st.none(), st.booleans()), STR, INT)
+def test_state_parameters_only_raise_validation_error(state, app, apps, every, process_type, parallel):
+    params = {'state': state, 'app': app, 'apps': apps, 'all': every, 'process_type': process_type,
+              'parallel': parallel}
+    _refused_properly(lifecycle.validate_state_params, params)
+
+
+_declaration = st.fixed_dictionaries({'name': NAMES, 'state': st.sampled_from(fleet.APP_STATES)}, optional={
+    'image': STR, 'processes': DICT, 'env': DICT, 'web_port': INT, 'scale': DICT, 'restart_policy': STR,
+    'stop_timeout_seconds': ANY})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_declaration, max_size=3), INT)
+def test_fleet_parameters_only_raise_validation_error(apps, parallel):
+    result = _refused_properly(fleet.validate_fleet_params, {'apps': apps, 'parallel': parallel})
+    if isinstance(result, ValidationError):
+        assert str(result).startswith(('apps', 'parallel')), str(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200), ANY.map(lambda v: json.dumps(v).encode())))
+def test_state_reader_only_raises_state_error(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp('state')
+    (root / 'apps').mkdir()
+    (root / 'apps' / 'ft-a.json').write_bytes(data)
+    (root / 'global.json').write_bytes(data)
+    store = StateStore(str(root))
+    for read, schema in ((lambda: store.read_app('ft-a'), APP_SCHEMA), (store.read_global, GLOBAL_SCHEMA)):
+        try:
+            document = read()
+        except StateError as exc:
+            message = str(exc)
+            assert '\n' not in message and str(root) in message, message
+        else:
+            validate(document, schema, 'again')
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.binary()))
+def test_checks_parser_only_raises_validation_error(text):
+    _refused_properly(parsers.parse_checks_file, text)
+
+
+_types = st.from_regex(model.PROCESS_TYPE_PATTERN, fullmatch=True).filter(lambda t: '\n' not in t)
+_commands = st.text(alphabet='abcxyz019 -_/.', min_size=1, max_size=20).filter(lambda c: c.strip())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_types, _commands, min_size=1, max_size=5), st.sampled_from(['\n', '\r\n']),
+       st.booleans())
+def test_generated_procfiles_round_trip(processes, newline, comments):
+    lines = []
+    for ptype, command in processes.items():
+        if comments:
+            lines.append('# %s' % ptype)
+        lines.append('%s: %s' % (ptype, command))
+    parsed = parsers.parse_procfile(newline.join(lines) + newline)
+    assert dict(parsed) == dict((ptype, command.strip()) for ptype, command in processes.items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_types, st.integers(0, 10 ** 4), min_size=1, max_size=5))
+def test_generated_dokku_scale_round_trips(formation):
+    text = ''.join('%s=%d\n' % item for item in formation.items())
+    assert dict(parsers.parse_dokku_scale(text)) == formation
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_types, st.one_of(st.integers(0, 999), st.integers(0, 999).map(str)), max_size=5))
+def test_valid_formations_are_normalised_idempotently(scale):
+    once = model.validate_formation(scale)
+    assert once == model.validate_formation(once)
+    assert all(isinstance(count, int) and count >= 0 for count in once.values())
+
+
+@given(st.sampled_from(['no', 'always', 'unless-stopped', 'on-failure']) | st.integers(1, 10 ** 6).map(
+    lambda n: 'on-failure:%d' % n))
+def test_valid_policies_round_trip_through_docker(policy):
+    assume(policy != 'on-failure')
+    assert model.validate_restart_policy(policy) == policy
+    assert model.restart_policy_from_docker(model.restart_policy_to_docker(policy)) == policy
