@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.support.docker_state import snapshot, state_files
 
 
