@@ -1,0 +1,454 @@
+"""The scenarios of the benchmark. Each records raw samples into ``Bench.samples``; ``report.py`` summarises.
+
+A sample of the collection is the wall time of ``ansible-playbook`` (``wall``) and the duration of its module
+task as seen by the ``bn_timer`` callback (``task``); the module's own time is computed later as the wall time
+minus the median wall time of the trivial playbook (``ansible.builtin.ping``). A sample of any other contender
+is the wall time of the operation, run from this (warm) Python process or as shell commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import time
+
+from common import (DEFAULT_POLICY, MAIN_DOCKER, PREFIX, WORKERS, Ansible, Compose, Timer, api_client,
+                    cli_run, cli_stop_remove, compose_service, containers_named, expect_running, force_remove,
+                    log, raw_create_start, raw_spec, raw_stop_remove, run_many)
+from tests.support import daemons, images
+from tests.support.docker_proxy import CountingProxy
+
+TYPES = ("web", "worker", "clock")
+PROCESSES = dict((ptype, "sleep 86400") for ptype in TYPES)
+
+
+class Bench:
+    def __init__(self, api, workdir, reps, small=False, compose_skip=None):
+        self.api = api
+        self.workdir = workdir
+        self.reps = reps
+        self.small = small
+        self.compose_skip = compose_skip
+        self.image = images.BASE_IMAGE
+        self.image_id = api.inspect_image(self.image)["Id"]
+        self.samples = {}
+        self.counts = {}
+        self.notes = {}
+        self.baseline = []
+        self._dirs = 0
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def size(self, value):
+        """Sizes shrink tenfold (at least 2) with --small, for development only."""
+        return max(2, value // 10) if self.small else value
+
+    def ansible(self, name, docker_host=MAIN_DOCKER):
+        self._dirs += 1
+        root = os.path.join(self.workdir, "%02d-%s" % (self._dirs, name))
+        return Ansible(os.path.join(root, "run"), os.path.join(root, "state"), docker_host=docker_host)
+
+    def record(self, scenario, contender, wall, task=None, **extra):
+        sample = {"wall": wall}
+        if task is not None:
+            sample["task"] = task
+        sample.update(extra)
+        self.samples.setdefault(scenario, {}).setdefault(contender, []).append(sample)
+
+    def record_run(self, scenario, contender, run):
+        self.record(scenario, contender, run.wall, run.task()["duration"])
+
+    def measure_baseline(self, count):
+        ansible = self.ansible("baseline")
+        for _index in range(count):
+            run = ansible.trivial()
+            self.baseline.append({"wall": run.wall, "task": run.task()["duration"]})
+
+    def rotated(self, contenders, rep):
+        """Alternate the order of the contenders from one repetition to the next."""
+        shift = rep % len(contenders)
+        return contenders[shift:] + contenders[:shift]
+
+    def compose_ok(self):
+        return self.compose_skip is None
+
+    def fleet_apps(self, prefix, count, policy=None):
+        apps = []
+        for index in range(1, count + 1):
+            app = {"name": "%s%02d" % (prefix, index), "image": self.image, "processes": dict(PROCESSES),
+                   "scale": dict((ptype, 1) for ptype in TYPES)}
+            if policy:
+                app["restart_policy"] = policy
+            apps.append(app)
+        return apps
+
+    # -- scenario: scale one app 0 -> N -> 0 ---------------------------------------------------------------
+
+    def scale(self, count, scenario_up, scenario_down, contenders, reps=None):
+        """Every contender scales its own app 0 -> count, then count -> 0, alternating contenders."""
+        ansible = self.ansible("scale-%d" % count)
+        app = "bn-sc%d" % count
+        ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "image": self.image,
+                                                    "processes": {"web": "sleep 86400"}, "scale": {"web": 0}}]})
+        compose = None
+        if "compose" in contenders:
+            compose = Compose(ansible.workdir, "bn-cmp%d" % count, {"web": compose_service(self.image, app)})
+            compose.up({"web": 0})
+        raw = {"sdk-seq": 1, "sdk-pool8": WORKERS}
+
+        def names(contender):
+            return "bn-%s%d" % ({"sdk-seq": "rs", "sdk-pool8": "rp", "cli-loop": "rc"}[contender], count)
+
+        for rep in range(reps or self.reps):
+            for contender in self.rotated(list(contenders), rep):
+                if contender == "collection":
+                    up = ansible.module("dokku_ps_scale", {"app": app, "scale": {"web": count}}, expect_changed=True)
+                    expect_running(self.api, app + ".", count, "collection scale up")
+                    self.record_run(scenario_up, contender, up)
+                    down = ansible.module("dokku_ps_scale", {"app": app, "scale": {"web": 0}}, expect_changed=True)
+                    expect_running(self.api, app + ".", 0, "collection scale down")
+                    self.record_run(scenario_down, contender, down)
+                elif contender in raw:
+                    prefix = names(contender)
+                    specs = [raw_spec(prefix, "web", i) for i in range(1, count + 1)]
+                    with Timer() as up:
+                        api = api_client()
+                        run_many(functools.partial(raw_create_start, api, self.image_id), specs, raw[contender])
+                        api.close()
+                    expect_running(self.api, prefix + ".", count, contender)
+                    with Timer() as down:
+                        api = api_client()
+                        run_many(functools.partial(raw_stop_remove, api), [s["name"] for s in specs], raw[contender])
+                        api.close()
+                    expect_running(self.api, prefix + ".", 0, contender)
+                    self.record(scenario_up, contender, up.elapsed)
+                    self.record(scenario_down, contender, down.elapsed)
+                elif contender == "cli-loop":
+                    prefix = names(contender)
+                    specs = [raw_spec(prefix, "web", i) for i in range(1, count + 1)]
+                    with Timer() as up:
+                        for spec in specs:
+                            cli_run(self.image_id, spec)
+                    expect_running(self.api, prefix + ".", count, contender)
+                    with Timer() as down:
+                        for spec in specs:
+                            cli_stop_remove(spec["name"])
+                    expect_running(self.api, prefix + ".", 0, contender)
+                    self.record(scenario_up, contender, up.elapsed)
+                    self.record(scenario_down, contender, down.elapsed)
+                elif contender == "compose":
+                    try:
+                        with Timer() as up:
+                            compose.up({"web": count})
+                        expect_running(self.api, compose.project + "_", count, contender)
+                        with Timer() as down:
+                            compose.up({"web": 0})
+                        expect_running(self.api, compose.project + "_", 0, contender)
+                    except Exception as exc:  # noqa: BLE001  (compose's failure is a result, not the bench's)
+                        self.notes["compose %s" % scenario_up] = "failed: %s" % str(exc).strip().splitlines()[-1][:300]
+                        log("scale: compose failed: %s" % exc)
+                        force_remove(self.api, compose.project + "_")
+                        continue
+                    self.record(scenario_up, contender, up.elapsed)
+                    self.record(scenario_down, contender, down.elapsed)
+        if compose is not None:
+            compose.down()
+
+    # -- scenario: converge N apps x 3 types from nothing, then a no-op rerun ------------------------------
+
+    def converge(self, apps_count, scenario, noop_scenario, contenders, reps=None):
+        total = apps_count * len(TYPES)
+        for rep in range(reps or self.reps):
+            for contender in self.rotated(list(contenders), rep):
+                if contender == "collection":
+                    ansible = self.ansible("fleet-%d" % apps_count)
+                    apps = self.fleet_apps("bn-f%d-" % apps_count, apps_count)
+                    role = [{"role": "dokku_ps.docker.fleet",
+                             "vars": {"dokku_ps_apps": apps, "dokku_ps_state_dir": ansible.state_dir}}]
+                    first = ansible.play(roles=role, defaults=False, expect_changed=True)
+                    expect_running(self.api, "bn-f%d-" % apps_count, total, "fleet role")
+                    again = ansible.play(roles=role, defaults=False, expect_changed=False)
+                    self.record_run(scenario, contender, first)
+                    self.record_run(noop_scenario, contender, again)
+                    force_remove(self.api, "bn-f%d-" % apps_count)
+                    shutil.rmtree(os.path.dirname(ansible.state_dir), ignore_errors=True)
+                elif contender == "sdk-pool8":
+                    prefix = "bn-rf%d-" % apps_count
+                    specs = [raw_spec("%s%02d" % (prefix, i), ptype, 1)
+                             for i in range(1, apps_count + 1) for ptype in TYPES]
+                    with Timer() as first:
+                        api = api_client()
+                        run_many(functools.partial(raw_create_start, api, self.image_id), specs, WORKERS)
+                        api.close()
+                    expect_running(self.api, prefix, total, contender)
+                    # the floor of a no-op: one list call and a comparison of names
+                    with Timer() as again:
+                        api = api_client()
+                        found = set(n.lstrip("/") for c in containers_named(api, prefix, running_only=True)
+                                    for n in c["Names"])
+                        missing = [s["name"] for s in specs if s["name"] not in found]
+                        api.close()
+                    assert not missing, missing
+                    self.record(scenario, contender, first.elapsed)
+                    self.record(noop_scenario, contender, again.elapsed)
+                    force_remove(self.api, prefix)
+                elif contender == "cli-loop":
+                    prefix = "bn-cf%d-" % apps_count
+                    specs = [raw_spec("%s%02d" % (prefix, i), ptype, 1)
+                             for i in range(1, apps_count + 1) for ptype in TYPES]
+                    with Timer() as first:
+                        for spec in specs:
+                            cli_run(self.image_id, spec)
+                    expect_running(self.api, prefix, total, contender)
+                    self.record(scenario, contender, first.elapsed)
+                    force_remove(self.api, prefix)
+                elif contender == "compose":
+                    # compose 1.29 stalls here on ONE project of 150 services (after 9 to 18 containers, also with
+                    # COMPOSE_PARALLEL_LIMIT=8), while 30 services work: projects of 10 apps, one after the other
+                    workdir = os.path.join(self.workdir, "compose-fleet-%d-%d" % (apps_count, rep))
+                    os.makedirs(workdir, exist_ok=True)
+                    projects = []
+                    for group in range(0, apps_count, 10):
+                        services = {}
+                        for i in range(group + 1, min(apps_count, group + 10) + 1):
+                            for ptype in TYPES:
+                                services["a%02d-%s" % (i, ptype)] = compose_service(self.image, "a%02d" % i, ptype)
+                        projects.append(Compose(workdir, "bn-cmpf%d-%d" % (apps_count, group // 10), services))
+                    try:
+                        with Timer() as first:
+                            for project in projects:
+                                project.up()
+                        expect_running(self.api, "bn-cmpf%d-" % apps_count, total, contender)
+                        with Timer() as again:
+                            for project in projects:
+                                project.up()
+                        expect_running(self.api, "bn-cmpf%d-" % apps_count, total, contender)
+                    except Exception as exc:  # noqa: BLE001  (compose's failure is a result, not the bench's)
+                        self.notes["compose %s" % scenario] = "failed: %s" % str(exc).strip().splitlines()[-1][:300]
+                        log("converge: compose failed: %s" % exc)
+                        continue
+                    finally:
+                        force_remove(self.api, "bn-cmpf%d-" % apps_count)
+                        for project in projects:
+                            project.down()
+                    self.record(scenario, contender, first.elapsed)
+                    self.record(noop_scenario, contender, again.elapsed)
+
+    # -- scenario: restore N apps after a restart of a private daemon --------------------------------------
+
+    def restore(self, apps_count, scenario, reps=None):
+        root = os.path.join(self.workdir, "dockerd")
+        daemon = daemons.PrivateDaemon(root, "bn")
+        total = apps_count * len(TYPES)
+        try:
+            daemon.start()
+            client = daemon.client()
+            images.build_standard_images(client, log=lambda *a: None)
+            client.close()
+            ansible = self.ansible("restore", docker_host=daemon.url)
+            # restart policy "no": the daemon itself brings back nothing, the restore has all the work
+            apps = self.fleet_apps("bn-r-", apps_count, policy="no")
+            ansible.module("dokku_ps_fleet", {"apps": apps, "parallel": 4})
+            private = api_client(daemon.url)
+            expect_running(private, "bn-r-", total, "restore setup")
+            private.close()
+            for rep in range(reps or self.reps):
+                for contender in self.rotated(["collection", "collection-parallel8", "sdk-pool8"], rep):
+                    with Timer() as restart:
+                        daemon.restart()
+                    private = api_client(daemon.url)
+                    expect_running(private, "bn-r-", 0, "after the daemon restart")
+                    if contender.startswith("collection"):
+                        # "collection": the module call of the collection's restore playbook (playbooks/restore.yml,
+                        # parallel -1: one app per CPU); "collection-parallel8": the same with 8 apps at a time
+                        parallel = 8 if contender == "collection-parallel8" else -1
+                        run = ansible.module("dokku_ps_state", {"all": True, "state": "restored", "parallel": parallel},
+                                             expect_changed=True)
+                        self.record(scenario, contender, run.wall, run.task()["duration"], restart=restart.elapsed)
+                    else:
+                        with Timer() as raw:
+                            api = api_client(daemon.url)
+                            ids = [c["Id"] for c in containers_named(api, "bn-r-")]
+                            run_many(api.start, ids, WORKERS)
+                            api.close()
+                        self.record(scenario, contender, raw.elapsed, restart=restart.elapsed)
+                    expect_running(private, "bn-r-", total, contender)
+                    private.close()
+        finally:
+            try:
+                daemon.cleanup()
+            except Exception as exc:  # noqa: BLE001
+                log("restore: cleanup of the private daemon: %s" % exc)
+
+    # -- scenario: restart policy of N running containers, in place against recreating ---------------------
+
+    def policy(self, count, scenario, reps=None):
+        ansible = self.ansible("policy")
+        app = "bn-pol"
+        ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "image": self.image, "processes": {"web": "sleep 86400"},
+                                                    "scale": {"web": count}, "checks": {"web": "skipped"}}]})
+        expect_running(self.api, app + ".", count, "policy setup")
+        prefix = "bn-polraw"
+        specs = [raw_spec(prefix, "web", i) for i in range(1, count + 1)]
+        run_many(functools.partial(raw_create_start, self.api, self.image_id), specs, WORKERS)
+        policies = ["always", "unless-stopped"]
+        for rep in range(reps or self.reps):
+            target = policies[rep % 2]
+            for contender in self.rotated(["collection", "sdk-pool8-in-place", "sdk-pool8-recreate",
+                                           "collection-recreate"], rep):
+                if contender == "collection":
+                    before = sorted(c["Id"] for c in containers_named(self.api, app + "."))
+                    run = ansible.module("dokku_ps_policy", {"app": app, "restart_policy": target}, expect_changed=True)
+                    after = sorted(c["Id"] for c in containers_named(self.api, app + "."))
+                    assert before == after, "the in-place change replaced containers"
+                    wrong = [c for c in after
+                             if self.api.inspect_container(c)["HostConfig"]["RestartPolicy"]["Name"] != target]
+                    assert not wrong, "%d containers lack policy %s" % (len(wrong), target)
+                    self.record_run(scenario, contender, run)
+                elif contender == "sdk-pool8-in-place":
+                    with Timer() as timer:
+                        api = api_client()
+                        run_many(lambda s, a=api: a.update_container(s["name"], restart_policy=_policy(target)),
+                                 specs, WORKERS)
+                        api.close()
+                    self.record(scenario, contender, timer.elapsed)
+                elif contender == "sdk-pool8-recreate":
+                    with Timer() as timer:
+                        api = api_client()
+
+                        def recreate(spec, a=api):
+                            raw_stop_remove(a, spec["name"])
+                            raw_create_start(a, self.image_id, spec, policy=target)
+                        run_many(recreate, specs, WORKERS)
+                        api.close()
+                    expect_running(self.api, prefix + ".", count, contender)
+                    self.record(scenario, contender, timer.elapsed)
+                elif contender == "collection-recreate":
+                    # what Dokku needs for a policy change (ps:set + ps:rebuild): new containers, zero downtime,
+                    # checks skipped
+                    run = ansible.module("dokku_ps_state", {"app": app, "state": "restarted"}, expect_changed=True)
+                    expect_running(self.api, app + ".", count, contender)
+                    self.record_run(scenario, contender, run)
+        ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "state": "absent"}]})
+        force_remove(self.api, prefix)
+
+    # -- API requests of no-op runs ------------------------------------------------------------------------
+
+    def api_calls(self, sizes):
+        proxy = CountingProxy(os.path.join(self.workdir, "proxy.sock"))
+        try:
+            ansible = self.ansible("api-calls")
+            app = "bn-api"
+            definition = {"name": app, "image": self.image, "processes": {"web": "sleep 86400"}}
+            ansible.module("dokku_ps_app", definition)
+            # record the policy explicitly once, so that the counted dokku_ps_policy run below is a no-op
+            ansible.module("dokku_ps_policy", {"app": app, "restart_policy": DEFAULT_POLICY})
+            for size in sizes:
+                ansible.module("dokku_ps_scale", {"app": app, "scale": {"web": size}})
+                expect_running(self.api, app + ".", size, "api-calls setup")
+                runs = {
+                    "dokku_ps_app": ("dokku_ps_app", definition),
+                    "dokku_ps_scale": ("dokku_ps_scale", {"app": app, "scale": {"web": size}}),
+                    "dokku_ps_policy": ("dokku_ps_policy", {"app": app, "restart_policy": DEFAULT_POLICY}),
+                    "dokku_ps_state started": ("dokku_ps_state", {"app": app, "state": "started"}),
+                    "dokku_ps_fleet (1 app)": ("dokku_ps_fleet", {"apps": [dict(definition, scale={"web": size})]}),
+                }
+                for label, (module, args) in runs.items():
+                    proxy.reset()
+                    ansible.module(module, args, docker_host=proxy.url, expect_changed=False)
+                    writes = [r for r in proxy.requests if r[0] != "GET"]
+                    self.counts.setdefault("noop", {}).setdefault(label, {})[size] = {
+                        "requests": proxy.count(), "writes": len(writes),
+                        "paths": sorted(set(_path_kind(p) for _m, p in proxy.requests))}
+            ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "state": "absent"}]})
+        finally:
+            proxy.close()
+
+    # -- growth: time and API requests by number of containers and of apps ---------------------------------
+
+    def growth_containers(self, sizes, reps):
+        for size in sizes:
+            self.scale(size, "grow_up_%d" % size, "grow_down_%d" % size, ["collection", "sdk-pool8"], reps=reps)
+        proxy = CountingProxy(os.path.join(self.workdir, "proxy-growth.sock"))
+        try:
+            for size in sizes:
+                ansible = self.ansible("grow-count-%d" % size)
+                app = "bn-gc%d" % size
+                ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "image": self.image,
+                                                            "processes": {"web": "sleep 86400"}, "scale": {"web": 0}}]})
+                for label, target in (("up", size), ("down", 0)):
+                    proxy.reset()
+                    ansible.module("dokku_ps_scale", {"app": app, "scale": {"web": target}}, docker_host=proxy.url,
+                                   expect_changed=True)
+                    self.counts.setdefault("scale_%s" % label, {})[size] = {"requests": proxy.count()}
+                ansible.module("dokku_ps_fleet", {"apps": [{"name": app, "state": "absent"}]})
+        finally:
+            proxy.close()
+
+    def growth_apps(self, sizes, reps, timed=True):
+        for apps_count in sizes:
+            if timed:
+                self.converge(apps_count, "grow_fleet_%d" % apps_count, "grow_fleet_noop_%d" % apps_count,
+                              ["collection", "sdk-pool8"], reps=reps)
+        proxy = CountingProxy(os.path.join(self.workdir, "proxy-apps.sock"))
+        try:
+            for apps_count in sizes:
+                ansible = self.ansible("grow-apps-count-%d" % apps_count)
+                apps = self.fleet_apps("bn-ga%d-" % apps_count, apps_count)
+                for label, changed in (("fleet_first", True), ("fleet_noop", False)):
+                    proxy.reset()
+                    ansible.module("dokku_ps_fleet", {"apps": apps}, docker_host=proxy.url, expect_changed=changed)
+                    self.counts.setdefault(label, {})[apps_count] = {"requests": proxy.count()}
+                force_remove(self.api, "bn-ga%d-" % apps_count)
+        finally:
+            proxy.close()
+
+
+def _policy(name):
+    from common import policy_dict  # pylint: disable=import-outside-toplevel
+    return policy_dict(name)
+
+
+def _path_kind(path):
+    """/v1.45/containers/json?... -> GET-able kind of request, without ids and query."""
+    path = re.sub(r"^/v[0-9.]+", "", path.split("?")[0])
+    path = re.sub(r"^/images/.+/json$", "/images/{name}/json", path)
+    return re.sub(r"^/containers/[^/]+/", "/containers/{id}/", path)
+
+
+def wait_quiet(max_seconds, log_every=30):
+    """Wait (bounded) while other engineers' pytest/ansible-playbook processes run; returns what was seen."""
+    deadline = time.monotonic() + max_seconds
+    seen = []
+    last = 0
+    while True:
+        others = other_processes()
+        seen.append(len(others))
+        if not others or time.monotonic() >= deadline:
+            return others
+        if time.monotonic() - last >= log_every:
+            log("waiting: %d pytest/ansible-playbook process(es) of others still run" % len(others))
+            last = time.monotonic()
+        time.sleep(5)
+
+
+def other_processes():
+    mine = set([os.getpid()])
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in mine:
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                args = handle.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        text = " ".join(args)
+        if ("pytest" in text or "ansible-playbook" in text) and "bench/run.py" not in text:
+            found.append(int(entry))
+    return found
+
+
+__all__ = ["Bench", "PREFIX", "wait_quiet", "other_processes"]
