@@ -13,6 +13,8 @@ from tests.support.bad_input import assert_refused, run_bad
 from tests.support.docker_state import remove_app_containers, snapshot
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
+# a short uptime check keeps replacements quick (the 10 s default is tested in test_rollouts.py)
+QUICK = {"web": {"uptime": 1}, "worker": {"uptime": 1}}
 
 
 def _foreign(api, image, name, labels=None):
@@ -26,7 +28,7 @@ def test_foreign_containers_survive_every_operation(runner, api, app_name, stand
     app = app_name
     other = app_name + "-other"
     image = standard_images["base"]
-    definition = {"name": app, "image": image, "processes": PROCESSES}
+    definition = {"name": app, "image": image, "processes": PROCESSES, "checks": QUICK}
     try:
         runner.module("dokku_ps_app", definition)
         runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 2, "worker": 1}})

@@ -23,6 +23,8 @@ if COLLECTIONS_PATH not in sys.path:
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model  # noqa: E402  pylint: disable=wrong-import-position
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
+# a short uptime check keeps replacements quick (the 10 s default is tested in test_rollouts.py)
+QUICK = {"web": {"uptime": 1}, "worker": {"uptime": 1}}
 # ignores SIGTERM: a stop waits for the whole stop timeout, then Docker kills it
 STUBBORN = {"web": "sh -c 'trap \"\" TERM; sleep 86400'"}
 
@@ -81,7 +83,8 @@ def test_sigkill_during_scale_up_then_rerun_converges(runner, api, app_name, sta
 
 
 def test_sigkill_during_rollout_then_rerun_converges(runner, api, app_name, standard_images, tmp_path):
-    base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES, "env": {"V": "1"}}
+    base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES, "env": {"V": "1"},
+            "checks": QUICK}
     runner.module("dokku_ps_app", base)
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 6}})
     old_ids = dict((name, data["Id"]) for name, data in containers(api, app_name).items())
