@@ -67,7 +67,7 @@ def _damage(path, kind):
 
 
 PROBLEMS = {
-    "directory": "Is a directory",
+    "directory": "cannot read the state document",
     "empty": "empty",
     "truncated": "invalid JSON",
     "utf8": "UTF-8",
@@ -122,7 +122,7 @@ def test_damaged_app_documents_refused_by_every_module(runner, api, damaged_apps
     cases += [
         ("dokku_ps_state", {"all": True, "state": "restored", "parallel": -1}, paths),
         ("dokku_ps_fleet", {"apps": [], "prune": True}, paths),
-        ("dokku_ps_report", {}, [paths[0], "Is a directory"]),  # the listing stops at the first (sorted) one
+        ("dokku_ps_report", {}, [paths[0], PROBLEMS["directory"]]),  # the listing stops at the first (sorted) one
     ]
     results = run_bad(runner, cases)
     assert_refused(results, cases)
