@@ -153,7 +153,11 @@ class Executor(object):
                         except DokkuPsError as exc:
                             failures.append((action, exc))
             if failures:
-                detail = '; '.join('%s' % exc for _action, exc in failures)
+                counts = {}
+                for _action, exc in failures:
+                    counts[str(exc)] = counts.get(str(exc), 0) + 1
+                detail = '; '.join(message if count == 1 else '%s (%d times)' % (message, count)
+                                   for message, count in sorted(counts.items()))
                 raise ExecutionError('%d of %d container action(s) failed: %s' % (len(failures), len(phase), detail),
                                      done=done, failures=failures)
         return done

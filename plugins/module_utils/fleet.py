@@ -17,7 +17,8 @@ __metaclass__ = type
 import concurrent.futures
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import (
+    DokkuPsError, NotFoundError, StateError, ValidationError)
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
@@ -120,9 +121,32 @@ def converge_app(ctx, item, workers=None):
         return outcome, diff
 
 
+def check_declarations(ctx, items):
+    """What needs Docker to validate (the image exists, the scale fits the processes, a fixed port fits the
+    formation), for every declaration before any app changes. A damaged state document is not checked here:
+    that app fails on its own, the others converge."""
+    for position, item in enumerate(items):
+        if item['state'] == 'absent':
+            continue
+        try:
+            old = ctx.store.read_app(item['name'])
+        except StateError:
+            continue
+        try:
+            doc = service.build_definition(ctx, item['values'], old)
+            if item['scale']:
+                service.apply_scale(doc, item['scale'], 'scale')
+            model.check_publish(doc)
+        except ValidationError as exc:
+            raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
+        except NotFoundError as exc:
+            raise ValidationError('apps[%d]' % position, str(exc))
+
+
 def converge(ctx, params):
     """dokku_ps_fleet: every declared app, then (with ``prune``) the removal of undeclared ones."""
     items, workers = validate_fleet_params(params)
+    check_declarations(ctx, items)
     declared = set(item['name'] for item in items)
     if params.get('prune'):
         items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]

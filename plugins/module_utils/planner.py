@@ -25,6 +25,9 @@ CLEANUP = 'cleanup'    # remove a leftover temporary container of an interrupted
 STOP = 'stop'          # restart policy 'no', then stop with the stop timeout; the container is kept
 UPDATE_POLICY = 'update_policy'  # change the restart policy in place (same container, no restart)
 
+# applied_policies value of a container whose policy was being changed by a run that did not finish
+UNKNOWN_POLICY = 'unknown'
+
 RUNNING_STATES = ('running', 'restarting')
 
 
@@ -195,7 +198,8 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
             if force_replace or (replace and current.spec_hash != spec['hash']):
                 phase.append(Action(REPLACE, name, ptype, index, spec=spec, container=current,
                                     reason='restart' if current.spec_hash == spec['hash'] else 'spec changed'))
-            elif start and not current.running:
+            elif (start or current.state == 'created') and not current.running:
+                # 'created' was never started: the leftover of an interrupted create, started even by a scale
                 phase.append(Action(START, name, ptype, index, spec=spec, container=current,
                                     reason='not running (%s)' % current.state))
             elif effective_policy(current, applied) != restart_policy:

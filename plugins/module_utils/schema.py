@@ -169,7 +169,10 @@ APP_SCHEMA = {
                             "change, so this records what differs from a container's io.dokku-ps.restart-policy)"),
             "type": "object",
             "propertyNames": {"type": "string", "pattern": _schema_pattern(CONTAINER_ID_PATTERN)},
-            "additionalProperties": {"type": "string", "pattern": _schema_pattern(RESTART_POLICY_PATTERN)},
+            "additionalProperties": {
+                "type": "string",
+                "pattern": _schema_pattern(r"^(unknown|" + RESTART_POLICY_PATTERN[1:-1] + r")$"),
+            },
         },
         "updated_at": _TIMESTAMP,
     },

@@ -44,10 +44,22 @@ class Context(object):
         self.check_mode = check_mode
         self.warnings = []
         self._images = {}
+        self._files = {}
         self._image_lock = threading.Lock()
 
     def warn(self, message):
         self.warnings.append(message)
+
+    def image_files(self, image_id, paths):
+        """Text files read out of an image (see Docker.read_files), read once per image and run."""
+        key = (image_id, tuple(paths))
+        with self._image_lock:
+            found = self._files.get(key)
+        if found is None:
+            found = self.docker.read_files(image_id, paths)
+            with self._image_lock:
+                self._files[key] = found
+        return found
 
     def image(self, reference):
         """Inspect data of an image (None if absent), looked up once per reference and run."""
@@ -91,6 +103,23 @@ class Context(object):
                           'downtime' % (action.name, reason))
         return Executor(self.docker, timeout, check=checker, workers=workers, stop_first=checker.stop_first).run(plan)
 
+    def _mark_policies_unknown(self, name, plan):
+        """Before restart policies change in place, record them as unknown in the stored document: a run
+        killed half-way then leaves 'unknown', which the next plan never takes for the desired policy, instead
+        of a recorded policy that Docker may not have. The stored document is updated, not the new one, so a
+        failed rollout still leaves the recorded definition as it was."""
+        touched = [action.container.id for action in plan.actions
+                   if action.kind in (planner.START, planner.STOP, planner.UPDATE_POLICY) and action.container]
+        if not touched:
+            return
+        stored = self.store.read_app(name)
+        if stored is None:
+            return
+        applied = dict(stored.get('applied_policies') or {})
+        applied.update((container_id, planner.UNKNOWN_POLICY) for container_id in touched)
+        stored['applied_policies'] = applied
+        self.store.write_app(stored)
+
     def commit(self, plan, doc, global_doc, inventory, write, workers=None):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
         were set in place (they are remembered in ``applied_policies``, since labels cannot change).
@@ -101,9 +130,11 @@ class Context(object):
         if self.check_mode:
             return
         if plan.changed:
+            self._mark_policies_unknown(doc['name'], plan)
             done = self.run_plan(plan, doc, global_doc, workers)
             applied = planner.applied_policies(doc, inventory, done)
-            if applied != (doc.get('applied_policies') or {}):
+            stored = (self.store.read_app(doc['name']) or {}).get('applied_policies') or {}
+            if applied != stored or applied != (doc.get('applied_policies') or {}):
                 doc['applied_policies'] = applied
                 write = True
         if write:
@@ -196,7 +227,7 @@ def _definition_from_image(ctx, values, old, image_data, force=False):
     paths = [scale_path, checks_path]
     if procfile_path:
         paths.append(_image_path(workdir, procfile_path))
-    files = ctx.docker.read_files(image_id, paths)
+    files = ctx.image_files(image_id, paths)
     processes = None
     if procfile_path:
         text = files[paths[2]]

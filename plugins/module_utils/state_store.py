@@ -91,6 +91,30 @@ def _fsync_dir(path):
         os.close(fd)
 
 
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+
+
+def _read_regular_file(path, limit):
+    """The bytes of a regular file. Opened without blocking, so a FIFO or a device in its place is refused
+    instead of hanging the run or reading without end."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, "larger than %d bytes" % limit)
+        chunks = []
+        while True:
+            chunk = os.read(descriptor, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def _problem(exc):
     """A short description of an OSError."""
     return exc.strerror or str(exc)
@@ -153,8 +177,7 @@ class StateStore(object):
     def _read(self, path, schema):
         """Load and validate one document; None when the file does not exist."""
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
+            raw = _read_regular_file(path, MAX_DOCUMENT_BYTES)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return None

@@ -70,14 +70,25 @@ def test_fleet_validates_everything_first_and_isolates_failures(runner, api, app
         assert "apps[1].scale.web" in refused["msg"] and "\n" not in refused["msg"]
         assert names_of(api, [good]) == {good: []}, "nothing changes when one declaration is invalid"
 
-        partial = runner.module("dokku_ps_fleet", {"apps": [
+        missing = runner.module("dokku_ps_fleet", {"apps": [
             {"name": good, "image": standard_images["base"]},
             {"name": bad, "image": "dokku-ps-test/not-there:1"},
         ]}, expect_failure=True)
+        assert missing["msg"].startswith("apps[1]: image: dokku-ps-test/not-there:1 was not found")
+        assert names_of(api, [good]) == {good: []}, "a missing image is bad input: nothing changes"
+
+        # a failure while converging (a foreign container on a name the app needs) stays with its app
+        foreign = api.create_container("dokku-ps-test/base:latest", name="%s.web.1" % bad)
+        partial = runner.module("dokku_ps_fleet", {"apps": [
+            {"name": good, "image": standard_images["base"]},
+            {"name": bad, "image": standard_images["base"]},
+        ]}, expect_failure=True)
         assert "1 of 2 app(s) failed" in partial["msg"]
         assert list(partial["apps_failed"]) == [bad]
+        assert "untouched" in partial["apps_failed"][bad]
         assert partial["apps"][good]["status"] == "changed"
         assert names_of(api, [good]) == {good: ["%s.web.1" % good]}
+        assert api.inspect_container(foreign["Id"])["Name"] == "/%s.web.1" % bad
     finally:
         for app in (good, bad):
             remove_app_containers(api, app)

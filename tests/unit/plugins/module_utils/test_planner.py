@@ -525,3 +525,22 @@ def test_names_outside_the_naming_rule_are_not_ours_and_never_touched():
     assert inv.by_dyno[('web', 1)].name == 'demo.web.1'
     plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
     assert sorted(action.name for action in plan.actions) == ['demo.web.1']
+
+
+def test_unknown_policy_is_always_set_again():
+    """A run killed while changing policies leaves 'unknown': the next plan sets the policy, never trusts it."""
+    doc = app_doc({'web': 1})
+    container = ours(doc, 'web', 1)
+    doc['applied_policies'] = {container['Id']: planner.UNKNOWN_POLICY}
+    plan = planner.plan_converge(doc, POLICY, inventory(container))
+    assert kinds(plan) == [(planner.UPDATE_POLICY, 'demo.web.1')]
+    assert kinds(planner.plan_policy(doc, POLICY, inventory(container))) == [(planner.UPDATE_POLICY, 'demo.web.1')]
+    done = [(action, action.container.id) for action in plan.actions]
+    assert planner.applied_policies(doc, inventory(container), done) == {}
+
+
+def test_created_but_never_started_containers_are_started_by_a_scale():
+    doc = app_doc({'web': 2})
+    plan = planner.plan_converge(doc, POLICY, inventory(ours(doc, 'web', 1), ours(doc, 'web', 2, state='created')),
+                                 types=['web'], replace=False, start=False)
+    assert kinds(plan) == [(planner.START, 'demo.web.2')]

@@ -351,17 +351,26 @@ def test_permission_error_on_read(store, state_dir, monkeypatch):
     def denied(*args, **kwargs):
         raise OSError(13, "Permission denied")
 
-    monkeypatch.setattr(state_store_module, "open", denied, raising=False)
+    monkeypatch.setattr(state_store_module, "_read_regular_file", denied)
     with pytest.raises(StateError) as info:
         store.read_app("demo")
     assert str(info.value) == "%s: cannot read the state document: Permission denied" % path
+
+
+def test_fifo_in_place_of_a_document_is_refused_without_hanging(store, state_dir):
+    put(state_dir, b"{}", name="demo")
+    path = os.path.join(state_dir, "apps", "demo.json")
+    os.unlink(path)
+    os.mkfifo(path)
+    with pytest.raises(StateError, match=r"cannot read the state document: not a regular file"):
+        store.read_app("demo")
 
 
 def test_unreadable_path_is_a_state_error(store, state_dir):
     put(state_dir, b"{}", name="demo")
     os.rename(os.path.join(state_dir, "apps", "demo.json"), os.path.join(state_dir, "apps", "tmp"))
     os.mkdir(os.path.join(state_dir, "apps", "demo.json"))
-    with pytest.raises(StateError, match=r"cannot read the state document: Is a directory"):
+    with pytest.raises(StateError, match=r"cannot read the state document: not a regular file"):
         store.read_app("demo")
 
 
