@@ -52,7 +52,7 @@ def four_step(runner, api, app, module, args):
     files = state_files(runner.state_dir)
     assert runner.module(module, args, check=True)["changed"] is False, "idempotent check predicted a change"
     final = runner.module(module, args)
-    assert final["changed"] is False, "second apply changed something"
+    assert final["changed"] is False, "second apply changed something: %s" % json.dumps(final)[:3000]
     assert not _did_something(containers_of(final)), "second apply reports container work"
     assert snapshot(api, app) == after, "second apply touched containers"
     assert state_files(runner.state_dir) == files, "second apply rewrote the state store"
