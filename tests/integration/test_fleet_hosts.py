@@ -216,7 +216,7 @@ def test_fleet_reboot_restores_exactly_the_running_apps(fleet, tmp_path):
     for pattern in (r"host1: 3 app\(s\)", r"fa-web +web +2/2 +on-failure:10 +yes",
                     r"fa-web +worker +1/1 +on-failure:10 +yes", r"fa-nopolicy +web +1/1 +no +yes",
                     r"fa-stopped +worker +1/0 +on-failure:10 +no", r"fb-api +web +1/1 +always +yes",
-                    r"fb-jobs +worker +2/2 +unless-stopped +yes", r"fb-new +web +1/0 +on-failure:10 +yes \(not deployed\)",
+                    r"fb-jobs +worker +2/2 +unless-stopped +yes", r"fb-new +web +1/0 +on-failure:10 +no \(not deployed\)",
                     r"fc-nopolicy +worker +1/1 +no +yes"):
         assert re.search(pattern, output), "%r not in the report:\n%s" % (pattern, output[-4000:])
     print("fleet of 3 hosts: %s" % ", ".join("%s %.1fs" % item for item in timings.items()))
