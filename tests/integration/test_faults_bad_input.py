@@ -88,8 +88,8 @@ def test_every_bad_input_through_every_module(runner, api, apps, state_dir, stan
         ("dokku_ps_fleet", _fleet(good, decl(), parallel=-2), ["parallel", "-2"]),
         # -- process_type with several apps
         ("dokku_ps_state", {"all": True, "state": "restarted", "process_type": "web"}, ["process_type", "one app"]),
-        # -- missing image, image not found locally, unknown type scaled up: checked per app while converging,
-        # so a fleet call declaring only the bad app (see test_late_fleet_refusals... in docs/reliability.md)
+        # -- missing image, image not found locally, unknown type scaled up (with a valid app in the same call:
+        # test_fleet_bad_declaration_changes_no_other_app)
         ("dokku_ps_fleet", {"apps": [{"name": app + "-new"}]}, ["image", "required"]),
         ("dokku_ps_fleet", {"apps": [decl(image=MISSING_IMAGE)]}, ["image", "not found"]),
         ("dokku_ps_fleet", {"apps": [decl(scale={"unknown": 2})]}, ["unknown is not a valid process name to scale up"]),
@@ -109,4 +109,25 @@ def test_every_bad_input_through_every_module(runner, api, apps, state_dir, stan
     results = run_bad(runner, cases)
     assert_refused(results, cases)
     assert dict((name, snapshot(api, name)) for name in (app, other)) == containers_before
+    assert state_files(state_dir) == files_before
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"scale": {"unknown": 2}}, ["unknown is not a valid process name to scale up"]),
+    ({"image": MISSING_IMAGE}, ["image", "not found"]),
+    ({"name": "ft-never-defined", "image": None}, ["image", "required"]),
+])
+def test_fleet_bad_declaration_changes_no_other_app(runner, api, apps, state_dir, standard_images, bad, words):
+    """Checks that need Docker (the image, the processes it defines) run for every declaration before any app
+    changes: the valid app declared in the same call is not touched either."""
+    app, other = apps
+    image = standard_images["base"]
+    good = {"name": other, "image": image, "processes": PROCESSES, "scale": {"web": 2}}
+    declaration = dict({"name": app, "image": image, "processes": PROCESSES}, **bad)
+    declaration = dict((key, value) for key, value in declaration.items() if value is not None)
+    cases = [("dokku_ps_fleet", _fleet(good, declaration), words)]
+    containers_before = dict((name, snapshot(api, name)) for name in (app, other))
+    files_before = state_files(state_dir)
+    assert_refused(run_bad(runner, cases), cases)
+    assert dict((name, snapshot(api, name)) for name in (app, other)) == containers_before, "an app changed"
     assert state_files(state_dir) == files_before

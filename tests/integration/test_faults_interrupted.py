@@ -37,13 +37,12 @@ def count_containers(api, app):
     return len(api.containers(all=True, filters={"name": ["^/%s\\." % app.replace(".", "\\.")]}))
 
 
-def assert_exactly(api, app, web, running=True):
+def assert_exactly(api, app, web):
     found = containers(api, app)
     expected = ["%s.web.%d" % (app, index) for index in range(1, web + 1)]
     assert sorted(found) == sorted(expected), "containers: %s" % sorted(found)
     for name, data in found.items():
-        if running:
-            assert data["State"]["Status"] == "running", "%s is %s" % (name, data["State"]["Status"])
+        assert data["State"]["Status"] == "running", "%s is %s" % (name, data["State"]["Status"])
         assert data["Config"]["Labels"]["com.dokku.app-name"] == app
         assert data["Config"]["Labels"]["com.dokku.dyno"] == name[len(app) + 1:]
     return found
@@ -71,11 +70,8 @@ def test_sigkill_during_scale_up_then_rerun_converges(runner, api, app_name, sta
 
     result = runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 20}})
     assert result["formation"]["web"] == 20
-    # exactly web.1..web.20: no duplicate, no temporary container, no name conflict
-    assert_exactly(api, app_name, 20, running=False)
-    # KNOWN BUG (docs/reliability.md): a container the killed run created but never started stays 'created'
-    # after the rerun of the scale (plan_converge(start=False)); a start of the app brings it up.
-    runner.module("dokku_ps_state", {"app": app_name, "state": "started"})
+    # exactly web.1..web.20, every one running (also those the killed run created but had not started yet):
+    # no duplicate, no temporary container, no name conflict
     assert_exactly(api, app_name, 20)
     again = runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 20}})
     assert again["changed"] is False
@@ -181,3 +177,27 @@ def test_runs_on_two_apps_do_not_block_each_other(runner, api, app_name, standar
         for app in (slow, fast):
             for summary in api.containers(all=True, filters={"name": ["^/%s\\." % app]}):
                 api.remove_container(summary["Id"], force=True)
+
+
+def test_start_after_an_interrupted_stop_restores_the_policy(runner, api, app_name, standard_images, tmp_path):
+    """A stop killed after the restart policy was set to 'no' but before the containers stopped: the next start
+    gives every container the computed policy again (they keep running)."""
+    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": STUBBORN})
+    runner.module("dokku_ps_policy", {"app": app_name, "stop_timeout_seconds": 20})
+    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
+    run = faults.RunningPlaybook(runner, [{"dokku_ps.docker.dokku_ps_state": {"app": app_name, "state": "stopped"}}],
+                                 str(tmp_path / "killed"))
+
+    def stopping():
+        found = containers(api, app_name).values()
+        return found and all(d["HostConfig"]["RestartPolicy"]["Name"] == "no" and d["State"]["Running"] for d in found)
+
+    faults.wait_until(stopping, timeout=60, interval=0.05, what="the stop to be under way")
+    run.kill_module("dokku_ps_state")
+    run.wait(timeout=60)
+    runner.module("dokku_ps_state", {"app": app_name, "state": "started"})
+    found = containers(api, app_name)
+    assert all(data["State"]["Running"] for data in found.values())
+    policies = dict((name, data["HostConfig"]["RestartPolicy"]) for name, data in found.items())
+    assert all(policy == {"Name": "on-failure", "MaximumRetryCount": 10} for policy in policies.values()), policies
+    assert runner.module("dokku_ps_state", {"app": app_name, "state": "started"})["changed"] is False

@@ -12,6 +12,7 @@ ValidationError on arbitrary text. Here:
 - the state store's reader given arbitrary bytes or arbitrary JSON documents either returns a document
   that passes the schema or raises StateError naming the file -- never another exception;
 - the CHECKS parser only raises ValidationError;
+- a state document that is a FIFO or a device is refused at once (it used to hang or read without end);
 - round trips: a generated valid Procfile / DOKKU_SCALE parses back to what generated it, valid counts and
   policies are accepted and normalised idempotently.
 """
@@ -21,7 +22,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import multiprocessing
+import os
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +184,28 @@ def test_valid_policies_round_trip_through_docker(policy):
     assume(policy != 'on-failure')
     assert model.validate_restart_policy(policy) == policy
     assert model.restart_policy_from_docker(model.restart_policy_to_docker(policy)) == policy
+
+
+def _read_in_a_child(state_dir, queue):
+    try:
+        StateStore(state_dir).read_app('ft-a')
+        queue.put('read')
+    except StateError as exc:
+        queue.put('StateError: %s' % exc)
+
+
+@pytest.mark.parametrize('make', [os.mkfifo, lambda path: os.symlink('/dev/zero', path)], ids=['fifo', 'device'])
+def test_state_document_that_is_not_a_regular_file_is_refused_in_time(tmp_path, make):
+    """A FIFO would block open() forever and a device read without end: both are refused at once."""
+    (tmp_path / 'apps').mkdir()
+    make(str(tmp_path / 'apps' / 'ft-a.json'))
+    queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_read_in_a_child, args=(str(tmp_path), queue))
+    child.start()
+    child.join(10)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        raise AssertionError('read_app did not return within 10 s')
+    outcome = queue.get(timeout=5)
+    assert outcome.startswith('StateError') and 'ft-a.json' in outcome and 'regular file' in outcome, outcome
