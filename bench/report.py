@@ -192,6 +192,10 @@ def markdown(data):
                  "start, %s at the end; %s other pytest/ansible-playbook process(es) running at the start."
                  % (meta["finished"], meta["command"], meta["reps"], meta["docker_version"], meta["ansible"],
                     meta["cpus"], meta["load_start"], meta["load_end"], meta["others_at_start"]))
+    if meta.get("repetitions_cut"):
+        lines.append("")
+        lines.append("Repetitions dropped to stay within the time budget (`--budget`): %s; the n of each row is in "
+                     "bench/results/latest.json." % "; ".join(meta["repetitions_cut"]))
     lines.append("")
     base = summ["baseline"]
     lines.append("Ansible overhead (trivial playbook: one `ansible.builtin.ping` task): wall %s s, task %s s. "
@@ -200,8 +204,8 @@ def markdown(data):
     lines.append("Times in seconds, median (min–max); ratio = this contender's time (module time for the collection) / "
                  "the reference's time.")
     lines.append("")
-    lines.append("| scenario | contender | time | ansible-playbook wall | module task (callback) | ratio |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("| scenario | contender | n | time | ansible-playbook wall | module task (callback) | ratio |")
+    lines.append("|---|---|---|---|---|---|---|")
     for key, title, reference in SCENARIOS:
         scenario = summ["scenarios"].get(key)
         if not scenario:
@@ -212,14 +216,14 @@ def markdown(data):
             ratio_text = "%.2f×" % ratio if ratio is not None else ""
             if contender == reference:
                 ratio_text = "1 (reference)"
-            lines.append("| %s | %s | %s | %s | %s | %s |" % (
-                title if first else "", CONTENDER_TEXT.get(contender, contender), _fmt(entry["time"]),
+            lines.append("| %s | %s | %d | %s | %s | %s | %s |" % (
+                title if first else "", CONTENDER_TEXT.get(contender, contender), entry["time"]["n"], _fmt(entry["time"]),
                 _fmt(entry["wall"]) if contender in COLLECTION else "", _fmt(entry.get("task")), ratio_text))
             first = False
     for key, reason in sorted(data.get("skipped", {}).items()):
-        lines.append("| %s | skipped | %s | | | |" % (key, reason))
+        lines.append("| %s | skipped | | %s | | | |" % (key, reason))
     for key, reason in sorted(data.get("notes", {}).items()):
-        lines.append("| %s | %s | | | | |" % (key, reason))
+        lines.append("| %s | %s | | | | | |" % (key, reason))
     lines.append("")
     counts = data.get("counts") or {}
     if counts.get("noop"):
@@ -248,9 +252,28 @@ def markdown(data):
         lines.append("")
     pred = data.get("predictions") or {}
     if pred:
-        lines.append("Fitted per host (linear in the number of apps, from the 10- and 50-app runs): "
-                     + "; ".join("%s = %s" % (k, ("%.3f" % v) if isinstance(v, float) else v)
-                                 for k, v in sorted(pred.items())))
+        lines.append("Prediction for 100 hosts × 50 apps (see \"Predicting a fleet\"; per host from the 10- and 50-app "
+                     "runs, local connection, no SSH cost):")
+        lines.append("")
+        lines.append("| quantity | value |")
+        lines.append("|---|---|")
+        rows = [
+            ("noop_host_50_s", "no-op, one host with 50 apps (ansible-playbook wall)", "%.2f s"),
+            ("noop_per_app_s", "no-op, each further app (module time)", "%.3f s"),
+            ("noop_calls_host_50", "no-op, Docker requests of one host with 50 apps", "%d"),
+            ("noop_calls_per_app", "no-op, Docker requests per further app", "%.1f"),
+            ("noop_calls_fleet_100x50", "no-op, Docker requests of 100 hosts × 50 apps", "%d"),
+            ("first_host_50_s", "from nothing, one host with 50 apps × 3 types (wall)", "%.2f s"),
+            ("first_per_app_s", "from nothing, each further app of 3 containers", "%.3f s"),
+            ("first_calls_host_50", "from nothing, Docker requests of one host with 50 apps", "%d"),
+        ]
+        for forks in (5, 25, 100):
+            rows.append(("noop_100x50_forks_%d_s" % forks, "no-op, 100 hosts × 50 apps, forks=%d" % forks, "%.0f s"))
+            rows.append(("first_100x50_forks_%d_s" % forks, "from nothing, 100 hosts × 50 apps, forks=%d" % forks,
+                         "%.0f s"))
+        for key, text, fmt in rows:
+            if key in pred:
+                lines.append("| %s | %s |" % (text, fmt % pred[key]))
         lines.append("")
     lines.append("| target | measured | threshold | met | detail |")
     lines.append("|---|---|---|---|---|")

@@ -46,6 +46,9 @@ def parse_args(argv):
     parser.add_argument("--small", action="store_true", help="tenfold smaller sizes (development only)")
     parser.add_argument("--only", default="", help="comma-separated subset of: %s" % ", ".join(ALL))
     parser.add_argument("--no-compose", action="store_true", help="leave docker-compose out")
+    parser.add_argument("--budget", type=int, default=840,
+                        help="seconds the run should take at most: further repetitions are dropped (and reported) "
+                             "when they would not fit; 0: no limit")
     parser.add_argument("--wait-quiet", type=int, default=0,
                         help="wait up to this many seconds for other pytest/ansible-playbook processes to finish")
     args = parser.parse_args(argv)
@@ -121,9 +124,15 @@ def main(argv=None):
                                 bench.growth_apps([bench.size(10)], min(args.reps, 2)),
                                 bench.growth_apps([bench.size(10), bench.size(50)], args.reps, timed=False))),
         ]
-        for name, step in steps:
+        # minimal cost of one repetition of each step on an idle machine, to keep room for the steps to come
+        minimal = {"scale": 40, "converge": 90, "restore": 70, "policy": 25, "api": 40, "growth": 120}
+        if args.budget:
+            bench.deadline = time.monotonic() + args.budget - (time.time() - started)
+        for position, (name, step) in enumerate(steps):
             if name not in args.only:
                 continue
+            bench.step = name
+            bench.reserve = sum(minimal[later] for later, _s in steps[position + 1:] if later in args.only)
             step_started = time.time()
             common.log("bench: %s ..." % name)
             step()
@@ -148,6 +157,7 @@ def main(argv=None):
     data["predictions"] = report.predictions(data["summary"], bench.counts)
     data["samples"] = bench.samples
     data["notes"] = bench.notes
+    meta["repetitions_cut"] = bench.cut
     data["baseline_samples"] = bench.baseline
     if failure:
         data["failure"] = failure.splitlines()[0]

@@ -38,8 +38,26 @@ class Bench:
         self.notes = {}
         self.baseline = []
         self._dirs = 0
+        self.deadline = None  # time.monotonic() by which the run should end (--budget)
+        self.reserve = 0.0  # minimal seconds the steps after the current one need
+        self.step = ""
+        self.cut = []
 
     # -- helpers -------------------------------------------------------------------------------------------
+
+    def repetitions(self, reps=None):
+        """Repetition indices; the first always runs, a further one only while the time budget allows it
+        (the time of the last repetition, plus the minimal cost of the steps still to come, must fit)."""
+        reps = reps or self.reps
+        last = None
+        for rep in range(reps):
+            now = time.monotonic()
+            if rep and self.deadline is not None and now + last + self.reserve > self.deadline:
+                log("budget: stopping after %d of %d repetition(s) (last one took %.0f s)" % (rep, reps, last))
+                self.cut.append("%s: %d of %d repetitions" % (self.step, rep, reps))
+                return
+            yield rep
+            last = time.monotonic() - now
 
     def size(self, value):
         """Sizes shrink tenfold (at least 2) with --small, for development only."""
@@ -101,7 +119,7 @@ class Bench:
         def names(contender):
             return "bn-%s%d" % ({"sdk-seq": "rs", "sdk-pool8": "rp", "cli-loop": "rc"}[contender], count)
 
-        for rep in range(reps or self.reps):
+        for rep in self.repetitions(reps):
             for contender in self.rotated(list(contenders), rep):
                 if contender == "collection":
                     up = ansible.module("dokku_ps_scale", {"app": app, "scale": {"web": count}}, expect_changed=True)
@@ -160,7 +178,7 @@ class Bench:
 
     def converge(self, apps_count, scenario, noop_scenario, contenders, reps=None):
         total = apps_count * len(TYPES)
-        for rep in range(reps or self.reps):
+        for rep in self.repetitions(reps):
             for contender in self.rotated(list(contenders), rep):
                 if contender == "collection":
                     ansible = self.ansible("fleet-%d" % apps_count)
@@ -254,7 +272,7 @@ class Bench:
             private = api_client(daemon.url)
             expect_running(private, "bn-r-", total, "restore setup")
             private.close()
-            for rep in range(reps or self.reps):
+            for rep in self.repetitions(reps):
                 for contender in self.rotated(["collection", "collection-parallel8", "sdk-pool8"], rep):
                     with Timer() as restart:
                         daemon.restart()
@@ -294,7 +312,7 @@ class Bench:
         specs = [raw_spec(prefix, "web", i) for i in range(1, count + 1)]
         run_many(functools.partial(raw_create_start, self.api, self.image_id), specs, WORKERS)
         policies = ["always", "unless-stopped"]
-        for rep in range(reps or self.reps):
+        for rep in self.repetitions(reps):
             target = policies[rep % 2]
             for contender in self.rotated(["collection", "sdk-pool8-in-place", "sdk-pool8-recreate",
                                            "collection-recreate"], rep):
