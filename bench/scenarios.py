@@ -49,7 +49,7 @@ class Bench:
         """Repetition indices; the first always runs, a further one only while the time budget allows it
         (the time of the last repetition, plus the minimal cost of the steps still to come, must fit)."""
         reps = reps or self.reps
-        last = None
+        last = 0.0
         for rep in range(reps):
             now = time.monotonic()
             if rep and self.deadline is not None and now + last + self.reserve > self.deadline:
