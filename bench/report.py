@@ -194,8 +194,8 @@ def markdown(data):
                     meta["cpus"], meta["load_start"], meta["load_end"], meta["others_at_start"]))
     if meta.get("repetitions_cut"):
         lines.append("")
-        lines.append("Repetitions dropped to stay within the time budget (`--budget`): %s; the n of each row is in "
-                     "bench/results/latest.json." % "; ".join(meta["repetitions_cut"]))
+        lines.append("Repetitions dropped to stay within the time budget (`--budget`): %s (column n)."
+                     % "; ".join(meta["repetitions_cut"]))
     lines.append("")
     base = summ["baseline"]
     lines.append("Ansible overhead (trivial playbook: one `ansible.builtin.ping` task): wall %s s, task %s s. "

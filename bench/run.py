@@ -125,7 +125,7 @@ def main(argv=None):
                                 bench.growth_apps([bench.size(10), bench.size(50)], args.reps, timed=False))),
         ]
         # minimal cost of one repetition of each step on an idle machine, to keep room for the steps to come
-        minimal = {"scale": 40, "converge": 90, "restore": 70, "policy": 25, "api": 40, "growth": 120}
+        minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180}
         if args.budget:
             bench.deadline = time.monotonic() + args.budget - (time.time() - started)
         for position, (name, step) in enumerate(steps):
