@@ -76,7 +76,7 @@ def _integer(value, field):
         raise ValidationError(field, '%r is not an integer >= 0' % (value,))
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer():  # excludes inf and nan
         return int(value)
     if isinstance(value, str) and _INTEGER_RE.fullmatch(value):
         return int(value)
@@ -138,11 +138,11 @@ def validate_env(env, field='env'):
 
 
 def validate_port(value, field):
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
     if number < 1 or number > 65535:
         raise ValidationError(field, '%d is not a port number (1-65535)' % number)

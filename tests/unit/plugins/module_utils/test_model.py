@@ -503,3 +503,12 @@ def test_bug_app_name_property_with_newlines(name):
         assert model.validate_app_name(name) == name
     else:
         refused(model.validate_app_name, name)
+
+
+@pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
+def test_ports_refuse_non_integral_floats(value):
+    for check in (lambda v: model.validate_port(v, 'web_port'), lambda v: model.validate_publish(v, 'publish')):
+        with pytest.raises(ValidationError):
+            check(value)
+    with pytest.raises(ValidationError):
+        model.coerce_quantity(value, 'scale.web')
