@@ -38,9 +38,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import Stat
 from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import APP_SCHEMA, GLOBAL_SCHEMA, validate
 from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore
 
-# infinite floats are left out: validate_port(inf) raises OverflowError (bug 6 in docs/reliability.md)
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6),
-                     st.floats(allow_nan=True, allow_infinity=False), st.text(max_size=12),
+                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
                      st.sampled_from(['web', 'worker', '1', '-1', '2.0', ' 3 ', 'on-failure:2', 'no', '', 'true']))
 ANY = st.recursive(_scalars, lambda children: st.one_of(
     st.lists(children, max_size=4),
@@ -210,3 +209,12 @@ def test_state_document_that_is_not_a_regular_file_is_refused_in_time(tmp_path, 
         raise AssertionError('read_app did not return within 10 s')
     outcome = queue.get(timeout=5)
     assert outcome.startswith('StateError') and 'ft-a.json' in outcome and 'regular file' in outcome, outcome
+
+
+@pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
+def test_non_integral_publish_and_port_are_refused_in_one_line(value):
+    """Bug 6 of docs/reliability.md: publish is type raw, so a playbook can pass .inf."""
+    for func, field in ((model.validate_publish, 'publish'), (lambda v, f: model.validate_port(v, f), 'web_port')):
+        with pytest.raises(ValidationError) as info:
+            func(value, field)
+        assert str(info.value).startswith(field) and '\n' not in str(info.value)
