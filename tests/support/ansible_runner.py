@@ -25,6 +25,25 @@ def _ansible_playbook():
     return candidate if os.path.exists(candidate) else "ansible-playbook"
 
 
+def ansible_environment(record, extra=None):
+    """The environment of an ansible-playbook run of the tests: this collection, the result recorder writing
+    to ``record``, this Python on the managed (local) host, quiet warnings."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
+        "ANSIBLE_CALLBACKS_ENABLED": "dokku_ps_record",
+        "DOKKU_PS_RECORD_FILE": record,
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+    })
+    env.update(extra or {})
+    return env
+
+
 class TaskFailed(AssertionError):
     pass
 
@@ -63,20 +82,7 @@ class Runner:
         if diff:
             command.append("--diff")
         command.extend(extra_args)
-        environment = dict(os.environ)
-        environment.update({
-            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
-            "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
-            "ANSIBLE_CALLBACKS_ENABLED": "dokku_ps_record",
-            "DOKKU_PS_RECORD_FILE": record,
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_LOCALHOST_WARNING": "0",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        })
-        environment.update(env or {})
-        proc = subprocess.run(command, cwd=self.workdir, env=environment, capture_output=True, text=True,
+        proc = subprocess.run(command, cwd=self.workdir, env=ansible_environment(record, env), capture_output=True, text=True,
                               timeout=timeout, check=False)
         results = []
         if os.path.exists(record):

@@ -14,12 +14,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import yaml
 
-from tests.support.ansible_runner import CALLBACKS, COLLECTIONS_PATH, _ansible_playbook
+from tests.support.ansible_runner import _ansible_playbook, ansible_environment
 from tests.support.daemons import _descendants, _Proc, proc_cmdline
 
 
@@ -40,22 +39,6 @@ def wait_until(predicate, timeout=30.0, interval=0.05, what="condition"):
         time.sleep(interval)
     raise Timeout("timed out after %ss waiting for %s" % (timeout, what))
 
-
-def environment(runner, record, extra=None):
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
-        "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
-        "ANSIBLE_CALLBACKS_ENABLED": "dokku_ps_record",
-        "DOKKU_PS_RECORD_FILE": record,
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    })
-    env.update(extra or {})
-    return env
 
 
 def play(runner, tasks):
@@ -84,7 +67,7 @@ class RunningPlaybook:
         with open(self.output_path, "wb") as output:
             # The process outlives this call: wait() reaps it.
             # pylint: disable-next=consider-using-with
-            self.proc = subprocess.Popen(command, cwd=workdir, env=environment(runner, self.record, env),
+            self.proc = subprocess.Popen(command, cwd=workdir, env=ansible_environment(self.record, env),
                                          stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
 
     @property
