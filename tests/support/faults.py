@@ -40,7 +40,6 @@ def wait_until(predicate, timeout=30.0, interval=0.05, what="condition"):
     raise Timeout("timed out after %ss waiting for %s" % (timeout, what))
 
 
-
 def play(runner, tasks):
     return [{
         "hosts": "localhost",
