@@ -273,15 +273,16 @@ class Bench:
             expect_running(private, "bn-r-", total, "restore setup")
             private.close()
             for rep in self.repetitions(reps):
-                for contender in self.rotated(["collection", "collection-parallel8", "sdk-pool8"], rep):
+                for contender in self.rotated(["collection", "collection-per-cpu", "sdk-pool8"], rep):
                     with Timer() as restart:
                         daemon.restart()
                     private = api_client(daemon.url)
                     expect_running(private, "bn-r-", 0, "after the daemon restart")
                     if contender.startswith("collection"):
                         # "collection": the module call of the collection's restore playbook (playbooks/restore.yml,
-                        # parallel -1: one app per CPU); "collection-parallel8": the same with 8 apps at a time
-                        parallel = 8 if contender == "collection-parallel8" else -1
+                        # dokku_ps_restore_parallel 8 apps at a time); "collection-per-cpu": the same with parallel -1
+                        # (one app per CPU, Dokku's boot unit)
+                        parallel = -1 if contender == "collection-per-cpu" else 8
                         run = ansible.module("dokku_ps_state", {"all": True, "state": "restored", "parallel": parallel},
                                              expect_changed=True)
                         self.record(scenario, contender, run.wall, run.task()["duration"], restart=restart.elapsed)

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import concurrent.futures
 import os
+import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.checks import require_running
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
@@ -30,6 +31,41 @@ def max_workers():
     return max(1, value)
 
 
+def for_each(func, items, parallel):
+    """``func(item)`` for every item, ``parallel`` at a time (serially when 1); results in the items' order."""
+    items = list(items)
+    if parallel <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(parallel, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+class ActionPool(object):
+    """The container actions of a whole run share one bounded pool: however many apps are worked on at once
+    (``parallel``), at most ``max_workers()`` container actions are in flight, and an app waiting for its
+    slowest action leaves the free slots to the other apps' actions.
+
+    Actions never submit work to the pool themselves, so waiting on their futures cannot deadlock.
+    """
+
+    def __init__(self, workers=None):
+        self.workers = workers or max_workers()
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def submit(self, func, *args):
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
+            return self._pool.submit(func, *args)
+
+    def close(self):
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
 class ExecutionError(DokkuPsError):
     """Some container actions failed; ``done`` lists what was carried out before."""
 
@@ -39,8 +75,10 @@ running_check = require_running
 
 
 class Executor(object):
-    def __init__(self, docker, stop_timeout, check=running_check, workers=None, stop_first=None):
+    def __init__(self, docker, stop_timeout, check=running_check, workers=None, stop_first=None, pool=None):
         self.docker = docker
+        # the run's shared ActionPool; without one, each phase gets a pool of ``workers`` of its own
+        self.pool = pool
         self.stop_timeout = stop_timeout
         self.check = check
         self.workers = workers or max_workers()
@@ -133,12 +171,23 @@ class Executor(object):
 
     # -- plans ---------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _collect(futures, done, failures):
+        for action, future in futures:
+            try:
+                done.append((action, future.result()))
+            except DokkuPsError as exc:
+                failures.append((action, exc))
+
     def run(self, plan):
         """Run every phase. Returns the list of (action, container id) carried out."""
         done = []
         for phase in plan.phases:
             failures = []
-            if len(phase) == 1 or self.workers == 1:
+            if self.pool is not None:
+                futures = [(action, self.pool.submit(self.run_action, action)) for action in phase]
+                self._collect(futures, done, failures)
+            elif len(phase) == 1 or self.workers == 1:
                 for action in phase:
                     try:
                         done.append((action, self.run_action(action)))
@@ -146,12 +195,8 @@ class Executor(object):
                         failures.append((action, exc))
             else:
                 with concurrent.futures.ThreadPoolExecutor(max_workers=min(self.workers, len(phase))) as pool:
-                    futures = [(action, pool.submit(self.run_action, action)) for action in phase]
-                    for action, future in futures:
-                        try:
-                            done.append((action, future.result()))
-                        except DokkuPsError as exc:
-                            failures.append((action, exc))
+                    self._collect([(action, pool.submit(self.run_action, action)) for action in phase],
+                                  done, failures)
             if failures:
                 counts = {}
                 for _action, exc in failures:

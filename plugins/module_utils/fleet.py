@@ -14,12 +14,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import concurrent.futures
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import (
     DokkuPsError, NotFoundError, StateError, ValidationError)
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
@@ -77,7 +76,7 @@ def _state_of(doc):
     return {'properties': copy.deepcopy((doc or {}).get('properties')), 'deployed': (doc or {}).get('deployed')}
 
 
-def converge_app(ctx, item, workers=None):
+def converge_app(ctx, item):
     """Bring one declared app to its declaration. Returns (outcome, diff); the caller holds no lock."""
     name = item['name']
     with ctx.app_lock(name):
@@ -109,7 +108,7 @@ def converge_app(ctx, item, workers=None):
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
 
         recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
-        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, workers=workers)
+        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
         outcome = {
             'status': 'changed' if (recorded_changed or plan.changed) else 'unchanged',
             'state': item['state'],
@@ -150,22 +149,17 @@ def converge(ctx, params):
     declared = set(item['name'] for item in items)
     if params.get('prune'):
         items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]
-    per_app = max(1, max_workers() // max(1, min(workers, len(items) or 1)))
 
     def one(item):
         try:
-            outcome, diff = converge_app(ctx, item, per_app)
+            outcome, diff = converge_app(ctx, item)
         except DokkuPsError as exc:
             return item['name'], {'status': 'failed', 'state': item['state'], 'reason': str(exc)}, None
         if item['name'] not in declared:
             outcome['pruned'] = True
         return item['name'], outcome, diff
 
-    if workers == 1 or len(items) <= 1:
-        results = [one(item) for item in items]
-    else:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            results = list(pool.map(one, items))
+    results = for_each(one, items, workers)
 
     apps = dict((name, outcome) for name, outcome, _diff in results)
     changed_names = sorted(name for name, outcome in apps.items() if outcome['status'] == 'changed')
@@ -181,8 +175,5 @@ def converge(ctx, params):
             'after': dict((name, diff['after']) for name, _o, diff in results if diff and name in changed_names),
         },
     }
-    if result['apps_failed']:
-        raise lifecycle.AppsFailed('%d of %d app(s) failed: %s' % (
-            len(result['apps_failed']), len(apps),
-            '; '.join('%s: %s' % entry for entry in result['apps_failed'].items())), result=result)
+    lifecycle.raise_if_failed(result, len(apps))
     return result

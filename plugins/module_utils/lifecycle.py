@@ -12,14 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import concurrent.futures
 import copy
 import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
@@ -31,6 +30,14 @@ UNSET = ''
 
 class AppsFailed(DokkuPsError):
     """Some apps of a multi-app run failed; ``details['result']`` holds every app's outcome."""
+
+
+def raise_if_failed(result, total):
+    """Raise AppsFailed (one line naming each failed app) when ``result['apps_failed']`` is not empty."""
+    if result['apps_failed']:
+        raise AppsFailed('%d of %d app(s) failed: %s' % (
+            len(result['apps_failed']), total,
+            '; '.join('%s: %s' % item for item in result['apps_failed'].items())), result=result)
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -221,7 +228,7 @@ def _rebuild_definition(ctx, doc):
     service.apply_image(ctx, doc, old, {'image': doc['image']}, image_data, force=True)
 
 
-def change_state(ctx, name, state, process_type=None, workers=None):
+def change_state(ctx, name, state, process_type=None):
     """One app. Returns its outcome: status changed / unchanged / skipped, with the reason and containers."""
     doc = service.read_defined_app(ctx, name)
     global_doc = ctx.store.read_global()
@@ -244,7 +251,7 @@ def change_state(ctx, name, state, process_type=None, workers=None):
         types = [process_type] if process_type else None
         plan = planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
         ctx.warnings.extend(plan.warnings)
-    ctx.commit(plan, doc, global_doc, inventory, write=flag_changed or state == 'rebuilt', workers=workers)
+    ctx.commit(plan, doc, global_doc, inventory, write=flag_changed or state == 'rebuilt')
     if plan.changed or flag_changed:
         return _outcome('changed', state, plan, restore=state != 'stopped')
     return _outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan,
@@ -252,23 +259,19 @@ def change_state(ctx, name, state, process_type=None, workers=None):
 
 
 def change_states(ctx, names, state, process_type=None, workers=1):
-    """Many apps: each under its own lock, ``workers`` at a time; a failing app never stops the others."""
+    """Many apps: each under its own lock, ``workers`` apps at a time, their container actions sharing the
+    run's one bounded pool (``ctx.actions``); a failing app never stops the others."""
     if names is None:
         names = ctx.store.list_apps()
-    per_app = max(1, max_workers() // max(1, min(workers, len(names) or 1)))
 
     def one(name):
         try:
             with ctx.app_lock(name):
-                return name, change_state(ctx, name, state, process_type, per_app)
+                return name, change_state(ctx, name, state, process_type)
         except DokkuPsError as exc:
             return name, _outcome('failed', str(exc))
 
-    if workers == 1 or len(names) <= 1:
-        outcomes = [one(name) for name in names]
-    else:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(names))) as pool:
-            outcomes = list(pool.map(one, names))
+    outcomes = for_each(one, names, workers)
     apps = dict(outcomes)
     result = {
         'changed': any(o['status'] == 'changed' for o in apps.values()),
@@ -278,8 +281,5 @@ def change_states(ctx, names, state, process_type=None, workers=1):
         'apps_skipped': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'skipped'),
         'apps_failed': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'failed'),
     }
-    if result['apps_failed']:
-        raise AppsFailed('%d of %d app(s) failed: %s' % (
-            len(result['apps_failed']), len(apps),
-            '; '.join('%s: %s' % item for item in result['apps_failed'].items())), result=result)
+    raise_if_failed(result, len(apps))
     return result

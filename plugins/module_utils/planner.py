@@ -62,9 +62,6 @@ class Container(object):
     def dyno(self):
         return '%s.%s' % (self.process_type, self.index)
 
-    def describe(self):
-        return {'name': self.name, 'id': self.id, 'state': self.state}
-
 
 class Action(object):
     def __init__(self, kind, name, process_type, index, spec=None, container=None, reason='', policy=None):
@@ -81,9 +78,6 @@ class Action(object):
             self.policy = spec['restart_policy']
         elif kind == STOP:
             self.policy = 'no'
-
-    def describe(self):
-        return {'action': self.kind, 'name': self.name, 'reason': self.reason}
 
     def __repr__(self):
         return 'Action(%s %s)' % (self.kind, self.name)

@@ -70,7 +70,10 @@ def run(module, operation, validate=None):
         docker = Docker(module.params)
         store = StateStore(resolve_state_dir(module.params.get('state_dir')))
         ctx = Context(docker, store, check_mode=module.check_mode)
-        result = operation(ctx, module.params)
+        try:
+            result = operation(ctx, module.params)
+        finally:
+            ctx.close()
     except DokkuPsError as exc:
         # a multi-app run returns every app's outcome with its failure
         partial = dict(exc.details.get('result') or {})

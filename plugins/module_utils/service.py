@@ -12,14 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import concurrent.futures
 import contextlib
 import copy
 import datetime
 import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import NotFoundError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import Executor, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ActionPool, Executor, for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
@@ -46,6 +45,11 @@ class Context(object):
         self._images = {}
         self._files = {}
         self._image_lock = threading.Lock()
+        # every container action of the run, whatever the app, goes through this one bounded pool
+        self.actions = ActionPool()
+
+    def close(self):
+        self.actions.close()
 
     def warn(self, message):
         self.warnings.append(message)
@@ -91,7 +95,7 @@ class Context(object):
         summaries = self.docker.list_containers({'name': [model.name_filter(app)]})
         return planner.Inventory(app, summaries)
 
-    def run_plan(self, plan, doc, global_doc, workers=None):
+    def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = model.computed_property(doc, global_doc, 'stop_timeout_seconds')
         checker = checks.Checker(self.docker, doc)
@@ -101,7 +105,8 @@ class Context(object):
                           else 'it publishes the fixed host port %s' % action.spec['ports']['host'])
                 self.warn('%s is replaced by stopping the old container first, because %s: expect a short '
                           'downtime' % (action.name, reason))
-        return Executor(self.docker, timeout, check=checker, workers=workers, stop_first=checker.stop_first).run(plan)
+        return Executor(self.docker, timeout, check=checker, stop_first=checker.stop_first,
+                        pool=self.actions).run(plan)
 
     def _mark_policies_unknown(self, name, plan):
         """Before restart policies change in place, record them as unknown in the stored document: a run
@@ -120,7 +125,7 @@ class Context(object):
         stored['applied_policies'] = applied
         self.store.write_app(stored)
 
-    def commit(self, plan, doc, global_doc, inventory, write, workers=None):
+    def commit(self, plan, doc, global_doc, inventory, write):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
         were set in place (they are remembered in ``applied_policies``, since labels cannot change).
 
@@ -131,7 +136,7 @@ class Context(object):
             return
         if plan.changed:
             self._mark_policies_unknown(doc['name'], plan)
-            done = self.run_plan(plan, doc, global_doc, workers)
+            done = self.run_plan(plan, doc, global_doc)
             applied = planner.applied_policies(doc, inventory, done)
             stored = (self.store.read_app(doc['name']) or {}).get('applied_policies') or {}
             if applied != stored or applied != (doc.get('applied_policies') or {}):
@@ -577,13 +582,6 @@ def _published_ports(ports):
     return sorted(result, key=lambda p: (p['container_port'] or 0, p['host_ip'] or ''))
 
 
-def _map_concurrently(func, items):
-    if not items:
-        return []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(max_workers(), len(items))) as pool:
-        return list(pool.map(func, items))
-
-
 def report(ctx, app=None, inspect=False, top=False):
     """dokku_ps_report: per-app reports (every app when ``app`` is None). Never changes anything."""
     global_doc = ctx.store.read_global()
@@ -604,7 +602,7 @@ def report(ctx, app=None, inspect=False, top=False):
             processes = ctx.docker.top(container.id)
         return container.id, data, processes
 
-    inspected = dict((cid, (data, processes)) for cid, data, processes in _map_concurrently(details, containers))
+    inspected = dict((cid, (data, processes)) for cid, data, processes in for_each(details, containers, max_workers()))
     apps = {}
     for doc in docs:
         inventory = inventories[doc['name']]

@@ -102,6 +102,8 @@ options:
   parallel:
     description:
       - How many apps are worked on at once. V(1) serial, V(-1) one per CPU; values below V(-1) are refused.
+      - The container actions of all apps share one pool of 8 concurrent Docker requests (see
+        M(dokku_ps.docker.dokku_ps_state)).
     type: int
     default: 4
 seealso:

@@ -74,7 +74,11 @@ options:
   parallel:
     description:
       - How many apps are worked on at once. V(1) (or V(0)) works on one app after the other, V(-1) on one app
-        per CPU; values below V(-1) are refused. Container work inside an app is always concurrent (bounded).
+        per CPU; values below V(-1) are refused.
+      - The container actions of all apps share one pool of 8 concurrent Docker requests (environment variable
+        E(DOKKU_PS_MAX_WORKERS) on the managed host), so a higher O(parallel) never multiplies the load on the
+        daemon; it lets more apps use the pool's free slots. A restore of many small apps is fastest with
+        V(8) or more.
     type: int
     default: 1
 seealso:

@@ -219,6 +219,7 @@ def test_restore_on_boot_role_writes_the_unit_idempotently(runner, tmp_path):
     with open(str(inventory), encoding="utf-8") as handle:
         hosts = yaml.safe_load(handle)["all"]["hosts"]
     assert hosts == {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                                   "dokku_ps_restore_parallel": 8,
                                    "dokku_ps_state_dir": "/srv/dokku ps/state",
                                    "dokku_ps_docker_host": "unix:///run/other-docker.sock"}}
 

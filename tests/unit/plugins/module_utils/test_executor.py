@@ -431,6 +431,75 @@ def test_env_bound_applies_to_a_run(monkeypatch):
     assert 2 >= docker.max_in_flight >= 1
 
 
+# ---------------------------------------------------------------- the run's shared ActionPool and for_each
+
+def test_shared_pool_bounds_the_actions_of_many_executors_together():
+    """Apps worked on at once share one bound: 6 apps x 3 containers, pool of 4 -> never more than 4 requests in
+    flight, and the free slots of an app that waits for its slowest start go to the others (all 18 are done)."""
+    docker = FakeDocker(delay=0.01)
+    pool = executor_mod.ActionPool(workers=4)
+    try:
+        def one_app(app_index):
+            plan = plan_of([create('t%d' % app_index, i) for i in range(1, 4)])
+            return Executor(docker, STOP_TIMEOUT, workers=1, pool=pool).run(plan)
+        results = executor_mod.for_each(one_app, range(6), 6)
+    finally:
+        pool.close()
+    assert [len(done) for done in results] == [3] * 6
+    assert docker.max_in_flight == 4
+    assert len([m for m, _n in docker.methods() if m == 'start']) == 18
+
+
+def test_shared_pool_keeps_phases_in_order_and_stops_an_app_at_its_failing_phase():
+    docker = FakeDocker(fail=[('create', 'demo.web.2')])
+    pool = executor_mod.ActionPool(workers=3)
+    try:
+        with pytest.raises(ExecutionError) as info:
+            Executor(docker, STOP_TIMEOUT, pool=pool).run(
+                plan_of([create('web', 1), create('web', 2)], [create('worker', 1)]))
+        done = Executor(docker, STOP_TIMEOUT, pool=pool).run(plan_of([create('clock', 1)], [create('clock', 2)]))
+    finally:
+        pool.close()
+    assert '1 of 2 container action(s) failed' in str(info.value)
+    assert [a.name for a, _cid in info.value.details['done']] == ['demo.web.1']
+    assert not [n for _m, n in docker.methods() if n == 'demo.worker.1']
+    assert [a.name for a, _cid in done] == ['demo.clock.1', 'demo.clock.2']
+    names = [n for m, n in docker.methods() if m == 'create']
+    assert names.index('demo.clock.1') < names.index('demo.clock.2')
+
+
+def test_action_pool_starts_no_thread_until_used_and_closes_twice():
+    pool = executor_mod.ActionPool(workers=2)
+    assert pool._pool is None
+    pool.close()
+    assert pool.submit(lambda x: x * 2, 21).result() == 42
+    pool.close()
+    pool.close()
+    assert pool._pool is None
+
+
+@pytest.mark.parametrize('parallel', [1, 0, 2, 5, 50])
+def test_for_each_keeps_the_order_and_bounds_the_threads(parallel):
+    lock = threading.Lock()
+    state = {'now': 0, 'max': 0, 'threads': set()}
+
+    def work(item):
+        with lock:
+            state['now'] += 1
+            state['max'] = max(state['max'], state['now'])
+            state['threads'].add(threading.get_ident())
+        time.sleep(0.005)
+        with lock:
+            state['now'] -= 1
+        return item * item
+
+    assert executor_mod.for_each(work, range(10), parallel) == [i * i for i in range(10)]
+    assert state['max'] <= max(1, min(parallel, 10))
+    if parallel <= 1:
+        assert state['threads'] == set([threading.get_ident()])
+    assert executor_mod.for_each(work, [], parallel) == []
+
+
 # ---------------------------------------------------------------- running_check
 
 class _Inspect(object):

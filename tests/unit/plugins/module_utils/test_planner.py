@@ -109,7 +109,6 @@ def test_container_reads_a_summary():
     assert container.ours and container.running
     assert container.dyno == 'web.1'
     assert container.spec_hash == model.build_spec(doc, POLICY, 'web', 1)['hash']
-    assert container.describe() == {'name': 'demo.web.1', 'id': raw['Id'], 'state': 'running'}
 
 
 @pytest.mark.parametrize('state, running', [('running', True), ('restarting', True), ('exited', False),
@@ -409,10 +408,10 @@ def test_every_action_of_a_phase_has_one_type_and_distinct_names():
         (planner.CLEANUP, inv.upcoming[0].name), (planner.REMOVE, 'demo.worker.2')])
 
 
-def test_action_describe_and_repr():
+def test_action_repr_and_reason():
     doc = app_doc({'web': 1})
     action = planner.plan_converge(doc, POLICY, inventory()).actions[0]
-    assert action.describe() == {'action': 'create', 'name': 'demo.web.1', 'reason': 'missing'}
+    assert (action.kind, action.name, action.reason) == (planner.CREATE, 'demo.web.1', 'missing')
     assert repr(action) == 'Action(create demo.web.1)'
 
 

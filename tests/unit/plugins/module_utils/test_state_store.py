@@ -10,7 +10,9 @@ import copy
 import json
 import multiprocessing
 import os
+import shutil
 import stat
+import tempfile
 import time
 
 import pytest
@@ -337,12 +339,62 @@ def test_newer_schema_version_is_refused(store, state_dir):
     assert json.loads(open(path).read())["schema_version"] == 2
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_document(store, state_dir):
-    path = put(state_dir, json.dumps(app_doc()).encode())
-    os.chmod(path, 0)
-    with pytest.raises(StateError, match=r"^%s: cannot read the state document: Permission denied" % path):
-        store.read_app("demo")
+def _read_as(uid, store, app):
+    """``store.read_app(app)`` as ``uid`` in a forked child (root reads every file whatever its mode, so the test
+    drops to an unprivileged user); returns the error message, or '' when the read succeeded."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        message = b"child failed"
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            try:
+                store.read_app(app)
+                message = b""
+            except StateError as exc:
+                message = str(exc).encode()
+        finally:
+            os.write(writer, message)
+            os._exit(0)
+    os.close(writer)
+    chunks = []
+    while True:
+        chunk = os.read(reader, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(reader)
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode()
+
+
+def test_unreadable_document(tmp_path):
+    if os.geteuid() != 0:
+        state_dir = str(tmp_path / "state")
+        path = put(state_dir, json.dumps(app_doc()).encode())
+        os.chmod(path, 0)
+        with pytest.raises(StateError, match=r"^%s: cannot read the state document: Permission denied" % path):
+            StateStore(state_dir).read_app("demo")
+        return
+    # as root: the document belongs to an unprivileged user who cannot read it (mode 0), in a directory that user
+    # can reach (pytest's tmp_path is private to root)
+    nobody = 65534
+    state_dir = tempfile.mkdtemp(prefix="dokku-ps-unreadable-", dir="/tmp")
+    try:
+        path = put(state_dir, json.dumps(app_doc()).encode())
+        for directory in (state_dir, os.path.dirname(path)):
+            os.chown(directory, nobody, nobody)
+            os.chmod(directory, 0o700)
+        os.chown(path, nobody, nobody)
+        os.chmod(path, 0o600)
+        assert _read_as(nobody, StateStore(state_dir), "demo") == ""  # readable: the setup itself works
+        os.chmod(path, 0)
+        message = _read_as(nobody, StateStore(state_dir), "demo")
+        assert message == "%s: cannot read the state document: Permission denied" % path
+    finally:
+        shutil.rmtree(state_dir)
 
 
 def test_permission_error_on_read(store, state_dir, monkeypatch):
