@@ -96,18 +96,20 @@ def converge_app(ctx, item):
         if item['state'] == 'started':
             doc['deployed'] = True
             doc['properties']['restore'] = True
-            inventory = ctx.inventory(name)
             policy = model.computed_property(doc, global_doc, 'restart_policy')
-            plan = planner.plan_converge(doc, policy, inventory)
+
+            def make_plan(inventory):
+                return planner.plan_converge(doc, policy, inventory)
         else:
             # declared stopped: never started by a restore, whether deployed yet or not
             doc['properties']['restore'] = False
-            if doc.get('deployed'):
-                inventory = ctx.inventory(name)
-                plan = planner.plan_stop(doc, inventory)
-        ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
 
+            def make_plan(inventory):
+                return planner.plan_stop(doc, inventory)
         recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
+        if doc.get('deployed'):
+            inventory, plan = ctx.plan_app(name, make_plan, will_write=recorded_changed)
+        ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
         outcome = {
             'status': 'changed' if (recorded_changed or plan.changed) else 'unchanged',
@@ -149,6 +151,9 @@ def converge(ctx, params):
     declared = set(item['name'] for item in items)
     if params.get('prune'):
         items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]
+    if len([item for item in items if item['state'] != 'absent']) > 1:
+        # one list call for all apps proves the no-ops; an app with work to do lists its containers again
+        ctx.take_snapshot()
 
     def one(item):
         try:

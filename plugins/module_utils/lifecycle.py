@@ -237,20 +237,23 @@ def change_state(ctx, name, state, process_type=None):
     if state == 'restored' and not service.app_is_active(doc, global_doc):
         return _outcome('skipped', 'restore flag is false (the app was stopped on purpose)', restore=False)
 
-    inventory = ctx.inventory(name)
     policy = model.computed_property(doc, global_doc, 'restart_policy')
-    flag_changed = False
     if state == 'stopped':
-        plan = planner.plan_stop(doc, inventory)
         flag_changed = _set_restore(doc, False)
+
+        def make_plan(inventory):
+            return planner.plan_stop(doc, inventory)
     else:
         flag_changed = _set_restore(doc, True)
         if state == 'rebuilt':
             _rebuild_definition(ctx, doc)
         force = state in ('restarted', 'rebuilt')
         types = [process_type] if process_type else None
-        plan = planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
-        ctx.warnings.extend(plan.warnings)
+
+        def make_plan(inventory):
+            return planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
+    inventory, plan = ctx.plan_app(name, make_plan, will_write=flag_changed or state == 'rebuilt')
+    ctx.warnings.extend(plan.warnings)
     ctx.commit(plan, doc, global_doc, inventory, write=flag_changed or state == 'rebuilt')
     if plan.changed or flag_changed:
         return _outcome('changed', state, plan, restore=state != 'stopped')
@@ -263,6 +266,9 @@ def change_states(ctx, names, state, process_type=None, workers=1):
     run's one bounded pool (``ctx.actions``); a failing app never stops the others."""
     if names is None:
         names = ctx.store.list_apps()
+    if len(names) > 1 and state not in ('restarted', 'rebuilt'):
+        # one list call for all apps proves the no-ops (restarted and rebuilt always change)
+        ctx.take_snapshot()
 
     def one(name):
         try:

@@ -238,6 +238,23 @@ def name_filter(app):
     return r'^/?%s\.[a-z0-9-]+\.[1-9][0-9]*(\.%s-[0-9a-f]+)?$' % (re.escape(app), UPCOMING)
 
 
+# Every name any app may use (a superset of each name_filter): the filter of a run's snapshot (see
+# service.Context.take_snapshot), one list call for the containers of many apps.
+ANY_APP_NAME_FILTER = r'^/?[a-z0-9][a-z0-9.-]*\.[a-z0-9-]+\.[1-9][0-9]*(\.%s-[0-9a-f]+)?$' % UPCOMING
+
+
+def app_of_container_name(name):
+    """The only app that may own a container name ('<app>.<type>.<index>[.upcoming-<hex>]'; a process type has no
+    dot), or None. ``parse_container_name(app, name)`` accepts the name for this app and for no other."""
+    parts = name.lstrip('/').split('.')
+    if len(parts) >= 4 and parts[-1].startswith(UPCOMING + '-'):
+        parts = parts[:-1]
+    if len(parts) < 3:
+        return None
+    app = '.'.join(parts[:-2])
+    return app if parse_container_name(app, name) is not None else None
+
+
 def parse_container_name(app, name):
     """'<app>.<type>.<index>[.upcoming-<hex>]' -> (type, index, upcoming) or None."""
     name = name.lstrip('/')

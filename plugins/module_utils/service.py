@@ -47,6 +47,8 @@ class Context(object):
         self._image_lock = threading.Lock()
         # every container action of the run, whatever the app, goes through this one bounded pool
         self.actions = ActionPool()
+        # app -> container summaries of the run's snapshot (take_snapshot), None without one
+        self._snapshot = None
 
     def close(self):
         self.actions.close()
@@ -94,6 +96,34 @@ class Context(object):
         """The app's containers, from ONE list call (see model.name_filter)."""
         summaries = self.docker.list_containers({'name': [model.name_filter(app)]})
         return planner.Inventory(app, summaries)
+
+    def take_snapshot(self):
+        """ONE list call for the containers of every app (a run over many apps): their no-op is then proven
+        without a list call per app (see plan_app)."""
+        groups = {}
+        for summary in self.docker.list_containers({'name': [model.ANY_APP_NAME_FILTER]}):
+            for name in summary.get('Names') or []:
+                app = model.app_of_container_name(name)
+                if app is not None:
+                    groups.setdefault(app, []).append(summary)
+                    break
+        self._snapshot = groups
+
+    def plan_app(self, app, make_plan, will_write=False):
+        """``make_plan(inventory)`` -> plan; returns (inventory, plan).
+
+        With a snapshot (take_snapshot) the plan is made from it first. The snapshot was listed before the
+        app's lock was taken, so it may be stale: it is only trusted to prove a no-op (nothing to do in
+        Docker and, ``will_write`` false, nothing to record). Anything else is planned again from an exact
+        list made under the lock. A no-op proven from the snapshot writes nothing, so it stands for the
+        moment of the snapshot."""
+        if self._snapshot is not None:
+            inventory = planner.Inventory(app, self._snapshot.get(app, []))
+            plan = make_plan(inventory)
+            if not plan.changed and not will_write:
+                return inventory, plan
+        inventory = self.inventory(app)
+        return inventory, make_plan(inventory)
 
     def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""

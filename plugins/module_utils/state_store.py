@@ -128,6 +128,9 @@ class StateStore(object):
         self.apps_dir = os.path.join(self.state_dir, "apps")
         self.locks_dir = os.path.join(self.state_dir, "locks")
         self.global_path = os.path.join(self.state_dir, "global.json")
+        # path -> the bytes last validated there: a document read again unchanged (a fleet run reads each one
+        # before and under its lock, and the global one once per app) is not validated again
+        self._validated = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -183,10 +186,13 @@ class StateStore(object):
                 return None
             raise StateError("%s: cannot read the state document: %s" % (path, _problem(exc)))
         document = self._decode(path, raw)
+        if self._validated.get(path) == raw:
+            return document
         try:
             validate(document, schema, path)
         except DocumentInvalid as exc:
             raise StateError("%s; %s" % (exc, CORRUPT_HINT))
+        self._validated[path] = raw
         return document
 
     @staticmethod

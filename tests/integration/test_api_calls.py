@@ -40,3 +40,47 @@ def test_noop_request_count_is_independent_of_container_count(proxy, state_dir, 
     # version probe + image inspect + one list call for the app module; version + list for scale
     assert counts[SIZES[0]]["dokku_ps_app"] <= 3
     assert counts[SIZES[0]]["dokku_ps_scale"] <= 2
+
+
+def test_noop_request_count_of_many_apps_is_independent_of_the_number_of_apps(proxy, state_dir, tmp_path, app_name,
+                                                                               standard_images, api):
+    """dokku_ps_fleet and dokku_ps_state over many apps prove their no-op with ONE list call for all apps (the
+    run's snapshot), not one per app. The app names have dots, like "shop.v2", to exercise the grouping."""
+    runner = Runner(state_dir, docker_host=proxy.url, workdir=str(tmp_path))
+
+    def declaration(index):
+        return {"name": "%s.a%d" % (app_name, index), "image": standard_images["base"],
+                "processes": {"web": "sleep 86400", "worker": "sleep 86400"}, "scale": {"worker": 1},
+                "checks": {"web": "skipped"}}
+
+    counts = {}
+    for size in (1, 3, 6):
+        apps = [declaration(index) for index in range(size)]
+        runner.module("dokku_ps_fleet", {"apps": apps, "parallel": 4})
+        per_run = {}
+        for label, module, args in (
+                ("fleet", "dokku_ps_fleet", {"apps": apps, "parallel": 4}),
+                ("state started", "dokku_ps_state", {"all": True, "state": "started", "parallel": 4}),
+                ("state restored", "dokku_ps_state", {"all": True, "state": "restored", "parallel": 4})):
+            proxy.reset()
+            result = runner.module(module, args)
+            assert result["changed"] is False, (label, result)
+            assert not [request for request in proxy.requests if request[0] != "GET"], (label, proxy.requests)
+            lists = [path for _method, path in proxy.requests if path.split("?")[0].endswith("/containers/json")]
+            assert len(lists) == 1, (label, size, proxy.requests)
+            per_run[label] = proxy.count()
+        counts[size] = per_run
+    print("no-op Docker API requests per run, by number of apps: %s" % counts)
+    assert counts[1] == counts[3] == counts[6], counts
+    # version probe + one image inspect (one image for all apps) + one list call; the state module needs no image
+    assert counts[6] == {"fleet": 3, "state started": 2, "state restored": 2}, counts
+
+    # the apps really run, and a change to one of them among the snapshot's no-ops is still carried out
+    worker = api.containers(filters={"name": ["^/%s\\.a5\\.worker\\.1$" % app_name.replace(".", "\\.")]})
+    assert len(worker) == 1 and worker[0]["State"] == "running"
+    api.stop(worker[0]["Id"], timeout=5)
+    proxy.reset()
+    result = runner.module("dokku_ps_state", {"all": True, "state": "started", "parallel": 4})
+    assert result["apps_changed"] == ["%s.a5" % app_name]
+    after = api.inspect_container(worker[0]["Id"])
+    assert after["State"]["Running"] is True

@@ -315,6 +315,35 @@ def test_name_filter_property(app, other_app, ptype, index, upcoming, slash):
         assert parsed == (ptype, index, upcoming)
 
 
+@FAST
+@given(_apps, _types, st.integers(min_value=1, max_value=10 ** 6), st.booleans(), st.booleans())
+def test_snapshot_filter_and_grouping_cover_every_name_of_every_app(app, ptype, index, upcoming, slash):
+    """The run's snapshot (one list call for many apps) must see every container any app's own list call sees,
+    and group it under that app: a container missed there could hide work from a no-op."""
+    name = model.upcoming_name(app, ptype, index) if upcoming else model.container_name(app, ptype, index)
+    if slash:
+        name = '/' + name
+    assert re.search(model.ANY_APP_NAME_FILTER, name)
+    assert model.app_of_container_name(name) == app
+
+
+@FAST
+@given(_apps, st.text(alphabet='ab1.-/', min_size=1, max_size=16))
+def test_app_of_container_name_is_the_only_app_that_parses_the_name(app, name):
+    if model.parse_container_name(app, name) is not None:
+        assert model.app_of_container_name(name) == app
+    if _matches(app, name):
+        assert re.search(model.ANY_APP_NAME_FILTER, name)
+
+
+@pytest.mark.parametrize('name, app', [('demo.web.1', 'demo'), ('/app.v2.worker.12', 'app.v2'),
+                                       ('demo.web.1.upcoming-ab', 'demo'), ('demo.web.web.1', 'demo.web'),
+                                       ('demo.web.1.upcoming-ab.3', 'demo.web.1'), ('demo.web', None),
+                                       ('demo', None), ('/x.y.upcoming-0', None)])
+def test_app_of_container_name(name, app):
+    assert model.app_of_container_name(name) == app
+
+
 # ---------------------------------------------------------------- specs
 
 def _app(**extra):

@@ -9,11 +9,14 @@ __metaclass__ = type
 
 import copy
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 
@@ -403,3 +406,80 @@ def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
 def test_bug_validate_scale_params_refuses_trailing_newlines():
     with pytest.raises(ValidationError):
         service.validate_scale_params('demo', {'web\n': 1})
+
+
+# ---------------------------------------------------------------- the run's snapshot (Context.take_snapshot/plan_app)
+
+class _ListingDocker(object):
+    """Answers list calls like the daemon's name filter (a regular expression on each name) and records them."""
+
+    def __init__(self, summaries):
+        self.summaries = summaries
+        self.lists = []
+
+    def list_containers(self, filters):
+        pattern = filters['name'][0]
+        self.lists.append(pattern)
+        return [s for s in self.summaries if any(re.search(pattern, name) for name in s['Names'])]
+
+
+def _summary(name, app, ptype, cid):
+    return {'Id': cid, 'Names': ['/' + name], 'State': 'running',
+            'Labels': {model.LABEL_APP: app, model.LABEL_PROCESS_TYPE: ptype}}
+
+
+def _listing():
+    return _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
+                           _summary('a.b.web.1', 'a.b', 'web', 'ab1'), _summary('other', 'x', 'web', 'x1'),
+                           _summary('a.web.3.upcoming-0f', 'a', 'web', 'a3')])
+
+
+def _planner_wanting(count):
+    """make_plan for plan_app: changed unless the inventory holds ``count`` containers of the app."""
+    seen = []
+
+    def make_plan(inventory):
+        seen.append(sorted(c.id for c in inventory.containers()))
+        plan = planner.Plan()
+        if len(inventory.containers()) != count:
+            plan.phases = [[planner.Action(planner.CREATE, 'x', 'web', 9)]]
+        return plan
+    return make_plan, seen
+
+
+def test_without_a_snapshot_every_app_is_listed_exactly():
+    docker = _listing()
+    ctx = service.Context(docker, store=None)
+    make_plan, seen = _planner_wanting(2)
+    inventory, plan = ctx.plan_app('a', make_plan)
+    assert docker.lists == [model.name_filter('a')]
+    assert not plan.changed and seen == [['a1', 'a2']]
+    assert [c.id for c in inventory.upcoming] == ['a3']
+
+
+def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
+    docker = _listing()
+    ctx = service.Context(docker, store=None)
+    ctx.take_snapshot()
+    assert docker.lists == [model.ANY_APP_NAME_FILTER]
+    for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
+        make_plan, seen = _planner_wanting(len(ids))
+        inventory, plan = ctx.plan_app(app, make_plan)
+        assert not plan.changed and seen == [ids]
+        assert sorted(c.id for c in inventory.containers()) == ids
+    assert docker.lists == [model.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
+
+
+@pytest.mark.parametrize('want, will_write', [(3, False), (2, True)])
+def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
+    docker = _listing()
+    ctx = service.Context(docker, store=None)
+    ctx.take_snapshot()
+    # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
+    docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
+    make_plan, seen = _planner_wanting(want)
+    inventory, plan = ctx.plan_app('a', make_plan, will_write=will_write)
+    assert docker.lists == [model.ANY_APP_NAME_FILTER, model.name_filter('a')]
+    assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
+    assert sorted(c.id for c in inventory.containers()) == ['a1', 'a2', 'a4']
+    assert plan.changed == (want != 3)

@@ -598,3 +598,29 @@ def test_global_lock_is_separate(store, state_dir):
 
 def test_app_doc_fixture_is_valid():
     validate(copy.deepcopy(app_doc()), APP_SCHEMA, "fixture")
+
+
+def test_unchanged_document_is_validated_once_and_a_changed_one_again(store, state_dir, monkeypatch):
+    calls = []
+    real_validate = state_store_module.validate
+
+    def counting(document, schema, source):
+        calls.append(source)
+        return real_validate(document, schema, source)
+
+    monkeypatch.setattr(state_store_module, "validate", counting)
+    path = put(state_dir, json.dumps(app_doc()).encode())
+    first = store.read_app("demo")
+    first["formation"] = {"web": 99}  # the caller's copy: a later read is not affected
+    second = store.read_app("demo")
+    assert calls == [path]
+    assert second == app_doc() and second is not first
+    broken = app_doc()
+    broken["formation"] = {"web": -1}
+    put(state_dir, json.dumps(broken).encode())
+    with pytest.raises(StateError, match=r"\$\.formation\.web: -1 is less than the minimum of 0"):
+        store.read_app("demo")
+    assert calls == [path, path]
+    put(state_dir, json.dumps(app_doc()).encode())
+    assert store.read_app("demo") == app_doc()
+    assert calls == [path, path], "these exact bytes were validated before"
