@@ -26,7 +26,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 APP_STATES = ('started', 'stopped', 'absent')
 DECLARATION_KEYS = ('name', 'state', 'image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
-                    'checks', 'scale', 'restart_policy', 'stop_timeout_seconds')
+                    'checks', 'scale', 'restart_policy', 'stop_timeout_seconds', 'deploy')
 
 
 def validate_declaration(declaration, position):
@@ -41,6 +41,14 @@ def validate_declaration(declaration, position):
     state = declaration.get('state') or 'started'
     if state not in APP_STATES:
         raise ValidationError('%s.state' % where, '%r must be one of %s' % (state, ', '.join(APP_STATES)))
+    deploy = declaration.get('deploy')
+    if deploy is None:
+        deploy = True
+    if not isinstance(deploy, bool):
+        raise ValidationError('%s.deploy' % where, '%r is not a boolean' % (deploy,))
+    if not deploy and state == 'absent':
+        raise ValidationError('%s.deploy' % where, 'false cannot be combined with state absent, which deletes the app '
+                                                   'and its containers')
     try:
         values = service.validate_app_params(declaration)
         scale = None
@@ -53,7 +61,8 @@ def validate_declaration(declaration, position):
         })
     except ValidationError as exc:
         raise ValidationError('%s.%s' % (where, exc.details['field']), exc.details['rule'])
-    return {'name': values['name'], 'state': state, 'values': values, 'scale': scale, 'properties': properties}
+    return {'name': values['name'], 'state': state, 'deploy': deploy, 'values': values, 'scale': scale,
+            'properties': properties}
 
 
 def validate_fleet_params(params):
@@ -93,8 +102,12 @@ def converge_app(ctx, item):
 
         plan = planner.Plan()
         inventory = None
+        # deploy false: everything is recorded (the restore flag follows the declared state), no container is
+        # touched and the app is not marked deployed; it applies at the next deploy, start or restore
+        deploy = item.get('deploy', True)
         if item['state'] == 'started':
-            doc['deployed'] = True
+            if deploy:
+                doc['deployed'] = True
             doc['properties']['restore'] = True
             policy = model.computed_property(doc, global_doc, 'restart_policy')
 
@@ -107,7 +120,7 @@ def converge_app(ctx, item):
             def make_plan(inventory):
                 return planner.plan_stop(doc, inventory)
         recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
-        if doc.get('deployed'):
+        if deploy and doc.get('deployed'):
             inventory, plan = ctx.plan_app(name, make_plan, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)

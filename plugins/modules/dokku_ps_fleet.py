@@ -93,6 +93,15 @@ options:
       stop_timeout_seconds:
         description: The app's stop timeout (an empty string unsets it).
         type: raw
+      deploy:
+        description:
+          - With V(false) the declaration is only recorded (definition, scale, properties, and the restore flag of
+            its O(apps[].state)); no container is created, started, stopped, replaced or removed, and an app never
+            deployed stays undeployed. It applies at the next deploy (a run with V(true)), start or restore, as
+            O(dokku_ps.docker.dokku_ps_app#module:deploy=false) does for one app.
+          - Cannot be V(false) with O(apps[].state=absent).
+        type: bool
+        default: true
   prune:
     description:
       - Delete the apps recorded on the host that O(apps) does not declare, with their containers.
@@ -179,6 +188,7 @@ def main():
                 scale=dict(type='dict'),
                 restart_policy=dict(type='str'),
                 stop_timeout_seconds=dict(type='raw'),
+                deploy=dict(type='bool', default=True),
             ), mutually_exclusive=[['processes', 'procfile', 'procfile_path']]),
             prune=dict(type='bool', default=False),
             parallel=dict(type='int', default=4),

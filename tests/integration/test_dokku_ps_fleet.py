@@ -92,3 +92,52 @@ def test_fleet_validates_everything_first_and_isolates_failures(runner, api, app
     finally:
         for app in (good, bad):
             remove_app_containers(api, app)
+
+
+def test_fleet_deploy_false_records_and_touches_no_container(runner, api, app_name, standard_images):
+    """deploy: false (like dokku_ps_app's) records the declaration and leaves the containers alone; the next
+    run with deploy: true (the default) applies it."""
+    base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES,
+            "scale": {"web": 1, "worker": 1}, "checks": {"web": "skipped"}, "deploy": False}
+    predicted, applied = four_step(runner, api, app_name, "dokku_ps_fleet", {"apps": [base]})
+    assert applied["apps"][app_name]["formation"] == {"web": 1, "worker": 1}
+    assert containers(api, app_name) == {}
+    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    assert report["deployed"] is False and report["restore"] is True
+
+    deployed = runner.module("dokku_ps_fleet", {"apps": [dict(base, deploy=True)]})
+    assert deployed["apps"][app_name]["containers"]["created"] == ["%s.web.1" % app_name, "%s.worker.1" % app_name]
+    ids = dict((name, data["Id"]) for name, data in containers(api, app_name).items())
+
+    # a deployed app: a new env, a new scale and state stopped are recorded, and not one container changes
+    changed = dict(base, env={"MODE": "next"}, scale={"web": 2, "worker": 1}, state="stopped")
+    recorded = runner.module("dokku_ps_fleet", {"apps": [changed]})
+    assert recorded["changed"] is True
+    assert not any(recorded["apps"][app_name]["containers"].values())
+    after = containers(api, app_name)
+    assert dict((name, data["Id"]) for name, data in after.items()) == ids
+    assert all(data["State"]["Running"] for data in after.values())
+    assert runner.module("dokku_ps_fleet", {"apps": [changed]})["changed"] is False
+    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    assert report["restore"] is False and report["formation"] == {"web": 2, "worker": 1}
+
+    # deploy: true applies what was recorded: state stopped stops the containers (the new definition waits for
+    # the next start, as for any stopped app), and started brings up web=2 with the new env
+    stopped = runner.module("dokku_ps_fleet", {"apps": [dict(changed, deploy=True)]})
+    assert sorted(stopped["apps"][app_name]["containers"]["stopped"]) == sorted(ids)
+    assert not any(data["State"]["Running"] for data in containers(api, app_name).values())
+    runner.module("dokku_ps_fleet", {"apps": [dict(changed, deploy=True, state="started")]})
+    final = containers(api, app_name)
+    assert sorted(final) == ["%s.web.1" % app_name, "%s.web.2" % app_name, "%s.worker.1" % app_name]
+    assert all(data["State"]["Running"] for data in final.values())
+    assert all("MODE=next" in data["Config"]["Env"] for data in final.values())
+
+
+def test_fleet_deploy_false_with_state_absent_is_refused(runner, api, app_name, standard_images):
+    refused = runner.module("dokku_ps_fleet", {"apps": [{"name": app_name, "state": "absent", "deploy": False}]},
+                            expect_failure=True)
+    assert refused["msg"].startswith("apps[0].deploy: ") and "absent" in refused["msg"] and "\n" not in refused["msg"]
+    refused = runner.module("dokku_ps_fleet", {"apps": [{"name": app_name, "image": standard_images["base"],
+                                                         "deploy": "maybe"}]}, expect_failure=True)
+    assert "deploy" in refused["msg"] and "\n" not in refused["msg"]
+    assert containers(api, app_name) == {}
