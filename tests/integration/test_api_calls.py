@@ -42,8 +42,8 @@ def test_noop_request_count_is_independent_of_container_count(proxy, state_dir, 
     assert counts[SIZES[0]]["dokku_ps_scale"] <= 2
 
 
-def test_noop_request_count_of_many_apps_is_independent_of_the_number_of_apps(proxy, state_dir, tmp_path, app_name,
-                                                                               standard_images, api):
+def test_noop_request_count_of_many_apps_is_independent_of_the_number_of_apps(
+        proxy, state_dir, tmp_path, app_name, standard_images, api):
     """dokku_ps_fleet and dokku_ps_state over many apps prove their no-op with ONE list call for all apps (the
     run's snapshot), not one per app. The app names have dots, like "shop.v2", to exercise the grouping."""
     runner = Runner(state_dir, docker_host=proxy.url, workdir=str(tmp_path))
