@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import email.utils
 import io
 import math
 import os
@@ -51,6 +52,8 @@ DEFAULT_TIMEOUT = 60
 MIN_API_VERSION = '1.41'
 # The daemon tops out near 8 concurrent requests; the connection pool must hold at least that many.
 MAX_POOL_SIZE = 16
+# Seconds of disagreement between this host's and the daemon's clocks that event waits tolerate as is.
+CLOCK_TOLERANCE = 2
 
 DOCKER_COMMON_ARGS = dict(
     docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ['DOCKER_HOST']),
@@ -141,6 +144,8 @@ class Docker(object):
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
         self.requests = 0
         self._count_lock = threading.Lock()
+        # the Date header of the latest response and the local time it arrived: the daemon's clock
+        self._last_date = None
         socket_path = _unix_socket_path(self.host)
         if socket_path is not None:
             if not os.path.exists(socket_path):
@@ -169,9 +174,27 @@ class Docker(object):
                                     % (self.host, self.api_version, MIN_API_VERSION))
 
     def _count(self, response, *args, **kwargs):
+        date = response.headers.get('Date') if getattr(response, 'headers', None) is not None else None
         with self._count_lock:
             self.requests += 1
+            if date:
+                self._last_date = (date, time.time())
         return response
+
+    def clock_offset(self):
+        """Seconds the daemon's clock is ahead of this host's, learned from the Date header of its latest answer
+        (no extra request); 0 when they agree within that header's one-second resolution, or when unknown.
+        A remote ``docker_host`` need not share this host's clock, and event filters are in daemon time."""
+        with self._count_lock:
+            last = self._last_date
+        if last is None:
+            return 0.0
+        try:
+            daemon_time = email.utils.parsedate_to_datetime(last[0]).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return 0.0
+        offset = daemon_time + 0.5 - last[1]  # the header is truncated to the second
+        return offset if abs(offset) >= CLOCK_TOLERANCE else 0.0
 
     def call(self, what, func, *args, **kwargs):
         """Run one SDK call; ``what`` says what it was for, in error messages."""
@@ -218,12 +241,15 @@ class Docker(object):
         (at most the first one). Waits on the daemon's event stream, in windows shorter than the client
         timeout, so a quiet container costs one long request per window and no polling."""
         deadline = time.time() + seconds
-        since = int(time.time())
+        offset = self.clock_offset()
+        # in daemon time; a margin before now, so an event in the second of the call (or within the clocks'
+        # tolerance) is not filtered out: what precedes the wait is this new container's create and start
+        since = int(time.time() + offset) - CLOCK_TOLERANCE
         while True:
             now = time.time()
             if now >= deadline:
                 return []
-            until = int(math.ceil(min(deadline, now + max(1, self.timeout - 10))))
+            until = int(math.ceil(min(deadline, now + max(1, self.timeout - 10)) + offset))
             stream = self.call('watch the events of %s' % container_id, self.api.events, since=since, until=until,
                                filters={'container': [container_id], 'event': list(kinds)}, decode=True)
             try:

@@ -11,11 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import email.utils
 import json
 import os
 import socket
 import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -446,3 +448,75 @@ def test_bug_not_found_becomes_a_one_line_dokku_ps_error(method, api_method, arg
     client = _docker_with(_FakeAPI(**{api_method: ImageNotFound('404 Client Error: Not Found ("No such image")')}))
     with pytest.raises(DokkuPsError):
         getattr(client, method)(*args)
+
+
+# ---------------------------------------------------------------- the daemon's clock (Date header) and event waits
+
+class _Response(object):
+    def __init__(self, date=None):
+        self.headers = {'Date': date} if date else {}
+
+
+class _EventsApi(object):
+    def __init__(self, events=()):
+        self.calls = []
+        self.events_to_send = list(events)
+
+    def events(self, since, until, filters, decode):
+        self.calls.append((since, until, filters))
+        return _Stream(self.events_to_send)
+
+
+class _Stream(object):
+    def __init__(self, items):
+        self.items = items
+        self.closed = False
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def close(self):
+        self.closed = True
+
+
+def _clocked_docker(api=None):
+    docker = Docker.__new__(Docker)
+    docker.host, docker.timeout, docker.requests = HOST, 60, 0
+    docker._count_lock = threading.Lock()
+    docker._last_date = None
+    docker.api = api
+    return docker
+
+
+def _http_date(timestamp):
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def test_clock_offset_is_learned_from_the_date_header_of_any_answer():
+    docker = _clocked_docker()
+    assert docker.clock_offset() == 0.0, 'nothing answered yet'
+    docker._count(_Response())
+    assert docker.requests == 1 and docker.clock_offset() == 0.0
+    docker._count(_Response(_http_date(time.time() + 0.4)))
+    assert docker.clock_offset() == 0.0, 'within the tolerance'
+    docker._count(_Response(_http_date(time.time() + 300)))
+    assert 298 <= docker.clock_offset() <= 302
+    docker._count(_Response(_http_date(time.time() - 3600)))
+    assert -3602 <= docker.clock_offset() <= -3598
+    docker._count(_Response('not a date'))
+    assert docker.clock_offset() == 0.0
+    assert docker.requests == 5
+
+
+@pytest.mark.parametrize('skew', [0, 300, -300])
+def test_event_waits_ask_for_the_daemons_time_window(skew):
+    api = _EventsApi(events=[{'status': 'die'}])
+    docker = _clocked_docker(api)
+    docker._count(_Response(_http_date(time.time() + skew)))
+    before = time.time()
+    assert docker.container_events('c0ffee', 5, ('die',)) == ['die']
+    (since, until, filters), = api.calls
+    assert filters == {'container': ['c0ffee'], 'event': ['die']}
+    # the window starts a little before the daemon's now and ends at the deadline, both in daemon time
+    assert before + skew - 4 <= since <= before + skew
+    assert before + skew + 4 <= until <= before + skew + 7
