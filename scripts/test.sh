@@ -10,7 +10,8 @@
 #   sanity       ansible-test sanity --venv on a fresh copy of the tree in .build/sanity, and
 #                ansible-doc for every module (a broken DOCUMENTATION fails the run), and
 #                ansible-lint (production profile) on playbooks/ and roles/
-#   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one)
+#   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on two
+#                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
 # Every stage runs even when an earlier one failed; the summary at the end lists them all and the
 # exit status is non-zero when any failed.
@@ -73,11 +74,12 @@ has_tests() {
 # directory holds no test file yet, or when arguments given after -- deselected everything.
 run_pytest() {
     local dir="$1" rc=0
+    shift
     if ! has_tests "$dir"; then
         printf 'no test files under %s yet: nothing to run\n' "$dir"
         return 0
     fi
-    python -m pytest "$dir" ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
+    python -m pytest "$dir" "$@" ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
     if [ "$rc" -eq 5 ]; then
         if [ "${#pytest_args[@]}" -gt 0 ]; then
             printf 'the pytest arguments selected no test under %s\n' "$dir"
@@ -92,8 +94,16 @@ stage_unit() {
     run_pytest tests/unit
 }
 
+# The integration tests wait on the daemon most of the time: two pytest workers (pytest-xdist, one test
+# file per worker at a time, so module-scoped private daemons are started once) halve the stage on two
+# CPUs. DOKKU_PS_TEST_WORKERS=0 runs them in one process.
 stage_integration() {
-    run_pytest tests/integration
+    local workers="${DOKKU_PS_TEST_WORKERS:-2}"
+    if [ "$workers" = 0 ] || [ "$workers" = 1 ]; then
+        run_pytest tests/integration
+    else
+        run_pytest tests/integration -n "$workers" --dist loadfile --durations=15
+    fi
 }
 
 # ansible-test needs the tree at a real path ending in ansible_collections/<namespace>/<name> (a
