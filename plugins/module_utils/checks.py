@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import http.client
 import ssl
 import threading
@@ -123,12 +124,19 @@ def effective(doc, ptype):
     return config
 
 
+@contextlib.contextmanager
+def _no_slot_to_give():
+    yield
+
+
 class Checker(object):
     """Runs the checks of new containers of one app (the executor calls it)."""
 
-    def __init__(self, docker, doc):
+    def __init__(self, docker, doc, idle=None):
         self.docker = docker
         self.doc = doc
+        # a context manager around waits that need no slot of the run's ActionPool (its ``idle``)
+        self.idle = idle or _no_slot_to_give
         self.secrets = sorted((value for value in (doc.get('env') or {}).values() if len(value) >= 3),
                               key=len, reverse=True)
 
@@ -185,7 +193,8 @@ class Checker(object):
         """Wait ``seconds`` on the container's event stream; fail at once if it dies or restarts."""
         if seconds <= 0:
             return
-        events = self.docker.container_events(container_id, seconds, ('die', 'oom', 'restart'))
+        with self.idle():
+            events = self.docker.container_events(container_id, seconds, ('die', 'oom', 'restart'))
         if events:
             what = 'restarted' if events[0] == 'restart' else 'died'
             raise CheckFailed('%s %s while its checks ran' % (spec['name'], what))
@@ -228,9 +237,10 @@ class Checker(object):
             connection = http.client.HTTPConnection(host, port, timeout=config['timeout'])
         headers = {'Host': check['host']} if check['host'] else {}
         try:
-            connection.request('GET', check['path'], headers=headers)
-            response = connection.getresponse()
-            body = response.read(1024 * 1024).decode('utf-8', errors='replace')
+            with self.idle():  # talks to the container, not to the daemon
+                connection.request('GET', check['path'], headers=headers)
+                response = connection.getresponse()
+                body = response.read(1024 * 1024).decode('utf-8', errors='replace')
         except (OSError, http.client.HTTPException) as exc:
             return 'no answer from %s:%s (%s)' % (host, port, exc)
         finally:

@@ -50,8 +50,9 @@ except ImportError:
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 DEFAULT_TIMEOUT = 60
 MIN_API_VERSION = '1.41'
-# The daemon tops out near 8 concurrent requests; the connection pool must hold at least that many.
-MAX_POOL_SIZE = 16
+# The daemon tops out near 8 concurrent requests, but checks hold long event-stream requests while they wait
+# (up to 4 per slot, see executor.ActionPool): the connection pool keeps that many connections for reuse.
+MAX_POOL_SIZE = 40
 # Seconds of disagreement between this host's and the daemon's clocks that event waits tolerate as is.
 CLOCK_TOLERANCE = 2
 

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import concurrent.futures
+import contextlib
 import os
 import threading
 
@@ -41,23 +42,57 @@ def for_each(func, items, parallel):
 
 
 class ActionPool(object):
-    """The container actions of a whole run share one bounded pool: however many apps are worked on at once
-    (``parallel``), at most ``max_workers()`` container actions are in flight, and an app waiting for its
-    slowest action leaves the free slots to the other apps' actions.
+    """The container actions of a whole run share one bound: however many apps are worked on at once
+    (``parallel``), at most ``max_workers()`` container actions talk to the daemon at a time, and an app waiting for
+    its slowest action leaves the free slots to the other apps' actions.
 
-    Actions never submit work to the pool themselves, so waiting on their futures cannot deadlock.
+    A slot is held while an action makes Docker requests, not while it only waits: a check listening to the
+    container's event stream or probing it over HTTP (``idle()``) gives its slot to another action meanwhile, so
+    the run has more threads (``WAITING_FACTOR`` times the slots) than slots. Actions never submit work to the
+    pool themselves, so waiting on their futures cannot deadlock.
     """
+
+    WAITING_FACTOR = 4
 
     def __init__(self, workers=None):
         self.workers = workers or max_workers()
+        self._slots = threading.BoundedSemaphore(self.workers)
+        self._holding = threading.local()
         self._pool = None
         self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def slot(self):
+        with self._slots:
+            self._holding.value = True
+            try:
+                yield
+            finally:
+                self._holding.value = False
+
+    @contextlib.contextmanager
+    def idle(self):
+        """Around a wait inside an action: the action's slot serves others until the wait is over."""
+        if not getattr(self._holding, 'value', False):
+            yield
+            return
+        self._holding.value = False
+        self._slots.release()
+        try:
+            yield
+        finally:
+            self._slots.acquire()
+            self._holding.value = True
+
+    def _run(self, func, args):
+        with self.slot():
+            return func(*args)
 
     def submit(self, func, *args):
         with self._lock:
             if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
-            return self._pool.submit(func, *args)
+                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers * self.WAITING_FACTOR)
+            return self._pool.submit(self._run, func, args)
 
     def close(self):
         with self._lock:

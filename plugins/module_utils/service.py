@@ -128,7 +128,7 @@ class Context(object):
     def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = model.computed_property(doc, global_doc, 'stop_timeout_seconds')
-        checker = checks.Checker(self.docker, doc)
+        checker = checks.Checker(self.docker, doc, idle=self.actions.idle)
         for action in plan.actions:
             if action.kind == planner.REPLACE and checker.stop_first(action.spec):
                 reason = ('its checks are disabled' if checker.config(action.spec)['mode'] == 'disabled'

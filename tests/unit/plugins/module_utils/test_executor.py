@@ -525,3 +525,50 @@ def test_running_check_refuses(data, text):
         executor_mod.running_check(_Inspect(data), 'x', spec())
     assert 'demo.web.1 did not stay up after start' in str(info.value)
     assert text in str(info.value)
+
+
+# ---------------------------------------------------------------- waits give their slot away (ActionPool.idle)
+
+def test_check_waits_do_not_hold_a_slot_of_the_shared_pool():
+    """16 replacements whose check waits 0.3 s, on a pool of 4 slots: the waits overlap (well under the 1.2 s of
+    four rounds of 4), while the Docker requests themselves never exceed the 4 slots."""
+    docker = FakeDocker(delay=0.002)
+    pool = executor_mod.ActionPool(workers=4)
+    waiting = {'now': 0, 'max': 0}
+    lock = threading.Lock()
+
+    def check(docker_, container_id, spec_):
+        with pool.idle():
+            with lock:
+                waiting['now'] += 1
+                waiting['max'] = max(waiting['max'], waiting['now'])
+            time.sleep(0.3)
+            with lock:
+                waiting['now'] -= 1
+
+    started = time.monotonic()
+    try:
+        done = Executor(docker, STOP_TIMEOUT, check=check, pool=pool).run(
+            plan_of([replace('web', i) for i in range(1, 17)]))
+    finally:
+        pool.close()
+    elapsed = time.monotonic() - started
+    assert len(done) == 16
+    assert docker.max_in_flight <= 4
+    assert waiting['max'] > 4, 'the waits overlapped beyond the slots'
+    assert elapsed < 1.0, elapsed
+
+
+def test_idle_outside_a_slot_is_a_no_op_and_slots_are_given_back():
+    pool = executor_mod.ActionPool(workers=1)
+    with pool.idle():
+        assert pool._slots.acquire(blocking=False), 'nothing was released: the only slot is free'
+        pool._slots.release()
+    with pool.slot():
+        assert not pool._slots.acquire(blocking=False), 'the only slot is held'
+        with pool.idle():
+            assert pool._slots.acquire(timeout=1), 'free for another action during the wait'
+            pool._slots.release()
+        assert not pool._slots.acquire(blocking=False), 'held again after the wait'
+    assert pool._slots.acquire(blocking=False)
+    pool._slots.release()
