@@ -23,7 +23,7 @@ import yaml
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, ".build", "collections")
-CALLBACKS = os.path.join(BENCH_DIR, "callback_plugins")
+CALLBACKS = os.path.join(REPO_ROOT, "tests", "support", "callback_plugins")  # dokku_ps_record
 PREFIX = "bn-"
 MAIN_DOCKER = "unix:///var/run/docker.sock"
 WORKERS = 8
@@ -108,8 +108,8 @@ class Ansible:
         env.update({
             "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
             "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
-            "ANSIBLE_CALLBACKS_ENABLED": "bn_timer",
-            "BN_TIMER_FILE": record,
+            "ANSIBLE_CALLBACKS_ENABLED": "dokku_ps_record",
+            "DOKKU_PS_RECORD_FILE": record,
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",

@@ -1,7 +1,7 @@
 """The scenarios of the benchmark. Each records raw samples into ``Bench.samples``; ``report.py`` summarises.
 
 A sample of the collection is the wall time of ``ansible-playbook`` (``wall``) and the duration of its module
-task as seen by the ``bn_timer`` callback (``task``); the module's own time is computed later as the wall time
+task as seen by the ``dokku_ps_record`` callback (``task``); the module's own time is computed later as the wall time
 minus the median wall time of the trivial playbook (``ansible.builtin.ping``). A sample of any other contender
 is the wall time of the operation, run from this (warm) Python process or as shell commands.
 """
