@@ -175,7 +175,7 @@ class Docker(object):
                                     % (self.host, self.api_version, MIN_API_VERSION))
 
     def _count(self, response, *args, **kwargs):
-        date = response.headers.get('Date') if getattr(response, 'headers', None) is not None else None
+        date = response.headers.get('Date')
         with self._count_lock:
             self.requests += 1
             if date:

@@ -104,7 +104,7 @@ def converge_app(ctx, item):
         inventory = None
         # deploy false: everything is recorded (the restore flag follows the declared state), no container is
         # touched and the app is not marked deployed; it applies at the next deploy, start or restore
-        deploy = item.get('deploy', True)
+        deploy = item['deploy']
         if item['state'] == 'started':
             if deploy:
                 doc['deployed'] = True

@@ -252,9 +252,10 @@ def change_state(ctx, name, state, process_type=None):
 
         def make_plan(inventory):
             return planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
-    inventory, plan = ctx.plan_app(name, make_plan, will_write=flag_changed or state == 'rebuilt')
+    write = flag_changed or state == 'rebuilt'
+    inventory, plan = ctx.plan_app(name, make_plan, will_write=write)
     ctx.warnings.extend(plan.warnings)
-    ctx.commit(plan, doc, global_doc, inventory, write=flag_changed or state == 'rebuilt')
+    ctx.commit(plan, doc, global_doc, inventory, write=write)
     if plan.changed or flag_changed:
         return _outcome('changed', state, plan, restore=state != 'stopped')
     return _outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan,
