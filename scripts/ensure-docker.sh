@@ -129,6 +129,18 @@ our_dockerd_alive() {
     [ -d "/proc/$pid" ] && grep -q dockerd "/proc/$pid/comm" 2>/dev/null
 }
 
+# Closes every descriptor above 2 of the calling (sub)shell: a daemon started from it must not keep
+# the caller's descriptors, such as the bootstrap's lock, open for as long as it runs.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/self/fd/*; do
+        fd="${fd##*/}"
+        if [[ "$fd" =~ ^[0-9]+$ ]] && [ "$fd" -gt 2 ]; then
+            eval "exec ${fd}>&-"
+        fi
+    done
+}
+
 start_dockerd() {
     if our_dockerd_alive; then
         say "dockerd (pid $(cat "$PIDFILE")) is already starting; waiting for it"
@@ -139,9 +151,12 @@ start_dockerd() {
     fi
     say "starting dockerd (log: ${LOGFILE})"
     mkdir -p "$(dirname "$LOGFILE")"
-    # setsid: the daemon must outlive this script and the shell that ran it.
-    setsid dockerd --pidfile "$PIDFILE" --host "unix://${SOCK}" \
-        </dev/null >>"$LOGFILE" 2>&1 &
+    # setsid: the daemon must outlive this script and the shell that ran it; it keeps none of their
+    # descriptors (a bootstrap lock held by the daemon would block every later bootstrap).
+    (
+        close_inherited_fds
+        exec setsid dockerd --pidfile "$PIDFILE" --host "unix://${SOCK}" </dev/null >>"$LOGFILE" 2>&1
+    ) &
 }
 
 wait_for_daemon() {
