@@ -139,6 +139,7 @@ def test_damaged_global_document_refused_by_every_module(runner, api, deployed, 
     path = os.path.join(state_dir, "global.json")
     with open(path, "w") as handle:
         handle.write('{"schema_version": 1, "properties": {"restart_policy": "bogus", "stop_timeout_seconds": null}}')
+    os.chmod(path, 0o600)  # as the store writes it (a looser mode is refused first: test_faults_state_permissions.py)
     with open(path, "rb") as handle:
         damaged = handle.read()
     before = snapshot(api, app)
