@@ -54,12 +54,18 @@ def _http_check(item, field):
         return parsed[0]
     if not isinstance(item, dict) or not isinstance(item.get('path'), str) or not item['path'].startswith('/'):
         raise ValidationError(field, 'must be a path (/health) or a dict with path, content, host and scheme')
-    unknown = sorted(set(item) - set(['path', 'content', 'host', 'scheme']))
+    unknown = sorted(repr(key) for key in set(item) - set(['path', 'content', 'host', 'scheme']))
     if unknown:
         raise ValidationError(field, 'unknown key(s) %s' % ', '.join(unknown))
     scheme = item.get('scheme') or 'http'
     if scheme not in ('http', 'https'):
         raise ValidationError(field, 'scheme must be http or https')
+    for key in ('host', 'content'):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise ValidationError(field, '%s must be a string' % key)
+    problem = parsers.http_target_problem(item['path'], item.get('host') or None)
+    if problem:
+        raise ValidationError(field, problem)
     return {'path': item['path'], 'content': item.get('content') or None, 'host': item.get('host') or None,
             'scheme': scheme}
 
@@ -78,7 +84,7 @@ def validate_checks(value, field='checks'):
             config = {'mode': config}
         if not isinstance(config, dict):
             raise ValidationError(where, 'must be a mode (enabled, skipped, disabled) or a dict')
-        unknown = sorted(set(config) - set(KEYS))
+        unknown = sorted(repr(key) for key in set(config) - set(KEYS))
         if unknown:
             raise ValidationError(where, 'unknown key(s) %s; known keys: %s' % (', '.join(unknown), ', '.join(KEYS)))
         normal = {'mode': config.get('mode') or 'enabled'}
@@ -100,6 +106,16 @@ def validate_checks(value, field='checks'):
                 command = ['/bin/sh', '-c', command]
             if not isinstance(command, list) or not all(isinstance(part, str) for part in command):
                 raise ValidationError('%s.command' % where, 'must be a shell command string or a list of strings')
+            # what the kernel refuses in an exec's argv (values are never shown: a command may carry a token)
+            for number, part in enumerate(command, 1):
+                word = 'the command' if isinstance(config['command'], str) else 'item %d' % number
+                if '\x00' in part:
+                    raise ValidationError('%s.command' % where, '%s contains a NUL character, which no process can '
+                                          'receive' % word)
+                if model.text_bytes(part) > model.MAX_STRING_BYTES:
+                    raise ValidationError('%s.command' % where, '%s is %d bytes; one argument may be at most %d bytes '
+                                          '(Linux MAX_ARG_STRLEN; the value is not shown)'
+                                          % (word, model.text_bytes(part), model.MAX_STRING_BYTES))
             normal['command'] = command
         result[ptype] = normal
     return result

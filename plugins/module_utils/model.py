@@ -44,6 +44,20 @@ LABEL_RESTART_POLICY = 'io.dokku-ps.restart-policy'
 
 UPCOMING = 'upcoming'
 
+# What the kernel lets a container's process receive (execve): one argv word or KEY=value env entry of at most
+# MAX_ARG_STRLEN bytes with its terminating NUL (Linux: 32 pages of 4 KiB), and all of them together under
+# ARG_MAX (a quarter of the stack limit: 2 MiB with Docker's default 8 MiB). Our bound for argv and env
+# together is half of that, counted as the kernel counts (each string's bytes, its NUL and its 8-byte pointer):
+# the rest is left for what Docker adds (the image's ENTRYPOINT and ENV, HOSTNAME, docker-init's argv).
+MAX_ARG_STRLEN = 131072
+MAX_STRING_BYTES = MAX_ARG_STRLEN - 1
+MAX_PROCESS_BYTES = 1024 * 1024
+POINTER_BYTES = 8
+# The longest index counted in DYNO when the limits are checked (9 digits): a later scale-up never adds bytes.
+_LONGEST_INDEX = 10 ** 9 - 1
+# Characters no image reference contains (Docker's grammar allows letters, digits and . _ - : / @ + [ ]).
+_IMAGE_REFERENCE_CHAR_RE = re.compile(r'[^A-Za-z0-9._:/@+\[\]-]')
+
 _APP_RE = re.compile(APP_NAME_PATTERN)
 _TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
 _POLICY_RE = re.compile(RESTART_POLICY_PATTERN)
@@ -133,8 +147,69 @@ def validate_env(env, field='env'):
             value = 'true' if value else 'false'
         elif isinstance(value, (dict, list)):
             raise ValidationError(field, 'the value of %s must be a string or a number' % key)
-        result[key] = str(value)
+        value = str(value)
+        if '\x00' in value:
+            raise ValidationError(field, 'the value of %s contains a NUL character, which Docker cannot pass to a '
+                                  'process (the value is not shown)' % key)
+        size = text_bytes('%s=%s' % (key, value))
+        if size > MAX_STRING_BYTES:
+            raise ValidationError(field, 'the entry %s=... is %d bytes; one environment entry may be at most %d bytes '
+                                  '(Linux MAX_ARG_STRLEN; the value is not shown)' % (key, size, MAX_STRING_BYTES))
+        result[key] = value
     return result
+
+
+def text_bytes(text):
+    """The length of ``text`` in UTF-8 as the process receives it (a lone surrogate counts as the 3 bytes of
+    the replacement character Docker puts in its place)."""
+    return len(text.encode('utf-8', 'surrogatepass'))
+
+
+def validate_image_reference(value, field='image'):
+    """A local image reference (``name[:tag][@digest]`` or an image id): surrounding whitespace is trimmed;
+    whitespace, control characters and other characters no reference has are refused, and so are ``.`` and
+    ``..`` path segments (the SDK puts the reference in a URL path, where they would name another endpoint)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, 'must be a non-empty image reference')
+    reference = value.strip()
+    bad = _IMAGE_REFERENCE_CHAR_RE.search(reference)
+    if bad:
+        raise ValidationError(field, '%s is not an image reference: character %d is %s (an image reference '
+                              'is made of letters, digits and . _ - : / @ + [ ])'
+                              % (_shown(reference), bad.start() + 1, _char_name(bad.group())))
+    if any(part in ('.', '..') for part in reference.split('/')):
+        raise ValidationError(field, '%s is not an image reference: it has a . or .. path segment'
+                              % _shown(reference))
+    return reference
+
+
+def validate_procfile_path(value, field='procfile_path'):
+    """A path relative to the image's WORKDIR: no NUL (no file name has one)."""
+    if not isinstance(value, str):
+        raise ValidationError(field, 'must be a path relative to the image WORKDIR')
+    if '\x00' in value:
+        raise ValidationError(field, '%s contains a NUL character, which no file name has' % _shown(value))
+    path = value.strip().strip('/')
+    if not path:
+        raise ValidationError(field, 'must be a path relative to the image WORKDIR')
+    return path
+
+
+def _shown(text, limit=80):
+    """``repr`` of a non-secret user text, shortened to keep a message one short line."""
+    if len(text) > limit:
+        text = text[:limit] + '...'
+    return repr(text)
+
+
+def _char_name(char):
+    if char == '\x00':
+        return 'NUL'
+    if char.isspace():
+        return 'whitespace (%r)' % char
+    if ord(char) < 32 or char == '\x7f':
+        return 'a control character (%r)' % char
+    return repr(char)
 
 
 def validate_port(value, field):
@@ -301,15 +376,22 @@ def type_is_defined(app_doc, ptype):
     return processes is None or ptype in processes
 
 
+def process_env(app_doc, ptype, index):
+    """The env of a container of ``ptype`` (the app's, plus DYNO and PORT) and the value of PORT."""
+    web_port = app_doc.get('web_port') or DEFAULT_WEB_PORT
+    port_value = str(web_port) if ptype == WEB else ''
+    env = dict(app_doc.get('env') or {})
+    env['DYNO'] = '%s.%d' % (ptype, index)
+    env['PORT'] = port_value
+    return env, port_value
+
+
 def build_spec(app_doc, restart_policy, ptype, index):
     """The full create specification of one container."""
     app = app_doc['name']
     dyno = '%s.%d' % (ptype, index)
     web_port = app_doc.get('web_port') or DEFAULT_WEB_PORT
-    port_value = str(web_port) if ptype == WEB else ''
-    env = dict(app_doc.get('env') or {})
-    env['DYNO'] = dyno
-    env['PORT'] = port_value
+    env, port_value = process_env(app_doc, ptype, index)
     command = process_command(app_doc, ptype)
     argv = None
     if command is not None:
@@ -341,6 +423,101 @@ def build_spec(app_doc, restart_policy, ptype, index):
         LABEL_RESTART_POLICY: restart_policy,
     }
     return spec
+
+
+def _process_bytes(strings):
+    """What ``strings`` cost in a process's argv or env, counted as the kernel counts: bytes, NUL, pointer."""
+    return sum(text_bytes(text) + 1 + POINTER_BYTES for text in strings)
+
+
+def _command_field(doc, ptype):
+    """The field that names where the command of ``ptype`` comes from, for messages."""
+    source = doc.get('process_source')
+    if source == 'procfile':
+        return 'procfile (process type %s)' % ptype
+    if source == 'procfile_path':
+        return 'procfile_path (process type %s of the Procfile %s in image %s)' % (
+            ptype, doc.get('procfile_path'), doc.get('image'))
+    return 'processes.%s' % ptype
+
+
+def _check_process(field, what, argv, env, ptype):
+    """One process: argv words and env entries within MAX_STRING_BYTES, all of them within MAX_PROCESS_BYTES."""
+    for number, word in enumerate(argv, 1):
+        if '\x00' in word:
+            raise ValidationError(field, 'word %d of %s contains a NUL character, which no process can receive'
+                                  % (number, what))
+        size = text_bytes(word)
+        if size > MAX_STRING_BYTES:
+            raise ValidationError(field, 'word %d of %s is %d bytes; one argument may be '
+                                  'at most %d bytes (Linux MAX_ARG_STRLEN; the value is not shown)'
+                                  % (number, what, size, MAX_STRING_BYTES))
+    for entry in env:
+        size = text_bytes(entry)
+        if size > MAX_STRING_BYTES:
+            raise ValidationError('env', 'the entry %s=... of process type %s is %d bytes; one environment entry may '
+                                  'be at most %d bytes (Linux MAX_ARG_STRLEN; the value is not shown)'
+                                  % (entry.partition('=')[0], ptype, size, MAX_STRING_BYTES))
+    argv_bytes = _process_bytes(argv)
+    env_bytes = _process_bytes(env)
+    if argv_bytes + env_bytes > MAX_PROCESS_BYTES:
+        environment = 'the environment (%s, %d bytes)' % (_count(len(env), 'entry', 'entries'), env_bytes)
+        if argv:
+            detail = '%s (%s, %d bytes) and %s' % (what, _count(len(argv), 'word', 'words'), argv_bytes, environment)
+        else:
+            detail = environment
+        # the field is the larger part: the command, or the env
+        raise ValidationError(field if argv_bytes > env_bytes else 'env',
+                              '%s of process type %s: %d bytes, above the limit of %d bytes (1 MiB) for '
+                              'the arguments and environment of one process (each string counted with its NUL '
+                              'and an 8-byte pointer; values are not shown)'
+                              % (detail, ptype, argv_bytes + env_bytes, MAX_PROCESS_BYTES))
+
+
+def _count(number, one, many):
+    return '%d %s' % (number, one if number == 1 else many)
+
+
+def check_process_limits(doc):
+    """Refuse a definition whose processes the kernel could not start (checked on the built document, after
+    Procfile expansion, for every process type, and for the command of a type's command check, which Docker
+    runs with the container's environment):
+
+    * a command with a NUL character (no process can receive one; Docker's docker-init would loop on
+      ``invalid argument``);
+    * an argv word or a ``KEY=value`` env entry above MAX_STRING_BYTES (131071 bytes, Linux's MAX_ARG_STRLEN
+      with the NUL);
+    * argv and env together above MAX_PROCESS_BYTES (1 MiB), counted as the kernel does (bytes + NUL + 8-byte
+      pointer per string), half of the 2 MiB ARG_MAX of Docker's default stack limit: the rest is for what
+      Docker adds.
+
+    DYNO is counted with a 9-digit index, so a later scale-up cannot go over. Messages name the field, the
+    process type and the sizes, never a value (an expanded command may hold secrets). Apps that run the image's
+    own command are checked for their environment (the image's command is the image's business).
+    """
+    processes = doc.get('processes')
+    if processes is None:
+        types = set(doc.get('formation') or {}) | set([WEB])
+    else:
+        types = set(processes)
+    for ptype in ordered_types(types):
+        env, port = process_env(doc, ptype, _LONGEST_INDEX)
+        entries = ['%s=%s' % (key, env[key]) for key in sorted(env)]
+        argv = []
+        field = _command_field(doc, ptype) if processes is not None else 'env'
+        command = process_command(doc, ptype)
+        if command is not None:
+            if '\x00' in command:
+                raise ValidationError(field, 'the command contains a NUL character (at character %d), which no '
+                                      'process can receive' % (command.index('\x00') + 1))
+            argv = split_command(command, env, port, process_type=ptype, field=field)
+        _check_process(field, 'the command after variable expansion', argv, entries, ptype)
+    for ptype in sorted(doc.get('checks') or {}):
+        check_command = (doc['checks'][ptype] or {}).get('command')
+        if check_command:
+            env, _port = process_env(doc, ptype, _LONGEST_INDEX)
+            entries = ['%s=%s' % (key, env[key]) for key in sorted(env)]
+            _check_process('checks.%s.command' % ptype, 'the check command', list(check_command), entries, ptype)
 
 
 # ---------------------------------------------------------------------------------------------------------

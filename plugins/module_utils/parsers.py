@@ -104,7 +104,8 @@ def parse_procfile(text, source="Procfile"):
 
     Errors (:class:`ValidationError` with ``field=source``, naming the line): a line without a colon (this
     also catches merge-conflict markers), an empty type or command, an invalid type name, a duplicate type,
-    and a Procfile that defines no process type at all.
+    a command with a NUL character (no process can receive it), and a Procfile that defines no process type
+    at all.
     """
     text = _text(text, source)
     processes = OrderedDict()
@@ -124,6 +125,9 @@ def parse_procfile(text, source="Procfile"):
             raise ValidationError(source, "invalid process type %s on line %d: %s" % (_show(name), number, PROCESS_TYPE_RULE))
         if not command:
             raise ValidationError(source, "empty command for process type '%s' on line %d" % (name, number))
+        if "\x00" in command:
+            raise ValidationError(source, "the command of process type '%s' on line %d contains a NUL character, "
+                                  "which no process can receive" % (name, number))
         if name in processes:
             raise ValidationError(source, "duplicate process type '%s' on line %d (first defined on line %d)"
                                   % (name, number, first_seen[name]))
@@ -401,5 +405,49 @@ def parse_checks_file(text, source="CHECKS"):
         if not path.startswith("/") or (host is not None and not host):
             raise ValidationError(source, "line %d: %s is not a path (/about), //host/path or an http(s) URL"
                                   % (number, _show(target)))
+        problem = http_target_problem(path, host)
+        if problem:
+            raise ValidationError(source, "line %d: %s" % (number, problem))
         result["http"].append({"path": path, "content": content or None, "host": host, "scheme": scheme})
     return result
+
+
+def _unsendable(text):
+    """The first character of ``text`` an HTTP/1.1 request line or header cannot carry as it is (a control
+    character, whitespace, DEL or a non-ASCII character), as ``(position, char)``, or None."""
+    for position, char in enumerate(text, 1):
+        if ord(char) <= 32 or ord(char) >= 127:
+            return position, char
+    return None
+
+
+def http_target_problem(path, host):
+    """What is wrong with the path and Host header of an HTTP check, or None.
+
+    ``http.client`` refuses control characters and spaces in a path (``InvalidURL``) and non-ASCII
+    characters (``UnicodeEncodeError``), and passes a CR or LF followed by a blank into a header unchanged (a
+    second header smuggled into the request); so neither may contain control characters, whitespace, DEL or
+    non-ASCII characters: percent-encode them in a path, use the IDNA (xn--) form of a host name.
+    """
+    found = _unsendable(path)
+    if found:
+        return ("the path %s has %s at character %d, which an HTTP request cannot carry (percent-encode it)"
+                % (_show(path), _describe_char(found[1]), found[0]))
+    if host is not None:
+        found = _unsendable(host)
+        if found:
+            return ("the host %s has %s at character %d, which a Host header cannot carry (a host name, optionally "
+                    "with :port, in its ASCII form)" % (_show(host), _describe_char(found[1]), found[0]))
+    return None
+
+
+def _describe_char(char):
+    if char == "\x00":
+        return "a NUL character"
+    if char == " ":
+        return "a space"
+    if ord(char) < 32 or ord(char) == 127:
+        return "a control character (%r)" % char
+    if char.isspace():
+        return "whitespace (%r)" % char
+    return "a non-ASCII character (%r)" % char

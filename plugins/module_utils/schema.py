@@ -49,6 +49,9 @@ ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESTART_POLICY_PATTERN = r"^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$"
 IMAGE_ID_PATTERN = r"^sha256:[0-9a-f]{64}$"
 CONTAINER_ID_PATTERN = r"^[0-9a-f]{64}$"
+# No NUL character anywhere (env values and commands: Docker and the kernel cannot pass one to a process).
+# ``\u0000`` is understood by Python's re and by ECMA 262; a final newline is allowed, so no (?!\n) is needed.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
 # ISO 8601 timestamp as written by datetime.isoformat(); the offset is optional.
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
 
@@ -113,14 +116,14 @@ APP_SCHEMA = {
             "description": "process type -> command; null runs the image's own command",
             "type": ["object", "null"],
             "propertyNames": _PROCESS_TYPE,
-            "additionalProperties": {"type": "string", "minLength": 1},
+            "additionalProperties": {"type": "string", "minLength": 1, "pattern": NO_NUL_PATTERN},
         },
         "process_source": {"enum": list(PROCESS_SOURCES)},
         "procfile_path": {"type": ["string", "null"], "minLength": 1},
         "env": {
             "type": "object",
             "propertyNames": {"type": "string", "pattern": _schema_pattern(ENV_KEY_PATTERN)},
-            "additionalProperties": {"type": "string"},
+            "additionalProperties": {"type": "string", "pattern": NO_NUL_PATTERN},
         },
         "web_port": {"type": "integer", "minimum": 1, "maximum": 65535},
         "publish": {

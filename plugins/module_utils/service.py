@@ -220,15 +220,10 @@ def validate_app_params(params):
         values['processes'] = parsers.parse_procfile(params['procfile'], source='procfile')
         values['process_source'] = 'procfile'
     elif params.get('procfile_path') is not None:
-        path = params['procfile_path'].strip().strip('/')
-        if not path:
-            raise ValidationError('procfile_path', 'must be a path relative to the image WORKDIR')
-        values['procfile_path'] = path
+        values['procfile_path'] = model.validate_procfile_path(params['procfile_path'], 'procfile_path')
         values['process_source'] = 'procfile_path'
     if params.get('image') is not None:
-        if not isinstance(params['image'], str) or not params['image'].strip():
-            raise ValidationError('image', 'must be a non-empty image reference')
-        values['image'] = params['image'].strip()
+        values['image'] = model.validate_image_reference(params['image'], 'image')
     return values
 
 
@@ -298,6 +293,8 @@ def apply_image(ctx, doc, old, values, image_data, force=False):
     else:
         doc['formation'], _dropped = model.reconcile_formation(model.initial_formation(doc['processes']),
                                                                doc['processes'], dokku_scale)
+    # what the kernel would refuse to pass to a process (after $VAR expansion), also for a rebuild's new Procfile
+    model.check_process_limits(doc)
 
 
 def _check_dokku_scale(dokku_scale, processes, image):

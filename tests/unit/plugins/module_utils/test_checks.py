@@ -84,3 +84,54 @@ def test_stop_first():
     assert not checker.stop_first({'process_type': 'worker', 'ports': None})
     assert checker.stop_first({'process_type': 'worker', 'ports': {'container': 5000, 'host': 8080}})
     assert not checker.stop_first({'process_type': 'worker', 'ports': {'container': 5000, 'host': None}})
+
+
+# ---------------------------------------------------------------- input Docker, the kernel or HTTP cannot take
+
+@pytest.mark.parametrize('command, what', [
+    ('test -f /tmp/re\x00ady', 'the command contains a NUL'),
+    (['test', '-f', '/tmp/\x00'], 'item 3 contains a NUL'),
+    ('x' * 131072, 'the command is 131072 bytes'),
+    (['test', 'y' * 131072], 'item 2 is 131072 bytes'),
+])
+def test_validate_checks_refuses_commands_the_kernel_cannot_run(command, what):
+    with pytest.raises(ValidationError) as info:
+        checks.validate_checks({'worker': {'command': command}})
+    message = str(info.value)
+    assert message.startswith('checks.worker.command: ') and what in message, message
+    assert '\x00' not in message and 'xxxxxxxx' not in message and 'yyyyyyyy' not in message
+
+
+def test_validate_checks_accepts_a_command_at_the_limit():
+    result = checks.validate_checks({'worker': {'command': ['test', 'y' * 131071]}})
+    assert result['worker']['command'][1] == 'y' * 131071
+
+
+@pytest.mark.parametrize('item, what', [
+    ({'path': '/he\x00alth'}, 'the path'),
+    ({'path': '/a\r\nX-Smuggled: 1'}, 'the path'),
+    ({'path': '/a b'}, 'a space'),
+    ({'path': '/caf\u00e9'}, 'non-ASCII'),
+    ({'path': '/', 'host': 'example.com\r\n X-Smuggled: 1'}, 'the host'),
+    ({'path': '/', 'host': 'ex\x00ample.com'}, 'the host'),
+    ({'path': '/', 'host': 'exa mple.com'}, 'the host'),
+    ({'path': '/', 'host': ['example.com']}, 'host must be a string'),
+    ({'path': '/', 'content': 5}, 'content must be a string'),
+    ('/he\x00alth ok', 'the path'),
+    ('//ex\x01ample.com/ ok', 'the host'),
+])
+def test_validate_checks_refuses_http_targets_http_cannot_send(item, what):
+    with pytest.raises(ValidationError) as info:
+        checks.validate_checks({'web': {'http': [item]}})
+    message = str(info.value)
+    assert message.startswith('checks.web.http: ') and what in message, message
+    assert '\n' not in message and '\r' not in message and '\x00' not in message
+
+
+def test_validate_checks_keeps_ordinary_http_targets():
+    result = checks.validate_checks({'web': {'http': [{'path': '/health?x=%20', 'host': 'example.com:8080'},
+                                                      '//example.com/about ok']}})
+    assert result['web']['http'] == [
+        {'path': '/health?x=%20', 'content': None, 'host': 'example.com:8080', 'scheme': 'http'},
+        {'path': '/about', 'content': 'ok', 'host': 'example.com', 'scheme': 'http'},
+    ]

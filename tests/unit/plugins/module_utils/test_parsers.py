@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import (
+    http_target_problem,
+    parse_checks_file,
     parse_dokku_scale,
     parse_procfile,
     split_command,
@@ -377,3 +379,60 @@ def test_dokku_scale_round_trip(case):
     parsed = parse_dokku_scale(text)
     assert parsed == scale
     assert list(parsed) == list(scale)
+
+
+# ---------------------------------------------------------------- input Docker, the kernel or HTTP cannot take
+
+@pytest.mark.parametrize("text, line", [
+    ("web: sleep\x00 1\n", 1),
+    ("# fine\nworker: work\nweb: \x00sleep 1\r\n", 3),
+    ("web: sleep 1 # a comment\x00\nworker: w\x00\n", 2),
+])
+def test_procfile_refuses_nul_in_a_command(text, line):
+    with pytest.raises(ValidationError) as info:
+        parse_procfile(text, source="/app/Procfile in image shop:1")
+    message = str(info.value)
+    assert message.startswith("/app/Procfile in image shop:1: ") and "NUL" in message
+    assert "line %d" % line in message and "\x00" not in message and "\n" not in message
+
+
+def test_procfile_nul_in_a_comment_line_is_harmless():
+    assert parse_procfile("# \x00\nweb: run\n") == {"web": "run"}
+
+
+@pytest.mark.parametrize("text, what", [
+    ("/he\x00alth\n", "a NUL character"),
+    ("/a\tb ok\n", "a control character"),
+    ("/a\x7f\n", "a control character"),
+    ("/caf\u00e9\n", "a non-ASCII character"),
+    ("//ho\x00st/x\n", "the host"),
+    ("https://h\u00f6st/x\n", "the host"),
+    ("//a\x01b/\n", "the host"),
+])
+def test_checks_file_refuses_what_http_cannot_send(text, what):
+    with pytest.raises(ValidationError) as info:
+        parse_checks_file(text)
+    message = str(info.value)
+    assert message.startswith("CHECKS: line 1: ") and what in message, message
+    assert "\x00" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("path, host", [("/a b", None), ("/x", "a b"), ("/x", "h\r\n X: y"), ("/x\r\nX: y", None)])
+def test_http_target_problem(path, host):
+    problem = http_target_problem(path, host)
+    assert problem and "\n" not in problem and "\r" not in problem
+
+
+def test_http_target_problem_accepts_ordinary_targets():
+    for path, host in (("/", None), ("/health?full=1&x=%20", "example.com:8080"), ("/a/b#c", "xn--hst-sna.test")):
+        assert http_target_problem(path, host) is None
+
+
+@settings(max_examples=300)
+@given(st.text(), st.one_of(st.none(), st.text()))
+def test_http_target_problem_never_raises_and_is_one_line(path, host):
+    problem = http_target_problem(path, host)
+    if problem is not None:
+        assert "\n" not in problem and "\r" not in problem
+    else:
+        assert all(32 < ord(char) < 127 for char in path + (host or ""))

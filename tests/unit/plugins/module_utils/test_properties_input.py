@@ -29,6 +29,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
@@ -75,6 +76,11 @@ def test_value_validators_only_raise_validation_error(value):
     _refused_properly(model.validate_stop_timeout, value, 'stop_timeout_seconds')
     _refused_properly(model.validate_env, value, 'env')
     _refused_properly(model.validate_port, value, 'web_port')
+    _refused_properly(model.validate_image_reference, value, 'image')
+    _refused_properly(model.validate_procfile_path, value, 'procfile_path')
+    _refused_properly(checks.validate_checks, value, 'checks')
+    _refused_properly(checks.validate_checks, {'web': value}, 'checks')
+    _refused_properly(checks.validate_checks, {'web': {'http': value, 'command': value}}, 'checks')
     _refused_properly(lifecycle.resolve_parallel, value)
 
 
@@ -129,6 +135,8 @@ def test_state_reader_only_raises_state_error(tmp_path_factory, data):
     (root / 'apps').mkdir()
     (root / 'apps' / 'ft-a.json').write_bytes(data)
     (root / 'global.json').write_bytes(data)
+    for path in (root / 'apps' / 'ft-a.json', root / 'global.json'):
+        path.chmod(0o600)  # as the store writes them: a looser mode is refused before the content is read
     store = StateStore(str(root))
     for read, schema in ((lambda: store.read_app('ft-a'), APP_SCHEMA), (store.read_global, GLOBAL_SCHEMA)):
         try:
@@ -147,6 +155,34 @@ def test_checks_parser_only_raises_validation_error(text):
 
 
 _types = st.from_regex(model.PROCESS_TYPE_PATTERN, fullmatch=True).filter(lambda t: '\n' not in t)
+
+# texts with the characters that matter here: NUL, other control characters, $ expansions, quotes, long runs
+_WILD = st.one_of(st.text(max_size=20), st.sampled_from(['\x00', 'a\x00b', '$X$X$X', '"$X"', "'", '\r\n', 'x' * 70000]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(['X', 'TOKEN', 'A_1', 'DYNO', 'bad-key']), _WILD, max_size=3),
+       st.one_of(st.none(), st.dictionaries(st.sampled_from(['web', 'worker', 'Web']), _WILD, max_size=3)),
+       st.sampled_from(['processes', 'procfile', 'procfile_path']), st.one_of(st.none(), _WILD))
+def test_process_limits_only_raise_validation_error(env, processes, source, check_command):
+    """Validated env and processes, then the kernel's limits on the built document: only ValidationError, and
+    no message ever holds an env value."""
+    try:
+        env = model.validate_env(env)
+        values = service.validate_app_params({'name': 'ft-a', 'processes': processes})
+        configured = checks.validate_checks({'worker': {'command': check_command}} if check_command else None)
+    except ValidationError:
+        return
+    doc = {'name': 'ft-a', 'image': 'x:1', 'image_id': 'sha256:' + 'a' * 64, 'web_port': 5000, 'publish': None,
+           'env': env, 'processes': values.get('processes'), 'process_source': source, 'procfile_path': 'Procfile',
+           'formation': {'web': 1}, 'checks': configured or {}}
+    result = _refused_properly(model.check_process_limits, doc)
+    if isinstance(result, ValidationError):
+        for value in env.values():
+            if len(value) >= 8:
+                assert value not in str(result)
+
+
 _commands = st.text(alphabet='abcxyz019 -_/.', min_size=1, max_size=20).filter(lambda c: c.strip())
 
 
