@@ -26,6 +26,7 @@ import time
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
 
 MODES = ('enabled', 'skipped', 'disabled')
 DEFAULT_UPTIME = 10           # Dokku's default check: the container is still up after 10 s
@@ -148,13 +149,14 @@ def _no_slot_to_give():
 class Checker(object):
     """Runs the checks of new containers of one app (the executor calls it)."""
 
-    def __init__(self, docker, doc, idle=None):
+    def __init__(self, docker, doc, idle=None, redactor=None):
         self.docker = docker
         self.doc = doc
         # a context manager around waits that need no slot of the run's ActionPool (its ``idle``)
         self.idle = idle or _no_slot_to_give
-        self.secrets = sorted((value for value in (doc.get('env') or {}).values() if len(value) >= 3),
-                              key=len, reverse=True)
+        # masks the app's secrets in what the container says (its log, a check command's output); the messages
+        # of the checks themselves are the collection's own words and are never masked
+        self.redactor = redactor or Redactor(env=doc.get('env'))
 
     def config(self, spec):
         return effective(self.doc, spec['process_type'])
@@ -185,22 +187,17 @@ class Checker(object):
                 self._wait(container_id, spec, remaining)
             require_running(docker, container_id, spec)
         except CheckFailed as exc:
-            detail = '%s (checks from the %s)%s' % (exc, config['source'], self._log_tail(container_id))
-            raise CheckFailed(self._scrub(detail))
+            raise CheckFailed('%s (checks from the %s)%s' % (exc, config['source'], self._log_tail(container_id)))
 
     # -- pieces ------------------------------------------------------------------------------------------------
 
-    def _scrub(self, text):
-        for secret in self.secrets:
-            text = text.replace(secret, 'XXXXXX')
-        return text
-
     def _log_tail(self, container_id):
         try:
-            lines = self.docker.logs_tail(container_id, LOG_LINES)
+            text = self.docker.logs_tail(container_id, LOG_LINES)
         except DockerError:
             return ''
-        lines = [line.strip() for line in lines if line.strip()]
+        # masked as a whole before it is cut into lines: a multi-line secret is then masked whole too
+        lines = [line.strip() for line in self.redactor.text('\n'.join(text)).splitlines() if line.strip()]
         if not lines:
             return '; the container logged nothing'
         return '; last log lines: %s' % ' | '.join(lines)
@@ -258,7 +255,7 @@ class Checker(object):
                 response = connection.getresponse()
                 body = response.read(1024 * 1024).decode('utf-8', errors='replace')
         except (OSError, http.client.HTTPException) as exc:
-            return 'no answer from %s:%s (%s)' % (host, port, exc)
+            return 'no answer from %s:%s (%s)' % (host, port, self.redactor.text(str(exc)))
         finally:
             connection.close()
         if response.status >= 400:
@@ -286,7 +283,7 @@ class Checker(object):
             return outcome['error']
         exit_code, output = outcome['result']
         if exit_code != 0:
-            tail = ' '.join(output.strip().splitlines()[-3:])
+            tail = ' '.join(self.redactor.text(output).strip().splitlines()[-3:])
             return 'exit status %s%s' % (exit_code, (': %s' % tail) if tail else '')
         return None
 

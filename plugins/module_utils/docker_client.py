@@ -26,6 +26,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
 from ansible_collections.dokku_ps.docker.plugins.module_utils.model import restart_policy_to_docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
 
 try:
     import docker
@@ -55,6 +56,8 @@ MIN_API_VERSION = '1.41'
 MAX_POOL_SIZE = 40
 # Seconds of disagreement between this host's and the daemon's clocks that event waits tolerate as is.
 CLOCK_TOLERANCE = 2
+# How many events the daemon keeps for clients that ask for past ones (moby's events buffer; 256 in 20.10 to 27)
+EVENT_BUFFER = 256
 
 DOCKER_COMMON_ARGS = dict(
     docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ['DOCKER_HOST']),
@@ -144,9 +147,15 @@ class Docker(object):
         self.host = params.get('docker_host') or DEFAULT_DOCKER_HOST
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
         self.requests = 0
+        # masks secrets in Docker's error messages (the run's redactor replaces this empty one: Context)
+        self.redactor = Redactor()
         self._count_lock = threading.Lock()
         # the Date header of the latest response and the local time it arrived: the daemon's clock
         self._last_date = None
+        # the latest second of the daemon's clock any of its answers carried (see daemon_time)
+        self._latest_second = None
+        # container id -> 'update' and 'start' events this client caused (see caused_events)
+        self._caused = {}
         socket_path = _unix_socket_path(self.host)
         if socket_path is not None:
             if not os.path.exists(socket_path):
@@ -176,11 +185,25 @@ class Docker(object):
 
     def _count(self, response, *args, **kwargs):
         date = response.headers.get('Date')
+        second = _header_second(date) if date else None
         with self._count_lock:
             self.requests += 1
             if date:
                 self._last_date = (date, time.time())
+            if second is not None and (self._latest_second is None or second > self._latest_second):
+                self._latest_second = second
         return response
+
+    def daemon_time(self):
+        """Now on the daemon's clock, in nanoseconds, as closely as this client can tell: this host's clock
+        corrected by ``clock_offset``, kept within the second after the latest ``Date`` header it saw (the daemon's
+        clock was in that second when it answered, and time went on since); None before any answer."""
+        with self._count_lock:
+            latest = self._latest_second
+        if latest is None:
+            return None
+        estimate = min(max(time.time() + self.clock_offset(), latest), latest + 1)
+        return int(estimate * 10 ** 9)
 
     def clock_offset(self):
         """Seconds the daemon's clock is ahead of this host's, learned from the Date header of its latest answer
@@ -202,12 +225,13 @@ class Docker(object):
         try:
             return func(*args, **kwargs)
         except APIError as exc:
+            # Docker's own words may quote what it was sent (an env entry, a command): scrubbed before shown
             explanation = getattr(exc, 'explanation', None) or str(exc)
             status = 404 if isinstance(exc, NotFound) else getattr(exc, 'status_code', None)
-            raise DockerError('Docker API error while trying to %s: %s' % (what, _one_line(explanation)),
+            raise DockerError('Docker API error while trying to %s: %s' % (what, self.redactor.text(_one_line(explanation))),
                               status=status)
         except (requests.exceptions.RequestException, DockerException, OSError) as exc:
-            raise DockerUnavailable(explain_connection_error(self.host, exc, self.timeout))
+            raise DockerUnavailable(self.redactor.text(explain_connection_error(self.host, exc, self.timeout)))
 
     # -- queries -------------------------------------------------------------------------------------------
 
@@ -260,6 +284,34 @@ class Docker(object):
                 stream.close()
             since = until
 
+    def events_between(self, since, until):
+        """Every event the daemon still holds from ``since`` to ``until`` (nanoseconds of its clock), unfiltered:
+        one request, which returns at once when ``until`` is not in the future (the daemon waits for it
+        otherwise). The daemon keeps its latest ``EVENT_BUFFER`` events only (in memory: a daemon restart empties
+        it), so a full answer may lack older ones."""
+        stream = self.call('read the events of the daemon', self.api.events, since=_api_time(since),
+                           until=_api_time(max(until, since)), decode=True)
+        try:
+            return self.call('read the events of the daemon', list, stream)
+        finally:
+            stream.close()
+
+    def wait_removed(self, container_id, name=None, timeout=None):
+        """Wait until a container that Docker is removing is gone, or its removal ended otherwise (a removal that
+        fails leaves it dead). Waits on its ``destroy`` event, looking again at least every 2 s; raises
+        DockerError when it is still being removed after ``timeout`` (the client's timeout by default)."""
+        deadline = time.time() + (timeout or self.timeout)
+        while True:
+            data = self.inspect_container(container_id)
+            if data is None or (data.get('State') or {}).get('Status') != 'removing':
+                return
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                raise DockerError('container %s is still being removed by Docker after %d s; run again once it is '
+                                  'gone' % (name or container_id, timeout or self.timeout))
+            if self.container_events(container_id, min(remaining, 2), ('destroy',)):
+                return
+
     def exec_run(self, container_id, command):
         """Run a command inside a running container; returns (exit code, output text)."""
         created = self.call('run a check command in %s' % container_id, self.api.exec_create, container_id, command,
@@ -292,8 +344,22 @@ class Docker(object):
                            ports=exposed, detach=True)
         return result['Id']
 
+    def _caused_event(self, container_id):
+        with self._count_lock:
+            self._caused[container_id] = self._caused.get(container_id, 0) + 1
+
+    def caused_events(self, container_ids):
+        """How many 'update' and 'start' events of each container this client caused (a successful start or
+        restart policy update causes one): {container id: count}, for the ids given that have any."""
+        with self._count_lock:
+            return dict((cid, self._caused[cid]) for cid in container_ids if cid in self._caused)
+
     def start(self, container_id, name=None):
         self.call('start container %s' % (name or container_id), self.api.start, container_id)
+        self._caused_event(container_id)
+
+    def unpause(self, container_id, name=None):
+        self.call('unpause container %s' % (name or container_id), self.api.unpause, container_id)
 
     def stop(self, container_id, timeout, name=None):
         self.call('stop container %s' % (name or container_id), self.api.stop, container_id, timeout=timeout)
@@ -310,6 +376,7 @@ class Docker(object):
     def update_restart_policy(self, container_id, policy, name=None):
         self.call('update the restart policy of %s' % (name or container_id), self.api.update_container,
                   container_id, restart_policy=restart_policy_to_docker(policy))
+        self._caused_event(container_id)
 
     def read_files(self, image_id, paths, max_bytes=1024 * 1024):
         """Read text files out of an image without running it: path -> text (None when absent).
@@ -335,6 +402,19 @@ class Docker(object):
         finally:
             self.remove(container_id, force=True)
         return result
+
+
+def _api_time(nanoseconds):
+    """Nanoseconds as the events API takes a time: ``seconds.nanoseconds``."""
+    return '%d.%09d' % divmod(nanoseconds, 10 ** 9)
+
+
+def _header_second(date):
+    """A ``Date`` header as whole seconds since the epoch, or None when it cannot be read."""
+    try:
+        return int(email.utils.parsedate_to_datetime(date).timestamp())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _first(stream):

@@ -122,8 +122,17 @@ class Executor(object):
 
     # -- single actions ------------------------------------------------------------------------------------
 
+    def _make_way(self, container):
+        """A dead container, or one being removed: gone once this returns. A removal that fails leaves the
+        container dead (the list call may still say 'removing' for it), so it is removed again after the wait."""
+        if container.removing:
+            self.docker.wait_removed(container.id, container.name)
+        self.docker.remove(container.id, container.name, force=True)
+
     def _create(self, action):
         spec = action.spec
+        if action.container is not None:
+            self._make_way(action.container)
         container_id = self.docker.create_container(spec, spec['name'])
         try:
             self.docker.start(container_id, spec['name'])
@@ -132,22 +141,40 @@ class Executor(object):
             raise
         return container_id
 
+    def _recreate(self, action):
+        self._make_way(action.container)
+        return self._create(planner.Action(planner.CREATE, action.name, action.process_type, action.index,
+                                           spec=action.spec))
+
     def _start(self, action):
+        """Start a stopped container, or unpause a paused one, with the computed restart policy put back first."""
         container = action.container
         self.docker.update_restart_policy(container.id, action.spec['restart_policy'], container.name)
-        self.docker.start(container.id, container.name)
+        if container.paused:
+            self.docker.unpause(container.id, container.name)
+        else:
+            self.docker.start(container.id, container.name)
         return container.id
 
-    def _retire(self, container_id, name):
-        """Restart policy 'no' first (so the daemon never brings it back), stop, remove."""
+    def _halt(self, container_id, name, paused=False):
+        """Restart policy 'no' first (so the daemon never brings it back), then stop. A paused container is
+        unpaused before: frozen, its process would not get the stop signal and only die at the stop timeout."""
         self.docker.update_restart_policy(container_id, 'no', name)
+        if paused:
+            self.docker.unpause(container_id, name)
         self.docker.stop(container_id, self.stop_timeout, name)
+
+    def _retire(self, container_id, name, paused=False):
+        """Halt, then remove."""
+        self._halt(container_id, name, paused)
         self.docker.remove(container_id, name, force=True)
 
     def _remove(self, action):
         container = action.container
-        if container.running:
-            self._retire(container.id, container.name)
+        if not container.settled:
+            self._make_way(container)
+        elif container.active:
+            self._retire(container.id, container.name, container.paused)
         else:
             self.docker.remove(container.id, container.name, force=True)
         return container.id
@@ -156,7 +183,7 @@ class Executor(object):
         spec = action.spec
         if self.stop_first(spec):
             # checks disabled, or a fixed host port: the old container goes first (downtime, warned about)
-            self._retire(action.container.id, action.container.name)
+            self._retire(action.container.id, action.container.name, action.container.paused)
             new_id = self.docker.create_container(spec, spec['name'])
             try:
                 self.docker.start(new_id, spec['name'])
@@ -173,18 +200,17 @@ class Executor(object):
         except DokkuPsError:
             self._retire(new_id, temporary)
             raise
-        self._retire(action.container.id, action.container.name)
+        self._retire(action.container.id, action.container.name, action.container.paused)
         self.docker.rename(new_id, spec['name'])
         return new_id
 
     def _cleanup(self, action):
-        self.docker.remove(action.container.id, action.container.name, force=True)
+        self._make_way(action.container)
         return action.container.id
 
     def _stop(self, action):
         container = action.container
-        self.docker.update_restart_policy(container.id, 'no', container.name)
-        self.docker.stop(container.id, self.stop_timeout, container.name)
+        self._halt(container.id, container.name, container.paused)
         return container.id
 
     def _update_policy(self, action):
@@ -201,6 +227,7 @@ class Executor(object):
             planner.CLEANUP: self._cleanup,
             planner.STOP: self._stop,
             planner.UPDATE_POLICY: self._update_policy,
+            planner.RECREATE: self._recreate,
         }[action.kind]
         return handler(action)
 

@@ -93,7 +93,7 @@ def converge_app(ctx, item):
             result = service.delete_app_locked(ctx, name)
             status = 'changed' if result['changed'] else 'unchanged'
             return {'status': status, 'state': 'absent', 'containers': result['app']['containers']}, result['diff']
-        old = ctx.store.read_app(name)
+        old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
         doc = service.build_definition(ctx, item['values'], old)
         scale_changes = service.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
@@ -121,7 +121,7 @@ def converge_app(ctx, item):
                 return planner.plan_stop(doc, inventory)
         recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
         if deploy and doc.get('deployed'):
-            inventory, plan = ctx.plan_app(name, make_plan, will_write=recorded_changed)
+            inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
         outcome = {
@@ -143,7 +143,7 @@ def check_declarations(ctx, items):
         if item['state'] == 'absent':
             continue
         try:
-            old = ctx.store.read_app(item['name'])
+            old = ctx.read_app(item['name'])
         except StateError:
             continue
         try:
@@ -166,7 +166,7 @@ def converge(ctx, params):
         items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]
     if len([item for item in items if item['state'] != 'absent']) > 1:
         # one list call for all apps proves the no-ops; an app with work to do lists its containers again
-        ctx.take_snapshot()
+        ctx.take_snapshot([item['name'] for item in items if item['state'] != 'absent'])
 
     def one(item):
         try:

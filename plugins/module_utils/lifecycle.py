@@ -97,7 +97,7 @@ def _desired_policies(doc, global_doc):
 def converge_policies(ctx, doc, global_doc, write=False):
     """Set the desired restart policy in place on every container of a deployed app that differs."""
     running_policy, stopped_policy = _desired_policies(doc, global_doc)
-    inventory = ctx.inventory(doc['name'])
+    inventory = ctx.inventory(doc['name'], doc)
     plan = planner.plan_policy(doc, running_policy, inventory, stopped_policy=stopped_policy)
     ctx.commit(plan, doc, global_doc, inventory, write=write)
     return plan
@@ -141,7 +141,7 @@ def _set_global(ctx, changes):
         for name in ctx.store.list_apps():
             try:
                 with ctx.app_lock(name):
-                    doc = ctx.store.read_app(name)
+                    doc = ctx.read_app(name)
                     if not doc or not doc.get('deployed') or doc['properties'].get('restart_policy'):
                         continue
                     plan = converge_policies(ctx, doc, new_global)
@@ -253,7 +253,7 @@ def change_state(ctx, name, state, process_type=None):
         def make_plan(inventory):
             return planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
     write = flag_changed or state == 'rebuilt'
-    inventory, plan = ctx.plan_app(name, make_plan, will_write=write)
+    inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=write)
     ctx.warnings.extend(plan.warnings)
     ctx.commit(plan, doc, global_doc, inventory, write=write)
     if plan.changed or flag_changed:
@@ -269,7 +269,7 @@ def change_states(ctx, names, state, process_type=None, workers=1):
         names = ctx.store.list_apps()
     if len(names) > 1 and state not in ('restarted', 'rebuilt'):
         # one list call for all apps proves the no-ops (restarted and rebuilt always change)
-        ctx.take_snapshot()
+        ctx.take_snapshot(names)
 
     def one(name):
         try:

@@ -24,11 +24,25 @@ REMOVE = 'remove'      # restart policy 'no', stop with the stop timeout, remove
 CLEANUP = 'cleanup'    # remove a leftover temporary container of an interrupted run
 STOP = 'stop'          # restart policy 'no', then stop with the stop timeout; the container is kept
 UPDATE_POLICY = 'update_policy'  # change the restart policy in place (same container, no restart)
+RECREATE = 'recreate'  # a dead container (Docker can neither start nor update it): removed, a new one created
 
 # applied_policies value of a container whose policy was being changed by a run that did not finish
 UNKNOWN_POLICY = 'unknown'
 
-RUNNING_STATES = ('running', 'restarting')
+# The states Docker reports (State in a list call, State.Status in inspect), and what each means here:
+#   running, restarting  up: its process runs, or Docker brings it back under its restart policy
+#   paused               frozen: counts as running for Docker (a stop must stop it), but serves nothing until
+#                        unpaused; a start unpauses it
+#   created, exited      not running; a start starts it (same container)
+#   dead                 a removal that failed half-way: it can neither be started nor updated, only removed; a
+#                        start or deploy removes it and creates a new container at its name
+#   removing             on its way out: treated as gone, a new container takes its name once it is gone
+UP_STATES = ('running', 'restarting')
+ACTIVE_STATES = UP_STATES + ('paused',)
+PAUSED = 'paused'
+DEAD = 'dead'
+REMOVING = 'removing'
+CREATED = 'created'
 
 
 class Container(object):
@@ -49,10 +63,35 @@ class Container(object):
         self.ours = self.labels.get(model.LABEL_APP) == app and parsed is not None
         if self.ours and self.labels.get(model.LABEL_PROCESS_TYPE) not in (None, self.process_type):
             self.ours = False
+        # the restart policy Docker reported for it in this run, when it was inspected (see effective_policy)
+        self.actual_policy = None
 
     @property
     def running(self):
-        return self.state in RUNNING_STATES
+        """Up: running, or being restarted by Docker (a paused container is not: it serves nothing)."""
+        return self.state in UP_STATES
+
+    @property
+    def active(self):
+        """Running as far as Docker is concerned (up or paused): a stop has to stop it."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def paused(self):
+        return self.state == PAUSED
+
+    @property
+    def dead(self):
+        return self.state == DEAD
+
+    @property
+    def removing(self):
+        return self.state == REMOVING
+
+    @property
+    def settled(self):
+        """Neither dead nor being removed: Docker can start, stop and update it."""
+        return self.state not in (DEAD, REMOVING)
 
     @property
     def spec_hash(self):
@@ -103,7 +142,7 @@ class Plan(object):
         summary = {
             'created': self.names(CREATE),
             'started': self.names(START),
-            'replaced': self.names(REPLACE),
+            'replaced': sorted(self.names(REPLACE) + self.names(RECREATE)),
             'removed': self.names(REMOVE),
         }
         for key, kind in (('stopped', STOP), ('policy_updated', UPDATE_POLICY)):
@@ -121,6 +160,10 @@ class Inventory(object):
         self.by_dyno = {}
         self.upcoming = []
         self.foreign = {}
+        # set by service.Context.verify_policies: the second of the daemon's clock up to which the restart
+        # policies are known, and whether containers had to be inspected for it
+        self.checked_until = None
+        self.inspected = False
         for summary in summaries:
             container = Container(summary, app)
             if container.process_type is None:
@@ -145,8 +188,11 @@ class Inventory(object):
 
 
 def effective_policy(container, applied):
-    """The restart policy a container has now: set in place (recorded in ``applied``) or at creation."""
-    return (applied or {}).get(container.id) or container.labels.get(model.LABEL_RESTART_POLICY)
+    """The restart policy a container has now: what Docker reported when this run inspected it (see
+    ``service.Context.verify_policies``), else what was set in place (recorded in ``applied``), else the policy
+    it was created with (its label)."""
+    return (container.actual_policy or (applied or {}).get(container.id)
+            or container.labels.get(model.LABEL_RESTART_POLICY))
 
 
 def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, start=True, remove_all=False,
@@ -189,11 +235,21 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
                 phase.append(Action(CREATE, name, ptype, index, spec=spec, reason='missing'))
                 continue
             spec = model.build_spec(app_doc, restart_policy, ptype, index)
-            if force_replace or (replace and current.spec_hash != spec['hash']):
+            if current.removing:
+                # on its way out: the executor waits until it is gone, then creates the new one at its name
+                phase.append(Action(CREATE, name, ptype, index, spec=spec, container=current,
+                                    reason='its container was being removed'))
+            elif current.dead:
+                # nothing can start it again; a scale (which starts nothing) leaves it as it is
+                if start or replace or force_replace:
+                    phase.append(Action(RECREATE, name, ptype, index, spec=spec, container=current,
+                                        reason='dead container'))
+            elif force_replace or (replace and current.spec_hash != spec['hash']):
                 phase.append(Action(REPLACE, name, ptype, index, spec=spec, container=current,
                                     reason='restart' if current.spec_hash == spec['hash'] else 'spec changed'))
-            elif (start or current.state == 'created') and not current.running:
-                # 'created' was never started: the leftover of an interrupted create, started even by a scale
+            elif (start or current.state == CREATED) and not current.running:
+                # 'created' was never started: the leftover of an interrupted create, started even by a scale;
+                # a paused container is unpaused
                 phase.append(Action(START, name, ptype, index, spec=spec, container=current,
                                     reason='not running (%s)' % current.state))
             elif effective_policy(current, applied) != restart_policy:
@@ -221,7 +277,9 @@ def plan_policy(app_doc, restart_policy, inventory, stopped_policy=None):
     applied = app_doc.get('applied_policies') or {}
     actions = []
     for container in inventory.containers():
-        wanted = restart_policy if (container.running or stopped_policy is None) else stopped_policy
+        if not container.settled:
+            continue  # a dead container is never started again, one being removed is going
+        wanted = restart_policy if (container.active or stopped_policy is None) else stopped_policy
         if effective_policy(container, applied) != wanted:
             actions.append(Action(UPDATE_POLICY, container.name, container.process_type, container.index,
                                   container=container, policy=wanted, reason='restart policy'))
@@ -236,7 +294,9 @@ def plan_stop(app_doc, inventory):
     applied = app_doc.get('applied_policies') or {}
     actions = []
     for container in inventory.containers():
-        if container.running:
+        if not container.settled:
+            continue  # a dead container is never started again, one being removed is going
+        if container.active:
             actions.append(Action(STOP, container.name, container.process_type, container.index,
                                   container=container, reason='stop'))
         elif effective_policy(container, applied) != 'no':
@@ -254,8 +314,10 @@ def applied_policies(app_doc, inventory, done):
     """The ``applied_policies`` map after a plan ran: the policies set in place on containers that still
     exist, where they differ from the policy the container was created with."""
     applied = dict(app_doc.get('applied_policies') or {})
+    # what Docker reported for the containers this run inspected replaces what was recorded
+    applied.update((c.id, c.actual_policy) for c in inventory.containers() if c.actual_policy)
     for action, container_id in done:
-        if action.container is not None and action.kind in (REPLACE, REMOVE, CLEANUP):
+        if action.container is not None and action.kind in (REPLACE, REMOVE, CLEANUP, RECREATE, CREATE):
             applied.pop(action.container.id, None)
         elif action.kind in (START, STOP, UPDATE_POLICY):
             applied[container_id] = action.policy

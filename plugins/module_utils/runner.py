@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import (
     DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils.service import Context
 from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore, resolve_state_dir
 
@@ -23,35 +24,6 @@ def build_module(argument_spec, **kwargs):
                          required_together=required_together, **kwargs)
 
 
-MASK = 'XXXXXX'
-
-
-def _secret_free_invocation(module):
-    """``env`` is ``no_log``, so Ansible would mask each of its values wherever it appears in the output:
-    an env value such as ``1`` or ``true`` would garble every container name and flag. The collection never
-    returns env values (results are built from masked views), so the env values are taken out of Ansible's
-    substring masking, and the invocation shown with ``-vvv`` carries masked values instead."""
-    args = dict(module.params)
-    envs = []
-    if args.get('env'):
-        envs.append(args['env'])
-        args['env'] = dict((key, MASK) for key in args['env'])
-    if args.get('apps'):
-        apps = []
-        for app in args['apps']:
-            if isinstance(app, dict) and app.get('env'):
-                app = dict(app)
-                envs.append(app['env'])
-                app['env'] = dict((key, MASK) for key in app['env'])
-            apps.append(app)
-        args['apps'] = apps
-    if not envs:
-        return None
-    for env in envs:
-        module.no_log_values.difference_update(str(value) for value in env.values() if value is not None)
-    return {'module_args': args}
-
-
 def run(module, operation, validate=None):
     """Validate, connect, run ``operation(ctx, params)`` and exit with its result.
 
@@ -59,9 +31,11 @@ def run(module, operation, validate=None):
     """
     require_sdk(module)
     extra = {}
-    invocation = _secret_free_invocation(module)
-    if invocation is not None:
-        extra['invocation'] = invocation
+    # env values are masked in the invocation shown with -vvv, and taken out of Ansible's substring masking
+    arguments, envs = redaction.invocation(module.params)
+    if envs:
+        redaction.release_from_ansible_masking(module, envs)
+        extra['invocation'] = {'module_args': arguments}
     result = None
     ctx = None
     try:

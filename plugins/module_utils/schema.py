@@ -177,6 +177,24 @@ APP_SCHEMA = {
                 "pattern": _schema_pattern(r"^(unknown|" + RESTART_POLICY_PATTERN[1:-1] + r")$"),
             },
         },
+        "policy_window": {
+            "description": ("what the restart policies of the app's containers are known from (see "
+                            "service.Context.verify_policies): since, the time (nanoseconds of the Docker daemon's "
+                            "clock) up to which they are known; caused, container id -> the 'update' and 'start' "
+                            "events the collection itself caused after that, all before caused_before"),
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["since", "caused", "caused_before"],
+            "properties": {
+                "since": {"type": "integer", "minimum": 0},
+                "caused": {
+                    "type": "object",
+                    "propertyNames": {"type": "string", "pattern": _schema_pattern(CONTAINER_ID_PATTERN)},
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+                "caused_before": {"type": "integer", "minimum": 0},
+            },
+        },
         "updated_at": _TIMESTAMP,
     },
 }

@@ -17,19 +17,24 @@ import copy
 import datetime
 import threading
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import NotFoundError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import EVENT_BUFFER
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, NotFoundError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ActionPool, Executor, for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import SCHEMA_VERSION
 
-MASK = 'XXXXXX'
 DOKKU_SCALE_FILE = 'DOKKU_SCALE'
+# events after which a container's restart policy may not be what the collection set (see verify_policies)
+SUSPECT_EVENTS = ('update', 'start')
+# nanoseconds: a window of the daemon's events ends this long before its estimated now (no wait for the daemon);
+# the events a run caused are taken to have happened before its end plus CAUSED_MARGIN
+WINDOW_MARGIN = 50 * 10 ** 6
+CAUSED_MARGIN = 500 * 10 ** 6
 CHECKS_FILE = 'CHECKS'
-ENV_ALLOW_KEYS = ('DYNO', 'PORT', 'PATH')
-ENV_ALLOW_PREFIXES = ('DOKKU_', 'DOCKER_')
 DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
                    'publish', 'formation', 'dokku_scale', 'checks', 'image_checks')
 
@@ -49,12 +54,31 @@ class Context(object):
         self.actions = ActionPool()
         # app -> container summaries of the run's snapshot (take_snapshot), None without one
         self._snapshot = None
+        # masks the env values of every app the run reads in what comes from outside (logs, Docker's errors)
+        self.redactor = redaction.Redactor()
+        docker.redactor = self.redactor
+        # restart policies changed behind our back: the run's window of the daemon's events, and the
+        # policies of the containers inspected so far (see verify_policies)
+        self._events = None
+        self._events_lock = threading.Lock()
+        self._inspected = {}
 
     def close(self):
         self.actions.close()
 
     def warn(self, message):
         self.warnings.append(message)
+
+    def know(self, doc):
+        """Register an app document's secrets (its env values) and public names with the run's redactor."""
+        if doc:
+            self.redactor.add_env(doc.get('env'))
+            self.redactor.add_public(public_names(doc))
+        return doc
+
+    def read_app(self, name):
+        """The app's document from the state store (None when it has none), its secrets registered."""
+        return self.know(self.store.read_app(name))
 
     def image_files(self, image_id, paths):
         """Text files read out of an image (see Docker.read_files), read once per image and run."""
@@ -92,14 +116,19 @@ class Context(object):
             with self.store.lock_global():
                 yield
 
-    def inventory(self, app):
-        """The app's containers, from ONE list call (see model.name_filter)."""
+    def inventory(self, app, doc=None):
+        """The app's containers, from ONE list call (see model.name_filter). With the app's document, their restart
+        policies are verified too (verify_policies)."""
         summaries = self.docker.list_containers({'name': [model.name_filter(app)]})
-        return planner.Inventory(app, summaries)
+        inventory = planner.Inventory(app, summaries)
+        if doc is not None:
+            self.verify_policies(inventory, doc)
+        return inventory
 
-    def take_snapshot(self):
+    def take_snapshot(self, names=()):
         """ONE list call for the containers of every app (a run over many apps): their no-op is then proven
-        without a list call per app (see plan_app)."""
+        without a list call per app (see plan_app). ``names``: the apps of the run, whose policy windows are then
+        read from the daemon's events in one request too."""
         groups = {}
         for summary in self.docker.list_containers({'name': [model.ANY_APP_NAME_FILTER]}):
             for name in summary.get('Names') or []:
@@ -108,9 +137,20 @@ class Context(object):
                     groups.setdefault(app, []).append(summary)
                     break
         self._snapshot = groups
+        since = []
+        for name in names:
+            try:
+                window = (self.store.read_app(name) or {}).get('policy_window')
+            except DokkuPsError:
+                continue  # that app fails on its own, later
+            if window is not None and groups.get(name):
+                since.append(window['since'])
+        if since:
+            self._policy_events(min(since))
 
-    def plan_app(self, app, make_plan, will_write=False):
-        """``make_plan(inventory)`` -> plan; returns (inventory, plan).
+    def plan_app(self, app, make_plan, doc, will_write=False):
+        """``make_plan(inventory)`` -> plan; returns (inventory, plan). ``doc``: the app's document (its restart
+        policies are verified against Docker, see verify_policies).
 
         With a snapshot (take_snapshot) the plan is made from it first. The snapshot was listed before the
         app's lock was taken, so it may be stale: it is only trusted to prove a no-op (nothing to do in
@@ -119,16 +159,90 @@ class Context(object):
         moment of the snapshot."""
         if self._snapshot is not None:
             inventory = planner.Inventory(app, self._snapshot.get(app, []))
+            self.verify_policies(inventory, doc)
             plan = make_plan(inventory)
-            if not plan.changed and not will_write:
+            if not plan.changed and not will_write and not self._records(inventory):
                 return inventory, plan
-        inventory = self.inventory(app)
+        inventory = self.inventory(app, doc)
         return inventory, make_plan(inventory)
+
+    # -- restart policies changed behind the collection's back --------------------------------------------------
+
+    def _policy_events(self, since):
+        """(the daemon's events from ``since`` on, whether they are all there, the window's end): ONE request per
+        run, whose answer serves every later ``since`` of the run."""
+        with self._events_lock:
+            window = self._events
+            if window is None or since < window['since']:
+                until = self._now()
+                window = {'since': since, 'until': until, 'events': self.docker.events_between(since, until)}
+                self._events = window
+        events = [event for event in window['events'] if _event_time(event) >= since]
+        # the daemon keeps its latest EVENT_BUFFER events: a full answer lacks older ones, unless it reaches
+        # back past ``since``
+        complete = (len(window['events']) < EVENT_BUFFER
+                    or min(_event_time(event) for event in window['events']) < since)
+        return events, complete, window['until']
+
+    def _now(self):
+        """A moment just passed on the daemon's clock (nanoseconds), up to which its events can be read without
+        waiting: what happens later is read by the next run."""
+        now = self.docker.daemon_time()
+        return 0 if now is None else now - WINDOW_MARGIN
+
+    def verify_policies(self, inventory, doc):
+        """Restart policies changed behind the collection's back (``docker update --restart``).
+
+        A container's labels and the document's ``applied_policies`` say what the collection set, and the list
+        call does not show restart policies. So the collection reads the daemon's events since the app's policies
+        were last known (``policy_window.since``, nanoseconds of the daemon's clock): ONE request. A container is
+        inspected when it has an 'update' or 'start' event (a daemon restart starts containers too) that the
+        collection did not cause itself: its own events of the last run that wrote the document are counted in
+        ``policy_window.caused`` and happened before ``policy_window.caused_before``. Every container is inspected
+        when the daemon no longer holds all events since then (it keeps its latest 256, and none across its
+        restarts: then some of the collection's own events are missing too), or when the app was never checked.
+        What Docker reports becomes ``container.actual_policy`` for the planner."""
+        containers = [c for c in inventory.containers() if c.settled]
+        window = (doc or {}).get('policy_window')
+        inventory.checked_until = self._now()
+        if not containers:
+            return
+        uncertain = containers
+        if window is not None:
+            events, complete, inventory.checked_until = self._policy_events(window['since'])
+            own = window.get('caused') or {}
+            boundary = window.get('caused_before', window['since'])
+            before, after = {}, {}
+            for event in events:
+                if event.get('Type') == 'container' and event.get('Action') in SUSPECT_EVENTS:
+                    counts = before if _event_time(event) < boundary else after
+                    container_id = (event.get('Actor') or {}).get('ID')
+                    counts[container_id] = counts.get(container_id, 0) + 1
+            if complete and all(before.get(cid, 0) >= count for cid, count in own.items()):
+                uncertain = [c for c in containers if after.get(c.id) or before.get(c.id, 0) > own.get(c.id, 0)]
+        missing = [c for c in uncertain if c.id not in self._inspected]
+
+        def policy(container):
+            data = self.docker.inspect_container(container.id)
+            return container.id, (model.restart_policy_from_docker((data.get('HostConfig') or {}).get('RestartPolicy'))
+                                  if data else None)
+
+        found = for_each(policy, missing, max_workers())
+        with self._events_lock:
+            self._inspected.update(found)
+        for container in uncertain:
+            container.actual_policy = self._inspected.get(container.id)
+        inventory.inspected = bool(uncertain)
+
+    def _records(self, inventory):
+        """True when a run outside check mode has something to record about ``inventory``: containers it had to
+        inspect (so the next run need not inspect them again)."""
+        return not self.check_mode and inventory is not None and inventory.inspected
 
     def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = model.computed_property(doc, global_doc, 'stop_timeout_seconds')
-        checker = checks.Checker(self.docker, doc, idle=self.actions.idle)
+        checker = checks.Checker(self.docker, doc, idle=self.actions.idle, redactor=self.redactor)
         for action in plan.actions:
             if action.kind == planner.REPLACE and checker.stop_first(action.spec):
                 reason = ('its checks are disabled' if checker.config(action.spec)['mode'] == 'disabled'
@@ -147,7 +261,7 @@ class Context(object):
                    if action.kind in (planner.START, planner.STOP, planner.UPDATE_POLICY) and action.container]
         if not touched:
             return
-        stored = self.store.read_app(name)
+        stored = self.read_app(name)
         if stored is None:
             return
         applied = dict(stored.get('applied_policies') or {})
@@ -164,17 +278,46 @@ class Context(object):
         """
         if self.check_mode:
             return
+        # the restart policies are known up to the end of the window verify_policies read; the events this run
+        # causes come later, and are recorded as its own so that the next run expects them (see verify_policies)
+        checked = None if inventory is None else inventory.checked_until
+        window = None if checked is None else {'since': checked, 'caused': {}, 'caused_before': checked}
+        # containers had to be inspected: what was learnt is recorded (a bookkeeping write, not a change of the
+        # desired state: updated_at stays), so the next run need not inspect them again
+        bookkeeping = self._records(inventory)
         if plan.changed:
             self._mark_policies_unknown(doc['name'], plan)
             done = self.run_plan(plan, doc, global_doc)
-            applied = planner.applied_policies(doc, inventory, done)
-            stored = (self.store.read_app(doc['name']) or {}).get('applied_policies') or {}
-            if applied != stored or applied != (doc.get('applied_policies') or {}):
-                doc['applied_policies'] = applied
-                write = True
-        if write:
-            doc['updated_at'] = _now()
+            doc['applied_policies'] = planner.applied_policies(doc, inventory, done)
+            if window is not None:
+                window['caused'] = self.docker.caused_events(set(container_id for _action, container_id in done))
+                # every event of what this run did happened before now (with a margin for the clocks)
+                window['caused_before'] = max(checked, self._now() + CAUSED_MARGIN)
+            write = True
+        elif self._records(inventory):
+            # what the inspected containers really have replaces what was recorded (the inventory is exact here:
+            # plan_app never proves a no-op from its snapshot when containers were inspected)
+            doc['applied_policies'] = planner.applied_policies(doc, inventory, [])
+        if write or bookkeeping:
+            if window is not None:
+                doc['policy_window'] = window
+            if write:
+                doc['updated_at'] = _now()
             self.store.write_app(doc)
+
+
+def _event_time(event):
+    """When an event happened, in nanoseconds of the daemon's clock (see ``Docker.daemon_time``)."""
+    return event.get('timeNano') or (event.get('time') or 0) * 10 ** 9
+
+
+def public_names(doc):
+    """The names of an app that results show anyway (never taken for secrets): the app, its process types and
+    its image reference."""
+    names = [doc.get('name'), doc.get('image')]
+    names.extend(doc.get('formation') or {})
+    names.extend(doc.get('processes') or {})
+    return [name for name in names if name]
 
 
 def _now():
@@ -306,19 +449,6 @@ def _check_dokku_scale(dokku_scale, processes, image):
                                   % ptype)
 
 
-def _masked_env(env, other=None):
-    """Env with every value masked; against ``other`` (the previous env) it says which values changed."""
-    result = {}
-    for key, value in (env or {}).items():
-        if other is None or other.get(key) == value:
-            result[key] = MASK
-        elif key not in other:
-            result[key] = MASK + ' (added)'
-        else:
-            result[key] = MASK + ' (changed)'
-    return result
-
-
 def _definition(doc):
     """The parts of an app document whose change is a change of the app's definition."""
     if doc is None:
@@ -335,7 +465,7 @@ def definition_view(doc, compare_to=None):
     if doc is None:
         return {}
     view = dict((key, copy.deepcopy(doc.get(key))) for key in DEFINITION_KEYS)
-    view['env'] = _masked_env(doc.get('env') or {}, (compare_to.get('env') or {}) if compare_to else None)
+    view['env'] = redaction.masked_env(doc.get('env') or {}, (compare_to.get('env') or {}) if compare_to else None)
     view['deployed'] = doc.get('deployed', False)
     return view
 
@@ -385,7 +515,7 @@ def build_definition(ctx, values, old):
         if values['process_source'] != 'procfile_path':
             doc['processes'] = values['processes']
     apply_image(ctx, doc, old, values, image_data)
-    return doc
+    return ctx.know(doc)
 
 
 def define_app(ctx, params):
@@ -393,7 +523,7 @@ def define_app(ctx, params):
     values = validate_app_params(params)
     name = values['name']
     with ctx.app_lock(name):
-        old = ctx.store.read_app(name)
+        old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
         doc = build_definition(ctx, values, old)
         model.check_publish(doc)
@@ -408,7 +538,7 @@ def define_app(ctx, params):
                 doc['properties']['restore'] = True
             if app_is_active(doc, global_doc):
                 policy = model.computed_property(doc, global_doc, 'restart_policy')
-                inventory = ctx.inventory(name)
+                inventory = ctx.inventory(name, doc)
                 plan = planner.plan_converge(doc, policy, inventory)
             elif definition_changed:
                 ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
@@ -445,7 +575,7 @@ def delete_app(ctx, name):
 
 def delete_app_locked(ctx, name):
     """delete_app for a caller that already holds the app's lock."""
-    old = ctx.store.read_app(name)
+    old = ctx.read_app(name)
     global_doc = ctx.store.read_global()
     doc = old or {'name': name, 'formation': {}}
     inventory = ctx.inventory(name)
@@ -468,7 +598,7 @@ def delete_app_locked(ctx, name):
 # -------------------------------------------------------------------------------------------------------------
 
 def read_defined_app(ctx, name):
-    doc = ctx.store.read_app(name)
+    doc = ctx.read_app(name)
     if doc is None:
         raise NotFoundError('app: %s is not defined on this host (create it with dokku_ps_app first)' % name)
     return doc
@@ -533,7 +663,7 @@ def scale_app(ctx, name, scale, skip_deploy=False):
             ctx.warn('app %s is stopped: the formation is recorded and applies at its next start' % name)
         else:
             policy = model.computed_property(doc, global_doc, 'restart_policy')
-            inventory = ctx.inventory(name)
+            inventory = ctx.inventory(name, new_doc)
             plan = planner.plan_converge(new_doc, policy, inventory, types=sorted(scale), replace=False, start=False)
             ctx.warnings.extend(plan.warnings)
         changed = bool(changes) or plan.changed
@@ -553,53 +683,6 @@ def scale_app(ctx, name, scale, skip_deploy=False):
 # dokku_ps_report
 # -------------------------------------------------------------------------------------------------------------
 
-def _env_is_public(key):
-    return key in ENV_ALLOW_KEYS or key.startswith(ENV_ALLOW_PREFIXES)
-
-
-def env_secrets(data):
-    """The env values of a container that a report must never show (Dokku's allow-list is public)."""
-    secrets = set()
-    for entry in ((data or {}).get('Config') or {}).get('Env') or []:
-        key, _sep, value = entry.partition('=')
-        if not _env_is_public(key) and len(value) >= 3:
-            secrets.add(value)
-    return sorted(secrets, key=len, reverse=True)
-
-
-def scrub(value, secrets):
-    """Replace every occurrence of a secret in the strings of a data structure (returns a copy)."""
-    if not secrets:
-        return copy.deepcopy(value)
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
-    if isinstance(value, list):
-        return [scrub(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return dict((key, scrub(item, secrets)) for key, item in value.items())
-    return value
-
-
-def sanitize_inspect(data, secrets=None):
-    """Mask every Config.Env value except Dokku's allow-list, and any occurrence of a masked value elsewhere
-    (a Procfile command may have expanded a secret into Cmd/Args)."""
-    if secrets is None:
-        secrets = env_secrets(data)
-    original_env = ((data or {}).get('Config') or {}).get('Env')
-    data = scrub(data, secrets)
-    config = data.get('Config') or {}
-    if 'Env' in config:
-        masked = []
-        for entry in original_env or []:
-            key, _sep, _value = entry.partition('=')
-            masked.append(entry if _env_is_public(key) else '%s=%s' % (key, MASK))
-        config['Env'] = masked
-    return data
-
-
 def _published_ports(ports):
     result = []
     for port in ports or []:
@@ -617,7 +700,7 @@ def report(ctx, app=None, inspect=False, top=False):
         docs = [read_defined_app(ctx, app)]
         summaries = ctx.docker.list_containers({'label': ['%s=%s' % (model.LABEL_APP, app)]})
     else:
-        docs = [doc for doc in (ctx.store.read_app(name) for name in ctx.store.list_apps()) if doc is not None]
+        docs = [doc for doc in (ctx.read_app(name) for name in ctx.store.list_apps()) if doc is not None]
         summaries = ctx.docker.list_containers({'label': [model.LABEL_APP]}) if docs else []
     inventories = dict((doc['name'], planner.Inventory(doc['name'], summaries)) for doc in docs)
     containers = [c for inv in inventories.values() for c in inv.containers()]
@@ -647,11 +730,11 @@ def report(ctx, app=None, inspect=False, top=False):
                 'ports': _published_ports(container.ports),
                 'started_at': state.get('StartedAt'),
             }
-            secrets = env_secrets(data)
+            public = public_names(doc)
             if inspect and data:
-                entry['inspect'] = sanitize_inspect(data, secrets)
+                entry['inspect'] = redaction.sanitize_inspect(data, ctx.redactor, public)
             if top:
-                entry['top'] = scrub(processes, secrets)
+                entry['top'] = redaction.mask_container_data(processes, data, ctx.redactor, public)
             dynos[container.dyno] = entry
         apps[doc['name']] = {
             'deployed': doc.get('deployed', False),

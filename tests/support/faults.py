@@ -28,7 +28,8 @@ class Timeout(AssertionError):
 
 def wait_until(predicate, timeout=30.0, interval=0.05, what="condition"):
     """Poll ``predicate`` until it returns a truthy value (returned); at most ``timeout`` seconds and
-    ``timeout / interval + 1`` polls. Raises Timeout."""
+    ``timeout / interval + 1`` polls. Raises Timeout naming ``what`` (a string, or a callable returning one,
+    called on failure)."""
     deadline = time.monotonic() + timeout
     for _attempt in range(int(timeout / interval) + 2):
         value = predicate()
@@ -37,7 +38,7 @@ def wait_until(predicate, timeout=30.0, interval=0.05, what="condition"):
         if time.monotonic() >= deadline:
             break
         time.sleep(interval)
-    raise Timeout("timed out after %ss waiting for %s" % (timeout, what))
+    raise Timeout("timed out after %ss waiting for %s" % (timeout, what() if callable(what) else what))
 
 
 def play(runner, tasks):

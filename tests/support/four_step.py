@@ -3,14 +3,16 @@
 1. check mode: predicts a change and changes nothing (Docker state and state files);
 2. apply: changes, and does what check mode predicted;
 3. check mode again: no change predicted;
-4. apply again: ``changed: false`` and the containers are exactly as after step 2.
+4. apply again: ``changed: false``, the containers are exactly as after step 2, and so is the desired state
+   recorded in the state store (``docker_state.desired_state``: a run may record how far it read the daemon's
+   events, see ``docker_state.OBSERVATION_KEYS``; check mode records nothing at all).
 """
 
 from __future__ import annotations
 
 import json
 
-from tests.support.docker_state import snapshot, state_files
+from tests.support.docker_state import desired_state, snapshot, state_files
 
 
 def _did_something(value):
@@ -50,10 +52,12 @@ def four_step(runner, api, app, module, args):
     assert containers_of(applied) == containers_of(predicted), "check mode mispredicted the containers"
     after = snapshot(api, app)
     files = state_files(runner.state_dir)
+    desired = desired_state(runner.state_dir)
     assert runner.module(module, args, check=True)["changed"] is False, "idempotent check predicted a change"
+    assert state_files(runner.state_dir) == files, "the idempotent check changed the state store"
     final = runner.module(module, args)
     assert final["changed"] is False, "second apply changed something: %s" % json.dumps(final)[:3000]
     assert not _did_something(containers_of(final)), "second apply reports container work"
     assert snapshot(api, app) == after, "second apply touched containers"
-    assert state_files(runner.state_dir) == files, "second apply rewrote the state store"
+    assert desired_state(runner.state_dir) == desired, "second apply rewrote the desired state"
     return predicted, applied

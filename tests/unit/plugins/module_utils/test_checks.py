@@ -135,3 +135,56 @@ def test_validate_checks_keeps_ordinary_http_targets():
         {'path': '/health?x=%20', 'content': None, 'host': 'example.com:8080', 'scheme': 'http'},
         {'path': '/about', 'content': 'ok', 'host': 'example.com', 'scheme': 'http'},
     ]
+
+
+# ---------------------------------------------------------------- failure messages: outside text masked, own words not
+
+class _DyingDocker(object):
+    """A new container that dies at once, after logging ``log``; a check command prints ``output``."""
+
+    def __init__(self, log, output=''):
+        self.log = log
+        self.output = output
+
+    def container_events(self, container_id, seconds, kinds):
+        return ['die']
+
+    def logs_tail(self, container_id, lines):
+        return self.log.splitlines()
+
+    def exec_run(self, container_id, command):
+        return 1, self.output
+
+    def inspect_container(self, container_id):
+        return {'State': {'Running': True, 'Restarting': False, 'Status': 'running'}}
+
+
+SECRET_ENV = {'PEM': 'pem-line-one\npem-line-two', 'SPLIT': 'alpha-word beta-word', 'APP_NAME': 'shop',
+              'ROLE': 'web', 'WORKERS': '1'}
+
+
+def _checker(docker, checks_config):
+    from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
+    doc = {'name': 'shop', 'env': SECRET_ENV, 'checks': checks.validate_checks(checks_config), 'web_port': 5000}
+    return checks.Checker(docker, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
+
+
+def test_a_failed_check_masks_each_line_of_the_log_but_not_its_own_words():
+    docker = _DyingDocker('ok\npem-line-one\npem-line-two\nalpha-word beta-word\nbye')
+    checker = _checker(docker, {'web': {'uptime': 3}})
+    with pytest.raises(checks.CheckFailed) as info:
+        checker(docker, 'c1', {'name': 'shop.web.1', 'process_type': 'web', 'ports': None})
+    message = str(info.value)
+    assert message == ('shop.web.1 died while its checks ran (checks from the checks option); last log lines: '
+                       'ok | XXXXXX | XXXXXX | bye')
+
+
+def test_a_failed_check_command_masks_its_output():
+    docker = _DyingDocker('', output='pem-line-one\npem-line-two\n')
+    docker.container_events = lambda *args: []
+    checker = _checker(docker, {'web': {'command': 'echo "$PEM"; exit 1', 'attempts': 1, 'wait': 0}})
+    with pytest.raises(checks.CheckFailed) as info:
+        checker(docker, 'c1', {'name': 'shop.web.1', 'process_type': 'web', 'ports': None})
+    message = str(info.value)
+    assert 'exit status 1: XXXXXX' in message and 'pem-line' not in message
+    assert message.startswith('shop.web.1 failed its check command /bin/sh -c echo "$PEM"; exit 1 after 1 attempt')

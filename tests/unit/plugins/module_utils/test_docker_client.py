@@ -27,6 +27,7 @@ from docker.errors import APIError, DockerException, NotFound
 from ansible_collections.dokku_ps.docker.plugins.module_utils import docker_client
 from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import Docker, explain_connection_error
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
+from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
 
 HOST = 'unix:///var/run/docker.sock'
 
@@ -312,6 +313,9 @@ def _bare_docker():
     client = Docker.__new__(Docker)
     client.host = HOST
     client.timeout = 9
+    client.redactor = Redactor()
+    client._count_lock = threading.Lock()
+    client._caused = {}
     return client
 
 
@@ -322,6 +326,33 @@ def test_call_translates_api_errors_to_one_line():
         _bare_docker().call('create container demo.web.1', fail)
     assert str(info.value) == ('Docker API error while trying to create container demo.web.1: Conflict. '
                                'The container name is already in use')
+
+
+def test_call_scrubs_dockers_words_but_not_its_own():
+    """Docker's error text may quote what it was sent: every piece of a secret in it is masked; the collection's
+    own words around it (the container name, even when an env value equals the app name) stay as they are."""
+    client = _bare_docker()
+    client.redactor.add_env({'TOKEN': 'left\x00s3cr3t right', 'APP_NAME': 'demo'})
+    client.redactor.add_public(['demo'])
+
+    def fail():
+        raise APIError('400 Client Error', explanation='invalid environment variable value can\'t contain '
+                                                       'null(\\x00): "TOKEN=left\\x00s3cr3t right"\nright')
+    with pytest.raises(DockerError) as info:
+        client.call('create container demo.web.1', fail)
+    assert str(info.value) == ("Docker API error while trying to create container demo.web.1: invalid environment "
+                               "variable value can't contain null(\\x00): \"TOKEN=XXXXXX\" XXXXXX")
+
+
+def test_call_scrubs_transport_errors():
+    client = _bare_docker()
+    client.redactor.add_env({'TOKEN': 'sekrit-in-url'})
+
+    def fail():
+        raise requests.exceptions.ConnectionError('bad answer for /containers/create?x=sekrit-in-url')
+    with pytest.raises(DockerUnavailable) as info:
+        client.call('create container demo.web.1', fail)
+    assert 'sekrit-in-url' not in str(info.value) and 'XXXXXX' in str(info.value)
 
 
 def test_call_turns_not_found_into_a_docker_error():
@@ -409,6 +440,15 @@ def test_update_restart_policy_sends_the_docker_form():
     assert client.api.calls == [('update_container', ('abc',), expected)]
 
 
+def test_the_update_and_start_events_a_client_causes_are_counted():
+    client = _docker_with(_FakeAPI(start=APIError('500 Server Error', explanation='no')))
+    client.update_restart_policy('abc', 'no')
+    client.update_restart_policy('abc', 'always')
+    with pytest.raises(DockerError):
+        client.start('def')
+    assert client.caused_events(['abc', 'def', 'ghi']) == {'abc': 2}, 'a failed start causes no event'
+
+
 # ---------------------------------------------------------------- small helpers
 
 def test_argument_spec_and_helpers():
@@ -484,6 +524,8 @@ def _clocked_docker(api=None):
     docker.host, docker.timeout, docker.requests = HOST, 60, 0
     docker._count_lock = threading.Lock()
     docker._last_date = None
+    docker._latest_second = None
+    docker.redactor = Redactor()
     docker.api = api
     return docker
 
@@ -520,3 +562,37 @@ def test_event_waits_ask_for_the_daemons_time_window(skew):
     # the window starts a little before the daemon's now and ends at the deadline, both in daemon time
     assert before + skew - 4 <= since <= before + skew
     assert before + skew + 4 <= until <= before + skew + 7
+
+
+def test_daemon_time_follows_this_hosts_clock_within_the_second_the_daemon_last_said():
+    docker = _clocked_docker()
+    assert docker.daemon_time() is None, 'nothing answered yet'
+    now = time.time()
+    docker._count(_Response(_http_date(now)))
+    assert abs(docker.daemon_time() / 1e9 - now) < 1.01
+    # concurrent answers may arrive out of order: the latest second counts
+    docker._count(_Response(_http_date(now + 50)))
+    docker._count(_Response(_http_date(now - 50)))
+    docker._count(_Response('not a date'))
+    assert docker.requests == 4
+    assert int(now + 50) * 1e9 <= docker.daemon_time() <= (int(now + 50) + 1) * 1e9, 'the daemon said it was later'
+
+
+def test_events_between_asks_for_nanoseconds_and_never_for_the_future_of_since():
+    calls = []
+
+    class _Stream(list):
+        def close(self):
+            calls.append('closed')
+
+    class _Api(object):
+        def events(self, **kwargs):
+            calls.append(kwargs)
+            return _Stream([{'Action': 'start'}])
+
+    docker = _docker_with(_Api())
+    assert docker.events_between(1700000000123456789, 1700000005000000000) == [{'Action': 'start'}]
+    assert calls == [{'since': '1700000000.123456789', 'until': '1700000005.000000000', 'decode': True}, 'closed']
+    del calls[:]
+    docker.events_between(1700000005000000000, 1700000000000000000)
+    assert calls[0]['until'] == calls[0]['since'] == '1700000005.000000000'

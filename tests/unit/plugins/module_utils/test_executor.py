@@ -90,6 +90,12 @@ class FakeDocker(object):
     def update_restart_policy(self, container_id, policy, name=None):
         self._call('update_restart_policy', container_id, name, policy)
 
+    def unpause(self, container_id, name=None):
+        self._call('unpause', container_id, name)
+
+    def wait_removed(self, container_id, name=None, timeout=None):
+        self._call('wait_removed', container_id, name)
+
     def inspect_container(self, container_id):
         name = self.names.get(container_id)
         self._call('inspect', container_id, name)
@@ -572,3 +578,64 @@ def test_idle_outside_a_slot_is_a_no_op_and_slots_are_given_back():
         assert not pool._slots.acquire(blocking=False), 'held again after the wait'
     assert pool._slots.acquire(blocking=False)
     pool._slots.release()
+
+
+# ---------------------------------------------------------------- containers in every state Docker reports
+
+def test_start_of_a_paused_container_unpauses_it():
+    docker = FakeDocker()
+    container = existing(state='paused')
+    action = planner.Action(planner.START, container.name, 'web', 1, spec=spec(), container=container)
+    run(docker, [action])
+    assert docker.touching(container.id) == [('update_restart_policy', POLICY), ('unpause', None)]
+
+
+@pytest.mark.parametrize('kind', [planner.STOP, planner.REMOVE])
+def test_a_paused_container_is_unpaused_before_its_stop(kind):
+    """Frozen, it would not get the stop signal and only die at the stop timeout."""
+    docker = FakeDocker()
+    container = existing(state='paused')
+    run(docker, [planner.Action(kind, container.name, 'web', 1, container=container)])
+    expected = [('update_restart_policy', 'no'), ('unpause', None), ('stop', STOP_TIMEOUT)]
+    assert docker.touching(container.id) == expected + ([('remove', True)] if kind == planner.REMOVE else [])
+
+
+def test_replacing_a_paused_container_unpauses_it_before_its_stop():
+    docker = FakeDocker()
+    action = replace(state='paused')
+    run(docker, [action])
+    assert docker.touching(action.container.id) == [('update_restart_policy', 'no'), ('unpause', None),
+                                                    ('stop', STOP_TIMEOUT), ('remove', True)]
+
+
+def test_a_dead_container_is_removed_and_created_anew():
+    docker = FakeDocker()
+    container = existing(state='dead')
+    action = planner.Action(planner.RECREATE, container.name, 'web', 1, spec=spec(), container=container)
+    done = run(docker, [action])
+    assert docker.methods() == [('remove', 'demo.web.1'), ('create', 'demo.web.1'), ('start', 'demo.web.1')]
+    assert docker.touching(container.id) == [('remove', True)]
+    assert done[0][0] is action and done[0][1] != container.id
+
+
+def test_a_container_being_removed_is_waited_for_before_its_name_is_taken_again():
+    docker = FakeDocker()
+    container = existing(state='removing')
+    action = planner.Action(planner.CREATE, container.name, 'web', 1, spec=spec(), container=container)
+    run(docker, [action])
+    assert docker.methods()[:2] == [('wait_removed', 'demo.web.1'), ('remove', 'demo.web.1')]
+    assert docker.methods()[2:] == [('create', 'demo.web.1'), ('start', 'demo.web.1')]
+
+
+@pytest.mark.parametrize('state, expected', [
+    ('removing', [('wait_removed', None), ('remove', True)]),   # a removal that failed left it dead
+    ('dead', [('remove', True)]),
+    ('exited', [('remove', True)]),
+    ('created', [('remove', True)]),
+    ('restarting', [('update_restart_policy', 'no'), ('stop', STOP_TIMEOUT), ('remove', True)]),
+])
+def test_removal_of_each_state(state, expected):
+    docker = FakeDocker()
+    action = remove(state=state)
+    run(docker, [action])
+    assert docker.touching(action.container.id) == expected

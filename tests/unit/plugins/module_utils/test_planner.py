@@ -543,3 +543,106 @@ def test_created_but_never_started_containers_are_started_by_a_scale():
     plan = planner.plan_converge(doc, POLICY, inventory(ours(doc, 'web', 1), ours(doc, 'web', 2, state='created')),
                                  types=['web'], replace=False, start=False)
     assert kinds(plan) == [(planner.START, 'demo.web.2')]
+
+
+# ---------------------------------------------------------------- every state Docker reports, on every path
+
+STATES = ('created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead')
+
+
+def _one(state, policy=POLICY):
+    doc = app_doc({'web': 1}, processes=PROCS)
+    return doc, inventory(ours(doc, 'web', 1, state=state, policy=policy))
+
+
+@pytest.mark.parametrize('state, expected', [
+    ('created', [(planner.START, 'demo.web.1')]),
+    ('running', []),
+    ('paused', [(planner.START, 'demo.web.1')]),          # the executor unpauses it
+    ('restarting', []),                                    # Docker brings it back itself
+    ('removing', [(planner.CREATE, 'demo.web.1')]),        # once it is gone, at its name
+    ('exited', [(planner.START, 'demo.web.1')]),
+    ('dead', [(planner.RECREATE, 'demo.web.1')]),          # nothing can start it: removed, created anew
+])
+def test_deploy_start_and_restore_of_each_state(state, expected):
+    doc, found = _one(state)
+    plan = planner.plan_converge(doc, POLICY, found)
+    assert kinds(plan) == expected
+    for action in plan.actions:
+        assert action.container is found.by_dyno[('web', 1)], 'the action knows the container it works on'
+
+
+@pytest.mark.parametrize('state, expected', [
+    ('created', [(planner.START, 'demo.web.1')]),           # an interrupted create is finished even by a scale
+    ('running', []), ('paused', []), ('restarting', []), ('exited', []), ('dead', []),
+    ('removing', [(planner.CREATE, 'demo.web.1')]),
+])
+def test_scale_of_each_state_starts_nothing_it_did_not_create(state, expected):
+    doc, found = _one(state)
+    assert kinds(planner.plan_converge(doc, POLICY, found, replace=False, start=False)) == expected
+
+
+@pytest.mark.parametrize('state', STATES)
+def test_restart_and_rebuild_of_each_state(state):
+    doc, found = _one(state)
+    expected = {'removing': planner.CREATE, 'dead': planner.RECREATE}.get(state, planner.REPLACE)
+    assert kinds(planner.plan_converge(doc, POLICY, found, force_replace=True)) == [(expected, 'demo.web.1')]
+
+
+@pytest.mark.parametrize('state, expected', [
+    ('created', [(planner.UPDATE_POLICY, 'demo.web.1')]),
+    ('running', [(planner.STOP, 'demo.web.1')]),
+    ('paused', [(planner.STOP, 'demo.web.1')]),           # Docker counts it as running: it is stopped
+    ('restarting', [(planner.STOP, 'demo.web.1')]),
+    ('removing', []),
+    ('exited', [(planner.UPDATE_POLICY, 'demo.web.1')]),
+    ('dead', []),                                         # never started again, and cannot be updated
+])
+def test_stop_of_each_state(state, expected):
+    doc, found = _one(state)
+    assert kinds(planner.plan_stop(doc, found)) == expected
+
+
+@pytest.mark.parametrize('state', STATES)
+def test_delete_and_scale_to_zero_of_each_state(state):
+    doc, found = _one(state)
+    assert kinds(planner.plan_converge(doc, POLICY, found, remove_all=True)) == [(planner.REMOVE, 'demo.web.1')]
+    doc['formation'] = {'web': 0}
+    assert kinds(planner.plan_converge(doc, POLICY, found, replace=False, start=False)) == \
+        [(planner.REMOVE, 'demo.web.1')]
+
+
+@pytest.mark.parametrize('state, expected', [
+    ('created', 'no'), ('running', POLICY), ('paused', POLICY), ('restarting', POLICY), ('exited', 'no'),
+    ('removing', None), ('dead', None),
+])
+def test_policy_change_of_each_state(state, expected):
+    doc, found = _one(state, policy='always')
+    plan = planner.plan_policy(doc, POLICY, found, stopped_policy='no')
+    assert [(a.kind, a.policy) for a in plan.actions] == ([(planner.UPDATE_POLICY, expected)] if expected else [])
+
+
+def test_container_state_flags():
+    flags = dict((state, planner.Container(ours(app_doc({}), 'web', 1, state=state), APP)) for state in STATES)
+    assert [s for s, c in flags.items() if c.active] == ['running', 'paused', 'restarting']
+    assert [s for s, c in flags.items() if not c.settled] == ['removing', 'dead']
+    assert [s for s, c in flags.items() if c.paused] == ['paused']
+
+
+def test_a_dead_container_replaced_is_summarised_as_replaced():
+    doc, found = _one('dead')
+    assert planner.plan_converge(doc, POLICY, found).summary()['replaced'] == ['demo.web.1']
+
+
+def test_an_inspected_policy_wins_over_what_was_recorded():
+    doc, found = _one('running')
+    container = found.by_dyno[('web', 1)]
+    assert kinds(planner.plan_converge(doc, POLICY, found)) == []
+    container.actual_policy = 'always'
+    plan = planner.plan_converge(doc, POLICY, found)
+    assert kinds(plan) == [(planner.UPDATE_POLICY, 'demo.web.1')]
+    done = [(plan.actions[0], container.id)]
+    assert planner.applied_policies(doc, found, done) == {}, 'back to its label: nothing to remember'
+    doc['applied_policies'] = {container.id: 'no'}
+    container.actual_policy = 'always'
+    assert planner.applied_policies(doc, found, []) == {container.id: 'always'}, 'what Docker said is recorded'

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import re
 
@@ -23,161 +22,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import Vali
 MASK = 'XXXXXX'
 
 
-# ---------------------------------------------------------------- sanitize_inspect
-
-def _inspect():
-    return {
-        'Id': 'c0ffee',
-        'Name': '/demo.web.1',
-        'Path': '/app/server',
-        'Args': ['--token', 'supersecret', '--db=postgres://u:pw@db/app', 'ab'],
-        'State': {'Status': 'running', 'Running': True},
-        'Config': {
-            'Env': [
-                'DYNO=web.1',
-                'PORT=5000',
-                'PATH=/usr/local/bin:/usr/bin',
-                'DOKKU_APP_TYPE=herokuish',
-                'DOCKER_HOST_IP=10.0.0.1',
-                'SECRET=supersecret',
-                'DATABASE_URL=postgres://u:pw@db/app',
-                'SHORT=ab',
-                'EMPTY=',
-                'WITH_EQUALS=a=b=c',
-                'NOVALUE',
-            ],
-            'Cmd': ['/app/server', '--token', 'supersecret'],
-            'Entrypoint': None,
-            'Image': 'sha256:' + 'a' * 64,
-            'Labels': {'com.dokku.app-name': 'demo', 'note': 'uses supersecret inside'},
-        },
-        'HostConfig': {'RestartPolicy': {'Name': 'on-failure', 'MaximumRetryCount': 10}, 'Init': True},
-        'RestartCount': 0,
-    }
-
-
-def test_sanitize_inspect_masks_env_values_except_the_allow_list():
-    data = _inspect()
-    result = service.sanitize_inspect(data)
-    assert result['Config']['Env'] == [
-        'DYNO=web.1',
-        'PORT=5000',
-        'PATH=/usr/local/bin:/usr/bin',
-        'DOKKU_APP_TYPE=herokuish',
-        'DOCKER_HOST_IP=10.0.0.1',
-        'SECRET=XXXXXX',
-        'DATABASE_URL=XXXXXX',
-        'SHORT=XXXXXX',
-        'EMPTY=XXXXXX',
-        'WITH_EQUALS=XXXXXX',
-        'NOVALUE=XXXXXX',
-    ]
-
-
-def test_sanitize_inspect_masks_secret_values_found_elsewhere():
-    result = service.sanitize_inspect(_inspect())
-    assert result['Args'] == ['--token', MASK, '--db=' + MASK, 'ab']   # 'ab' is shorter than 3: left alone
-    assert result['Config']['Cmd'] == ['/app/server', '--token', MASK]
-    assert result['Config']['Labels'] == {'com.dokku.app-name': 'demo', 'note': 'uses XXXXXX inside'}
-    assert 'supersecret' not in json.dumps(result)
-    assert 'pw@db' not in json.dumps(result)
-    # everything else is unchanged
-    for key in ('Id', 'Name', 'Path', 'State', 'HostConfig', 'RestartCount'):
-        assert result[key] == _inspect()[key]
-    assert result['Config']['Entrypoint'] is None and result['Config']['Image'] == _inspect()['Config']['Image']
-
-
-def test_sanitize_inspect_does_not_modify_its_input():
-    data = _inspect()
-    before = copy.deepcopy(data)
-    result = service.sanitize_inspect(data)
-    assert data == before
-    assert result is not data
-    assert result['Config'] is not data['Config']
-
-
-def test_sanitize_inspect_longest_secret_first():
-    data = {'Config': {'Env': ['A=abc', 'B=abcdef'], 'Cmd': ['abcdef', 'abc', 'xabcx']}}
-    result = service.sanitize_inspect(data)
-    assert result['Config']['Cmd'] == [MASK, MASK, 'x%sx' % MASK]
-
-
-def test_sanitize_inspect_allow_listed_values_are_never_masked_elsewhere():
-    data = {'Config': {'Env': ['PATH=/usr/bin', 'DOKKU_X=visible'], 'Cmd': ['/usr/bin/run', 'visible']}}
-    assert service.sanitize_inspect(data) == data
-
-
-@pytest.mark.parametrize('data', [{}, {'Config': None}, {'Config': {}}, {'Config': {'Env': []}, 'Args': ['x']}])
-def test_sanitize_inspect_without_env(data):
-    assert service.sanitize_inspect(data) == data
-
-
-def test_sanitize_inspect_env_none():
-    assert service.sanitize_inspect({'Config': {'Env': None}, 'Args': ['x']})['Args'] == ['x']
-
-
-@pytest.mark.parametrize('key', ['DYNO', 'PORT', 'PATH', 'DOKKU_', 'DOKKU_LETSENCRYPT', 'DOCKER_X'])
-def test_sanitize_inspect_allow_list(key):
-    assert service.sanitize_inspect({'Config': {'Env': ['%s=value' % key]}})['Config']['Env'] == ['%s=value' % key]
-
-
-@pytest.mark.parametrize('key', ['dyno', 'PATHS', 'MY_PATH', 'DOKKU', 'XDOKKU_A', 'docker_x', 'PORT2'])
-def test_sanitize_inspect_near_misses_are_masked(key):
-    assert service.sanitize_inspect({'Config': {'Env': ['%s=value' % key]}})['Config']['Env'] == ['%s=XXXXXX' % key]
-
-
-_secret_values = st.text(alphabet='abcdefghij0123:/@', min_size=0, max_size=12)
-_keys = st.sampled_from(['SECRET', 'TOKEN', 'DB', 'A', 'B', 'PATH', 'DYNO', 'DOKKU_A', 'DOCKER_B'])
-
-
-def _strings(value, skip_env=True):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, skip_env)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if skip_env and key == 'Env':
-                continue
-            yield from _strings(item, skip_env)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.dictionaries(_keys, _secret_values, max_size=6), st.lists(_secret_values, max_size=4))
-def test_sanitize_inspect_property(env, noise):
-    entries = ['%s=%s' % (key, value) for key, value in env.items()]
-    labels = dict(('l%d' % i, v) for i, v in enumerate(noise))
-    data = {'Args': list(env.values()) + noise,
-            'Config': {'Env': entries, 'Cmd': [' '.join(env.values())], 'Labels': labels}}
-    before = copy.deepcopy(data)
-    result = service.sanitize_inspect(data)
-    assert data == before
-    allowed = set(['PATH', 'DYNO', 'DOKKU_A', 'DOCKER_B'])
-    expected_env = [entry if key in allowed else '%s=%s' % (key, MASK) for (key, _v), entry in
-                    zip(env.items(), entries)]
-    assert result['Config']['Env'] == expected_env
-    secrets = [value for key, value in env.items() if key not in allowed and len(value) >= 3]
-    for text in _strings(result):
-        for secret in secrets:
-            assert secret not in text
-
-
-# ---------------------------------------------------------------- _masked_env / definition_view
-
-def test_masked_env_without_comparison():
-    assert service._masked_env({'A': '1', 'B': 'secret'}) == {'A': MASK, 'B': MASK}
-    assert service._masked_env(None) == {}
-    assert service._masked_env({}) == {}
-
-
-def test_masked_env_marks_added_and_changed():
-    env = {'SAME': 'v', 'CHANGED': 'new-secret', 'ADDED': 'added-secret'}
-    other = {'SAME': 'v', 'CHANGED': 'old-secret', 'REMOVED': 'gone'}
-    assert service._masked_env(env, other) == {'SAME': MASK, 'CHANGED': MASK + ' (changed)',
-                                               'ADDED': MASK + ' (added)'}
-    assert service._masked_env(env, {}) == dict((key, MASK + ' (added)') for key in env)
-
+# ---------------------------------------------------------------- definition_view
 
 def _doc(env=None, **extra):
     doc = {
@@ -410,22 +255,51 @@ def test_bug_validate_scale_params_refuses_trailing_newlines():
 
 # ---------------------------------------------------------------- the run's snapshot (Context.take_snapshot/plan_app)
 
-class _ListingDocker(object):
-    """Answers list calls like the daemon's name filter (a regular expression on each name) and records them."""
+NOW = 1700000000
+S = 10 ** 9   # nanoseconds
+CHECKED = {'policy_window': {'since': (NOW - 60) * S, 'caused': {}, 'caused_before': (NOW - 60) * S}}
 
-    def __init__(self, summaries):
+
+class _ListingDocker(object):
+    """Answers list calls like the daemon's name filter (a regular expression on each name), events from a list,
+    inspect calls with the policies of ``policies``, and records the calls."""
+
+    def __init__(self, summaries, events=(), policies=None):
         self.summaries = summaries
         self.lists = []
+        self.events = list(events)
+        self.event_calls = []
+        self.policies = policies or {}
+        self.inspected = []
 
     def list_containers(self, filters):
         pattern = filters['name'][0]
         self.lists.append(pattern)
         return [s for s in self.summaries if any(re.search(pattern, name) for name in s['Names'])]
 
+    def daemon_time(self):
+        return NOW * S
+
+    def events_between(self, since, until):
+        self.event_calls.append((since, until))
+        return [event for event in self.events if since <= event['timeNano'] <= until]
+
+    def inspect_container(self, container_id):
+        self.inspected.append(container_id)
+        name, _sep, count = self.policies.get(container_id, 'on-failure:10').partition(':')
+        return {'Id': container_id, 'HostConfig': {'RestartPolicy': {'Name': name,
+                                                                     'MaximumRetryCount': int(count or 0)}}}
+
+
+def _event(action, container_id, seconds_ago=10):
+    return {'Type': 'container', 'Action': action, 'Actor': {'ID': container_id, 'Attributes': {}},
+            'timeNano': (NOW - seconds_ago) * S}
+
 
 def _summary(name, app, ptype, cid):
     return {'Id': cid, 'Names': ['/' + name], 'State': 'running',
-            'Labels': {model.LABEL_APP: app, model.LABEL_PROCESS_TYPE: ptype}}
+            'Labels': {model.LABEL_APP: app, model.LABEL_PROCESS_TYPE: ptype,
+                       model.LABEL_RESTART_POLICY: 'on-failure:10'}}
 
 
 def _listing():
@@ -451,7 +325,7 @@ def test_without_a_snapshot_every_app_is_listed_exactly():
     docker = _listing()
     ctx = service.Context(docker, store=None)
     make_plan, seen = _planner_wanting(2)
-    inventory, plan = ctx.plan_app('a', make_plan)
+    inventory, plan = ctx.plan_app('a', make_plan, CHECKED)
     assert docker.lists == [model.name_filter('a')]
     assert not plan.changed and seen == [['a1', 'a2']]
     assert [c.id for c in inventory.upcoming] == ['a3']
@@ -464,7 +338,7 @@ def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
     assert docker.lists == [model.ANY_APP_NAME_FILTER]
     for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
         make_plan, seen = _planner_wanting(len(ids))
-        inventory, plan = ctx.plan_app(app, make_plan)
+        inventory, plan = ctx.plan_app(app, make_plan, CHECKED)
         assert not plan.changed and seen == [ids]
         assert sorted(c.id for c in inventory.containers()) == ids
     assert docker.lists == [model.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
@@ -478,8 +352,114 @@ def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
     # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
     docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
     make_plan, seen = _planner_wanting(want)
-    inventory, plan = ctx.plan_app('a', make_plan, will_write=will_write)
+    inventory, plan = ctx.plan_app('a', make_plan, CHECKED, will_write=will_write)
     assert docker.lists == [model.ANY_APP_NAME_FILTER, model.name_filter('a')]
     assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
     assert sorted(c.id for c in inventory.containers()) == ['a1', 'a2', 'a4']
     assert plan.changed == (want != 3)
+
+
+# ---------------------------------------------------------------- restart policies changed by hand (verify_policies)
+
+class _Store(object):
+    def __init__(self, docs):
+        self.docs = docs
+
+    def read_app(self, name):
+        return self.docs.get(name)
+
+
+def _policy_ctx(events=(), policies=None, check_mode=False, docs=None):
+    docker = _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
+                             _summary('b.web.1', 'b', 'web', 'b1')], events, policies)
+    return docker, service.Context(docker, store=_Store(docs or {}), check_mode=check_mode)
+
+
+def test_a_quiet_window_inspects_nothing_and_costs_one_request():
+    docker, ctx = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
+    inventory = ctx.inventory('a', CHECKED)
+    assert docker.event_calls == [((NOW - 60) * S, NOW * S - service.WINDOW_MARGIN)] and docker.inspected == []
+    assert all(c.actual_policy is None for c in inventory.containers())
+    assert inventory.checked_until == NOW * S - service.WINDOW_MARGIN and not inventory.inspected
+
+
+@pytest.mark.parametrize('action', ['update', 'start'])
+def test_containers_updated_or_started_since_the_last_check_are_inspected(action):
+    docker, ctx = _policy_ctx(events=[_event(action, 'a2'), _event('update', 'b1'), _event('update', 'a1', 120)],
+                              policies={'a2': 'always'})
+    inventory = ctx.inventory('a', CHECKED)
+    assert docker.inspected == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
+    assert dict((c.id, c.actual_policy) for c in inventory.containers()) == {'a1': None, 'a2': 'always'}
+    assert inventory.inspected and ctx._records(inventory)
+    app = {'name': 'a', 'formation': {'web': 2}, 'processes': None, 'applied_policies': {}}
+    plan = planner.plan_policy(app, 'on-failure:10', inventory)
+    assert [(a.kind, a.name) for a in plan.actions] == [(planner.UPDATE_POLICY, 'a.web.2')]
+
+
+def test_never_checked_or_a_full_event_window_inspects_every_container():
+    docker, ctx = _policy_ctx()
+    ctx.inventory('a', {})
+    assert sorted(docker.inspected) == ['a1', 'a2'] and docker.event_calls == [], 'no window to read'
+    full = [_event('exec_start', 'x', seconds_ago=5) for _i in range(256)]
+    docker, ctx = _policy_ctx(events=full)
+    ctx.inventory('a', CHECKED)
+    assert sorted(docker.inspected) == ['a1', 'a2'], 'the daemon may have dropped events since the last check'
+
+
+def test_a_full_window_that_reaches_back_past_since_is_complete():
+    events = [_event('exec_start', 'x', seconds_ago=100)] + [_event('exec_start', 'x', 5) for _i in range(255)]
+    docker, ctx = _policy_ctx(events=events)
+    ctx._policy_events((NOW - 200) * S)
+    ctx.inventory('a', CHECKED)
+    assert docker.inspected == [] and len(docker.event_calls) == 1, 'the window of the run serves a later since'
+
+
+def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_once():
+    later = {'since': (NOW - 30) * S, 'caused': {}, 'caused_before': (NOW - 30) * S}
+    docs = {'a': dict(CHECKED, name='a'), 'b': {'name': 'b', 'policy_window': later}}
+    docker, ctx = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
+    ctx.take_snapshot(['a', 'b', 'undeployed'])
+    assert docker.event_calls == [((NOW - 60) * S, NOW * S - service.WINDOW_MARGIN)]
+    make_plan, _seen = _planner_wanting(2)
+    ctx.plan_app('a', make_plan, docs['a'])
+    make_plan, _seen = _planner_wanting(1)
+    ctx.plan_app('b', make_plan, docs['b'])
+    assert len(docker.event_calls) == 1
+    assert sorted(docker.inspected) == ['a1', 'b1'], 'inspected once each, though their apps were listed again'
+    assert docker.lists == [model.ANY_APP_NAME_FILTER, model.name_filter('a'), model.name_filter('b')], \
+        'an app with inspected containers records it: listed exactly under its lock'
+
+
+def test_check_mode_inspects_but_records_nothing():
+    docker, ctx = _policy_ctx(events=[_event('update', 'a1')], check_mode=True)
+    ctx.take_snapshot(['a'])
+    make_plan, _seen = _planner_wanting(2)
+    ctx.plan_app('a', make_plan, CHECKED)
+    assert docker.inspected == ['a1'] and not ctx._records(ctx.inventory('a', CHECKED))
+
+
+def _window(caused, caused_before=(NOW - 40) * S):
+    return {'policy_window': {'since': (NOW - 60) * S, 'caused': caused, 'caused_before': caused_before}}
+
+
+def test_the_events_the_last_run_caused_itself_are_expected():
+    events = [_event('update', 'a1', 50), _event('start', 'a1', 50), _event('start', 'a2', 45)]
+    docker, ctx = _policy_ctx(events=events)
+    ctx.inventory('a', _window({'a1': 2, 'a2': 1}))
+    assert docker.inspected == []
+
+
+def test_one_event_more_than_the_last_run_caused_or_one_after_it_is_suspect():
+    events = [_event('update', 'a1', 50), _event('update', 'a1', 50), _event('start', 'a2', 45),
+              _event('start', 'a2', 30)]
+    docker, ctx = _policy_ctx(events=events)
+    ctx.inventory('a', _window({'a1': 1, 'a2': 1}))
+    assert sorted(docker.inspected) == ['a1', 'a2'], 'a1: one update more; a2: a start after the last run ended'
+
+
+def test_missing_events_of_the_last_run_mean_the_daemon_lost_events():
+    """After a daemon restart its events are gone: the last run's own events are missing, and a start of the
+    daemon's own would otherwise pass for one of them."""
+    docker, ctx = _policy_ctx(events=[_event('start', 'a1', 50)])
+    ctx.inventory('a', _window({'a1': 1, 'a2': 1}))
+    assert sorted(docker.inspected) == ['a1', 'a2']
