@@ -22,6 +22,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import fo
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 APP_STATES = ('started', 'stopped', 'absent')
@@ -91,14 +92,14 @@ def converge_app(ctx, item):
     with ctx.app_lock(name):
         if item['state'] == 'absent':
             result = service.delete_app_locked(ctx, name)
-            status = 'changed' if result['changed'] else 'unchanged'
-            return {'status': status, 'state': 'absent', 'containers': result['app']['containers']}, result['diff']
+            return results.app_outcome(name, result['status'], containers=result['containers'],
+                                       state='absent'), result['diff']
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
         doc = service.build_definition(ctx, item['values'], old)
         scale_changes = service.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
         model.check_publish(doc)
-        doc, _property_changes = lifecycle.apply_properties(doc, item['properties'])
+        doc, property_changes = lifecycle.apply_properties(doc, item['properties'])
 
         plan = planner.Plan()
         inventory = None
@@ -124,13 +125,8 @@ def converge_app(ctx, item):
             inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
-        outcome = {
-            'status': 'changed' if (recorded_changed or plan.changed) else 'unchanged',
-            'state': item['state'],
-            'formation': dict(doc['formation']),
-            'formation_changes': scale_changes,
-            'containers': plan.summary(),
-        }
+        outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc, global_doc=global_doc, state=item['state'],
+                                      formation_changes=scale_changes, property_changes=property_changes)
         diff = {'before': service.definition_view(old), 'after': service.definition_view(doc, old)}
         return outcome, diff
 
@@ -172,26 +168,18 @@ def converge(ctx, params):
         try:
             outcome, diff = converge_app(ctx, item)
         except DokkuPsError as exc:
-            return item['name'], {'status': 'failed', 'state': item['state'], 'reason': str(exc)}, None
+            return results.app_outcome(item['name'], 'failed', str(exc), state=item['state']), None
         if item['name'] not in declared:
             outcome['pruned'] = True
-        return item['name'], outcome, diff
+        return outcome, diff
 
-    results = for_each(one, items, workers)
-
-    apps = dict((name, outcome) for name, outcome, _diff in results)
-    changed_names = sorted(name for name, outcome in apps.items() if outcome['status'] == 'changed')
-    result = {
-        'changed': bool(changed_names),
-        'apps': apps,
-        'apps_changed': changed_names,
-        'apps_pruned': sorted(name for name, outcome in apps.items() if outcome.get('pruned')),
-        'apps_failed': dict((name, outcome['reason']) for name, outcome in sorted(apps.items())
-                            if outcome['status'] == 'failed'),
-        'diff': {
-            'before': dict((name, diff['before']) for name, _o, diff in results if diff and name in changed_names),
-            'after': dict((name, diff['after']) for name, _o, diff in results if diff and name in changed_names),
-        },
+    done = for_each(one, items, workers)
+    result = results.many_apps([outcome for outcome, _diff in done])
+    changed_names = result['apps_changed']
+    result['apps_pruned'] = sorted(name for name, outcome in result['apps'].items() if outcome.get('pruned'))
+    result['diff'] = {
+        'before': dict((o['name'], diff['before']) for o, diff in done if diff and o['name'] in changed_names),
+        'after': dict((o['name'], diff['after']) for o, diff in done if diff and o['name'] in changed_names),
     }
-    lifecycle.raise_if_failed(result, len(apps))
+    lifecycle.raise_if_failed(result, len(result['apps']))
     return result

@@ -21,6 +21,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import Dokk
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
@@ -32,12 +33,14 @@ class AppsFailed(DokkuPsError):
     """Some apps of a multi-app run failed; ``details['result']`` holds every app's outcome."""
 
 
-def raise_if_failed(result, total):
-    """Raise AppsFailed (one line naming each failed app) when ``result['apps_failed']`` is not empty."""
+def raise_if_failed(result, total, shown=None):
+    """Raise AppsFailed (one line naming each failed app) when ``result['apps_failed']`` is not empty; the
+    failure carries ``shown`` (default: ``result``) as the module's result."""
     if result['apps_failed']:
         raise AppsFailed('%d of %d app(s) failed: %s' % (
             len(result['apps_failed']), total,
-            '; '.join('%s: %s' % item for item in result['apps_failed'].items())), result=result)
+            '; '.join('%s: %s' % item for item in result['apps_failed'].items())),
+            result=result if shown is None else shown)
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -117,15 +120,10 @@ def set_properties(ctx, params):
             plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
         else:
             ctx.commit(plan, new_doc, global_doc, None, write=bool(diff))
-        return {
-            'changed': bool(diff) or plan.changed,
-            'app': name,
-            'properties': model.property_report(new_doc, global_doc),
-            'changes': diff,
-            'containers_updated': plan.names(planner.UPDATE_POLICY),
-            'diff': {'before': {'properties': doc.get('properties')},
-                     'after': {'properties': new_doc.get('properties')}},
-        }
+        outcome = results.app_outcome(name, results.status_of(bool(diff) or plan.changed), plan=plan, doc=new_doc,
+                                      global_doc=global_doc, property_changes=diff)
+        return results.one_app(outcome, diff={'before': {'properties': doc.get('properties')},
+                                              'after': {'properties': new_doc.get('properties')}})
 
 
 def _set_global(ctx, changes):
@@ -134,8 +132,7 @@ def _set_global(ctx, changes):
         new_global, diff = apply_properties(global_doc, changes)
         if diff and not ctx.check_mode:
             ctx.store.write_global(new_global)
-    updated = {}
-    failed = {}
+    outcomes = []
     if 'restart_policy' in changes:
         # every deployed app that inherits the global policy gets it in place
         for name in ctx.store.list_apps():
@@ -146,21 +143,19 @@ def _set_global(ctx, changes):
                         continue
                     plan = converge_policies(ctx, doc, new_global)
             except DokkuPsError as exc:
-                failed[name] = str(exc)
+                outcomes.append(results.app_outcome(name, 'failed', str(exc)))
                 continue
-            if plan.changed:
-                updated[name] = plan.names(planner.UPDATE_POLICY)
-    result = {
-        'changed': bool(diff) or bool(updated),
-        'global': service.global_report(new_global),
-        'changes': diff,
-        'apps_updated': updated,
-        'diff': {'before': {'properties': global_doc.get('properties')},
-                 'after': {'properties': new_global.get('properties')}},
-    }
-    if failed:
+            outcomes.append(results.app_outcome(name, results.status_of(plan.changed), 'inherits the global '
+                                                'restart policy', plan=plan, doc=doc, global_doc=new_global))
+    result = results.many_apps(outcomes, property_changes=diff,
+                               diff={'before': {'properties': global_doc.get('properties')},
+                                     'after': {'properties': new_global.get('properties')}},
+                               **{'global': service.global_report(new_global)})
+    result['changed'] = result['changed'] or bool(diff)
+    if result['apps_failed']:
         raise AppsFailed('the global properties were recorded, but %d app(s) could not be updated: %s' % (
-            len(failed), '; '.join('%s: %s' % item for item in sorted(failed.items()))), result=result)
+            len(result['apps_failed']), '; '.join('%s: %s' % item for item in sorted(result['apps_failed'].items()))),
+            result=result)
     return result
 
 
@@ -204,15 +199,6 @@ def validate_state_params(params):
     return names, state, process_type, workers
 
 
-def _outcome(status, reason='', plan=None, restore=None):
-    outcome = {'status': status, 'reason': reason}
-    if plan is not None:
-        outcome['containers'] = plan.summary()
-    if restore is not None:
-        outcome['restore'] = restore
-    return outcome
-
-
 def _set_restore(doc, value):
     """Returns True when the app's restore flag changes."""
     before = model.computed_property(doc, None, 'restore')
@@ -232,10 +218,14 @@ def change_state(ctx, name, state, process_type=None):
     """One app. Returns its outcome: status changed / unchanged / skipped, with the reason and containers."""
     doc = service.read_defined_app(ctx, name)
     global_doc = ctx.store.read_global()
+
+    def outcome(status, reason, plan=None):
+        return results.app_outcome(name, status, reason, plan=plan, doc=doc, global_doc=global_doc,
+                                   restore=model.computed_property(doc, global_doc, 'restore'))
     if not doc.get('deployed'):
-        return _outcome('skipped', 'not deployed')
+        return outcome('skipped', 'not deployed')
     if state == 'restored' and not service.app_is_active(doc, global_doc):
-        return _outcome('skipped', 'restore flag is false (the app was stopped on purpose)', restore=False)
+        return outcome('skipped', 'restore flag is false (the app was stopped on purpose)')
 
     policy = model.computed_property(doc, global_doc, 'restart_policy')
     if state == 'stopped':
@@ -257,14 +247,14 @@ def change_state(ctx, name, state, process_type=None):
     ctx.warnings.extend(plan.warnings)
     ctx.commit(plan, doc, global_doc, inventory, write=write)
     if plan.changed or flag_changed:
-        return _outcome('changed', state, plan, restore=state != 'stopped')
-    return _outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan,
-                    restore=state != 'stopped')
+        return outcome('changed', state, plan)
+    return outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan)
 
 
-def change_states(ctx, names, state, process_type=None, workers=1):
+def change_states(ctx, names, state, process_type=None, workers=1, single=False):
     """Many apps: each under its own lock, ``workers`` apps at a time, their container actions sharing the
-    run's one bounded pool (``ctx.actions``); a failing app never stops the others."""
+    run's one bounded pool (``ctx.actions``); a failing app never stops the others. ``single``: the task named
+    one app (``app``), whose outcome is then the result's top level."""
     if names is None:
         names = ctx.store.list_apps()
     if len(names) > 1 and state not in ('restarted', 'rebuilt'):
@@ -274,19 +264,14 @@ def change_states(ctx, names, state, process_type=None, workers=1):
     def one(name):
         try:
             with ctx.app_lock(name):
-                return name, change_state(ctx, name, state, process_type)
+                return change_state(ctx, name, state, process_type)
         except DokkuPsError as exc:
-            return name, _outcome('failed', str(exc))
+            return results.app_outcome(name, 'failed', str(exc))
 
-    outcomes = for_each(one, names, workers)
-    apps = dict(outcomes)
-    result = {
-        'changed': any(o['status'] == 'changed' for o in apps.values()),
-        'state': state,
-        'apps': apps,
-        'apps_changed': sorted(n for n, o in apps.items() if o['status'] == 'changed'),
-        'apps_skipped': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'skipped'),
-        'apps_failed': dict((n, o['reason']) for n, o in sorted(apps.items()) if o['status'] == 'failed'),
-    }
-    raise_if_failed(result, len(apps))
+    result = results.many_apps(for_each(one, names, workers), state=state)
+    if single:
+        # the task named one app: its outcome is the result's top level, on failure too
+        raise_if_failed(result, 1, shown=results.one_app(result['apps'][names[0]], state=state))
+        return results.one_app(result['apps'][names[0]], state=state)
+    raise_if_failed(result, len(result['apps']))
     return result

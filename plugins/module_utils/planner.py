@@ -139,17 +139,15 @@ class Plan(object):
         return sorted(action.name for action in self.actions if action.kind == kind)
 
     def summary(self):
-        summary = {
+        """What the plan does to containers: the six keys of results.CONTAINER_WORK, names sorted."""
+        return {
             'created': self.names(CREATE),
             'started': self.names(START),
             'replaced': sorted(self.names(REPLACE) + self.names(RECREATE)),
+            'stopped': self.names(STOP),
             'removed': self.names(REMOVE),
+            'updated': self.names(UPDATE_POLICY),
         }
-        for key, kind in (('stopped', STOP), ('policy_updated', UPDATE_POLICY)):
-            names = self.names(kind)
-            if names:
-                summary[key] = names
-        return summary
 
 
 class Inventory(object):

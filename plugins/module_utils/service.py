@@ -25,6 +25,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import results
 from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import SCHEMA_VERSION
 
 DOKKU_SCALE_FILE = 'DOKKU_SCALE'
@@ -546,24 +547,16 @@ def define_app(ctx, params):
 
         changed = definition_changed or first_deploy or plan.changed
         ctx.commit(plan, doc, global_doc, inventory, write=changed)
-        return {
-            'changed': changed,
-            'app': app_result(doc, global_doc, plan),
-            'diff': {'before': definition_view(old), 'after': definition_view(doc, old)},
-        }
+        return results.one_app(app_outcome(doc, global_doc, plan, changed),
+                               diff={'before': definition_view(old), 'after': definition_view(doc, old)})
 
 
-def app_result(doc, global_doc, plan):
-    return {
-        'name': doc['name'],
-        'image': doc.get('image'),
-        'image_id': doc.get('image_id'),
-        'deployed': doc.get('deployed', False),
-        'formation': dict(doc.get('formation') or {}),
-        'can_scale': doc.get('dokku_scale') is None,
-        'properties': model.property_report(doc, global_doc),
-        'containers': plan.summary(),
-    }
+def app_outcome(doc, global_doc, plan, changed, **extra):
+    """The outcome of dokku_ps_app for a defined app: its definition, formation, properties and container work."""
+    return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
+                               image=doc.get('image'), image_id=doc.get('image_id'),
+                               deployed=doc.get('deployed', False), can_scale=doc.get('dokku_scale') is None,
+                               **extra)
 
 
 def delete_app(ctx, name):
@@ -586,11 +579,8 @@ def delete_app_locked(ctx, name):
             ctx.run_plan(plan, doc, global_doc)
         if old is not None:
             ctx.store.delete_app(name)
-    return {
-        'changed': changed,
-        'app': {'name': name, 'containers': plan.summary()},
-        'diff': {'before': definition_view(old), 'after': {}},
-    }
+    return results.one_app(results.app_outcome(name, results.status_of(changed), plan=plan),
+                           diff={'before': definition_view(old), 'after': {}})
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -640,10 +630,7 @@ def scale_app(ctx, name, scale, skip_deploy=False):
     scale = validate_scale_params(name, scale)
     if scale is None:
         doc = read_defined_app(ctx, name)
-        formation = dict(doc.get('formation') or {})
-        return {'changed': False, 'formation': formation, 'before': formation, 'changes': {},
-                'can_scale': doc.get('dokku_scale') is None,
-                'containers': planner.Plan().summary()}
+        return results.one_app(_scale_outcome(doc, ctx.store.read_global(), None, {}, False))
     with ctx.app_lock(name):
         doc = read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()
@@ -668,15 +655,17 @@ def scale_app(ctx, name, scale, skip_deploy=False):
             ctx.warnings.extend(plan.warnings)
         changed = bool(changes) or plan.changed
         ctx.commit(plan, new_doc, global_doc, inventory, write=bool(changes))
-        return {
-            'changed': changed,
-            'formation': after,
-            'before': before,
-            'changes': changes,
-            'can_scale': True,
-            'containers': plan.summary(),
-            'diff': {'before': {'formation': before}, 'after': {'formation': after}},
-        }
+        return results.one_app(_scale_outcome(new_doc, global_doc, plan, changes, changed, before),
+                               diff={'before': {'formation': before}, 'after': {'formation': after}})
+
+
+def _scale_outcome(doc, global_doc, plan, changes, changed, before=None):
+    """dokku_ps_scale's outcome: the formation after the run, the whole formation ``before`` it (SPEC) and the
+    changed counts (``formation_changes``)."""
+    formation = dict(doc.get('formation') or {})
+    return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
+                               before=formation if before is None else before, formation_changes=changes,
+                               can_scale=doc.get('dokku_scale') is None)
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -693,7 +682,8 @@ def _published_ports(ports):
 
 
 def report(ctx, app=None, inspect=False, top=False):
-    """dokku_ps_report: per-app reports (every app when ``app`` is None). Never changes anything."""
+    """dokku_ps_report: the report of one app at the top level, or of every app under ``apps`` (``app`` None).
+    Never changes anything."""
     global_doc = ctx.store.read_global()
     if app is not None:
         model.validate_app_name(app, 'app')
@@ -713,11 +703,11 @@ def report(ctx, app=None, inspect=False, top=False):
         return container.id, data, processes
 
     inspected = dict((cid, (data, processes)) for cid, data, processes in for_each(details, containers, max_workers()))
-    apps = {}
+    outcomes = []
     for doc in docs:
         inventory = inventories[doc['name']]
-        props = model.property_report(doc, global_doc)
         dynos = {}
+        public = public_names(doc)
         for container in inventory.containers():
             data, processes = inspected.get(container.id, ({}, None))
             state = data.get('State') or {}
@@ -730,26 +720,25 @@ def report(ctx, app=None, inspect=False, top=False):
                 'ports': _published_ports(container.ports),
                 'started_at': state.get('StartedAt'),
             }
-            public = public_names(doc)
             if inspect and data:
                 entry['inspect'] = redaction.sanitize_inspect(data, ctx.redactor, public)
             if top:
                 entry['top'] = redaction.mask_container_data(processes, data, ctx.redactor, public)
             dynos[container.dyno] = entry
-        apps[doc['name']] = {
-            'deployed': doc.get('deployed', False),
-            'processes': len(inventory.containers()),
-            'running': planner.running_state(inventory.containers()),
-            'restore': props['restore']['computed'],
-            'can_scale': doc.get('dokku_scale') is None,
-            'image': doc.get('image'),
-            'image_id': doc.get('image_id'),
-            'formation': dict(doc.get('formation') or {}),
-            'restart_policy': props['restart_policy'],
-            'stop_timeout_seconds': props['stop_timeout_seconds'],
-            'dynos': dynos,
-        }
-    return {'changed': False, 'apps': apps, 'global': global_report(global_doc)}
+        outcomes.append(results.app_outcome(
+            doc['name'], 'unchanged', doc=doc, global_doc=global_doc,
+            deployed=doc.get('deployed', False),
+            processes=len(inventory.containers()),
+            running=planner.running_state(inventory.containers()),
+            restore=model.computed_property(doc, global_doc, 'restore'),
+            can_scale=doc.get('dokku_scale') is None,
+            image=doc.get('image'),
+            image_id=doc.get('image_id'),
+            dynos=dynos,
+        ))
+    if app is not None:
+        return results.one_app(outcomes[0], **{'global': global_report(global_doc)})
+    return results.many_apps(outcomes, **{'global': global_report(global_doc)})
 
 
 def global_report(global_doc):

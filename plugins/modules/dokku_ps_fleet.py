@@ -141,30 +141,37 @@ EXAMPLES = r'''
 
 RETURN = r'''
 apps:
-  description: Per app, its outcome (C(status) V(changed), V(unchanged) or V(failed)) with its formation and the
-    containers created, started, replaced, removed or stopped.
+  description:
+    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
+      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
+      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
+      wherever the app's document could be read.
+    - Also C(state) (the declared state), C(formation_changes) and C(property_changes) (before and after), and C(pruned) for an app deleted by O(prune).
   returned: always
   type: dict
-  sample: {"shop": {"status": "changed", "state": "started", "formation": {"web": 2, "worker": 1},
-                    "formation_changes": {"web": {"before": 1, "after": 2}},
-                    "containers": {"created": ["shop.web.2"], "started": [], "replaced": [], "removed": []}}}
+  sample: {"shop": {"name": "shop", "status": "changed", "reason": "", "state": "started", "formation": {"web": 2, "worker": 1}, "formation_changes": {"web": {"before": 1, "after": 2}}, "property_changes": {}, "containers": {"created": ["shop.web.2"], "started": [], "replaced": [], "stopped": [], "removed": [], "updated": []}}}
 apps_changed:
   description: The apps that changed.
   returned: always
   type: list
   elements: str
   sample: ["shop"]
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: always
+  type: dict
+  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: always
+  type: dict
+  sample: {}
 apps_pruned:
   description: The apps deleted because they were not declared (with O(prune=true)).
   returned: always
   type: list
   elements: str
   sample: []
-apps_failed:
-  description: The apps that failed, with the error.
-  returned: always
-  type: dict
-  sample: {}
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run

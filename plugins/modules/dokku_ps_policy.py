@@ -84,40 +84,103 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-app:
-  description: The app (absent with O(global=true)).
+name:
+  description: The app's name.
   returned: when O(global=false)
   type: str
   sample: shop
-properties:
-  description: Raw (app), global and computed value of every property of the app.
+status:
+  description: V(changed) or V(unchanged) (V(skipped) and V(failed) appear for apps of a several-apps run).
+  returned: when O(global=false)
+  type: str
+  sample: changed
+reason:
+  description: Why the app has this status, or an empty string.
+  returned: when O(global=false)
+  type: str
+  sample: ""
+containers:
+  description:
+    - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+      present; the same keys in every module (see the README, Results).
   returned: when O(global=false)
   type: dict
-  sample: {"restart_policy": {"raw": "always", "global": null, "computed": "always"},
+  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
+           "updated": []}
+  contains:
+    created:
+      description: Containers created (a missing instance, or a scale up).
+      type: list
+      elements: str
+    started:
+      description: Existing containers started again (stopped, never started, or unpaused).
+      type: list
+      elements: str
+    replaced:
+      description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+      type: list
+      elements: str
+    stopped:
+      description: Containers stopped and kept (restart policy V(no) first).
+      type: list
+      elements: str
+    removed:
+      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      type: list
+      elements: str
+    updated:
+      description: Containers whose restart policy was changed in place (same container, no restart).
+      type: list
+      elements: str
+formation:
+  description: Instances wanted per process type, after the run.
+  returned: when O(global=false)
+  type: dict
+  sample: {"web": 2, "worker": 1}
+properties:
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  returned: when O(global=false)
+  type: dict
+  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
            "restore": {"raw": true, "computed": true}}
+property_changes:
+  description: The raw values that changed, before and after (the app's, or the global ones with O(global=true)).
+  returned: always
+  type: dict
+  sample: {"restart_policy": {"before": null, "after": "always"}}
 global:
   description: Global and computed value of the global properties.
   returned: when O(global=true)
   type: dict
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"global": 60, "computed": 60}}
-changes:
-  description: The raw values that changed, before and after.
-  returned: always
-  type: dict
-  sample: {"restart_policy": {"before": null, "after": "always"}}
-containers_updated:
-  description: Containers of the app whose restart policy was changed in place.
-  returned: when O(global=false)
-  type: list
-  elements: str
-  sample: ["shop.web.1", "shop.worker.1"]
-apps_updated:
-  description: Per app inheriting the global restart policy, the containers changed in place.
+apps:
+  description:
+    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
+      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
+      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
+      wherever the app's document could be read.
+    - With O(global=true) and a new restart policy, every deployed app that inherits it, its containers updated in place under C(containers.updated).
   returned: when O(global=true)
   type: dict
-  sample: {"blog": ["blog.web.1"]}
+  sample: {"blog": {"name": "blog", "status": "changed", "reason": "inherits the global restart policy", "containers": {"created": [], "started": [], "replaced": [], "stopped": [], "removed": [], "updated": ["blog.web.1"]}}}
+apps_changed:
+  description: The apps that changed.
+  returned: when O(global=true)
+  type: list
+  elements: str
+  sample: ["shop"]
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: when O(global=true)
+  type: dict
+  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when O(global=true)
+  type: dict
+  sample: {}
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run

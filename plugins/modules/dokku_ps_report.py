@@ -73,58 +73,127 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-apps:
-  description: One entry per app (empty with O(global=true)).
-  returned: always
+name:
+  description: The app's name.
+  returned: when O(app) is given
+  type: str
+  sample: shop
+status:
+  description: Always V(unchanged), a report changes nothing.
+  returned: when O(app) is given
+  type: str
+  sample: unchanged
+reason:
+  description: Why the app has this status, or an empty string.
+  returned: when O(app) is given
+  type: str
+  sample: ""
+containers:
+  description:
+    - Always six empty lists (a report changes nothing); present for the one result shape (see the README, Results).
+  returned: when O(app) is given
   type: dict
-  sample:
-    shop:
-      deployed: true
-      processes: 2
-      running: "true"
-      restore: true
-      can_scale: true
-      formation: {"web": 1, "worker": 1}
-      restart_policy: {"raw": null, "global": null, "computed": "on-failure:10"}
-      stop_timeout_seconds: {"raw": null, "global": null, "computed": 30}
-      dynos:
-        web.1:
-          name: shop.web.1
-          id: 9b0e...
-          status: running
-          restart_count: 0
-          restart_policy: on-failure:10
-          ports: []
+  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
+           "updated": []}
   contains:
-    deployed:
-      description: Whether the app has been deployed.
-      type: bool
-    processes:
-      description: Number of containers of the app.
-      type: int
-    running:
-      description: V(true) when every container runs, V(false) when none does (or there are none), else V(mixed).
-      type: str
-    restore:
-      description: Whether a restore (after a reboot) starts the app.
-      type: bool
-    can_scale:
-      description: False when the image's C(DOKKU_SCALE) file sets the formation.
-      type: bool
-    formation:
-      description: Instances wanted per process type.
-      type: dict
-    restart_policy:
-      description: Raw (app), global and computed restart policy.
-      type: dict
-    stop_timeout_seconds:
-      description: Raw (app), global and computed stop timeout.
-      type: dict
-    dynos:
-      description:
-        - Per instance (C(web.1), ...) the container name, id, status, restart count, restart policy, published
-          ports, and with O(inspect) or O(top) the sanitized inspect data and the process list.
-      type: dict
+    created:
+      description: Containers created (a missing instance, or a scale up).
+      type: list
+      elements: str
+    started:
+      description: Existing containers started again (stopped, never started, or unpaused).
+      type: list
+      elements: str
+    replaced:
+      description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+      type: list
+      elements: str
+    stopped:
+      description: Containers stopped and kept (restart policy V(no) first).
+      type: list
+      elements: str
+    removed:
+      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      type: list
+      elements: str
+    updated:
+      description: Containers whose restart policy was changed in place (same container, no restart).
+      type: list
+      elements: str
+formation:
+  description: Instances wanted per process type, after the run.
+  returned: when O(app) is given
+  type: dict
+  sample: {"web": 2, "worker": 1}
+properties:
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  returned: when O(app) is given
+  type: dict
+  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
+           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
+           "restore": {"raw": true, "computed": true}}
+deployed:
+  description: Whether the app has been deployed.
+  returned: when O(app) is given
+  type: bool
+processes:
+  description: Number of containers of the app.
+  returned: when O(app) is given
+  type: int
+running:
+  description: V(true) when every container runs, V(false) when none does (or there are none), else V(mixed).
+  returned: when O(app) is given
+  type: str
+restore:
+  description: Whether a restore (after a reboot) starts the app (the computed C(properties.restore)).
+  returned: when O(app) is given
+  type: bool
+can_scale:
+  description: False when the image's C(DOKKU_SCALE) file sets the formation.
+  returned: when O(app) is given
+  type: bool
+image:
+  description: The recorded image reference.
+  returned: when O(app) is given
+  type: str
+image_id:
+  description: The image id the app's definition records.
+  returned: when O(app) is given
+  type: str
+dynos:
+  description:
+    - Per instance (C(web.1), ...) the container name, id, status, restart count, restart policy, published
+      ports, start time, and with O(inspect) or O(top) the sanitized inspect data and the process list.
+  returned: when O(app) is given
+  type: dict
+  sample: {"web.1": {"name": "shop.web.1", "id": "9b0e...", "status": "running", "restart_count": 0,
+                     "restart_policy": "on-failure:10", "ports": [], "started_at": "2026-12-04T10:00:00Z"}}
+apps:
+  description:
+    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
+      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
+      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
+      wherever the app's document could be read.
+    - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos)).
+  returned: when neither O(app) nor O(global) is given
+  type: dict
+  sample: {"shop": {"name": "shop", "status": "unchanged", "deployed": true, "processes": 1, "running": "true", "formation": {"web": 1}, "dynos": {}}}
+apps_changed:
+  description: The apps that changed.
+  returned: when neither O(app) nor O(global) is given
+  type: list
+  elements: str
+  sample: ["shop"]
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: when neither O(app) nor O(global) is given
+  type: dict
+  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when neither O(app) nor O(global) is given
+  type: dict
+  sample: {}
 global:
   description: Global and computed values of the global properties.
   returned: always
@@ -139,7 +208,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 def operation(ctx, params):
     if params['global']:
-        return {'changed': False, 'apps': {}, 'global': service.global_report(ctx.store.read_global())}
+        return {'changed': False, 'global': service.global_report(ctx.store.read_global())}
     return service.report(ctx, params['app'], inspect=params['inspect'], top=params['top'])
 
 

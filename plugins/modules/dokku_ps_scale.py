@@ -81,17 +81,72 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+name:
+  description: The app's name.
+  returned: always
+  type: str
+  sample: shop
+status:
+  description: V(changed) or V(unchanged) (V(skipped) and V(failed) appear for apps of a several-apps run).
+  returned: always
+  type: str
+  sample: changed
+reason:
+  description: Why the app has this status, or an empty string.
+  returned: always
+  type: str
+  sample: ""
+containers:
+  description:
+    - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+      present; the same keys in every module (see the README, Results).
+  returned: always
+  type: dict
+  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
+           "updated": []}
+  contains:
+    created:
+      description: Containers created (a missing instance, or a scale up).
+      type: list
+      elements: str
+    started:
+      description: Existing containers started again (stopped, never started, or unpaused).
+      type: list
+      elements: str
+    replaced:
+      description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+      type: list
+      elements: str
+    stopped:
+      description: Containers stopped and kept (restart policy V(no) first).
+      type: list
+      elements: str
+    removed:
+      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      type: list
+      elements: str
+    updated:
+      description: Containers whose restart policy was changed in place (same container, no restart).
+      type: list
+      elements: str
 formation:
-  description: Instances per process type after the run.
+  description: Instances wanted per process type, after the run.
   returned: always
   type: dict
   sample: {"web": 2, "worker": 1}
+properties:
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  returned: always
+  type: dict
+  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
+           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
+           "restore": {"raw": true, "computed": true}}
 before:
   description: Instances per process type before the run.
   returned: always
   type: dict
   sample: {"web": 1, "worker": 0}
-changes:
+formation_changes:
   description: The process types whose count changed, with their counts before and after.
   returned: always
   type: dict
@@ -100,11 +155,6 @@ can_scale:
   description: False when the image's C(DOKKU_SCALE) file sets the formation.
   returned: always
   type: bool
-containers:
-  description: Names of the containers created and removed by this run (C(started) and C(replaced) stay empty).
-  returned: always
-  type: dict
-  sample: {"created": ["shop.web.2"], "removed": [], "started": [], "replaced": []}
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run

@@ -118,29 +118,94 @@ state:
   returned: always
   type: str
   sample: restored
+name:
+  description: The app's name.
+  returned: when O(app) is given
+  type: str
+  sample: shop
+status:
+  description: V(changed), V(unchanged) or V(skipped) (an app not deployed, or not restored because it was stopped on purpose).
+  returned: when O(app) is given
+  type: str
+  sample: changed
+reason:
+  description: Why the app has this status, such as the state reached, V(already running), V(already stopped) or V(not deployed).
+  returned: when O(app) is given
+  type: str
+  sample: restored
+containers:
+  description:
+    - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+      present; the same keys in every module (see the README, Results).
+  returned: when O(app) is given
+  type: dict
+  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
+           "updated": []}
+  contains:
+    created:
+      description: Containers created (a missing instance, or a scale up).
+      type: list
+      elements: str
+    started:
+      description: Existing containers started again (stopped, never started, or unpaused).
+      type: list
+      elements: str
+    replaced:
+      description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+      type: list
+      elements: str
+    stopped:
+      description: Containers stopped and kept (restart policy V(no) first).
+      type: list
+      elements: str
+    removed:
+      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      type: list
+      elements: str
+    updated:
+      description: Containers whose restart policy was changed in place (same container, no restart).
+      type: list
+      elements: str
+formation:
+  description: Instances wanted per process type, after the run.
+  returned: when O(app) is given
+  type: dict
+  sample: {"web": 2, "worker": 1}
+properties:
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  returned: when O(app) is given
+  type: dict
+  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
+           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
+           "restore": {"raw": true, "computed": true}}
+restore:
+  description: Whether a restore (after a reboot) starts the app.
+  returned: when O(app) is given
+  type: bool
 apps:
   description:
-    - Per app, its outcome, C(status) V(changed), V(unchanged), V(skipped) or V(failed), with a C(reason), and the
-      containers created, started, replaced, removed or stopped.
-  returned: always
+    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
+      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
+      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
+      wherever the app's document could be read.
+    - Also C(restore), whether a restore (after a reboot) starts the app.
+  returned: when O(apps) or O(all) is given
   type: dict
-  sample: {"shop": {"status": "changed", "reason": "restored", "restore": true,
-                    "containers": {"created": [], "started": ["shop.web.1"], "replaced": [], "removed": []}},
-           "blog": {"status": "skipped", "reason": "restore flag is false (the app was stopped on purpose)"}}
+  sample: {"shop": {"name": "shop", "status": "changed", "reason": "restored", "restore": true, "containers": {"created": [], "started": ["shop.web.1"], "replaced": [], "stopped": [], "removed": [], "updated": []}, "formation": {"web": 1}, "properties": {}}, "blog": {"name": "blog", "status": "skipped", "reason": "restore flag is false (the app was stopped on purpose)"}}
 apps_changed:
   description: The apps that changed.
-  returned: always
+  returned: when O(apps) or O(all) is given
   type: list
   elements: str
   sample: ["shop"]
 apps_skipped:
   description: The apps skipped, with the reason.
-  returned: always
+  returned: when O(apps) or O(all) is given
   type: dict
-  sample: {"blog": "restore flag is false (the app was stopped on purpose)", "new": "not deployed"}
+  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
 apps_failed:
-  description: The apps that failed, with the error.
-  returned: always
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when O(apps) or O(all) is given
   type: dict
   sample: {}
 '''
@@ -151,7 +216,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 
 def operation(ctx, params):
     names, state, process_type, workers = lifecycle.validate_state_params(params)
-    return lifecycle.change_states(ctx, names, state, process_type, workers)
+    return lifecycle.change_states(ctx, names, state, process_type, workers,
+                                   single=bool(params.get('app')) and not params.get('apps') and not params.get('all'))
 
 
 def main():

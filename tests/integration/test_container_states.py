@@ -31,17 +31,17 @@ def test_a_paused_container_is_unpaused_by_started_deploy_and_restored(runner, a
     web1 = "%s.web.1" % app_name
     before = ids(api, app_name)
     container_states.make_paused(api, before[web1])
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["dynos"]["web.1"]["status"] == "paused" and report["running"] == "mixed"
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "started"})
-    assert applied["apps"][app_name]["containers"]["started"] == [web1]
+    assert applied["containers"]["started"] == [web1]
     assert status(api, app_name)[web1] == "running" and ids(api, app_name) == before, "unpaused, same container"
 
     for module, module_args in (("dokku_ps_app", args), ("dokku_ps_state", {"all": True, "state": "restored"})):
         container_states.make_paused(api, before[web1])
         result = runner.module(module, module_args)
-        done = result["app"]["containers"] if module == "dokku_ps_app" else result["apps"][app_name]["containers"]
+        done = result["containers"] if module == "dokku_ps_app" else result["apps"][app_name]["containers"]
         assert done["started"] == [web1], (module, done)
         assert status(api, app_name)[web1] == "running" and ids(api, app_name) == before
 
@@ -53,7 +53,7 @@ def test_a_paused_container_is_stopped_by_stopped_and_removed_by_absent(runner, 
     container_states.make_paused(api, before[web1])
     started = time.monotonic()
     _predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "stopped"})
-    assert sorted(applied["apps"][app_name]["containers"]["stopped"]) == sorted(before)
+    assert sorted(applied["containers"]["stopped"]) == sorted(before)
     found = containers(api, app_name)
     assert all(data["State"]["Status"] == "exited" for data in found.values()), status(api, app_name)
     assert all(data["HostConfig"]["RestartPolicy"]["Name"] == "no" for data in found.values())
@@ -63,7 +63,7 @@ def test_a_paused_container_is_stopped_by_stopped_and_removed_by_absent(runner, 
 
     container_states.make_paused(api, ids(api, app_name)[web1])
     removed = runner.module("dokku_ps_app", {"name": app_name, "state": "absent"})
-    assert sorted(removed["app"]["containers"]["removed"]) == sorted(before)
+    assert sorted(removed["containers"]["removed"]) == sorted(before)
     assert containers(api, app_name) == {}
 
 
@@ -78,7 +78,7 @@ def test_a_paused_container_is_replaced_by_restarted_and_left_paused_by_a_scale(
     assert status(api, app_name)[worker1] == "paused", "a scale adds instances; it starts nothing that exists"
 
     result = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted", "process_type": "worker"})
-    assert result["apps"][app_name]["containers"]["replaced"] == [worker1, "%s.worker.2" % app_name]
+    assert result["containers"]["replaced"] == [worker1, "%s.worker.2" % app_name]
     after = ids(api, app_name)
     assert after[worker1] != before[worker1] and after[web1] == before[web1]
     assert status(api, app_name)[worker1] == "running"
@@ -95,16 +95,16 @@ def test_a_restarting_container_is_left_to_docker_by_started_and_stopped_by_stop
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"worker": 1}})
     worker1 = "%s.worker.1" % app_name
     container_states.wait_restarting(api, ids(api, app_name)[worker1], timeout=30)
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["dynos"]["worker.1"]["status"] in ("restarting", "running")
     assert report["dynos"]["worker.1"]["restart_count"] >= 1
 
     result = runner.module("dokku_ps_state", {"app": app_name, "state": "started"})
-    assert result["apps"][app_name]["status"] == "unchanged", "Docker brings it back under its restart policy"
+    assert result["status"] == "unchanged", "Docker brings it back under its restart policy"
 
     container_states.wait_restarting(api, ids(api, app_name)[worker1], timeout=30)
     stopped = runner.module("dokku_ps_state", {"app": app_name, "state": "stopped"})
-    assert worker1 in stopped["apps"][app_name]["containers"]["stopped"]
+    assert worker1 in stopped["containers"]["stopped"]
     data = containers(api, app_name)[worker1]
     assert data["State"]["Status"] == "exited" and data["HostConfig"]["RestartPolicy"]["Name"] == "no"
 
@@ -132,7 +132,7 @@ def test_a_container_being_removed_is_waited_for_then_created_again(runner, api,
         # creating a container at its name now would fail (name conflict): the run waits for the removal
         start = {"app": app_name, "state": "started"}
         result = run_while_removing(removal, lambda: runner.module("dokku_ps_state", start), 8)
-    assert result["apps"][app_name]["containers"]["created"] == [web1]
+    assert result["containers"]["created"] == [web1]
     new = containers(api, app_name)[web1]
     assert new["Id"] != old and new["State"]["Running"]
     assert api.containers(all=True, filters={"id": [old]}) == []
@@ -144,11 +144,11 @@ def test_absent_and_stopped_with_a_container_being_removed(runner, api, app_name
     with container_states.removing(api, ids(api, app_name)[web1], hold_for=60, hold=True) as removal:
         assert removal.seen_removing
         stopped = runner.module("dokku_ps_state", {"app": app_name, "state": "stopped"})
-        assert stopped["apps"][app_name]["containers"]["stopped"] == ["%s.worker.1" % app_name], "left alone"
+        assert stopped["containers"]["stopped"] == ["%s.worker.1" % app_name], "left alone"
         assert removal.held, "the stop did not wait for it"
         absent = {"name": app_name, "state": "absent"}
         result = run_while_removing(removal, lambda: runner.module("dokku_ps_app", absent), 4)
-    assert result["app"]["containers"]["removed"] == [web1, "%s.worker.1" % app_name]
+    assert result["containers"]["removed"] == [web1, "%s.worker.1" % app_name]
     assert containers(api, app_name) == {}
 
 
@@ -161,7 +161,7 @@ def test_a_failed_removal_that_the_list_still_shows_as_removing(runner, api, app
     assert container_states.observe(api, old)["list_state"] == "removing"
     assert container_states.observe(api, old)["status"] == "dead"
     result = runner.module("dokku_ps_state", {"app": app_name, "state": "started"})
-    assert result["apps"][app_name]["containers"]["created"] == [worker1]
+    assert result["containers"]["created"] == [worker1]
     assert containers(api, app_name)[worker1]["Id"] != old
     assert status(api, app_name) == {"%s.web.1" % app_name: "running", worker1: "running"}
 
@@ -184,15 +184,15 @@ def test_a_dead_container_is_recreated_by_started_left_by_stopped_removed_by_abs
     container_states.make_dead(host, [before[web1], before[worker1]])
     api = host.client().api
     assert status(api, app) == {web1: "dead", worker1: "dead"}
-    report = runner.module("dokku_ps_report", {"app": app})["apps"][app]
+    report = runner.module("dokku_ps_report", {"app": app})
     assert report["dynos"]["web.1"]["status"] == "dead" and report["running"] == "false"
 
     stopped = runner.module("dokku_ps_state", {"app": app, "state": "stopped"})
-    assert stopped["apps"][app]["containers"] == {"created": [], "started": [], "replaced": [], "removed": []}
+    assert not any(stopped["containers"].values())
     assert status(api, app) == {web1: "dead", worker1: "dead"}, "left alone: nothing can start it again"
 
     predicted, applied = four_step(runner, api, app, "dokku_ps_state", {"app": app, "state": "started"})
-    assert applied["apps"][app]["containers"]["replaced"] == [web1, worker1]
+    assert applied["containers"]["replaced"] == [web1, worker1]
     after = ids(api, app)
     assert after[web1] != before[web1] and after[worker1] != before[worker1]
     assert status(api, app) == {web1: "running", worker1: "running"}
@@ -201,5 +201,5 @@ def test_a_dead_container_is_recreated_by_started_left_by_stopped_removed_by_abs
     container_states.make_dead(host, [after[worker1]])
     api = host.client().api
     removed = runner.module("dokku_ps_app", {"name": app, "state": "absent"})
-    assert removed["app"]["containers"]["removed"] == [web1, worker1]
+    assert removed["containers"]["removed"] == [web1, worker1]
     assert containers(api, app) == {}

@@ -19,9 +19,9 @@ def app_four_step(runner, api, args):
 def test_first_deploy_four_steps(runner, api, app_name, standard_images, state_dir):
     args = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES}
     predicted, applied = app_four_step(runner, api, args)
-    assert predicted["app"]["containers"]["created"] == ["%s.web.1" % app_name]
-    assert applied["app"]["formation"] == {"web": 1, "worker": 0}
-    assert applied["app"]["deployed"] is True
+    assert predicted["containers"]["created"] == ["%s.web.1" % app_name]
+    assert applied["formation"] == {"web": 1, "worker": 0}
+    assert applied["deployed"] is True
     assert applied["diff"]["before"] == {}
     assert applied["diff"]["after"]["processes"] == PROCESSES
     found = containers(api, app_name)
@@ -48,7 +48,7 @@ def test_env_change_replaces_every_container_and_never_shows_values(runner, api,
 
     changed = dict(base, env={"API_TOKEN": "s3cr3t-two", "MODE": "a", "EXTRA": "x"})
     predicted, applied = app_four_step(runner, api, changed)
-    assert predicted["app"]["containers"]["replaced"] == sorted(old_ids)
+    assert predicted["containers"]["replaced"] == sorted(old_ids)
     assert applied["diff"]["after"]["env"] == {"API_TOKEN": "XXXXXX (changed)", "MODE": "XXXXXX",
                                                "EXTRA": "XXXXXX (added)"}
     dumped = json.dumps([predicted, applied])
@@ -80,10 +80,10 @@ def test_new_image_behind_same_tag_is_a_change(runner, api, app_name, docker_cli
         build_image(docker_client, tag, files={"VERSION": "2\n"}, cmd=["sleep", "86400"])
         result = runner.module("dokku_ps_app", {"name": app_name, "image": tag})
         assert result["changed"] is True
-        assert result["app"]["containers"]["replaced"] == ["%s.web.1" % app_name]
+        assert result["containers"]["replaced"] == ["%s.web.1" % app_name]
         new = containers(api, app_name)["%s.web.1" % app_name]
         assert new["Image"] != old["Image"]
-        assert new["Image"] == result["app"]["image_id"]
+        assert new["Image"] == result["image_id"]
     finally:
         from tests.support.docker_state import remove_app_containers
         remove_app_containers(api, app_name)
@@ -96,8 +96,8 @@ def test_procfile_text_and_removed_type(runner, api, app_name, standard_images):
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"clock": 1}})
     assert sorted(containers(api, app_name)) == ["%s.clock.1" % app_name, "%s.web.1" % app_name]
     result = runner.module("dokku_ps_app", {"name": app_name, "procfile": "web: sleep 86400\n"})
-    assert result["app"]["formation"] == {"web": 1}
-    assert result["app"]["containers"]["removed"] == ["%s.clock.1" % app_name]
+    assert result["formation"] == {"web": 1}
+    assert result["containers"]["removed"] == ["%s.clock.1" % app_name]
     assert any("clock" in warning for warning in result.get("warnings", []))
     assert sorted(containers(api, app_name)) == ["%s.web.1" % app_name]
 
@@ -105,7 +105,7 @@ def test_procfile_text_and_removed_type(runner, api, app_name, standard_images):
 def test_procfile_path_expands_port(runner, api, app_name, standard_images):
     result = runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["demo"],
                                             "procfile_path": "Procfile", "web_port": 5080})
-    assert result["app"]["formation"] == {"web": 1, "worker": 0}
+    assert result["formation"] == {"web": 1, "worker": 0}
     web = containers(api, app_name)["%s.web.1" % app_name]
     assert web["Config"]["Cmd"] == ["httpd", "-f", "-p", "5080", "-h", "/app/www"]
     assert "PORT=5080" in web["Config"]["Env"]
@@ -118,7 +118,7 @@ def test_absent_four_steps(runner, api, app_name, standard_images, state_dir):
     args = {"name": app_name, "state": "absent"}
     predicted = runner.module("dokku_ps_app", args, check=True)
     assert predicted["changed"] is True
-    assert predicted["app"]["containers"]["removed"] == sorted(before)
+    assert predicted["containers"]["removed"] == sorted(before)
     assert snapshot(api, app_name) == before
     applied = runner.module("dokku_ps_app", args)
     assert applied["changed"] is True
@@ -135,7 +135,7 @@ def test_stopped_container_is_started_by_a_deploy(runner, api, app_name, standar
     api.stop(web["Id"], timeout=5)
     result = runner.module("dokku_ps_app", args)
     assert result["changed"] is True
-    assert result["app"]["containers"]["started"] == ["%s.web.1" % app_name]
+    assert result["containers"]["started"] == ["%s.web.1" % app_name]
     again = containers(api, app_name)["%s.web.1" % app_name]
     assert again["Id"] == web["Id"]
     assert again["State"]["Running"]
@@ -152,7 +152,7 @@ def test_env_values_never_reach_the_output(runner, api, app_name, standard_image
     assert returncode == 0, output[-3000:]
     assert "Pa55-w0rd-xyz" not in output
     assert "Pa55-w0rd-xyz" not in json.dumps(results)
-    report = results[-1]["result"]["apps"][app_name]
+    report = results[-1]["result"]
     assert "web.1" in report["dynos"], "a short env value must not garble names"
     env = report["dynos"]["web.1"]["inspect"]["Config"]["Env"]
     assert "DATABASE_URL=XXXXXX" in env and "WEB_CONCURRENCY=XXXXXX" in env and "DYNO=web.1" in env

@@ -102,7 +102,7 @@ def test_fleet_deploy_false_records_and_touches_no_container(runner, api, app_na
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_fleet", {"apps": [base]})
     assert applied["apps"][app_name]["formation"] == {"web": 1, "worker": 1}
     assert containers(api, app_name) == {}
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["deployed"] is False and report["restore"] is True
 
     deployed = runner.module("dokku_ps_fleet", {"apps": [dict(base, deploy=True)]})
@@ -118,7 +118,7 @@ def test_fleet_deploy_false_records_and_touches_no_container(runner, api, app_na
     assert dict((name, data["Id"]) for name, data in after.items()) == ids
     assert all(data["State"]["Running"] for data in after.values())
     assert runner.module("dokku_ps_fleet", {"apps": [changed]})["changed"] is False
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["restore"] is False and report["formation"] == {"web": 2, "worker": 1}
 
     # deploy: true applies what was recorded: state stopped stops the containers (the new definition waits for

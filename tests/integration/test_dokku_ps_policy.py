@@ -30,10 +30,10 @@ def test_app_policy_is_applied_in_place(runner, api, app_name, standard_images):
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_policy",
                                    {"app": app_name, "restart_policy": "always"})
-    assert predicted["containers_updated"] == sorted(before)
-    assert applied["containers_updated"] == sorted(before)
+    assert predicted["containers"]["updated"] == sorted(before)
+    assert applied["containers"]["updated"] == sorted(before)
     assert applied["properties"]["restart_policy"] == {"raw": "always", "global": None, "computed": "always"}
-    assert applied["changes"] == {"restart_policy": {"before": None, "after": "always"}}
+    assert applied["property_changes"] == {"restart_policy": {"before": None, "after": "always"}}
     assert applied["diff"]["after"]["properties"]["restart_policy"] == "always"
     assert ids(api, app_name) == before, "an in-place update keeps the containers"
     assert all(data["State"]["Running"] for data in containers(api, app_name).values())
@@ -42,7 +42,7 @@ def test_app_policy_is_applied_in_place(runner, api, app_name, standard_images):
     # scaling up later creates containers with the new policy; the report shows the real one
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 3}})
     assert policies(api, app_name)["%s.web.3" % app_name] == {"Name": "always", "MaximumRetryCount": 0}
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert set(d["restart_policy"] for d in report["dynos"].values()) == {"always"}
 
     # unset: back to the default, in place again
@@ -63,14 +63,16 @@ def test_precedence_app_over_global_over_default(runner, api, app_name, standard
 
         predicted, applied = four_step(runner, api, app_name, "dokku_ps_policy",
                                        {"global": True, "restart_policy": "unless-stopped"})
-        assert applied["apps_updated"] == {app_name: ["%s.web.1" % app_name]}
+        assert sorted(applied["apps"]) == [app_name], "the app with a policy of its own is not touched"
+        assert applied["apps"][app_name]["containers"]["updated"] == ["%s.web.1" % app_name]
+        assert applied["apps_changed"] == [app_name]
         assert applied["global"]["restart_policy"] == {"global": "unless-stopped", "computed": "unless-stopped"}
         assert policies(api, app_name)["%s.web.1" % app_name]["Name"] == "unless-stopped"
         assert policies(api, other)["%s.web.1" % other]["Name"] == "no", "the app value wins over the global one"
         assert ids(api, other) == other_ids
 
-        report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
-        assert report["restart_policy"] == {"raw": None, "global": "unless-stopped", "computed": "unless-stopped"}
+        report = runner.module("dokku_ps_report", {"app": app_name})
+        assert report["properties"]["restart_policy"] == {"raw": None, "global": "unless-stopped", "computed": "unless-stopped"}
 
         runner.module("dokku_ps_policy", {"global": True, "restart_policy": ""})
         assert policies(api, app_name)["%s.web.1" % app_name] == {"Name": "on-failure", "MaximumRetryCount": 10}
@@ -90,8 +92,8 @@ def test_stop_timeout_and_restore_properties(runner, api, app_name, standard_ima
     assert snapshot(api, app_name) == before, "ps:set never restarts anything"
     glob = runner.module("dokku_ps_policy", {"global": True, "stop_timeout_seconds": 90})
     assert glob["global"]["stop_timeout_seconds"] == {"global": 90, "computed": 90}
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
-    assert report["stop_timeout_seconds"] == {"raw": 45, "global": 90, "computed": 45}
+    report = runner.module("dokku_ps_report", {"app": app_name})
+    assert report["properties"]["stop_timeout_seconds"] == {"raw": 45, "global": 90, "computed": 45}
     unset = runner.module("dokku_ps_policy", {"app": app_name, "stop_timeout_seconds": "", "restore": ""})
     assert unset["properties"]["stop_timeout_seconds"] == {"raw": None, "global": 90, "computed": 90}
     assert unset["properties"]["restore"] == {"raw": None, "computed": True}

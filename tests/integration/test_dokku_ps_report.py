@@ -21,15 +21,16 @@ def test_report_fields_inspect_and_top(runner, api, app_name, standard_images):
     for check in (True, False):
         result = runner.module("dokku_ps_report", {"app": app_name, "inspect": True, "top": True}, check=check)
         assert result["changed"] is False
-        app = result["apps"][app_name]
+        app = result
+        assert "apps" not in result and app["name"] == app_name
         assert app["deployed"] is True
         assert app["processes"] == 3
         assert app["running"] == "mixed"
         assert app["restore"] is True
         assert app["can_scale"] is True
         assert app["formation"] == {"web": 2, "worker": 1}
-        assert app["restart_policy"] == {"raw": None, "global": None, "computed": "on-failure:10"}
-        assert app["stop_timeout_seconds"] == {"raw": None, "global": None, "computed": 30}
+        assert app["properties"]["restart_policy"] == {"raw": None, "global": None, "computed": "on-failure:10"}
+        assert app["properties"]["stop_timeout_seconds"] == {"raw": None, "global": None, "computed": 30}
         assert sorted(app["dynos"]) == ["web.1", "web.2", "worker.1"]
         web1 = app["dynos"]["web.1"]
         assert web1["id"] == found["%s.web.1" % app_name]["Id"]
@@ -55,14 +56,14 @@ def test_report_all_apps_and_global(runner, api, app_name, standard_images):
     assert list(result["apps"]) == [app_name]
     assert result["apps"][app_name]["running"] == "true"
     glob = runner.module("dokku_ps_report", {"global": True})
-    assert glob["apps"] == {}
+    assert "apps" not in glob
     assert glob["global"] == {"restart_policy": {"global": None, "computed": "on-failure:10"},
                               "stop_timeout_seconds": {"global": None, "computed": 30}}
 
 
 def test_report_of_undeployed_app(runner, api, app_name, standard_images):
     runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "deploy": False})
-    app = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    app = runner.module("dokku_ps_report", {"app": app_name})
     assert app["deployed"] is False
     assert app["processes"] == 0
     assert app["running"] == "false"

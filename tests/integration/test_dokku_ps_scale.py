@@ -29,7 +29,7 @@ def test_scale_up_and_down_keeps_web_1(runner, api, app_name, standard_images):
         ["%s.web.2" % app_name, "%s.worker.1" % app_name, "%s.worker.2" % app_name])
     assert applied["formation"] == {"web": 2, "worker": 2}
     assert applied["before"] == {"web": 1, "worker": 0}
-    assert applied["changes"] == {"web": {"before": 1, "after": 2}, "worker": {"before": 0, "after": 2}}
+    assert applied["formation_changes"] == {"web": {"before": 1, "after": 2}, "worker": {"before": 0, "after": 2}}
     assert applied["diff"] == {"before": {"formation": {"web": 1, "worker": 0}},
                                "after": {"formation": {"web": 2, "worker": 2}}}
     found = containers(api, app_name)
@@ -86,7 +86,7 @@ def test_skip_deploy_records_only(runner, api, app_name, standard_images):
     assert snapshot(api, app_name) == before
     # the recorded formation applies at the next deploy
     applied = deploy(runner, app_name, standard_images["base"])
-    assert applied["app"]["containers"]["created"] == ["%s.worker.%d" % (app_name, i) for i in (1, 2, 3)]
+    assert applied["containers"]["created"] == ["%s.worker.%d" % (app_name, i) for i in (1, 2, 3)]
 
 
 def test_undeployed_app_records_formation(runner, api, app_name, standard_images):
@@ -97,7 +97,7 @@ def test_undeployed_app_records_formation(runner, api, app_name, standard_images
     assert containers(api, app_name) == {}
     assert "has not been deployed" in " ".join(result.get("warnings", []))
     deployed = deploy(runner, app_name, standard_images["base"])
-    assert deployed["app"]["containers"]["created"] == ["%s.web.1" % app_name, "%s.web.2" % app_name]
+    assert deployed["containers"]["created"] == ["%s.web.1" % app_name, "%s.web.2" % app_name]
 
 
 def test_zero_for_unknown_type_is_accepted(runner, api, app_name, standard_images):
@@ -122,8 +122,8 @@ def test_dokku_scale_file_overrides_and_blocks_manual_scaling(runner, api, app_n
                 files={"Procfile": "web: sleep 86400\nworker: sleep 86400\n",
                        "DOKKU_SCALE": "web=1\nworker=2\n"})
     result = runner.module("dokku_ps_app", {"name": app_name, "image": image, "procfile_path": "Procfile"})
-    assert result["app"]["formation"] == {"web": 1, "worker": 2}
-    assert result["app"]["can_scale"] is False
+    assert result["formation"] == {"web": 1, "worker": 2}
+    assert result["can_scale"] is False
     assert sorted(containers(api, app_name)) == sorted(
         "%s.%s" % (app_name, dyno) for dyno in ("web.1", "worker.1", "worker.2"))
     refused = runner.module("dokku_ps_scale", {"app": app_name, "scale": {"worker": 5}}, expect_failure=True)

@@ -27,15 +27,15 @@ def test_stop_and_start_keep_the_containers(runner, api, app_name, standard_imag
     before = ids(api, app_name)
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "stopped"})
-    assert applied["apps"][app_name]["status"] == "changed"
-    assert applied["apps"][app_name]["containers"]["stopped"] == sorted(before)
-    assert predicted["apps"][app_name]["containers"] == applied["apps"][app_name]["containers"]
+    assert applied["status"] == "changed"
+    assert applied["containers"]["stopped"] == sorted(before)
+    assert predicted["containers"] == applied["containers"]
     found = containers(api, app_name)
     assert ids(api, app_name) == before, "stop keeps the containers"
     for data in found.values():
         assert data["State"]["Status"] == "exited"
         assert data["HostConfig"]["RestartPolicy"]["Name"] == "no"
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["restore"] is False and report["running"] == "false"
 
     # a stopped app stays stopped when scaled: the formation is recorded only
@@ -43,7 +43,7 @@ def test_stop_and_start_keep_the_containers(runner, api, app_name, standard_imag
     assert scaled["containers"]["created"] == []
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "started"})
-    outcome = applied["apps"][app_name]
+    outcome = applied
     assert outcome["containers"]["started"] == sorted(before)
     assert outcome["containers"]["created"] == ["%s.worker.2" % app_name]
     found = containers(api, app_name)
@@ -51,7 +51,7 @@ def test_stop_and_start_keep_the_containers(runner, api, app_name, standard_imag
     for name, container_id in before.items():
         assert found[name]["Id"] == container_id, "start reuses the stopped containers"
         assert found[name]["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 10}
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["restore"] is True and report["running"] == "true"
 
 
@@ -60,14 +60,14 @@ def test_restart_replaces_every_container_or_one_type(runner, api, app_name, sta
     before = ids(api, app_name)
     result = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted"})
     assert result["changed"] is True
-    assert result["apps"][app_name]["containers"]["replaced"] == sorted(before)
+    assert result["containers"]["replaced"] == sorted(before)
     after = ids(api, app_name)
     assert sorted(after) == sorted(before), "the names stay"
     assert all(after[name] != before[name] for name in before), "every container is new"
     assert all(data["State"]["Running"] for data in containers(api, app_name).values())
 
     only = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted", "process_type": "worker"})
-    assert only["apps"][app_name]["containers"]["replaced"] == ["%s.worker.1" % app_name]
+    assert only["containers"]["replaced"] == ["%s.worker.1" % app_name]
     final = ids(api, app_name)
     assert final["%s.worker.1" % app_name] != after["%s.worker.1" % app_name]
     assert final["%s.web.1" % app_name] == after["%s.web.1" % app_name]
@@ -78,7 +78,7 @@ def test_restart_of_a_stopped_app_starts_it(runner, api, app_name, standard_imag
     deploy(runner, app_name, standard_images["base"], web=1, worker=0)
     runner.module("dokku_ps_state", {"app": app_name, "state": "stopped"})
     result = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted"})
-    assert result["apps"][app_name]["restore"] is True
+    assert result["restore"] is True
     assert all(data["State"]["Running"] for data in containers(api, app_name).values())
 
 
@@ -94,11 +94,11 @@ def test_rebuild_runs_the_image_the_tag_points_to_now(runner, api, app_name, doc
         assert containers(api, app_name)["%s.web.1" % app_name]["Image"] == old["Image"], "restart keeps the image"
         assert restarted["changed"] is True
         rebuilt = runner.module("dokku_ps_state", {"app": app_name, "state": "rebuilt"})
-        assert rebuilt["apps"][app_name]["containers"]["replaced"] == ["%s.web.1" % app_name]
+        assert rebuilt["containers"]["replaced"] == ["%s.web.1" % app_name]
         web = containers(api, app_name)["%s.web.1" % app_name]
         assert web["Image"] == new_image.id
         assert web["Config"]["Cmd"] == ["sleep", "86401"], "the Procfile is read again from the new image"
-        report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+        report = runner.module("dokku_ps_report", {"app": app_name})
         assert report["image_id"] == new_image.id
         assert report["formation"] == {"web": 1, "clock": 0}
     finally:
@@ -111,7 +111,7 @@ def test_undeployed_app_is_skipped(runner, api, app_name, standard_images):
     for state in ("started", "stopped", "restarted", "restored"):
         result = runner.module("dokku_ps_state", {"app": app_name, "state": state})
         assert result["changed"] is False
-        assert result["apps_skipped"] == {app_name: "not deployed"}
+        assert (result["name"], result["status"], result["reason"]) == (app_name, "skipped", "not deployed")
     assert containers(api, app_name) == {}
 
 

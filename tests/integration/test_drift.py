@@ -34,23 +34,23 @@ def test_started_and_deploy_put_back_a_policy_changed_by_hand(runner, api, app_n
     by_hand(api, app_name, "web.1", "always")
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "started"})
-    assert applied["apps"][app_name]["containers"]["policy_updated"] == ["%s.web.1" % app_name]
-    assert predicted["apps"][app_name]["containers"] == applied["apps"][app_name]["containers"]
+    assert applied["containers"]["updated"] == ["%s.web.1" % app_name]
+    assert predicted["containers"] == applied["containers"]
     assert all(policy == DEFAULT for policy in policies(api, app_name).values())
     assert dict((name, data["Id"]) for name, data in containers(api, app_name).items()) == ids, "in place"
 
     by_hand(api, app_name, "worker.1", "no")
     _predicted, applied = four_step(runner, api, app_name, "dokku_ps_app", args)
-    assert applied["app"]["containers"]["policy_updated"] == ["%s.worker.1" % app_name]
+    assert applied["containers"]["updated"] == ["%s.worker.1" % app_name]
     assert all(policy == DEFAULT for policy in policies(api, app_name).values())
 
     # a scale of the type and a policy task put it back too
     by_hand(api, app_name, "web.2", "unless-stopped")
     scaled = runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
-    assert scaled["changed"] is True and scaled["containers"]["policy_updated"] == ["%s.web.2" % app_name]
+    assert scaled["changed"] is True and scaled["containers"]["updated"] == ["%s.web.2" % app_name]
     by_hand(api, app_name, "web.1", "always")
     policy = runner.module("dokku_ps_policy", {"app": app_name, "restart_policy": "on-failure:10"})
-    assert policy["changed"] is True and policy["containers_updated"] == ["%s.web.1" % app_name]
+    assert policy["changed"] is True and policy["containers"]["updated"] == ["%s.web.1" % app_name]
     assert all(policy == DEFAULT for policy in policies(api, app_name).values())
 
 
@@ -59,7 +59,7 @@ def test_a_stopped_app_gets_no_back(runner, api, app_name, standard_images):
     runner.module("dokku_ps_state", {"app": app_name, "state": "stopped"})
     by_hand(api, app_name, "worker.1", "always")
     _predicted, applied = four_step(runner, api, app_name, "dokku_ps_state", {"app": app_name, "state": "stopped"})
-    assert applied["apps"][app_name]["containers"]["policy_updated"] == ["%s.worker.1" % app_name]
+    assert applied["containers"]["updated"] == ["%s.worker.1" % app_name]
     assert all(policy["Name"] == "no" for policy in policies(api, app_name).values())
     assert not any(data["State"]["Running"] for data in containers(api, app_name).values())
 
@@ -80,7 +80,7 @@ def test_a_policy_changed_by_hand_before_a_daemon_restart(host, tmp_path):
     api = host.client().api
     assert all(data["State"]["Running"] for data in containers(api, app).values())
     result = runner.module("dokku_ps_state", {"app": app, "state": "started"})
-    assert result["apps"][app]["containers"]["policy_updated"] == ["%s.worker.1" % app]
+    assert result["containers"]["updated"] == ["%s.worker.1" % app]
     assert all(policy == DEFAULT for policy in policies(api, app).values())
 
 
@@ -108,7 +108,7 @@ def test_no_op_cost_and_a_full_event_window(host, tmp_path):
 
         by_hand(api, app_name, "worker.2", "always")
         result, inspects = run()
-        assert result["app"]["containers"]["policy_updated"] == ["%s.worker.2" % app_name]
+        assert result["containers"]["updated"] == ["%s.worker.2" % app_name]
         assert len(inspects) == 1, proxy.requests
 
         result, inspects = run()
@@ -122,7 +122,7 @@ def test_no_op_cost_and_a_full_event_window(host, tmp_path):
             api.remove_container(throwaway["Id"])
         assert api.inspect_container(changed)["HostConfig"]["RestartPolicy"]["Name"] == "always"
         result, inspects = run()
-        assert result["app"]["containers"]["policy_updated"] == ["%s.web.3" % app_name]
+        assert result["containers"]["updated"] == ["%s.web.3" % app_name]
         assert len(inspects) == 5, "every container of the app, once"
         result, inspects = run()
         assert result["changed"] is False and inspects == [] and proxy.count() == base

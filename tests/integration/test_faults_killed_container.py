@@ -38,7 +38,7 @@ def kill_and_wait(api, name, expect_restart):
 
 
 def dyno(runner, app, which):
-    return runner.module("dokku_ps_report", {"app": app})["apps"][app]["dynos"][which]
+    return runner.module("dokku_ps_report", {"app": app})["dynos"][which]
 
 
 def test_on_failure_counts_retries_and_no_leaves_it_down(runner, api, app_name, standard_images):
@@ -59,7 +59,7 @@ def test_on_failure_counts_retries_and_no_leaves_it_down(runner, api, app_name, 
     # the third failure is past the maximum of 2 retries: Docker leaves it down
     data = kill_and_wait(api, web1, expect_restart=False)
     assert data["State"]["ExitCode"] == 137 and data["RestartCount"] == 2
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["dynos"]["web.1"]["status"] == "exited"
     assert report["dynos"]["web.1"]["restart_count"] == 2
     assert report["dynos"]["web.2"]["status"] == "running"
@@ -72,7 +72,7 @@ def test_on_failure_counts_retries_and_no_leaves_it_down(runner, api, app_name, 
     assert data["RestartCount"] == 0
     time.sleep(1.5)  # Docker's first restart delay is 100 ms: it would have come back by now
     assert inspect(api, web2)["State"]["Status"] == "exited", "policy no: Docker never brings it back"
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["dynos"]["web.2"] == dict(report["dynos"]["web.2"], status="exited", restart_count=0,
                                             restart_policy="no")
     assert report["running"] == "false"

@@ -177,15 +177,15 @@ def test_recovery_path_adopts_the_running_containers(runner, api, deployed, stat
 
     shutil.move(path, path + ".broken")
     declared = runner.module("dokku_ps_app", dict(definition, deploy=False))
-    assert declared["changed"] is True and declared["app"]["deployed"] is False
+    assert declared["changed"] is True and declared["deployed"] is False
     scaled = runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 2, "worker": 1}, "skip_deploy": True})
     assert scaled["containers"]["created"] == [] and scaled["containers"]["removed"] == []
     assert dict((name, data["Id"]) for name, data in containers(api, app).items()) == ids, "nothing touched yet"
 
     deployed_again = runner.module("dokku_ps_app", definition)
-    assert deployed_again["app"]["deployed"] is True
-    assert deployed_again["app"]["formation"] == {"web": 2, "worker": 1}
-    summary = deployed_again["app"]["containers"]
+    assert deployed_again["deployed"] is True
+    assert deployed_again["formation"] == {"web": 2, "worker": 1}
+    summary = deployed_again["containers"]
     assert summary["created"] == [] and summary["replaced"] == [] and summary["removed"] == [], summary
     after = containers(api, app)
     assert dict((name, data["Id"]) for name, data in after.items()) == ids, "the running containers were adopted"

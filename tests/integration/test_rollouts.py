@@ -54,7 +54,7 @@ def test_failed_check_keeps_the_old_containers(runner, api, app_name, images):
     runner.module("dokku_ps_app", {"name": app_name, "image": good, "procfile_path": "Procfile", "checks": CHECKS})
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
     before = web_ids(api, app_name)
-    image_before = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]["image_id"]
+    image_before = runner.module("dokku_ps_report", {"app": app_name})["image_id"]
 
     failed = runner.module("dokku_ps_app", {"name": app_name, "image": bad}, expect_failure=True)
     assert "does not contain 'Hello'" in failed["msg"]
@@ -63,7 +63,7 @@ def test_failed_check_keeps_the_old_containers(runner, api, app_name, images):
     assert web_ids(api, app_name) == before, "the old containers keep serving"
     assert all(data["State"]["Running"] for data in containers(api, app_name).values())
     assert not [name for name in containers(api, app_name) if "upcoming" in name], "the new container is removed"
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     assert report["image_id"] == image_before, "the rejected definition is not recorded"
     restarted = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted"})
     assert restarted["changed"] is True
@@ -93,7 +93,7 @@ def test_passing_rollout_never_leaves_web_down(runner, api, app_name, images):
     finally:
         stop.set()
         watcher.join()
-    assert result["app"]["containers"]["replaced"] == sorted(before)
+    assert result["containers"]["replaced"] == sorted(before)
     after = web_ids(api, app_name)
     assert sorted(after) == sorted(before) and all(after[n] != before[n] for n in before)
     assert len(samples) > 10
@@ -111,7 +111,7 @@ def test_checks_file_in_the_image_is_honoured(runner, api, app_name, images):
     assert web_ids(api, app_name) == before
     started = time.time()
     passed = runner.module("dokku_ps_app", {"name": app_name, "image": fine})
-    assert passed["app"]["containers"]["replaced"] == sorted(before)
+    assert passed["containers"]["replaced"] == sorted(before)
     assert time.time() - started < 10, "HTTP checks replace the 10 s default wait"
 
 
@@ -166,7 +166,7 @@ def test_published_ports(runner, api, app_name, images):
     runner.module("dokku_ps_app", {"name": app_name, "image": v1, "procfile_path": "Procfile", "publish": "auto",
                                    "checks": {"web": "skipped"}})
     runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
-    report = runner.module("dokku_ps_report", {"app": app_name})["apps"][app_name]
+    report = runner.module("dokku_ps_report", {"app": app_name})
     ports = [report["dynos"][dyno]["ports"] for dyno in ("web.1", "web.2")]
     host_ports = set()
     for entry in ports:

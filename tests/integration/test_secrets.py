@@ -93,7 +93,8 @@ def test_fleet_and_state_failures_show_no_secret(runner, api, app_name, standard
 
     restarted = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted"}, expect_failure=True,
                               extra_args=["-vvv"])
-    reason = restarted["apps_failed"][app_name]
+    assert restarted["status"] == "failed" and "apps" not in restarted, "one app: its outcome at the top level"
+    reason = restarted["reason"]
     assert "failed its check command" in reason and "exit status 1" in reason and "XXXXXX" in reason, reason
     assert "%s.web.1" % app_name in reason
     assert not leaks(restarted, restarted["_output"]), leaks(restarted, restarted["_output"])
@@ -113,15 +114,15 @@ def test_report_inspect_and_top_mask_each_word_of_a_split_secret(runner, api, ap
     data = containers(api, app_name)["%s.web.1" % app_name]
     assert data["Args"][-2:] == list(WORDS), "field splitting really put each word into the argv"
     result = runner.module("dokku_ps_report", {"app": app_name, "inspect": True, "top": True}, extra_args=["-vvv"])
-    dyno = result["apps"][app_name]["dynos"]["web.1"]
+    dyno = result["dynos"]["web.1"]
     assert not leaks(result, result["_output"]), leaks(result, result["_output"])
     assert dyno["inspect"]["Args"][-2:] == ["XXXXXX", "XXXXXX"]
     assert dyno["inspect"]["Name"] == "/%s.web.1" % app_name, "an env value equal to the app name garbles nothing"
     assert dyno["inspect"]["Config"]["Labels"]["com.dokku.app-name"] == app_name
     assert "PEM=XXXXXX" in dyno["inspect"]["Config"]["Env"]
     assert any("XXXXXX" in " ".join(process) for process in dyno["top"]["Processes"])
-    assert result["apps"][app_name]["formation"] == {"web": 1}
-    assert list(result["apps"][app_name]["dynos"]) == ["web.1"], "short values ('1', 'web', 'true') garble nothing"
+    assert result["formation"] == {"web": 1}
+    assert list(result["dynos"]) == ["web.1"], "short values ('1', 'web', 'true') garble nothing"
 
 
 def test_every_module_with_diff_and_vvv_shows_no_secret(runner, api, app_name, standard_images):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from tests.support.docker_state import desired_state, snapshot, state_files
+from tests.support.results import all_containers
 
 
 def _did_something(value):
@@ -22,21 +23,6 @@ def _did_something(value):
     if isinstance(value, list):
         return bool(value)
     return False
-
-
-def containers_of(result):
-    """What a result says it did (or would do) to containers, whatever the module."""
-    if "containers" in result:                                   # dokku_ps_scale
-        return result["containers"]
-    if isinstance(result.get("app"), dict):                       # dokku_ps_app
-        return result["app"].get("containers")
-    if "containers_updated" in result:                            # dokku_ps_policy (app)
-        return result["containers_updated"]
-    if "apps_updated" in result:                                  # dokku_ps_policy (global)
-        return result["apps_updated"]
-    if isinstance(result.get("apps"), dict):                      # dokku_ps_state
-        return dict((name, outcome.get("containers")) for name, outcome in result["apps"].items())
-    return None
 
 
 def four_step(runner, api, app, module, args):
@@ -49,7 +35,7 @@ def four_step(runner, api, app, module, args):
     assert state_files(runner.state_dir) == files, "check mode changed the state store"
     applied = runner.module(module, args, diff=True)
     assert applied["changed"] is True
-    assert containers_of(applied) == containers_of(predicted), "check mode mispredicted the containers"
+    assert all_containers(applied) == all_containers(predicted), "check mode mispredicted the containers"
     after = snapshot(api, app)
     files = state_files(runner.state_dir)
     desired = desired_state(runner.state_dir)
@@ -57,7 +43,7 @@ def four_step(runner, api, app, module, args):
     assert state_files(runner.state_dir) == files, "the idempotent check changed the state store"
     final = runner.module(module, args)
     assert final["changed"] is False, "second apply changed something: %s" % json.dumps(final)[:3000]
-    assert not _did_something(containers_of(final)), "second apply reports container work"
+    assert not _did_something(all_containers(final)), "second apply reports container work"
     assert snapshot(api, app) == after, "second apply touched containers"
     assert desired_state(runner.state_dir) == desired, "second apply rewrote the desired state"
     return predicted, applied

@@ -157,7 +157,8 @@ def test_fresh_app_creates_web_1_only():
     assert action.process_type == 'web' and action.index == 1 and action.reason == 'missing'
     assert action.spec == model.build_spec(doc, POLICY, 'web', 1)
     assert plan.changed
-    assert plan.summary() == {'created': ['demo.web.1'], 'started': [], 'replaced': [], 'removed': []}
+    assert plan.summary() == {'created': ['demo.web.1'], 'started': [], 'replaced': [], 'stopped': [], 'removed': [],
+                              'updated': []}
     assert plan.warnings == []
 
 
@@ -171,7 +172,7 @@ def test_converged_app_plans_nothing():
     inv = inventory(ours(doc, 'web', 1), ours(doc, 'web', 2), ours(doc, 'worker', 1))
     plan = planner.plan_converge(doc, POLICY, inv)
     assert plan.phases == [] and not plan.changed
-    assert plan.summary() == {'created': [], 'started': [], 'replaced': [], 'removed': []}
+    assert plan.summary() == {'created': [], 'started': [], 'replaced': [], 'stopped': [], 'removed': [], 'updated': []}
 
 
 def test_restart_policy_change_alone_is_an_in_place_update():
