@@ -19,15 +19,15 @@ import copy
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import (
     DokkuPsError, NotFoundError, StateError, ValidationError)
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
-APP_STATES = ('started', 'stopped', 'absent')
-DECLARATION_KEYS = ('name', 'state', 'image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
-                    'checks', 'scale', 'restart_policy', 'stop_timeout_seconds', 'deploy')
+APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
+DECLARATION_KEYS = tuple(declaration.keys(declaration.FLEET))
 
 
 def validate_declaration(declaration, position):

@@ -41,47 +41,51 @@ attributes:
   idempotent:
     support: full
 options:
+  # BEGIN app declaration (generated from plugins/module_utils/declaration.py by scripts/sync_declaration.py)
   name:
     description:
-      - The app name. Lowercase letters, digits, dots and hyphens, starting with a letter or digit, at most
-        63 characters (Dokku's rule).
+      - 'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter
+        or a digit (Dokku''s rule).'
     type: str
     required: true
-    aliases: [app]
+    aliases:
+      - app
   state:
     description:
       - V(present) records the definition (and deploys it with O(deploy=true)).
-      - V(absent) stops every container of the app (restart policy V(no) first, then a stop with the app's
-        stop timeout), removes them, and deletes the app's state.
+      - V(absent) stops every container of the app (restart policy V(no) first, then a stop with the app's stop
+        timeout), removes them, and deletes the app's state.
     type: str
-    choices: [present, absent]
     default: present
+    choices:
+      - present
+      - absent
   image:
     description:
       - A reference to an image on the Docker host (name, name:tag or id). Required to create an app.
-      - The reference is resolved to an image id on every run, so a tag that now points to a new image is a
-        change of definition. When omitted, the recorded reference and image id are kept.
+      - The reference is resolved to an image id on every run, so a tag that now points to a new image is a change
+        of definition. When omitted, the recorded reference and image id are kept.
       - Images are never pulled.
     type: str
   processes:
     description:
       - The process types of the app as a dict of type to command, like the lines of a Procfile.
-      - Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded
-        from the app's env (C($PORT) is the web port for V(web) and empty for other types). They are not run
-        through a shell unless the command calls one.
+      - Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded from
+        the app's env (C($PORT) is the web port for V(web) and empty for other types). They are not run through
+        a shell unless the command calls one.
       - An empty dict means the app runs the image's own command (and can scale any valid type name).
-      - When none of O(processes), O(procfile) and O(procfile_path) is given, the recorded processes are kept
-        (a new app runs the image's own command).
+      - When none of O(processes), O(procfile) and O(procfile_path) is given, the recorded processes are kept (a
+        new app runs the image's own command).
     type: dict
   procfile:
     description:
-      - "The process types as Procfile text: one C(type: command) per line, C(#) comments, CRLF tolerated,
-        duplicates refused."
+      - 'The process types as Procfile text, one C(type: command) per line, C(#) comments, CRLF tolerated, duplicates
+        refused.'
     type: str
   procfile_path:
     description:
-      - Read the Procfile out of the image, at this path relative to the image's WORKDIR (Dokku's
-        C(procfile-path)). It is read again whenever the image id changes.
+      - Read the Procfile out of the image, at this path relative to the image's WORKDIR (Dokku's C(procfile-path)).
+        It is read again whenever the image id changes.
     type: str
   env:
     description:
@@ -96,37 +100,40 @@ options:
     type: int
   publish:
     description:
-      - Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port
-        number publishes it on that host port, which only one web container can hold (scaling web above 1 is
-        refused, and a replacement stops the old container first, with a warning); V(auto) gives each web
-        container an ephemeral host port (see M(dokku_ps.docker.dokku_ps_report) for the ports).
+      - Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port number
+        publishes it on that host port, which only one web container can hold (scaling web above 1 is refused, and
+        a replacement stops the old container first, with a warning); V(auto) gives each web container an ephemeral
+        host port (M(dokku_ps.docker.dokku_ps_report) shows the ports).
       - When omitted, the recorded value is kept.
     type: raw
   checks:
     description:
-      - The checks a new container must pass before the container it replaces is retired (deploys, restarts,
-        rebuilds), per process type. A type's value is a mode string or a dict with the keys below.
+      - The checks a new container must pass before the container it replaces is retired (deploys, restarts, rebuilds),
+        per process type. A type's value is a mode string or a dict with the keys below.
       - V(mode) is V(enabled) (the default), V(skipped) (no checks, still zero downtime) or V(disabled) (no checks
         and the old container is stopped before the new one starts, Dokku's meaning).
       - V(uptime) (seconds) the container must stay up without restarting; V(http) (web only) a list of checks,
-        each a path optionally followed by the content the answer must contain (V(/about Our Team)) or a dict
-        with V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command
-        run inside the container that must exit 0; V(wait) seconds before the first attempt (default 5),
-        V(timeout) seconds per attempt (default 30), V(attempts) (default 5).
-      - A type without checks gets, for V(web), the image's Dokku C(CHECKS) file if it has one, else Dokku's
-        default check, which is that the container is still up, without restarts, after 10 seconds.
-      - HTTP checks go to the container's address on its Docker network, or to the loopback address when the
-        port is published on the host; nowhere else.
+        each a path optionally followed by the content the answer must contain (V(/about Our Team)) or a dict with
+        V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command run
+        inside the container that must exit 0; V(wait) seconds before the first attempt (default 5), V(timeout)
+        seconds per attempt (default 30), V(attempts) (default 5).
+      - A type without checks gets, for V(web), the image's Dokku C(CHECKS) file if it has one, else Dokku's default
+        check, which is that the container is still up, without restarts, after 10 seconds.
+      - HTTP checks go to the container's address on its Docker network, or to the loopback address when the port
+        is published on the host; nowhere else.
       - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.
       - When omitted, the recorded checks are kept.
     type: dict
   deploy:
     description:
-      - Make the containers match the definition (create missing ones, replace changed ones, remove those of
-        types that are no longer defined). With V(false) only the definition is recorded.
-      - The first deploy of an app creates the containers of its formation and marks it deployed.
+      - Make the containers match the declaration (create missing ones, replace changed ones, remove those of types
+        that are no longer defined). The first deploy of an app creates the containers of its formation and marks
+        it deployed.
+      - With V(false) the declaration is only recorded; no container is created, started, stopped, replaced or removed,
+        and an app never deployed stays undeployed. It applies at the next deploy, start or restore.
     type: bool
     default: true
+  # END app declaration
 seealso:
   - module: dokku_ps.docker.dokku_ps_scale
   - module: dokku_ps.docker.dokku_ps_report
@@ -258,6 +265,7 @@ can_scale:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 
 
@@ -269,20 +277,8 @@ def operation(ctx, params):
 
 def main():
     module = build_module(
-        dict(
-            name=dict(type='str', required=True, aliases=['app']),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            image=dict(type='str'),
-            processes=dict(type='dict'),
-            procfile=dict(type='str'),
-            procfile_path=dict(type='str'),
-            env=dict(type='dict', no_log=True),
-            web_port=dict(type='int'),
-            publish=dict(type='raw'),
-            checks=dict(type='dict'),
-            deploy=dict(type='bool', default=True),
-        ),
-        mutually_exclusive=[['processes', 'procfile', 'procfile_path']],
+        declaration.argument_spec(declaration.APP),
+        mutually_exclusive=declaration.MUTUALLY_EXCLUSIVE,
     )
     run(module, operation, validate=service.validate_app_params)
 

@@ -51,57 +51,112 @@ options:
     elements: dict
     required: true
     suboptions:
+      # BEGIN app declaration (generated from plugins/module_utils/declaration.py by scripts/sync_declaration.py)
       name:
-        description: The app name (Dokku's rule, at most 63 characters).
+        description:
+          - 'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter
+            or a digit (Dokku''s rule).'
         type: str
         required: true
       state:
-        description: V(started), V(stopped) or V(absent).
+        description:
+          - V(started) deploys the app and makes its formation run; V(stopped) stops its containers and keeps them
+            (a restore after a reboot leaves it down); V(absent) deletes the app and its containers.
+          - O(apps[].deploy=false) cannot be combined with V(absent).
         type: str
-        choices: [started, stopped, absent]
         default: started
+        choices:
+          - started
+          - stopped
+          - absent
       image:
-        description: A local image reference, see M(dokku_ps.docker.dokku_ps_app). Required to create an app.
+        description:
+          - A reference to an image on the Docker host (name, name:tag or id). Required to create an app.
+          - The reference is resolved to an image id on every run, so a tag that now points to a new image is a
+            change of definition. When omitted, the recorded reference and image id are kept.
+          - Images are never pulled.
         type: str
       processes:
-        description: Process types as a dict of type to command.
+        description:
+          - The process types of the app as a dict of type to command, like the lines of a Procfile.
+          - Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded from
+            the app's env (C($PORT) is the web port for V(web) and empty for other types). They are not run through
+            a shell unless the command calls one.
+          - An empty dict means the app runs the image's own command (and can scale any valid type name).
+          - When none of O(apps[].processes), O(apps[].procfile) and O(apps[].procfile_path) is given, the recorded
+            processes are kept (a new app runs the image's own command).
         type: dict
       procfile:
-        description: Process types as Procfile text.
+        description:
+          - 'The process types as Procfile text, one C(type: command) per line, C(#) comments, CRLF tolerated, duplicates
+            refused.'
         type: str
       procfile_path:
-        description: Path of a Procfile in the image, relative to its WORKDIR.
+        description:
+          - Read the Procfile out of the image, at this path relative to the image's WORKDIR (Dokku's C(procfile-path)).
+            It is read again whenever the image id changes.
         type: str
       env:
-        description: Environment of every container of the app. Values are never logged or returned.
+        description:
+          - Environment of every container of the app. Values are never logged or returned.
+          - C(DYNO) and C(PORT) are set by the collection for every container and cannot be set here.
+          - When omitted, the recorded env is kept; when given, it replaces the recorded env.
         type: dict
       web_port:
-        description: The port V(web) listens on inside its containers (C(PORT)).
+        description:
+          - The port the V(web) process listens on inside its containers (C(PORT)). Defaults to 5000 for a new app;
+            when omitted, the recorded value is kept.
         type: int
       publish:
-        description: Publish the web port on the host (V(false), a port, or V(auto)), see M(dokku_ps.docker.dokku_ps_app).
+        description:
+          - Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port
+            number publishes it on that host port, which only one web container can hold (scaling web above 1 is
+            refused, and a replacement stops the old container first, with a warning); V(auto) gives each web container
+            an ephemeral host port (M(dokku_ps.docker.dokku_ps_report) shows the ports).
+          - When omitted, the recorded value is kept.
         type: raw
       checks:
-        description: Checks per process type gating rollouts, see M(dokku_ps.docker.dokku_ps_app).
+        description:
+          - The checks a new container must pass before the container it replaces is retired (deploys, restarts,
+            rebuilds), per process type. A type's value is a mode string or a dict with the keys below.
+          - V(mode) is V(enabled) (the default), V(skipped) (no checks, still zero downtime) or V(disabled) (no
+            checks and the old container is stopped before the new one starts, Dokku's meaning).
+          - V(uptime) (seconds) the container must stay up without restarting; V(http) (web only) a list of checks,
+            each a path optionally followed by the content the answer must contain (V(/about Our Team)) or a dict
+            with V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command
+            run inside the container that must exit 0; V(wait) seconds before the first attempt (default 5), V(timeout)
+            seconds per attempt (default 30), V(attempts) (default 5).
+          - A type without checks gets, for V(web), the image's Dokku C(CHECKS) file if it has one, else Dokku's
+            default check, which is that the container is still up, without restarts, after 10 seconds.
+          - HTTP checks go to the container's address on its Docker network, or to the loopback address when the
+            port is published on the host; nowhere else.
+          - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.
+          - When omitted, the recorded checks are kept.
         type: dict
       scale:
-        description: Instances per process type; types not listed keep their count.
+        description:
+          - 'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count (M(dokku_ps.docker.dokku_ps_scale)''s
+            rules).'
         type: dict
       restart_policy:
-        description: The app's restart policy (an empty string unsets it).
+        description:
+          - The app's restart policy, V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N) (M(dokku_ps.docker.dokku_ps_policy));
+            an empty string unsets it. Quote V('no') in YAML, or it becomes a boolean.
         type: str
       stop_timeout_seconds:
-        description: The app's stop timeout (an empty string unsets it).
+        description:
+          - The app's stop timeout in seconds, an integer of 0 or more; an empty string unsets it.
         type: raw
       deploy:
         description:
-          - With V(false) the declaration is only recorded (definition, scale, properties, and the restore flag of
-            its O(apps[].state)); no container is created, started, stopped, replaced or removed, and an app never
-            deployed stays undeployed. It applies at the next deploy (a run with V(true)), start or restore, as
-            O(dokku_ps.docker.dokku_ps_app#module:deploy=false) does for one app.
-          - Cannot be V(false) with O(apps[].state=absent).
+          - Make the containers match the declaration (create missing ones, replace changed ones, remove those of
+            types that are no longer defined). The first deploy of an app creates the containers of its formation
+            and marks it deployed.
+          - With V(false) the declaration is only recorded; no container is created, started, stopped, replaced
+            or removed, and an app never deployed stays undeployed. It applies at the next deploy, start or restore.
         type: bool
         default: true
+      # END app declaration
   prune:
     description:
       - Delete the apps recorded on the host that O(apps) does not declare, with their containers.
@@ -175,28 +230,15 @@ apps_pruned:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
 
 
 def main():
     module = build_module(
         dict(
-            apps=dict(type='list', elements='dict', required=True, options=dict(
-                name=dict(type='str', required=True),
-                state=dict(type='str', default='started', choices=['started', 'stopped', 'absent']),
-                image=dict(type='str'),
-                processes=dict(type='dict'),
-                procfile=dict(type='str'),
-                procfile_path=dict(type='str'),
-                env=dict(type='dict', no_log=True),
-                web_port=dict(type='int'),
-                publish=dict(type='raw'),
-                checks=dict(type='dict'),
-                scale=dict(type='dict'),
-                restart_policy=dict(type='str'),
-                stop_timeout_seconds=dict(type='raw'),
-                deploy=dict(type='bool', default=True),
-            ), mutually_exclusive=[['processes', 'procfile', 'procfile_path']]),
+            apps=dict(type='list', elements='dict', required=True, options=declaration.argument_spec(declaration.FLEET),
+                      mutually_exclusive=declaration.MUTUALLY_EXCLUSIVE),
             prune=dict(type='bool', default=False),
             parallel=dict(type='int', default=4),
         ),

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The app declaration: every key that describes an app, once (type, default, documentation).
+
+dokku_ps_app takes the app keys as its options, dokku_ps_fleet as the suboptions of each item of ``apps``, the
+app role as the keys of ``dokku_ps_app`` and the fleet role as the keys of each item of ``dokku_ps_apps``. Their
+argument specs are built here (:func:`argument_spec`); their documentation (the modules' DOCUMENTATION and the
+roles' ``meta/argument_specs.yml``) is written from here by ``scripts/sync_declaration.py`` between
+``BEGIN``/``END`` markers, and a unit test fails when a copy differs from what this file says.
+
+In a description, ``O(@key)`` names another key of the declaration; it becomes the right reference in each place
+(``O(key)`` in dokku_ps_app, ``O(apps[].key)`` in dokku_ps_fleet, ``O(dokku_ps_app.key)`` in the app role...).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+# Where a key is taken: 'app' (dokku_ps_app) and 'fleet' (dokku_ps_fleet's items, the roles).
+APP = 'app'
+FLEET = 'fleet'
+BOTH = (APP, FLEET)
+
+# name -> (where, the Ansible option spec of the key without its documentation, description lines)
+KEYS = [
+    ('name', BOTH, dict(type='str', required=True), [
+        'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter '
+        'or a digit (Dokku\'s rule).',
+    ]),
+    ('image', BOTH, dict(type='str'), [
+        'A reference to an image on the Docker host (name, name:tag or id). Required to create an app.',
+        'The reference is resolved to an image id on every run, so a tag that now points to a new image is a '
+        'change of definition. When omitted, the recorded reference and image id are kept.',
+        'Images are never pulled.',
+    ]),
+    ('processes', BOTH, dict(type='dict'), [
+        'The process types of the app as a dict of type to command, like the lines of a Procfile.',
+        'Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded from '
+        'the app\'s env (C($PORT) is the web port for V(web) and empty for other types). They are not run through '
+        'a shell unless the command calls one.',
+        'An empty dict means the app runs the image\'s own command (and can scale any valid type name).',
+        'When none of O(@processes), O(@procfile) and O(@procfile_path) is given, the recorded processes are kept '
+        '(a new app runs the image\'s own command).',
+    ]),
+    ('procfile', BOTH, dict(type='str'), [
+        'The process types as Procfile text, one C(type: command) per line, C(#) comments, CRLF tolerated, '
+        'duplicates refused.',
+    ]),
+    ('procfile_path', BOTH, dict(type='str'), [
+        'Read the Procfile out of the image, at this path relative to the image\'s WORKDIR (Dokku\'s '
+        'C(procfile-path)). It is read again whenever the image id changes.',
+    ]),
+    ('env', BOTH, dict(type='dict', no_log=True), [
+        'Environment of every container of the app. Values are never logged or returned.',
+        'C(DYNO) and C(PORT) are set by the collection for every container and cannot be set here.',
+        'When omitted, the recorded env is kept; when given, it replaces the recorded env.',
+    ]),
+    ('web_port', BOTH, dict(type='int'), [
+        'The port the V(web) process listens on inside its containers (C(PORT)). Defaults to 5000 for a new app; '
+        'when omitted, the recorded value is kept.',
+    ]),
+    ('publish', BOTH, dict(type='raw'), [
+        'Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port number '
+        'publishes it on that host port, which only one web container can hold (scaling web above 1 is refused, '
+        'and a replacement stops the old container first, with a warning); V(auto) gives each web container an '
+        'ephemeral host port (M(dokku_ps.docker.dokku_ps_report) shows the ports).',
+        'When omitted, the recorded value is kept.',
+    ]),
+    ('checks', BOTH, dict(type='dict'), [
+        'The checks a new container must pass before the container it replaces is retired (deploys, restarts, '
+        'rebuilds), per process type. A type\'s value is a mode string or a dict with the keys below.',
+        'V(mode) is V(enabled) (the default), V(skipped) (no checks, still zero downtime) or V(disabled) (no checks '
+        'and the old container is stopped before the new one starts, Dokku\'s meaning).',
+        'V(uptime) (seconds) the container must stay up without restarting; V(http) (web only) a list of checks, '
+        'each a path optionally followed by the content the answer must contain (V(/about Our Team)) or a dict '
+        'with V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command '
+        'run inside the container that must exit 0; V(wait) seconds before the first attempt (default 5), '
+        'V(timeout) seconds per attempt (default 30), V(attempts) (default 5).',
+        'A type without checks gets, for V(web), the image\'s Dokku C(CHECKS) file if it has one, else Dokku\'s '
+        'default check, which is that the container is still up, without restarts, after 10 seconds.',
+        'HTTP checks go to the container\'s address on its Docker network, or to the loopback address when the '
+        'port is published on the host; nowhere else.',
+        'New containers that replace nothing (scaling up, a first deploy) are only checked to be running.',
+        'When omitted, the recorded checks are kept.',
+    ]),
+    ('scale', (FLEET,), dict(type='dict'), [
+        'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count '
+        '(M(dokku_ps.docker.dokku_ps_scale)\'s rules).',
+    ]),
+    ('restart_policy', (FLEET,), dict(type='str'), [
+        'The app\'s restart policy, V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N) '
+        '(M(dokku_ps.docker.dokku_ps_policy)); an empty string unsets it. Quote V(\'no\') in YAML, or it becomes '
+        'a boolean.',
+    ]),
+    ('stop_timeout_seconds', (FLEET,), dict(type='raw'), [
+        'The app\'s stop timeout in seconds, an integer of 0 or more; an empty string unsets it.',
+    ]),
+    ('deploy', BOTH, dict(type='bool', default=True), [
+        'Make the containers match the declaration (create missing ones, replace changed ones, remove those of '
+        'types that are no longer defined). The first deploy of an app creates the containers of its formation '
+        'and marks it deployed.',
+        'With V(false) the declaration is only recorded; no container is created, started, stopped, replaced or '
+        'removed, and an app never deployed stays undeployed. It applies at the next deploy, start or restore.',
+    ]),
+]
+
+# only one of these describes the processes
+MUTUALLY_EXCLUSIVE = [['processes', 'procfile', 'procfile_path']]
+
+# the desired state of an app: dokku_ps_app's and a fleet declaration's differ
+STATE = {
+    APP: (dict(type='str', default='present', choices=['present', 'absent']), [
+        'V(present) records the definition (and deploys it with O(@deploy=true)).',
+        'V(absent) stops every container of the app (restart policy V(no) first, then a stop with the app\'s stop '
+        'timeout), removes them, and deletes the app\'s state.',
+    ]),
+    FLEET: (dict(type='str', default='started', choices=['started', 'stopped', 'absent']), [
+        'V(started) deploys the app and makes its formation run; V(stopped) stops its containers and keeps them (a '
+        'restore after a reboot leaves it down); V(absent) deletes the app and its containers.',
+        'O(@deploy=false) cannot be combined with V(absent).',
+    ]),
+}
+
+
+def keys(where):
+    """The keys of the declaration taken in ``where`` (APP or FLEET), state included, in documentation order."""
+    found = [name for name, places, _spec, _doc in KEYS if where in places]
+    return found[:1] + ['state'] + found[1:]
+
+
+def _entry(name, where):
+    if name == 'state':
+        return STATE[where]
+    for key, _places, spec, doc in KEYS:
+        if key == name:
+            return spec, doc
+    raise KeyError(name)
+
+
+def argument_spec(where):
+    """The argument spec of the declaration's keys for ``where``: dokku_ps_app's options (the name has the alias
+    ``app``) or the suboptions of a fleet item."""
+    spec = {}
+    for name in keys(where):
+        spec[name] = copy.deepcopy(_entry(name, where)[0])
+    if where == APP:
+        spec['name']['aliases'] = ['app']
+    return spec
+
+
+def documentation(where, reference, role=False):
+    """The documented options of the declaration for ``where``, each ``description`` written with the option
+    references of its place: ``reference(key)`` gives the O() target of a key (``apps[].image`` ...). A role's
+    argument spec (``role``) also says which keys are ``no_log``; a module's documentation cannot."""
+    options = {}
+    fields = ('type', 'required', 'default', 'choices', 'no_log', 'aliases', 'elements')
+    if not role:
+        fields = tuple(field for field in fields if field != 'no_log')
+    for name in keys(where):
+        spec, doc = _entry(name, where)
+        option = {'description': [_references(line, reference) for line in doc]}
+        for field in fields:
+            if field in spec:
+                option[field] = copy.deepcopy(spec[field])
+        if where == APP and name == 'name':
+            option['aliases'] = ['app']
+        options[name] = option
+    return options
+
+
+def _references(line, reference):
+    out = []
+    rest = line
+    while 'O(@' in rest:
+        before, _marker, after = rest.partition('O(@')
+        target, _close, rest = after.partition(')')
+        key, equals, value = target.partition('=')
+        out.append('%sO(%s%s%s)' % (before, reference(key), equals, value))
+    out.append(rest)
+    return ''.join(out)

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The app declaration is written once (module_utils/declaration.py): the modules build their argument specs
+from it, and every place that documents it (both modules, both roles) holds exactly what it says."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
+from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+
+
+def _sync():
+    spec = importlib.util.spec_from_file_location('sync_declaration', os.path.join(ROOT, 'scripts',
+                                                                                  'sync_declaration.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _documentation(path):
+    """The DOCUMENTATION of a module file, parsed."""
+    with open(os.path.join(ROOT, path)) as handle:
+        source = handle.read()
+    start = source.index("DOCUMENTATION = r'''") + len("DOCUMENTATION = r'''")
+    return yaml.safe_load(source[start:source.index("'''", start)])
+
+
+def _role_options(role, variable):
+    with open(os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml')) as handle:
+        spec = yaml.safe_load(handle)['argument_specs']['main']['options'][variable]
+    return spec
+
+
+@pytest.mark.parametrize('path', sorted(_sync().TARGETS))
+def test_every_copy_is_what_the_declaration_says(path):
+    text, expected = _sync().synced(path)
+    assert text == expected, '%s differs from plugins/module_utils/declaration.py: run python3 ' \
+                             'scripts/sync_declaration.py' % path
+
+
+def test_a_copy_that_drifts_is_found(tmp_path, monkeypatch):
+    sync = _sync()
+    role = os.path.join(ROOT, 'roles', 'fleet', 'meta', 'argument_specs.yml')
+    with open(role) as handle:
+        text = handle.read()
+    copy_root = tmp_path / 'tree'
+    target = copy_root / 'roles' / 'fleet' / 'meta'
+    target.mkdir(parents=True)
+    (target / 'argument_specs.yml').write_text(text.replace('type: int', 'type: str', 1))
+    (copy_root / 'plugins' / 'module_utils').mkdir(parents=True)
+    with open(os.path.join(ROOT, 'plugins', 'module_utils', 'declaration.py')) as handle:
+        (copy_root / 'plugins' / 'module_utils' / 'declaration.py').write_text(handle.read())
+    monkeypatch.setattr(sync, 'ROOT', str(copy_root))
+    current, expected = sync.synced('roles/fleet/meta/argument_specs.yml')
+    assert current != expected and expected == text
+
+
+def test_the_documented_options_are_the_argument_spec():
+    for where, options in (
+            (declaration.APP, _documentation('plugins/modules/dokku_ps_app.py')['options']),
+            (declaration.FLEET, _documentation('plugins/modules/dokku_ps_fleet.py')['options']['apps']['suboptions']),
+            (declaration.FLEET, _role_options('app', 'dokku_ps_app')['options']),
+            (declaration.FLEET, _role_options('fleet', 'dokku_ps_apps')['options'])):
+        spec = declaration.argument_spec(where)
+        assert list(options) == declaration.keys(where)
+        for name, option in options.items():
+            for field in ('type', 'required', 'default', 'choices', 'aliases'):
+                assert option.get(field) == spec[name].get(field), (where, name, field)
+
+
+def test_roles_take_the_declaration_rules():
+    for role, variable in (('app', 'dokku_ps_app'), ('fleet', 'dokku_ps_apps')):
+        spec = _role_options(role, variable)
+        assert spec['mutually_exclusive'] == declaration.MUTUALLY_EXCLUSIVE
+        assert spec['options']['env']['no_log'] is True
+
+
+def test_modules_build_their_specs_from_the_declaration():
+    for path, call in (('plugins/modules/dokku_ps_app.py', 'declaration.argument_spec(declaration.APP)'),
+                       ('plugins/modules/dokku_ps_fleet.py', 'declaration.argument_spec(declaration.FLEET)')):
+        with open(os.path.join(ROOT, path)) as handle:
+            source = handle.read()
+        assert call in source and 'declaration.MUTUALLY_EXCLUSIVE' in source
+
+
+def test_argument_specs():
+    app = declaration.argument_spec(declaration.APP)
+    assert app['name'] == {'type': 'str', 'required': True, 'aliases': ['app']}
+    assert app['state'] == {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
+    assert app['env'] == {'type': 'dict', 'no_log': True}
+    assert 'scale' not in app and 'restart_policy' not in app
+    items = declaration.argument_spec(declaration.FLEET)
+    assert items['state']['choices'] == ['started', 'stopped', 'absent'] and items['state']['default'] == 'started'
+    assert items['scale'] == {'type': 'dict'} and items['deploy'] == {'type': 'bool', 'default': True}
+    app['name']['aliases'].append('other')
+    assert declaration.argument_spec(declaration.APP)['name']['aliases'] == ['app'], 'a copy each time'
+
+
+def test_fleet_validates_exactly_the_declared_keys():
+    assert list(fleet.DECLARATION_KEYS) == declaration.keys(declaration.FLEET)
+
+
+def test_references_become_the_place_s_own():
+    docs = declaration.documentation(declaration.FLEET, lambda key: 'apps[].%s' % key)
+    assert 'O(apps[].deploy=false) cannot be combined' in ' '.join(docs['state']['description'])
+    assert 'O(apps[].procfile)' in ' '.join(docs['processes']['description'])
+    app = declaration.documentation(declaration.APP, lambda key: key)
+    assert 'O(deploy=true)' in ' '.join(app['state']['description'])
+    assert 'no_log' not in app['env'] and declaration.documentation(
+        declaration.FLEET, lambda key: key, role=True)['env']['no_log'] is True
