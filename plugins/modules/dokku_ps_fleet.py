@@ -204,7 +204,28 @@ apps:
     - Also C(state) (the declared state), C(formation_changes) and C(property_changes) (before and after), and C(pruned) for an app deleted by O(prune).
   returned: always
   type: dict
-  sample: {"shop": {"name": "shop", "status": "changed", "reason": "", "state": "started", "formation": {"web": 2, "worker": 1}, "formation_changes": {"web": {"before": 1, "after": 2}}, "property_changes": {}, "containers": {"created": ["shop.web.2"], "started": [], "replaced": [], "stopped": [], "removed": [], "updated": []}}}
+  sample: 
+    shop:
+      name: shop
+      status: changed
+      reason: ''
+      state: started
+      formation:
+        web: 2
+        worker: 1
+      formation_changes:
+        web:
+          before: 1
+          after: 2
+      property_changes: {}
+      containers:
+        created:
+        - shop.web.2
+        started: []
+        replaced: []
+        stopped: []
+        removed: []
+        updated: []
 apps_changed:
   description: The apps that changed.
   returned: always

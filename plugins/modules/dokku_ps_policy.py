@@ -164,7 +164,19 @@ apps:
     - With O(global=true) and a new restart policy, every deployed app that inherits it, its containers updated in place under C(containers.updated).
   returned: when O(global=true)
   type: dict
-  sample: {"blog": {"name": "blog", "status": "changed", "reason": "inherits the global restart policy", "containers": {"created": [], "started": [], "replaced": [], "stopped": [], "removed": [], "updated": ["blog.web.1"]}}}
+  sample: 
+    blog:
+      name: blog
+      status: changed
+      reason: inherits the global restart policy
+      containers:
+        created: []
+        started: []
+        replaced: []
+        stopped: []
+        removed: []
+        updated:
+        - blog.web.1
 apps_changed:
   description: The apps that changed.
   returned: when O(global=true)

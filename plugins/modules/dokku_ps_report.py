@@ -177,7 +177,16 @@ apps:
     - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos)).
   returned: when neither O(app) nor O(global) is given
   type: dict
-  sample: {"shop": {"name": "shop", "status": "unchanged", "deployed": true, "processes": 1, "running": "true", "formation": {"web": 1}, "dynos": {}}}
+  sample: 
+    shop:
+      name: shop
+      status: unchanged
+      deployed: true
+      processes: 1
+      running: 'true'
+      formation:
+        web: 1
+      dynos: {}
 apps_changed:
   description: The apps that changed.
   returned: when neither O(app) nor O(global) is given

@@ -191,7 +191,27 @@ apps:
     - Also C(restore), whether a restore (after a reboot) starts the app.
   returned: when O(apps) or O(all) is given
   type: dict
-  sample: {"shop": {"name": "shop", "status": "changed", "reason": "restored", "restore": true, "containers": {"created": [], "started": ["shop.web.1"], "replaced": [], "stopped": [], "removed": [], "updated": []}, "formation": {"web": 1}, "properties": {}}, "blog": {"name": "blog", "status": "skipped", "reason": "restore flag is false (the app was stopped on purpose)"}}
+  sample: 
+    shop:
+      name: shop
+      status: changed
+      reason: restored
+      restore: true
+      containers:
+        created: []
+        started:
+        - shop.web.1
+        replaced: []
+        stopped: []
+        removed: []
+        updated: []
+      formation:
+        web: 1
+      properties: {}
+    blog:
+      name: blog
+      status: skipped
+      reason: restore flag is false (the app was stopped on purpose)
 apps_changed:
   description: The apps that changed.
   returned: when O(apps) or O(all) is given
