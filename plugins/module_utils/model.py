@@ -19,12 +19,10 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import split_command
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
-    APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN, RESTART_POLICY_PATTERN)
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (  # noqa: F401 (the modules' names)
+    APP_NAME_PATTERN, PROCESS_TYPE_PATTERN, ENV_KEY_RULE, is_env_key, validate_app_name, validate_process_type)
+from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import RESTART_POLICY_PATTERN
 
-APP_NAME_RULE = ('must match %s (lowercase letters, digits, dots and hyphens, starting with a letter or digit) '
-                 'and be at most 63 characters' % APP_NAME_PATTERN)
-PROCESS_TYPE_RULE = 'must be a DNS label matching %s' % PROCESS_TYPE_PATTERN
 RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'
 RESERVED_ENV_KEYS = ('DYNO', 'PORT')
 
@@ -58,10 +56,8 @@ _LONGEST_INDEX = 10 ** 9 - 1
 # Characters no image reference contains (Docker's grammar allows letters, digits and . _ - : / @ + [ ]).
 _IMAGE_REFERENCE_CHAR_RE = re.compile(r'[^A-Za-z0-9._:/@+\[\]-]')
 
-_APP_RE = re.compile(APP_NAME_PATTERN)
 _TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
 _POLICY_RE = re.compile(RESTART_POLICY_PATTERN)
-_ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
 _INDEX_RE = re.compile(r'[1-9][0-9]*')
 _INTEGER_RE = re.compile(r'\s*-?[0-9]+\s*')
 
@@ -69,20 +65,6 @@ _INTEGER_RE = re.compile(r'\s*-?[0-9]+\s*')
 # ---------------------------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------------------------
-
-def validate_app_name(name, field='name'):
-    if not isinstance(name, str) or not name:
-        raise ValidationError(field, 'an app name is required')
-    if len(name) > 63 or not _APP_RE.fullmatch(name):
-        raise ValidationError(field, '%r %s' % (name, APP_NAME_RULE))
-    return name
-
-
-def validate_process_type(name, field='process type'):
-    if not isinstance(name, str) or not _TYPE_RE.fullmatch(name):
-        raise ValidationError(field, '%r %s' % (name, PROCESS_TYPE_RULE))
-    return name
-
 
 def _integer(value, field):
     """An int from an int, an integral float or a string of digits; anything else is refused."""
@@ -137,8 +119,8 @@ def validate_env(env, field='env'):
         raise ValidationError(field, 'must be a dict of NAME to value')
     result = {}
     for key, value in env.items():
-        if not isinstance(key, str) or not _ENV_KEY_RE.fullmatch(key):
-            raise ValidationError(field, 'key %r must match %s' % (key, ENV_KEY_PATTERN))
+        if not is_env_key(key):
+            raise ValidationError(field, 'key %r %s' % (key, ENV_KEY_RULE))
         if key in RESERVED_ENV_KEYS:
             raise ValidationError(field, '%s is set by dokku_ps for every container (use web_port for PORT)' % key)
         if value is None:

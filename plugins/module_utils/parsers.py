@@ -14,13 +14,7 @@ __metaclass__ = type
 from collections import OrderedDict
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
-    PROCESS_TYPE_PATTERN,
-    is_process_type,
-)
-
-PROCESS_TYPE_RULE = ("must be a DNS label: 1-63 lowercase letters, digits or '-', starting and ending with a "
-                     "letter or digit (%s)" % PROCESS_TYPE_PATTERN)
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import PROCESS_TYPE_RULE, is_process_type
 
 # Word separators when splitting a command (a shell's default IFS, plus CR like shlex).
 _SPLIT_WHITESPACE = " \t\r\n"

@@ -11,8 +11,7 @@ Two documents live in the state directory (see ``state_store.py``):
 Both carry ``schema_version`` (:data:`SCHEMA_VERSION`). A document with a newer version than this code
 knows is refused with a message saying so, instead of a confusing schema error.
 
-The name patterns are defined here once (``*_PATTERN``, with a ``^...$`` form meant for messages and
-Python's ``re.fullmatch``) and used by the parsers and the state store.
+The name rules come from ``names.py``, as they do for the modules, the parsers and the state store.
 
 ``jsonschema`` is a managed-host dependency. It is imported guarded: this file always imports, and
 :func:`validate` raises a one-line :class:`StateError` naming the library when it is missing.
@@ -26,6 +25,8 @@ import copy
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (  # noqa: F401 (is_* are used by others)
+    APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN, is_app_name, is_process_type)
 
 try:
     import jsonschema
@@ -38,13 +39,6 @@ except ImportError as _import_error:  # pragma: no cover - depends on the host
 
 SCHEMA_VERSION = 1
 
-# Dokku's rule for new app names, plus the 63-character limit of SPEC 2.
-APP_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"
-APP_NAME_MAX_LENGTH = 63
-# A DNS label (RFC 1123), Dokku's documented rule for process types.
-PROCESS_TYPE_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
-# Environment variable names (POSIX shell names).
-ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Docker restart policies accepted by the collection (SPEC 2).
 RESTART_POLICY_PATTERN = r"^(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)$"
 IMAGE_ID_PATTERN = r"^sha256:[0-9a-f]{64}$"
@@ -62,11 +56,6 @@ class DocumentInvalid(StateError):
     """A document that breaks its schema (a :class:`StateError`; raised by :func:`validate`)."""
 
 
-APP_NAME_RE = re.compile(APP_NAME_PATTERN)
-PROCESS_TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
-ENV_KEY_RE = re.compile(ENV_KEY_PATTERN)
-
-
 def _schema_pattern(pattern):
     """``pattern`` for a JSON Schema ``pattern`` keyword.
 
@@ -74,17 +63,6 @@ def _schema_pattern(pattern):
     ``"web\\n"`` would pass ``^web$``. The negative lookahead closes that hole and is valid ECMA 262 too.
     """
     return pattern + r"(?!\n)"
-
-
-def is_app_name(value):
-    """True when ``value`` is a valid app name (pattern and length)."""
-    return (isinstance(value, str) and len(value) <= APP_NAME_MAX_LENGTH
-            and APP_NAME_RE.fullmatch(value) is not None)
-
-
-def is_process_type(value):
-    """True when ``value`` is a valid process type name (a DNS label)."""
-    return isinstance(value, str) and PROCESS_TYPE_RE.fullmatch(value) is not None
 
 
 _PROCESS_TYPE = {"type": "string", "pattern": _schema_pattern(PROCESS_TYPE_PATTERN)}

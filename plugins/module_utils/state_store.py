@@ -44,14 +44,12 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import is_app_name, validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
-    APP_NAME_MAX_LENGTH,
-    APP_NAME_PATTERN,
     APP_SCHEMA,
     GLOBAL_SCHEMA,
     DocumentInvalid,
-    is_app_name,
     new_global_document,
     validate,
 )
@@ -85,9 +83,7 @@ def resolve_state_dir(param=None):
 
 def check_app_name(name):
     """Raise :class:`ValidationError` unless ``name`` is a valid app name (also keeps paths inside the store)."""
-    if not is_app_name(name):
-        raise ValidationError("app", "%r is not a valid app name: it must match %s and be at most %d characters"
-                              % (name, APP_NAME_PATTERN, APP_NAME_MAX_LENGTH))
+    validate_app_name(name, "app")
 
 
 def _fsync_dir(path):

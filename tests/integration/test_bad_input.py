@@ -27,7 +27,7 @@ def test_bad_input_is_refused_and_changes_nothing(runner, api, deployed, state_d
     app = deployed
     image = standard_images["base"]
     cases = [
-        ("dokku_ps_app", {"name": "Bad_Name", "image": image}, ["name", "must match"]),
+        ("dokku_ps_app", {"name": "Bad_Name", "image": image}, ["name", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         ("dokku_ps_app", {"name": "a" * 64, "image": image}, ["name", "63 characters"]),
         ("dokku_ps_app", {"name": "-lead", "image": image}, ["name"]),
         ("dokku_ps_app", {"name": app, "processes": {"Web": "sleep 1"}}, ["processes", "DNS label"]),
@@ -47,8 +47,8 @@ def test_bad_input_is_refused_and_changes_nothing(runner, api, deployed, state_d
         ("dokku_ps_scale", {"app": app, "scale": {"unknown": 2}},
          ["unknown is not a valid process name to scale up"]),
         ("dokku_ps_scale", {"app": app + "-missing", "scale": {"web": 1}}, ["app", "not defined"]),
-        ("dokku_ps_scale", {"app": "UPPER", "scale": {"web": 1}}, ["app", "must match"]),
-        ("dokku_ps_report", {"app": "UPPER"}, ["app", "must match"]),
+        ("dokku_ps_scale", {"app": "UPPER", "scale": {"web": 1}}, ["app", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
+        ("dokku_ps_report", {"app": "UPPER"}, ["app", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         ("dokku_ps_report", {"app": app + "-missing"}, ["app", "not defined"]),
     ]
     containers_before = snapshot(api, app)

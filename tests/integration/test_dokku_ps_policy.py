@@ -112,15 +112,15 @@ def test_bad_policy_input_changes_nothing(runner, api, app_name, standard_images
         ("dokku_ps_policy", {"app": app_name, "restore": "maybe"}, ["restore", "boolean"]),
         ("dokku_ps_policy", {"global": True, "restore": False}, ["restore", "app property"]),
         ("dokku_ps_policy", {"restart_policy": "always"}, ["app"]),
-        ("dokku_ps_policy", {"app": "Bad_Name", "restart_policy": "always"}, ["app", "must match"]),
+        ("dokku_ps_policy", {"app": "Bad_Name", "restart_policy": "always"}, ["app", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         ("dokku_ps_policy", {"app": app_name + "-missing", "restart_policy": "always"}, ["not defined"]),
         ("dokku_ps_state", {"all": True, "state": "started", "parallel": -2}, ["parallel", "-2"]),
         ("dokku_ps_state", {"apps": [app_name, app_name + "-x"], "state": "restarted", "process_type": "web"},
          ["process_type", "one app"]),
         ("dokku_ps_state", {"app": app_name, "state": "started", "process_type": "web"}, ["process_type"]),
         ("dokku_ps_state", {"app": app_name, "state": "restarted", "process_type": "Web!"}, ["process_type"]),
-        ("dokku_ps_state", {"app": "Bad_Name", "state": "started"}, ["app", "must match"]),
-        ("dokku_ps_state", {"apps": [app_name, "Bad_Name"], "state": "stopped"}, ["apps", "must match"]),
+        ("dokku_ps_state", {"app": "Bad_Name", "state": "started"}, ["app", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
+        ("dokku_ps_state", {"apps": [app_name, "Bad_Name"], "state": "stopped"}, ["apps", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
     ]
     containers_before = snapshot(api, app_name)
     files_before = state_files(state_dir)

@@ -49,13 +49,13 @@ def test_every_bad_input_through_every_module(runner, api, apps, state_dir, stan
 
     cases = [
         # -- invalid app name
-        ("dokku_ps_app", {"name": "Bad_Name", "state": "absent"}, ["name", "must match"]),
+        ("dokku_ps_app", {"name": "Bad_Name", "state": "absent"}, ["name", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         ("dokku_ps_app", {"name": "", "image": image}, ["name"]),
-        ("dokku_ps_fleet", _fleet(good, decl(name="Bad_Name")), ["apps[1].name", "must match"]),
+        ("dokku_ps_fleet", _fleet(good, decl(name="Bad_Name")), ["apps[1].name", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         ("dokku_ps_fleet", _fleet(good, decl(name="a" * 64)), ["apps[1].name", "63 characters"]),
         ("dokku_ps_fleet", _fleet(good, decl(name=other)), ["apps[1].name", "declared twice"]),
-        ("dokku_ps_state", {"apps": ["../etc"], "state": "started"}, ["apps", "must match"]),
-        ("dokku_ps_report", {"app": "a/b"}, ["app", "must match"]),
+        ("dokku_ps_state", {"apps": ["../etc"], "state": "started"}, ["apps", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
+        ("dokku_ps_report", {"app": "a/b"}, ["app", "at most 63 characters: lowercase letters, digits, dots and dashes"]),
         # -- invalid process name
         ("dokku_ps_app", {"name": app, "procfile": "Web: sleep 1\n"}, ["procfile", "invalid process type"]),
         ("dokku_ps_app", {"name": app, "processes": {"web_1": "sleep 1"}}, ["processes", "DNS label"]),

@@ -146,7 +146,8 @@ def test_dokku_scale_errors(text, message):
 
 
 def test_dokku_scale_invalid_name():
-    with pytest.raises(ValidationError, match=r"^DOKKU_SCALE: invalid process type 'Web' on line 2: must be a DNS label"):
+    with pytest.raises(ValidationError, match=r"^DOKKU_SCALE: invalid process type 'Web' on line 2: must be at most 63 "
+                                              r"characters: lowercase letters, digits and dashes"):
         parse_dokku_scale("web=1\nWeb=1")
 
 

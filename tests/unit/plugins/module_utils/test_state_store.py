@@ -247,7 +247,7 @@ def test_delete_app(store, state_dir):
 @pytest.mark.parametrize("name", ["../etc", "a/b", "", "Demo", ".hidden", "x" * 64, "demo\n", None])
 def test_invalid_app_names_are_refused(store, name):
     for call in (store.read_app, store.delete_app, store.lock):
-        with pytest.raises(ValidationError, match=r"^app: .* is not a valid app name"):
+        with pytest.raises(ValidationError, match=r"^app: (an app name is required|.* must be at most 63 characters)"):
             call(name)
 
 
