@@ -9,7 +9,9 @@
 #   unit         pytest tests/unit
 #   sanity       ansible-test sanity --venv on a fresh copy of the tree in .build/sanity, and
 #                ansible-doc for every module (a broken DOCUMENTATION fails the run), and
-#                ansible-lint (production profile) on playbooks/ and roles/
+#                ansible-lint (production profile) on playbooks/ and roles/, and
+#                galaxy-importer on the tarball built from that copy (.build/galaxy/; any warning fails), and
+#                antsibull-docs lint-collection-docs (modules, roles, extra docs)
 #   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on two
 #                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
@@ -165,7 +167,60 @@ stage_sanity() {
 ansible-lint --profile production %s\n' "${lint_targets[*]}"
         ansible-lint --offline --profile production --nocolor "${lint_targets[@]}" || rc=$?
     fi
+
+    galaxy_import "$dest" || rc=$?
+    lint_collection_docs || rc=$?
     return "$rc"
+}
+
+# Builds the collection tarball from the sanity copy (the files git knows, nothing ignored) into
+# .build/galaxy/ and runs galaxy-importer on it, the validator Galaxy and Automation Hub run on every
+# upload. Configured by scripts/galaxy-importer.cfg: offline, no container engine, no ansible-test (the
+# stage runs that itself), ansible-lint with Galaxy's own rule selection. galaxy-importer exits 0 even when
+# it found problems it only logs: every line it logs as WARNING, ERROR or CRITICAL fails the step (missing
+# role metadata, lint findings, a missing changelog are all warnings).
+galaxy_import() {
+    local src="$1" out="${ROOT}/.build/galaxy" tarball rc=0
+    printf '\nansible-galaxy collection build, galaxy-importer\n'
+    rm -rf "$out"
+    mkdir -p "${out}/importer/tmp" "${out}/importer/ansible-tmp"
+    if ! (cd "$src" && ansible-galaxy collection build --force --output-path "$out") \
+        >"${out}/build.log" 2>&1; then
+        cat "${out}/build.log" >&2
+        return 1
+    fi
+    tarball="$(find "$out" -maxdepth 1 -name '*.tar.gz' -print -quit)"
+    printf '  built %s\n' "${tarball#"${ROOT}/"}"
+    (
+        cd "${out}/importer" &&
+            GALAXY_IMPORTER_CONFIG="${ROOT}/scripts/galaxy-importer.cfg" \
+                GALAXY_IMPORTER_TMP_ROOT_DIR="${out}/importer/tmp" \
+                GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP="${out}/importer/ansible-tmp" \
+                python -m galaxy_importer.main "$tarball"
+    ) >"${out}/importer.log" 2>&1 || rc=$?
+    # Its log: INFO lines bare, every other level as "LEVEL: message".
+    grep -v '^Loading ' "${out}/importer.log" | sed 's/^/  /'
+    if [ "$rc" -ne 0 ]; then
+        printf 'galaxy-importer failed (exit status %d; log: %s)\n' "$rc" "${out}/importer.log" >&2
+        return 1
+    fi
+    if grep -qE '^(WARNING|ERROR|CRITICAL): ' "${out}/importer.log"; then
+        printf 'galaxy-importer reported warnings or errors (log: %s)\n' "${out}/importer.log" >&2
+        return 1
+    fi
+}
+
+# antsibull-docs' linter on the collection as Ansible finds it (the link bootstrap makes under
+# .build/collections): the markup and references of every module's and role's documentation, and the
+# extra docs (docs/docsite/) with the references they make.
+lint_collection_docs() {
+    printf '\nantsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs\n'
+    if antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+        "${ROOT}/.build/collections/ansible_collections/dokku_ps/docker"; then
+        printf '  no findings\n'
+    else
+        return 1
+    fi
 }
 
 results=()
