@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of the collection: the one command for developers and CI.
 #
-#   ./scripts/test.sh                        all stages: unit sanity integration
+#   ./scripts/test.sh                        all stages: unit sanity docs integration
 #   ./scripts/test.sh unit                   only some stages, in the order given
 #   ./scripts/test.sh integration -- -k scale   extra arguments after -- go to pytest
 #
@@ -12,6 +12,8 @@
 #                ansible-lint (production profile) on playbooks/ and roles/, and
 #                galaxy-importer on the tarball built from that copy (.build/galaxy/; any warning fails), and
 #                antsibull-docs lint-collection-docs (modules, roles, extra docs)
+#   docs         the documentation site (antsibull-docs + Sphinx): every module, role and guide page
+#                (docs/*.md), in .build/docs/build/html/index.html; any warning fails the stage
 #   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on two
 #                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
@@ -21,7 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
-readonly ALL_STAGES=(unit sanity integration)
+readonly ALL_STAGES=(unit sanity docs integration)
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -40,7 +42,7 @@ while [ "$#" -gt 0 ]; do
             pytest_args=("$@")
             break
             ;;
-        unit | sanity | integration) stages+=("$1") ;;
+        unit | sanity | docs | integration) stages+=("$1") ;;
         *)
             printf 'test.sh: unknown stage %q (stages: %s)\n' "$1" "${ALL_STAGES[*]}" >&2
             exit 2
@@ -221,6 +223,52 @@ lint_collection_docs() {
     else
         return 1
     fi
+}
+
+# A string as a Python literal.
+py_str() {
+    python -c 'import sys; print(repr(sys.argv[1]))' "$1"
+}
+
+# The documentation site, built from the collection as Ansible finds it (the link under .build/collections)
+# the way collections publish theirs: `antsibull-docs sphinx-init` writes a Sphinx project (conf.py,
+# build.sh) into .build/docs, and its build.sh renders the collection to reStructuredText with
+# antsibull-docs (--fail-on-error) and runs sphinx-build -W --keep-going (every warning is an error).
+# One collection, so one flat site (--squash-hierarchy): the collection's page is the start page. conf.py
+# gets the site's extension (scripts/docsite/dokku_ps_docsite.py): the guide pages docs/*.md through
+# myst-parser, and no network (intersphinx off; the Ansible docsite labels antsibull-docs' pages use become
+# plain links).
+stage_docs() {
+    local dest="${ROOT}/.build/docs" rc=0
+    local collection="${ROOT}/.build/collections/ansible_collections/dokku_ps/docker"
+    rm -rf "$dest"
+    # antsibull-docs refuses a directory that others may write to
+    mkdir -p "$dest"
+    chmod 0755 "$dest"
+    antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error \
+        --project dokku_ps.docker --copyright 'dokku_ps contributors' --title dokku_ps.docker \
+        --dest-dir "$dest" dokku_ps.docker >"${ROOT}/.build/logs/docs-sphinx-init.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        cat "${ROOT}/.build/logs/docs-sphinx-init.log" >&2
+        return "$rc"
+    fi
+    {
+        printf '\n# Added by scripts/test.sh (docs stage): the extension of this site and the guide pages.\n'
+        printf 'import sys\n'
+        printf 'sys.path.insert(0, %s)\n' "$(py_str "${ROOT}/scripts/docsite")"
+        printf "extensions.append('dokku_ps_docsite')\n"
+        printf 'dokku_ps_guide_dir = %s\n' "$(py_str "${collection}/docs")"
+    } >>"${dest}/conf.py"
+    # myst-parser prints its whole configuration on every build: left out of the output, kept in the log.
+    "${dest}/build.sh" 2>&1 | tee "${ROOT}/.build/logs/docs-build.log" | grep -v '^myst v[0-9.]*: MdParserConfig(' ||
+        rc=$?
+    # Sphinx fails on its warnings itself (-W); this also catches what antsibull-docs only logs.
+    if [ "$rc" -eq 0 ] && grep -qE '\b(WARNING|ERROR|CRITICAL)\b' "${ROOT}/.build/logs/docs-build.log"; then
+        printf 'the docs build logged warnings or errors (log: %s)\n' "${ROOT}/.build/logs/docs-build.log" >&2
+        rc=1
+    fi
+    [ "$rc" -eq 0 ] && printf 'docs site: %s\n' "${dest}/build/html/index.html"
+    return "$rc"
 }
 
 results=()
