@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of the collection: the one command for developers and CI.
 #
-#   ./scripts/test.sh                        all stages: unit sanity integration
+#   ./scripts/test.sh                        all stages: unit sanity docs integration
 #   ./scripts/test.sh unit                   only some stages, in the order given
 #   ./scripts/test.sh integration -- -k scale   extra arguments after -- go to pytest
 #
@@ -9,7 +9,11 @@
 #   unit         pytest tests/unit
 #   sanity       ansible-test sanity --venv on a fresh copy of the tree in .build/sanity, and
 #                ansible-doc for every module (a broken DOCUMENTATION fails the run), and
-#                ansible-lint (production profile) on playbooks/ and roles/
+#                ansible-lint (production profile) on playbooks/ and roles/, and
+#                galaxy-importer on the tarball built from that copy (.build/galaxy/; any warning fails), and
+#                antsibull-docs lint-collection-docs (modules, roles, extra docs)
+#   docs         the documentation site (antsibull-docs + Sphinx): every module, role and guide page
+#                (docs/*.md), in .build/docs/build/html/index.html; any warning fails the stage
 #   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on two
 #                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
@@ -19,7 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
-readonly ALL_STAGES=(unit sanity integration)
+readonly ALL_STAGES=(unit sanity docs integration)
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -38,7 +42,7 @@ while [ "$#" -gt 0 ]; do
             pytest_args=("$@")
             break
             ;;
-        unit | sanity | integration) stages+=("$1") ;;
+        unit | sanity | docs | integration) stages+=("$1") ;;
         *)
             printf 'test.sh: unknown stage %q (stages: %s)\n' "$1" "${ALL_STAGES[*]}" >&2
             exit 2
@@ -165,6 +169,105 @@ stage_sanity() {
 ansible-lint --profile production %s\n' "${lint_targets[*]}"
         ansible-lint --offline --profile production --nocolor "${lint_targets[@]}" || rc=$?
     fi
+
+    galaxy_import "$dest" || rc=$?
+    lint_collection_docs || rc=$?
+    return "$rc"
+}
+
+# Builds the collection tarball from the sanity copy (the files git knows, nothing ignored) into
+# .build/galaxy/ and runs galaxy-importer on it, the validator Galaxy and Automation Hub run on every
+# upload. Configured by scripts/galaxy-importer.cfg: offline, no container engine, no ansible-test (the
+# stage runs that itself), ansible-lint with Galaxy's own rule selection. galaxy-importer exits 0 even when
+# it found problems it only logs: every line it logs as WARNING, ERROR or CRITICAL fails the step (missing
+# role metadata, lint findings, a missing changelog are all warnings).
+galaxy_import() {
+    local src="$1" out="${ROOT}/.build/galaxy" tarball rc=0
+    printf '\nansible-galaxy collection build, galaxy-importer\n'
+    rm -rf "$out"
+    mkdir -p "${out}/importer/tmp" "${out}/importer/ansible-tmp"
+    if ! (cd "$src" && ansible-galaxy collection build --force --output-path "$out") \
+        >"${out}/build.log" 2>&1; then
+        cat "${out}/build.log" >&2
+        return 1
+    fi
+    tarball="$(find "$out" -maxdepth 1 -name '*.tar.gz' -print -quit)"
+    printf '  built %s\n' "${tarball#"${ROOT}/"}"
+    (
+        cd "${out}/importer" &&
+            GALAXY_IMPORTER_CONFIG="${ROOT}/scripts/galaxy-importer.cfg" \
+                GALAXY_IMPORTER_TMP_ROOT_DIR="${out}/importer/tmp" \
+                GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP="${out}/importer/ansible-tmp" \
+                python -m galaxy_importer.main "$tarball"
+    ) >"${out}/importer.log" 2>&1 || rc=$?
+    # Its log: INFO lines bare, every other level as "LEVEL: message".
+    grep -v '^Loading ' "${out}/importer.log" | sed 's/^/  /'
+    if [ "$rc" -ne 0 ]; then
+        printf 'galaxy-importer failed (exit status %d; log: %s)\n' "$rc" "${out}/importer.log" >&2
+        return 1
+    fi
+    if grep -qE '^(WARNING|ERROR|CRITICAL): ' "${out}/importer.log"; then
+        printf 'galaxy-importer reported warnings or errors (log: %s)\n' "${out}/importer.log" >&2
+        return 1
+    fi
+}
+
+# antsibull-docs' linter on the collection as Ansible finds it (the link bootstrap makes under
+# .build/collections): the markup and references of every module's and role's documentation, and the
+# extra docs (docs/docsite/) with the references they make.
+lint_collection_docs() {
+    printf '\nantsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs\n'
+    if antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+        "${ROOT}/.build/collections/ansible_collections/dokku_ps/docker"; then
+        printf '  no findings\n'
+    else
+        return 1
+    fi
+}
+
+# A string as a Python literal.
+py_str() {
+    python -c 'import sys; print(repr(sys.argv[1]))' "$1"
+}
+
+# The documentation site, built from the collection as Ansible finds it (the link under .build/collections)
+# the way collections publish theirs: `antsibull-docs sphinx-init` writes a Sphinx project (conf.py,
+# build.sh) into .build/docs, and its build.sh renders the collection to reStructuredText with
+# antsibull-docs (--fail-on-error) and runs sphinx-build -W --keep-going (every warning is an error).
+# One collection, so one flat site (--squash-hierarchy): the collection's page is the start page. conf.py
+# gets the site's extension (scripts/docsite/dokku_ps_docsite.py): the guide pages docs/*.md through
+# myst-parser, and no network (intersphinx off; the Ansible docsite labels antsibull-docs' pages use become
+# plain links).
+stage_docs() {
+    local dest="${ROOT}/.build/docs" rc=0
+    local collection="${ROOT}/.build/collections/ansible_collections/dokku_ps/docker"
+    rm -rf "$dest"
+    # antsibull-docs refuses a directory that others may write to
+    mkdir -p "$dest"
+    chmod 0755 "$dest"
+    antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error \
+        --project dokku_ps.docker --copyright 'dokku_ps contributors' --title dokku_ps.docker \
+        --dest-dir "$dest" dokku_ps.docker >"${ROOT}/.build/logs/docs-sphinx-init.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        cat "${ROOT}/.build/logs/docs-sphinx-init.log" >&2
+        return "$rc"
+    fi
+    {
+        printf '\n# Added by scripts/test.sh (docs stage): the extension of this site and the guide pages.\n'
+        printf 'import sys\n'
+        printf 'sys.path.insert(0, %s)\n' "$(py_str "${ROOT}/scripts/docsite")"
+        printf "extensions.append('dokku_ps_docsite')\n"
+        printf 'dokku_ps_guide_dir = %s\n' "$(py_str "${collection}/docs")"
+    } >>"${dest}/conf.py"
+    # myst-parser prints its whole configuration on every build: left out of the output, kept in the log.
+    "${dest}/build.sh" 2>&1 | tee "${ROOT}/.build/logs/docs-build.log" | grep -v '^myst v[0-9.]*: MdParserConfig(' ||
+        rc=$?
+    # Sphinx fails on its warnings itself (-W); this also catches what antsibull-docs only logs.
+    if [ "$rc" -eq 0 ] && grep -qE '\b(WARNING|ERROR|CRITICAL)\b' "${ROOT}/.build/logs/docs-build.log"; then
+        printf 'the docs build logged warnings or errors (log: %s)\n' "${ROOT}/.build/logs/docs-build.log" >&2
+        rc=1
+    fi
+    [ "$rc" -eq 0 ] && printf 'docs site: %s\n' "${dest}/build/html/index.html"
     return "$rc"
 }
 
