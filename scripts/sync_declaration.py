@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write the app declaration (plugins/module_utils/declaration.py) into every place that documents it.
 
     python3 scripts/sync_declaration.py           rewrite the generated blocks

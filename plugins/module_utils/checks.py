@@ -25,6 +25,7 @@ import time
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
 
@@ -79,7 +80,7 @@ def validate_checks(value, field='checks'):
         raise ValidationError(field, 'must be a dict of process type to checks')
     result = {}
     for ptype, config in value.items():
-        model.validate_process_type(ptype, field)
+        validate_process_type(ptype, field)
         where = '%s.%s' % (field, ptype)
         if isinstance(config, str):
             config = {'mode': config}

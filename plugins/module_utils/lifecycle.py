@@ -20,6 +20,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
@@ -56,7 +57,7 @@ def validate_policy_params(params):
     if not is_global:
         if not params.get('app'):
             raise ValidationError('app', 'give an app, or global: true')
-        model.validate_app_name(params['app'], 'app')
+        validate_app_name(params['app'], 'app')
     changes = {}
     for key in PROPERTIES:
         value = params.get(key)
@@ -185,16 +186,16 @@ def validate_state_params(params):
     if params.get('all'):
         names = None
     elif params.get('apps'):
-        names = [model.validate_app_name(name, 'apps') for name in params['apps']]
+        names = [validate_app_name(name, 'apps') for name in params['apps']]
     elif params.get('app'):
-        names = [model.validate_app_name(params['app'], 'app')]
+        names = [validate_app_name(params['app'], 'app')]
     else:
         raise ValidationError('app', 'give app, apps or all: true')
     process_type = params.get('process_type')
     if process_type is not None:
         if state != 'restarted' or names is None or len(names) != 1:
             raise ValidationError('process_type', 'only works with state=restarted and one app')
-        model.validate_process_type(process_type, 'process_type')
+        validate_process_type(process_type, 'process_type')
     workers = resolve_parallel(params.get('parallel'))
     return names, state, process_type, workers
 

@@ -25,8 +25,8 @@ import copy
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (  # noqa: F401 (is_* are used by others)
-    APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN, is_app_name, is_process_type)
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (
+    APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN)
 
 try:
     import jsonschema

@@ -22,6 +22,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import Dokk
 from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ActionPool, Executor, for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
@@ -338,7 +339,7 @@ def _validate_processes(processes):
         return None
     result = {}
     for ptype, command in processes.items():
-        model.validate_process_type(ptype, 'processes')
+        validate_process_type(ptype, 'processes')
         if not isinstance(command, str) or not command.strip():
             raise ValidationError('processes.%s' % ptype, 'the command must be a non-empty string')
         result[ptype] = command.strip()
@@ -347,7 +348,7 @@ def _validate_processes(processes):
 
 def validate_app_params(params):
     """Check every app option that can be checked without Docker. Returns the normalised values."""
-    model.validate_app_name(params['name'], 'name')
+    validate_app_name(params['name'], 'name')
     values = {'name': params['name']}
     if params.get('env') is not None:
         values['env'] = model.validate_env(params['env'])
@@ -561,7 +562,7 @@ def app_outcome(doc, global_doc, plan, changed, **extra):
 
 def delete_app(ctx, name):
     """dokku_ps_app state=absent: stop (policy 'no' first) and remove every container, then the state."""
-    model.validate_app_name(name, 'name')
+    validate_app_name(name, 'name')
     with ctx.app_lock(name):
         return delete_app_locked(ctx, name)
 
@@ -595,7 +596,7 @@ def read_defined_app(ctx, name):
 
 
 def validate_scale_params(name, scale):
-    model.validate_app_name(name, 'app')
+    validate_app_name(name, 'app')
     return None if scale is None else model.validate_formation(scale, 'scale')
 
 
@@ -686,7 +687,7 @@ def report(ctx, app=None, inspect=False, top=False):
     Never changes anything."""
     global_doc = ctx.store.read_global()
     if app is not None:
-        model.validate_app_name(app, 'app')
+        validate_app_name(app, 'app')
         docs = [read_defined_app(ctx, app)]
         summaries = ctx.docker.list_containers({'label': ['%s=%s' % (model.LABEL_APP, app)]})
     else:

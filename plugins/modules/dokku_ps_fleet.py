@@ -204,7 +204,7 @@ apps:
     - Also C(state) (the declared state), C(formation_changes) and C(property_changes) (before and after), and C(pruned) for an app deleted by O(prune).
   returned: always
   type: dict
-  sample: 
+  sample:
     shop:
       name: shop
       status: changed

@@ -125,7 +125,7 @@ containers:
       type: list
       elements: str
     removed:
-      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
       type: list
       elements: str
     updated:
@@ -164,7 +164,7 @@ apps:
     - With O(global=true) and a new restart policy, every deployed app that inherits it, its containers updated in place under C(containers.updated).
   returned: when O(global=true)
   type: dict
-  sample: 
+  sample:
     blog:
       name: blog
       status: changed

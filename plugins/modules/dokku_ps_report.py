@@ -113,7 +113,7 @@ containers:
       type: list
       elements: str
     removed:
-      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
       type: list
       elements: str
     updated:
@@ -177,7 +177,7 @@ apps:
     - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos)).
   returned: when neither O(app) nor O(global) is given
   type: dict
-  sample: 
+  sample:
     shop:
       name: shop
       status: unchanged

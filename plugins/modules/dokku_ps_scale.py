@@ -122,7 +122,7 @@ containers:
       type: list
       elements: str
     removed:
-      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
       type: list
       elements: str
     updated:

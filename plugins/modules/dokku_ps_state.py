@@ -159,7 +159,7 @@ containers:
       type: list
       elements: str
     removed:
-      description: Containers stopped and removed (a scale down, a process type gone, O(state=absent)).
+      description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
       type: list
       elements: str
     updated:
@@ -191,7 +191,7 @@ apps:
     - Also C(restore), whether a restore (after a reboot) starts the app.
   returned: when O(apps) or O(all) is given
   type: dict
-  sample: 
+  sample:
     shop:
       name: shop
       status: changed

@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
 
 
 def _sync():
-    spec = importlib.util.spec_from_file_location('sync_declaration', os.path.join(ROOT, 'scripts',
-                                                                                  'sync_declaration.py'))
+    path = os.path.join(ROOT, 'scripts', 'sync_declaration.py')
+    spec = importlib.util.spec_from_file_location('sync_declaration', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

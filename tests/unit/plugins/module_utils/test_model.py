@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import names
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 
 SPEC_APP_RE = re.compile(r'[a-z0-9][a-z0-9.-]*')          # SPEC 2, used with fullmatch
@@ -36,20 +37,20 @@ def refused(func, *args, **kwargs):
 
 @pytest.mark.parametrize('name', ['a', '0', 'my-app', 'app.v2', 'a1-b2.c3', 'x' * 63, '9lives'])
 def test_app_name_valid(name):
-    assert model.validate_app_name(name) == name
+    assert names.validate_app_name(name) == name
 
 
 @pytest.mark.parametrize('name', ['', 'Demo', 'APP', '-app', '.app', 'my_app', 'my/app', 'my app', ' app', 'app ',
                                   'x' * 64, u'caf\u00e9', None, 5, ['app']])
 def test_app_name_invalid(name):
-    message = refused(model.validate_app_name, name, 'name')
+    message = refused(names.validate_app_name, name, 'name')
     assert message.startswith('name: ')
 
 
 def test_app_name_message_names_the_rule():
-    message = refused(model.validate_app_name, 'Bad_Name', 'app')
+    message = refused(names.validate_app_name, 'Bad_Name', 'app')
     assert message.startswith('app: ')
-    assert model.APP_NAME_PATTERN in message
+    assert names.APP_NAME_PATTERN in message
     assert '63' in message
 
 
@@ -58,21 +59,21 @@ def test_app_name_message_names_the_rule():
 def test_app_name_property_matches_spec_rule(name):
     ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
     if ok:
-        assert model.validate_app_name(name) == name
+        assert names.validate_app_name(name) == name
     else:
-        refused(model.validate_app_name, name)
+        refused(names.validate_app_name, name)
 
 
 # ---------------------------------------------------------------- process types
 
 @pytest.mark.parametrize('ptype', ['web', 'worker', 'w', '1', 'clock-2', 'a' * 63, 'a-b-c', '0x'])
 def test_process_type_valid(ptype):
-    assert model.validate_process_type(ptype) == ptype
+    assert names.validate_process_type(ptype) == ptype
 
 
 @pytest.mark.parametrize('ptype', ['', 'Web', '-web', 'web-', 'we_b', 'web.1', 'a' * 64, 'we b', None, 3])
 def test_process_type_invalid(ptype):
-    message = refused(model.validate_process_type, ptype, 'scale')
+    message = refused(names.validate_process_type, ptype, 'scale')
     assert message.startswith('scale: ')
     assert 'DNS label' in message
 
@@ -81,9 +82,9 @@ def test_process_type_invalid(ptype):
 @given(st.text(alphabet='abWZ09-_.', max_size=66))
 def test_process_type_property_matches_spec_rule(ptype):
     if SPEC_TYPE_RE.fullmatch(ptype):
-        assert model.validate_process_type(ptype) == ptype
+        assert names.validate_process_type(ptype) == ptype
     else:
-        refused(model.validate_process_type, ptype)
+        refused(names.validate_process_type, ptype)
 
 
 # ---------------------------------------------------------------- quantities and formations
@@ -505,11 +506,11 @@ def test_ordered_types_web_first():
 
 @pytest.mark.parametrize('name', ['demo\n', 'a\n'])
 def test_bug_app_name_with_trailing_newline_is_refused(name):
-    refused(model.validate_app_name, name)
+    refused(names.validate_app_name, name)
 
 
 def test_bug_process_type_with_trailing_newline_is_refused():
-    refused(model.validate_process_type, 'web\n')
+    refused(names.validate_process_type, 'web\n')
 
 
 def test_bug_restart_policy_with_trailing_newline_is_refused():
@@ -529,9 +530,9 @@ def test_bug_parse_container_name_refuses_type_with_newline():
 def test_bug_app_name_property_with_newlines(name):
     ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
     if ok:
-        assert model.validate_app_name(name) == name
+        assert names.validate_app_name(name) == name
     else:
-        refused(model.validate_app_name, name)
+        refused(names.validate_app_name, name)
 
 
 @pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model, names, parsers, schema
+from ansible_collections.dokku_ps.docker.plugins.module_utils import model, names, parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import check_app_name
 
@@ -29,10 +29,10 @@ def test_every_rule_is_said_in_words_and_as_the_pattern(rule, words):
 @pytest.mark.parametrize('check, bad, rule', [
     (lambda value: names.validate_app_name(value, 'name'), 'UPPER', names.APP_NAME_RULE),
     (lambda value: names.validate_app_name(value, 'name'), 'a' * 64, names.APP_NAME_RULE),
-    (lambda value: model.validate_app_name(value, 'name'), '-x', names.APP_NAME_RULE),
-    (lambda value: check_app_name(value), '../x', names.APP_NAME_RULE),
+    (lambda value: names.validate_app_name(value, 'apps'), '-x', names.APP_NAME_RULE),
+    (check_app_name, '../x', names.APP_NAME_RULE),
     (lambda value: names.validate_process_type(value, 'scale'), 'w' * 64, names.PROCESS_TYPE_RULE),
-    (lambda value: model.validate_process_type(value, 'scale'), 'Web', names.PROCESS_TYPE_RULE),
+    (lambda value: model.validate_formation({value: 1}, 'scale'), 'Web', names.PROCESS_TYPE_RULE),
     (lambda value: parsers.parse_procfile('%s: sleep 1\n' % value, source='procfile'), 'web_1',
      names.PROCESS_TYPE_RULE),
     (lambda value: parsers.parse_dokku_scale('%s=1\n' % value, source='DOKKU_SCALE'), 'w' * 64,
@@ -45,8 +45,7 @@ def test_every_place_that_checks_a_name_says_the_same_rule(check, bad, rule):
     assert rule in str(caught.value) and '\n' not in str(caught.value)
 
 
-def test_one_rule_for_the_schema_too():
-    assert schema.is_app_name is names.is_app_name and schema.is_process_type is names.is_process_type
+def test_the_predicates():
     assert not names.is_app_name('a' * 64) and names.is_app_name('a' * 63)
     assert names.is_process_type('w' * 63) and not names.is_process_type('w-')
     assert names.is_env_key('_A1') and not names.is_env_key('A-B')

@@ -33,6 +33,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
 from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import names
 from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils import service
 from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
@@ -68,8 +69,8 @@ def _refused_properly(func, *args):
 @settings(max_examples=300, deadline=None)
 @given(ANY)
 def test_value_validators_only_raise_validation_error(value):
-    _refused_properly(model.validate_app_name, value, 'name')
-    _refused_properly(model.validate_process_type, value, 'process_type')
+    _refused_properly(names.validate_app_name, value, 'name')
+    _refused_properly(names.validate_process_type, value, 'process_type')
     _refused_properly(model.coerce_quantity, value, 'scale.web')
     _refused_properly(model.validate_formation, value, 'scale')
     _refused_properly(model.validate_restart_policy, value, 'restart_policy')
@@ -154,7 +155,7 @@ def test_checks_parser_only_raises_validation_error(text):
     _refused_properly(parsers.parse_checks_file, text)
 
 
-_types = st.from_regex(model.PROCESS_TYPE_PATTERN, fullmatch=True).filter(lambda t: '\n' not in t)
+_types = st.from_regex(names.PROCESS_TYPE_PATTERN, fullmatch=True).filter(lambda t: '\n' not in t)
 
 # texts with the characters that matter here: NUL, other control characters, $ expansions, quotes, long runs
 _WILD = st.one_of(st.text(max_size=20), st.sampled_from(['\x00', 'a\x00b', '$X$X$X', '"$X"', "'", '\r\n', 'x' * 70000]))
