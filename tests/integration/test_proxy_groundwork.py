@@ -85,8 +85,13 @@ def wait_reloaded(server, count, timeout=10):
 def test_round_robin_every_member_answers(stack):
     server, driver = stack["server"], stack["driver"]
     reloads = server.reloads()
+    started = time.monotonic()
     result = driver.apply({"shop": config(stack)})
+    applied = time.monotonic() - started
     assert result == proxy.ApplyResult(True, ["shop"], True)
+    started = time.monotonic()
+    assert not driver.apply({"shop": config(stack)}).changed
+    print("\nproxy: apply with nginx -t and reload %.3f s, no-op apply %.4f s" % (applied, time.monotonic() - started))
     wait_reloaded(server, reloads + 1)
     loop = nginx.request_loop(server.url(), count=60, seconds=20)
     print("\nproxy: round robin over %d members: %s; %d requests in %.2f s (%.0f/s, fresh connection each)"
