@@ -8,7 +8,9 @@ on a ``pxg-`` network, ``proxy.render`` for their config, ``proxy.Nginx`` applyi
 - a no-op apply writes nothing and sends no reload (master pid, file mtime and reload count unchanged);
 - a container killed and restarted by Docker (restart policy) is served again through nginx with no new
   render or reload, and the other members answer meanwhile: no request fails (measured and printed);
-- an app without members answers 503 at once; two apps on one port are told apart by domain.
+- an app without members answers 503 at once; two apps on one port are told apart by domain;
+- an app without domains answers every name on its port even where another server is the default_server
+  (Debian's default site on port 80), and requests without a Host header.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import sys
 import time
 
@@ -190,3 +193,36 @@ def test_no_members_503_and_two_apps_by_domain(stack):
     assert status == 503 and time.monotonic() - started < 1
     driver.apply({"shop": None, "blog": None, "empty": None})
     assert driver.apps() == ["shop"] or driver.apps() == []
+
+
+def test_app_without_domains_gets_its_port_despite_a_default_server(stack):
+    """Debian's default site holds ``listen 80 default_server``: an app without domains on that port still answers
+    every name (its regex server name is chosen before the default server), and requests without Host."""
+    server, driver = stack["server"], stack["driver"]
+    port = server.ports(3)[2]
+    default_site = os.path.join(driver.include_dir, "zz-default-site.conf")
+    with open(default_site, "w", encoding="utf-8") as handle:
+        handle.write("server {\n    listen %s:%d default_server;\n    server_name _;\n    return 418;\n}\n"
+                     % (nginx.LISTEN_ADDRESS, port))
+    try:
+        driver.apply({"shop": config(stack, port=port)})
+        wait_reloaded(server, server.reloads())
+        url = server.url(port=port)
+        for host in ("anything.example", "127.0.0.1", "shop"):
+            status, body = nginx.get(url, host=host)
+            assert status == 200 and body in stack["names"], (host, status, body)
+        # HTTP/1.0 without a Host header
+        with socket.create_connection((nginx.LISTEN_ADDRESS, port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            answer = b""
+            for _chunk in range(100):
+                data = sock.recv(4096)
+                if not data:
+                    break
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        # the name the default site lists exactly still goes there
+        assert nginx.get(url, host="_")[0] == 418
+    finally:
+        os.unlink(default_site)
+        driver.apply({"shop": config(stack)})
