@@ -67,7 +67,7 @@ def test_killed_container_keeps_its_address_and_answers_again(docker_client, net
     name = "%s.web.1" % network
     created.append(static_net.create_web(docker_client, name, network, address))
     url = "http://%s:%d/" % (address, static_net.WEB_PORT)
-    body, _ = wait_answer(url)
+    body = wait_answer(url)[0]
     assert body == name
 
     timings = []
@@ -76,7 +76,7 @@ def test_killed_container_keeps_its_address_and_answers_again(docker_client, net
         before = data["RestartCount"]
         os.kill(data["State"]["Pid"], signal.SIGKILL)  # a crash (an API kill counts as a manual stop)
         killed = time.monotonic()
-        body, _ = wait_answer(url)
+        body = wait_answer(url)[0]
         timings.append(time.monotonic() - killed)
         data = api.inspect_container(name)
         assert body == name
@@ -156,7 +156,7 @@ def test_address_survives_daemon_restart_and_crash(pxg_daemon):
         def answer():
             result = client.api.exec_create(probe, ["sh", "-c", request])
             output = client.api.exec_start(result["Id"]).decode()
-            head, _, body = output.partition("\r\n\r\n")
+            head, _sep, body = output.partition("\r\n\r\n")
             ok = client.api.exec_inspect(result["Id"])["ExitCode"] == 0 and head.startswith("HTTP/1.1 200")
             return body.strip() if ok else None
 

@@ -184,8 +184,8 @@ LoopResult = collections.namedtuple("LoopResult", "sent ok failed bodies statuse
 def get(url, host=None, timeout=5.0):
     """One GET on a fresh connection -> (status, body text)."""
     assert url.startswith("http://")
-    hostport, _, path = url[len("http://"):].partition("/")
-    address, _, port = hostport.partition(":")
+    hostport, _slash, path = url[len("http://"):].partition("/")
+    address, _colon, port = hostport.partition(":")
     conn = http.client.HTTPConnection(address, int(port or 80), timeout=timeout)
     try:
         conn.request("GET", "/" + path, headers={"Host": host or hostport, "Connection": "close"})

@@ -531,7 +531,7 @@ def test_concurrent_applies_never_interleave(tmp_path):
         active.remove(argv)
         return 0, '', ''
 
-    drivers = [proxy.Nginx(include_dir=str(include), run=slow_runner, pid_file=None) for _ in range(2)]
+    drivers = [proxy.Nginx(include_dir=str(include), run=slow_runner, pid_file=None) for _index in range(2)]
     errors = []
 
     def work(driver, app):
