@@ -155,7 +155,7 @@ def parse_domains(values, field='domains'):
 
 # --- the rule between apps: one app per host-port + domain pair
 
-def check_conflicts(app, mappings, domains, others, field='ports'):
+def check_conflicts(app, mappings, domains, others, field='ports', domains_field='domains'):
     """Refuse settings that would share a host port + domain pair with another app.
 
     ``others`` maps every OTHER app whose proxy is on to its ``(mappings, domains)`` (validated, as returned by
@@ -183,7 +183,7 @@ def check_conflicts(app, mappings, domains, others, field='ports'):
             shared = sorted(ours & set(other_domains))
             if shared:
                 index = sorted(ours).index(shared[0])
-                raise ValidationError('domains[%d]' % index, 'is already served by app %s on host port %d; one app '
+                raise ValidationError('%s[%d]' % (domains_field, index), 'is already served by app %s on host port %d; one app '
                                       'per host port and domain' % (other, port))
 
 
@@ -260,7 +260,10 @@ def validate_listen_address(value, field='listen_address'):
 
 
 def _sorted_members(members):
-    addresses = set(ipaddress.ip_address(member) for member in members)
+    try:
+        addresses = set(ipaddress.ip_address(member) for member in members)
+    except ValueError:
+        raise ValidationError('members', 'must be IP addresses')
     return [str(address) for address in sorted(addresses, key=lambda address: (address.version, address))]
 
 

@@ -308,6 +308,7 @@ def test_render_listen_addresses_and_ipv6_members():
     ({'listen_address': 'localhost'}, '^listen_address: must be an IPv4 or IPv6 address'),
     ({'mappings': ['https:443:5000']}, 'TLS is added by hand'),
     ({'domains': ['a;b']}, r'^domains\[0\]: must be a DNS name'),
+    ({'members': ['172.16.240.2', 'web.1']}, '^members: must be IP addresses$'),
 ])
 def test_render_refuses_bad_input(kwargs, error):
     arguments = {'app': 'a', 'mappings': [M('http', 80, 5000)], 'domains': [], 'members': []}
