@@ -12,12 +12,14 @@
 #      `ansible-test --venv` (it otherwise downloads get-pip.py from a host we cannot reach)
 #   4. .build/collections/ansible_collections/dokku_ps/docker -> repository root (symlink)
 #   5. the test/demo images (python -m tests.support.images)
+#   6. nginx from Debian's packages (/usr/sbin/nginx) for the proxy tests, which run private instances of
+#      it; installed only when missing, and the system's nginx service is never started (see step_nginx)
 #
 # Exported afterwards (when sourced): DOKKU_PS_ROOT, VIRTUAL_ENV, PATH (.venv/bin first),
 # ANSIBLE_COLLECTIONS_PATH.
 #
 # Environment knobs:
-#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2 and 5 (no daemon needed, e.g. unit tests or sanity only)
+#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2, 5 and 6 (no daemon needed, e.g. unit tests or sanity only)
 #   PYTHON=python3.11        the interpreter that creates .venv (default: python3)
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -128,6 +130,62 @@ step_images() {
         die "building the test images failed"
 }
 
+# 6. nginx for the proxy tests. They run their own nginx processes (own prefix, config, pid file and high
+# ports, tests/support/nginx.py), never the system's service, so the package is installed without starting it:
+# its postinst starts the service through invoke-rc.d (or deb-systemd-invoke), which asks /usr/sbin/policy-rc.d
+# first; while the machine has none, a temporary one that answers 101 ("action forbidden") is in place for the
+# install only. A policy-rc.d of the machine is left as it is; should the service have started anyway (it did
+# not run before and its pid file names a live nginx now), that one nginx is stopped by the pid in its pid file.
+readonly NGINX_BINARY=/usr/sbin/nginx
+readonly NGINX_PIDFILE=/run/nginx.pid
+readonly POLICY_RC=/usr/sbin/policy-rc.d
+
+step_nginx() {
+    local log="${LOG_DIR}/apt-nginx.log" ours=0 was_running=0 pid rc=0
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        return 0
+    fi
+    if [ -x "$NGINX_BINARY" ]; then
+        say "nginx: present ($("$NGINX_BINARY" -v 2>&1 | sed 's/^nginx version: //'))"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "${NGINX_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install nginx)"
+    fi
+    nginx_pid_alive && was_running=1
+    if [ ! -e "$POLICY_RC" ]; then
+        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of nginx\nexit 101\n' \
+            >"$POLICY_RC"
+        chmod 0755 "$POLICY_RC"
+        ours=1
+    fi
+    say "nginx: installing (apt; the service is not started)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >"$log" 2>&1; then
+        apt-get update -q >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >>"$log" 2>&1 || rc=$?
+    fi
+    if [ "$ours" = 1 ]; then
+        rm -f "$POLICY_RC"
+    fi
+    [ "$rc" -eq 0 ] || die "could not install nginx (log: ${log})"
+    [ -x "$NGINX_BINARY" ] || die "nginx installed but ${NGINX_BINARY} is missing (log: ${log})"
+    if [ "$was_running" = 0 ] && nginx_pid_alive; then
+        pid="$(cat "$NGINX_PIDFILE")"
+        say "nginx: the package started the system nginx (pid ${pid}); stopping that one"
+        kill -QUIT "$pid" || true
+    fi
+    say "nginx: installed ($("$NGINX_BINARY" -v 2>&1 | sed 's/^nginx version: //'))"
+}
+
+# True when the system nginx's pid file names a live nginx process.
+nginx_pid_alive() {
+    local pid
+    [ -r "$NGINX_PIDFILE" ] || return 1
+    pid="$(cat "$NGINX_PIDFILE" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [ "$(cat "/proc/${pid}/comm" 2>/dev/null || true)" = "nginx" ]
+}
+
 # `ansible-test ... --venv` bootstraps pip in each virtualenv it creates with a get-pip.py that it
 # downloads from a host outside the package registries. Provide it from the cache instead: a small
 # stand-in that installs the pinned pip from a wheel fetched from PyPI with pip itself.
@@ -181,6 +239,7 @@ main() {
     step_sanity_tools
     step_collection_link
     step_images
+    step_nginx
 }
 
 main "$@"

@@ -14,7 +14,7 @@ Builds are cached: an image whose tag exists and carries the label ``io.dokku-ps
 with the hash of all build inputs is reused as it is.
 
 ``python -m tests.support.images`` (or ``python tests/support/images.py``) builds the standard
-images (``BASE_IMAGE`` and ``DEMO_IMAGE``); ``--check`` also runs a smoke test of them.
+images (``BASE_IMAGE``, ``DEMO_IMAGE`` and ``PROXY_IMAGE``); ``--check`` also runs a smoke test of them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ BUSYBOX_PATH = "/bin/busybox"
 HASH_LABEL = "io.dokku-ps.test-image-hash"
 BASE_IMAGE = "dokku-ps-test/base:latest"
 DEMO_IMAGE = "dokku-ps-demo:latest"
+PROXY_IMAGE = "dokku-ps-test/proxy-web:latest"
 
 # Long-lived, and exits at once on SIGTERM: containers run with --init, so docker-init is PID 1 and
 # forwards the signal to sleep, whose default action on SIGTERM is to exit.
@@ -53,6 +54,15 @@ DEMO_INDEX_HTML = (
     "<p>Served by busybox httpd, managed by the dokku_ps.docker collection.</p></body></html>\n"
 )
 DEMO_FILES = {"Procfile": DEMO_PROCFILE, "www/index.html": DEMO_INDEX_HTML}
+
+# The web process of the proxy tests: busybox httpd on $PORT whose only page is the container's hostname,
+# so a response through nginx tells which container answered. The page is written at every start (a
+# container that Docker restarts writes it again); ``web`` is also the command tests run without the
+# collection (``PROXY_WEB_COMMAND``).
+PROXY_WEB_SCRIPT = "mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -p \"$PORT\" -h /tmp/www"
+PROXY_PROCFILE = "web: sh -c '%s'\n" % PROXY_WEB_SCRIPT
+PROXY_WEB_COMMAND = ["sh", "-c", PROXY_WEB_SCRIPT]
+PROXY_FILES = {"Procfile": PROXY_PROCFILE}
 
 _ETC_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 _ETC_GROUP = "root:x:0:\nnogroup:x:65534:\n"
@@ -250,10 +260,11 @@ def _build_image(client, tag, files=None, workdir="/app", cmd=None, entrypoint=N
 
 
 def build_standard_images(client, log=print):
-    """Build (or reuse) ``BASE_IMAGE`` and ``DEMO_IMAGE``; return ``{tag: image}``."""
+    """Build (or reuse) ``BASE_IMAGE``, ``DEMO_IMAGE`` and ``PROXY_IMAGE``; return ``{tag: image}``."""
     specs = [
         (BASE_IMAGE, {"cmd": DEFAULT_CMD}),
         (DEMO_IMAGE, {"cmd": DEFAULT_CMD, "files": DEMO_FILES, "workdir": "/app"}),
+        (PROXY_IMAGE, {"cmd": PROXY_WEB_COMMAND, "files": PROXY_FILES, "workdir": "/app", "env": {"PORT": "5000"}}),
     ]
     images = {}
     for tag, kwargs in specs:

@@ -1,0 +1,552 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""proxy.py: port mappings, domains and the rule between apps, static addresses, rendering, and applying configs
+to an nginx through a fake runner (no nginx, no Docker)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import fcntl
+import os
+import stat
+import threading
+import time
+
+import pytest
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import proxy
+from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+
+M = proxy.PortMapping
+
+# --- port mappings
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('http:80:5000', M('http', 80, 5000)),
+    ('HTTP:8080:3000', M('http', 8080, 3000)),
+    (' http:1:65535 ', M('http', 1, 65535)),
+    (M('http', 81, 5000), M('http', 81, 5000)),
+])
+def test_mapping_accepted(text, expected):
+    assert proxy.parse_mapping(text) == expected
+    assert str(expected) == 'http:%d:%d' % (expected.host_port, expected.container_port)
+
+
+@pytest.mark.parametrize('value, rule', [
+    ('https:443:5000', 'TLS is added by hand'),
+    ('tcp:80:5000', 'scheme must be http'),
+    ('http:0:5000', 'host port: must be a port number (1-65535)'),
+    ('http:65536:5000', 'host port: must be a port number'),
+    ('http:80:0', 'container port: must be a port number'),
+    ('http:80:99999', 'container port: must be a port number'),
+    ('http:80', 'must be scheme:host-port:container-port'),
+    ('80:5000', 'must be scheme:host-port:container-port'),
+    ('http:80:5000;', 'must be scheme:host-port:container-port'),
+    ('http:8x:5000', 'must be scheme:host-port:container-port'),
+    ('http:-80:5000', 'must be scheme:host-port:container-port'),
+    ('http:80:5000\nhttp:81:5000', 'must be scheme:host-port:container-port'),
+    ('', 'must be scheme:host-port:container-port'),
+    (80, 'must be scheme:host-port:container-port'),
+    (None, 'must be scheme:host-port:container-port'),
+])
+def test_mapping_refused_naming_field_and_rule(value, rule):
+    with pytest.raises(ValidationError) as refused:
+        proxy.parse_mapping(value, 'ports[3]')
+    message = str(refused.value)
+    assert message.startswith('ports[3]')
+    assert rule in message
+    # one of the fixed rules, never the value
+    assert message in ('ports[3]: ' + proxy.MAPPING_RULE, 'ports[3]: ' + proxy.SCHEME_RULE,
+                       'ports[3] host port: ' + proxy.PORT_RULE, 'ports[3] container port: ' + proxy.PORT_RULE)
+
+
+def test_mappings_default_sorted_and_one_per_host_port():
+    assert proxy.parse_mappings(None, 5000) == (M('http', 80, 5000),)
+    assert proxy.parse_mappings([], 3000) == (M('http', 80, 3000),)
+    assert proxy.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
+                                                                              M('http', 8080, 5000))
+    with pytest.raises(ValidationError, match=r'^ports\[1\]: host port 80 is already mapped by ports\[0\]'):
+        proxy.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
+    with pytest.raises(ValidationError, match='^ports: must be a list'):
+        proxy.parse_mappings('http:80:5000', 5000)
+    with pytest.raises(ValidationError, match=r'^ports\[1\]: scheme must be http'):
+        proxy.parse_mappings(['http:80:5000', 'https:443:5000'], 5000)
+    with pytest.raises(ValidationError, match='^web_port: must be a port number'):
+        proxy.parse_mappings(None, 70000)
+
+
+@pytest.mark.parametrize('value, expected', [
+    (80, 80), ('80', 80), (' 443 ', 443), (65535, 65535), (1, 1),
+])
+def test_port_accepted(value, expected):
+    assert proxy.validate_port(value, 'p') == expected
+
+
+@pytest.mark.parametrize('value', [0, 65536, -1, '0', '', 'eighty', True, 80.0, None, '1e3', '+80'])
+def test_port_refused(value):
+    with pytest.raises(ValidationError, match=r'^p: must be a port number \(1-65535\)$'):
+        proxy.validate_port(value, 'p')
+
+
+# --- domains
+
+@pytest.mark.parametrize('value, expected', [
+    ('example.com', 'example.com'),
+    ('Shop.Example.COM', 'shop.example.com'),
+    ('*.example.com', '*.example.com'),
+    ('localhost', 'localhost'),
+    ('xn--bcher-kva.example', 'xn--bcher-kva.example'),
+    ('a-b.c0.example', 'a-b.c0.example'),
+    ('%s.example' % ('a' * 63), '%s.example' % ('a' * 63)),
+    ('.'.join(['a' * 61] * 4), '.'.join(['a' * 61] * 4)),  # 247 characters
+])
+def test_domain_accepted(value, expected):
+    assert proxy.validate_domain(value) == expected
+
+
+@pytest.mark.parametrize('value', [
+    'a;b.example', 'shop.example;', 'a{b.example', 'a}b.example', 'a b.example', ' example.com', 'example.com ',
+    'a\tb.example', 'a\nb.example', 'example.com\n', 'a\rb', "'example.com'", '"example.com"', 'a`b',
+    'a..b', '.example.com', 'example.com.', '-a.example', 'a-.example', 'a_b.example', '*', '*.', '**.example',
+    'a.*.example', '*example.com', 'example.*', '%s.example' % ('a' * 64), '.'.join(['a' * 63] * 4),
+    u'b\u00fccher.example', u'\u212a.example', 'a/b', 'a:80', 'a\x00b', '', 5, None, ['example.com'],
+])
+def test_domain_refused_one_line_naming_field_not_value(value):
+    with pytest.raises(ValidationError) as refused:
+        proxy.validate_domain(value, 'domains[2]')
+    message = str(refused.value)
+    assert message == 'domains[2]: ' + proxy.DOMAIN_RULE
+    assert '\n' not in message
+
+
+def test_domains_sorted_deduplicated_and_list_only():
+    assert proxy.parse_domains(['b.example', 'A.example', 'a.example']) == ('a.example', 'b.example')
+    assert proxy.parse_domains(None) == ()
+    assert proxy.parse_domains([]) == ()
+    with pytest.raises(ValidationError, match='^domains: must be a list'):
+        proxy.parse_domains('a.example')
+    with pytest.raises(ValidationError, match=r'^domains\[1\]: must be a DNS name'):
+        proxy.parse_domains(['a.example', 'b;example'])
+
+
+# --- one app per host port + domain
+
+def settings(ports, domains=()):
+    return proxy.parse_mappings(ports, 5000), proxy.parse_domains(list(domains))
+
+
+@pytest.mark.parametrize('ours, others, error', [
+    # different ports: always fine
+    (settings(['http:80:5000']), {'b': settings(['http:8080:5000'])}, None),
+    # same port, different domains: fine
+    (settings(['http:80:5000'], ['a.example']), {'b': settings(['http:80:5000'], ['b.example'])}, None),
+    # same port, a shared domain: refused, naming the other app
+    (settings(['http:80:5000'], ['a.example', 'x.example']), {'b': settings(['http:80:5000'], ['x.example'])},
+     r'^domains\[1\]: is already served by app b on host port 80'),
+    # the other app has no domains: it holds the port
+    (settings(['http:80:5000'], ['a.example']), {'b': settings(['http:80:5000'])},
+     '^ports: host port 80 is already used by app b without domains'),
+    # we have no domains: we need the port to ourselves
+    (settings(['http:80:5000']), {'b': settings(['http:80:5000'], ['b.example'])},
+     '^ports: host port 80 is already used by app b; an app without domains needs'),
+    (settings(['http:80:5000']), {'b': settings(['http:80:5000'])}, '^ports: host port 80 is already used by app b'),
+    # our own previous settings never conflict with us
+    (settings(['http:80:5000']), {'a': settings(['http:80:5000'])}, None),
+    # one of several mappings collides
+    (settings(['http:80:5000', 'http:81:5000'], ['a.example']), {'b': settings(['http:81:5000'])},
+     'host port 81 is already used by app b'),
+])
+def test_conflicts_between_apps(ours, others, error):
+    mappings, domains = ours
+    if error is None:
+        proxy.check_conflicts('a', mappings, domains, others)
+    else:
+        with pytest.raises(ValidationError, match=error):
+            proxy.check_conflicts('a', mappings, domains, others)
+
+
+# --- static addresses
+
+def summary(network, configured=None, running=None):
+    endpoint = {'IPAMConfig': {'IPv4Address': configured} if configured else None, 'IPAddress': running or ''}
+    return {'NetworkSettings': {'Networks': {network: endpoint, 'bridge': {'IPAddress': '172.17.0.9'}}}}
+
+
+def test_addresses_in_use_count_stopped_containers():
+    summaries = [
+        summary('dokku-ps', configured='172.16.240.2', running='172.16.240.2'),  # running
+        summary('dokku-ps', configured='172.16.240.3'),  # exited or restarting: no IPAddress, still its address
+        summary('dokku-ps', running='172.16.255.7'),  # joined without an address (not ours)
+        summary('other', configured='10.0.0.2'),
+        {'NetworkSettings': None},
+    ]
+    assert proxy.addresses_in_use(summaries, 'dokku-ps') == {'172.16.240.2', '172.16.240.3', '172.16.255.7'}
+
+
+def test_pick_addresses_lowest_free_outside_gateway_and_dynamic_range():
+    subnet, dynamic = proxy.DEFAULT_SUBNET, proxy.DEFAULT_DYNAMIC_RANGE
+    assert proxy.pick_addresses(subnet, set(), dynamic_range=dynamic) == ['172.16.240.2']
+    assert proxy.pick_addresses(subnet, {'172.16.240.2', '172.16.240.4'}, count=3) == [
+        '172.16.240.3', '172.16.240.5', '172.16.240.6']
+    assert proxy.pick_addresses('10.9.0.0/29', {'10.9.0.2'}, gateway='10.9.0.6', count=4) == [
+        '10.9.0.1', '10.9.0.3', '10.9.0.4', '10.9.0.5']
+    # the dynamic range is skipped
+    used = set('10.9.0.%d' % host for host in range(2, 8))
+    assert proxy.pick_addresses('10.9.0.0/28', used, dynamic_range='10.9.0.8/30') == ['10.9.0.12']
+    with pytest.raises(proxy.ProxyError, match='no free address left for 2 container'):
+        proxy.pick_addresses('10.9.0.0/30', set(), count=2)
+
+
+def test_address_in_use_recognised():
+    assert proxy.is_address_in_use('403 Client Error for http+docker://localhost/v1.45/containers/x/start: '
+                                   'Forbidden ("Address already in use")')
+    assert not proxy.is_address_in_use('409 Conflict: name already in use')
+
+
+# --- rendering
+
+GOLDEN = '''\
+# dokku_ps.docker: nginx proxy config of app shop.eu. Written by the collection; edits are overwritten.
+
+upstream dokku-ps-shop_eu-80 {
+    server 172.16.240.2:5000;
+    server 172.16.240.10:5000;
+    keepalive 16;
+}
+
+server {
+    listen 80;
+    server_name a.example *.b.example;
+    location / {
+        proxy_pass http://dokku-ps-shop_eu-80;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $http_connection;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_set_header X-Request-Start $msec;
+        proxy_connect_timeout 2s;
+        proxy_next_upstream error timeout invalid_header http_502 http_504;
+    }
+}
+
+upstream dokku-ps-shop_eu-8080 {
+    server 172.16.240.2:3000;
+    server 172.16.240.10:3000;
+    keepalive 16;
+}
+
+server {
+    listen 8080;
+    server_name a.example *.b.example;
+    location / {
+        proxy_pass http://dokku-ps-shop_eu-8080;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $http_connection;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_set_header X-Request-Start $msec;
+        proxy_connect_timeout 2s;
+        proxy_next_upstream error timeout invalid_header http_502 http_504;
+    }
+}
+'''
+
+GOLDEN_NO_MEMBERS = '''\
+# dokku_ps.docker: nginx proxy config of app api. Written by the collection; edits are overwritten.
+
+server {
+    listen 127.0.0.1:8000;
+    server_name "" ~.;
+    location / {
+        return 503;
+    }
+}
+'''
+
+
+def test_render_golden():
+    mappings = proxy.parse_mappings(['http:8080:3000', 'http:80:5000'], 5000)
+    text = proxy.render('shop.eu', mappings, ['*.b.example', 'a.example'], ['172.16.240.10', '172.16.240.2'])
+    # domains sorted as text ('*' before 'a'), members by address value (.2 before .10)
+    assert text == GOLDEN.replace('a.example *.b.example', '*.b.example a.example')
+
+
+def test_render_without_members_answers_503_and_without_domains_every_name():
+    text = proxy.render('api', [M('http', 8000, 5000)], [], [], listen_address='127.0.0.1')
+    assert text == GOLDEN_NO_MEMBERS
+    assert 'upstream' not in text and 'default_server' not in text
+
+
+def test_render_is_deterministic():
+    mappings = ['http:80:5000', 'http:81:5000']
+    members = ['172.16.240.%d' % host for host in (9, 3, 12, 3)]
+    first = proxy.render('a', mappings, ['y.example', 'x.example'], members)
+    second = proxy.render('a', list(reversed(mappings)), ['x.example', 'Y.example'], list(reversed(members)))
+    assert first == second
+    assert first.count('server 172.16.240.3:5000;') == 2  # once per upstream, duplicates dropped
+
+
+def test_render_listen_addresses_and_ipv6_members():
+    text = proxy.render('a', [M('http', 80, 5000)], [], ['fd00::2'], listen_address='::')
+    assert '    listen [::]:80;\n' in text
+    assert '    server [fd00::2]:5000;\n' in text
+    assert '    listen 0.0.0.0:80;\n' in proxy.render('a', [M('http', 80, 5000)], [], [], listen_address='0.0.0.0')
+
+
+@pytest.mark.parametrize('kwargs, error', [
+    ({'app': 'Bad_App'}, '^app: '),
+    ({'listen_address': 'localhost'}, '^listen_address: must be an IPv4 or IPv6 address'),
+    ({'mappings': ['https:443:5000']}, 'TLS is added by hand'),
+    ({'domains': ['a;b']}, r'^domains\[0\]: must be a DNS name'),
+    ({'members': ['172.16.240.2', 'web.1']}, '^members: must be IP addresses$'),
+])
+def test_render_refuses_bad_input(kwargs, error):
+    arguments = {'app': 'a', 'mappings': [M('http', 80, 5000)], 'domains': [], 'members': []}
+    arguments.update(kwargs)
+    with pytest.raises(ValidationError, match=error):
+        proxy.render(**arguments)
+
+
+def test_upstream_names_never_collide():
+    assert proxy.upstream_name('a.b', 80) == 'dokku-ps-a_b-80'
+    assert proxy.upstream_name('a-b', 80) == 'dokku-ps-a-b-80'
+
+
+def test_first_error_line():
+    output = ('nginx: [warn] conflicting server name "x" on 0.0.0.0:80, ignored\n'
+              'nginx: [emerg] unknown directive "bogus" in /etc/nginx/dokku-ps/a.conf:3\n'
+              'nginx: configuration file /etc/nginx/nginx.conf test failed\n')
+    assert proxy.first_error_line(output) == '[emerg] unknown directive "bogus" in /etc/nginx/dokku-ps/a.conf:3'
+    logged = '2026/12/04 12:38:51 [emerg] 10396#10396: host not found in upstream "x" in /p/a.conf:4\n'
+    assert proxy.first_error_line(logged) == '[emerg] host not found in upstream "x" in /p/a.conf:4'
+    assert proxy.first_error_line('\n\nsomething odd\n') == 'something odd'
+    assert proxy.first_error_line('') == 'no output'
+
+
+# --- applying: a fake nginx runner
+
+
+class FakeNginx:
+    """Records every argv; ``-t`` fails while a config file holds ``bogus``; checks the lock is held."""
+
+    def __init__(self, include_dir, fail_reload=False):
+        self.include_dir = include_dir
+        self.calls = []
+        self.fail_reload = fail_reload
+        self.lock_held = []
+
+    def _lock_is_held(self):
+        fd = os.open(os.path.join(self.include_dir, proxy.LOCK_FILE), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError) as exc:
+            return exc.errno in (errno.EAGAIN, errno.EACCES)
+        finally:
+            os.close(fd)
+        return False
+
+    def __call__(self, argv):
+        self.calls.append(list(argv))
+        self.lock_held.append(self._lock_is_held())
+        if argv[-1] == '-t':
+            for name in sorted(os.listdir(self.include_dir)):
+                if name.endswith('.conf') and not name.startswith('.'):
+                    with open(os.path.join(self.include_dir, name)) as handle:
+                        for number, line in enumerate(handle, 1):
+                            if 'bogus' in line:
+                                return 1, '', ('nginx: [emerg] unknown directive "bogus" in %s:%d\n'
+                                               'nginx: configuration file /x/nginx.conf test failed\n'
+                                               % (os.path.join(self.include_dir, name), number))
+            return 0, '', 'nginx: the configuration file /x/nginx.conf syntax is ok\n'
+        if argv[-2:] == ['-s', 'reload']:
+            return (1, '', 'nginx: [error] invalid PID number "" in "/run/nginx.pid"\n') if self.fail_reload else (0, '', '')
+        return 2, '', 'unexpected call'
+
+    def reloads(self):
+        return sum(1 for call in self.calls if call[-2:] == ['-s', 'reload'])
+
+
+@pytest.fixture
+def nginx_env(tmp_path):
+    include = tmp_path / 'dokku-ps'
+    include.mkdir()
+    pid_file = tmp_path / 'nginx.pid'
+    pid_file.write_text('4242\n')
+    fake = FakeNginx(str(include))
+    driver = proxy.Nginx(include_dir=str(include), binary='/usr/sbin/nginx', conf='/x/nginx.conf',
+                         pid_file=str(pid_file), prefix='/x', run=fake)
+    return driver, fake, include, pid_file
+
+
+def listing(include):
+    """{name: (bytes, inode, mtime_ns, mode)} of the include dir, the lock file excepted."""
+    result = {}
+    for name in sorted(os.listdir(str(include))):
+        if name == proxy.LOCK_FILE:
+            continue
+        info = os.stat(os.path.join(str(include), name))
+        with open(os.path.join(str(include), name), 'rb') as handle:
+            result[name] = (handle.read(), info.st_ino, info.st_mtime_ns, stat.S_IMODE(info.st_mode))
+    return result
+
+
+def test_apply_writes_tests_and_reloads_once(nginx_env):
+    driver, fake, include, _pid = nginx_env
+    result = driver.apply({'a': 'A1\n', 'b': 'B1\n', 'c': None})
+    assert result == proxy.ApplyResult(True, ['a', 'b'], True)
+    assert {name: entry[0] for name, entry in listing(include).items()} == {'a.conf': b'A1\n', 'b.conf': b'B1\n'}
+    assert all(entry[3] == 0o644 for entry in listing(include).values())
+    assert fake.calls == [['/usr/sbin/nginx', '-p', '/x', '-c', '/x/nginx.conf', '-t'],
+                          ['/usr/sbin/nginx', '-p', '/x', '-c', '/x/nginx.conf', '-s', 'reload']]
+    assert fake.lock_held == [True, True]  # test and reload under the lock: no other run's untested file goes live
+    assert driver.read('a') == 'A1\n' and driver.read('c') is None
+    assert driver.apps() == ['a', 'b']
+
+
+def test_apply_unchanged_writes_nothing_and_does_not_reload(nginx_env):
+    driver, fake, include, _pid = nginx_env
+    driver.apply({'a': 'A1\n', 'b': 'B1\n'})
+    before, calls = listing(include), len(fake.calls)
+    time.sleep(0.01)
+    assert driver.apply({'a': 'A1\n', 'b': 'B1\n', 'gone': None}) == proxy.ApplyResult(False, [], False)
+    assert listing(include) == before  # same bytes, same inodes, same mtimes
+    assert len(fake.calls) == calls  # no nginx -t, no reload
+
+
+def test_apply_only_the_changed_file_is_replaced(nginx_env):
+    driver, _fake, include, _pid = nginx_env
+    driver.apply({'a': 'A1\n', 'b': 'B1\n'})
+    before = listing(include)
+    assert driver.apply({'a': 'A1\n', 'b': 'B2\n'}).apps == ['b']
+    after = listing(include)
+    assert after['a.conf'] == before['a.conf']
+    assert after['b.conf'][0] == b'B2\n' and after['b.conf'][1] != before['b.conf'][1]
+
+
+def test_failed_test_restores_every_file_byte_for_byte(nginx_env):
+    driver, fake, include, _pid = nginx_env
+    driver.apply({'a': 'A1\n', 'b': 'B1\n'})
+    before, reloads = listing(include), fake.reloads()
+    with pytest.raises(proxy.ProxyError) as failed:
+        driver.apply({'a': 'A2\n', 'b': 'bogus;\n', 'c': 'C1\n'})
+    message = str(failed.value)
+    assert message.startswith('nginx -t failed with the new proxy config of app(s) a, b, c; the previous config '
+                              'is kept: [emerg] unknown directive "bogus" in ')
+    assert '\n' not in message
+    # the same files (same inode, bytes, mtime), c not created, no backup or temporary file left, no reload
+    assert listing(include) == before
+    assert fake.reloads() == reloads
+
+
+def test_failed_test_restores_a_removed_file(nginx_env):
+    driver, _fake, include, _pid = nginx_env
+    driver.apply({'a': 'A1\n', 'b': 'bogus-but-not-tested-yet\n'.replace('bogus', 'fine')})
+    before = listing(include)
+    with open(os.path.join(str(include), 'z.conf'), 'w') as handle:  # a broken file of someone else
+        handle.write('bogus;\n')
+    with pytest.raises(proxy.ProxyError, match=r'app\(s\) a; .*z\.conf:1'):
+        driver.apply({'a': None})
+    after = listing(include)
+    del after['z.conf']
+    assert after == before
+
+
+def test_reload_skipped_when_nginx_does_not_run(nginx_env):
+    driver, fake, _include, pid_file = nginx_env
+    pid_file.unlink()
+    assert driver.apply({'a': 'A1\n'}) == proxy.ApplyResult(True, ['a'], False)
+    assert fake.reloads() == 0
+    driver.pid_file = None  # unknown pid file: always reload
+    assert driver.apply({'a': 'A2\n'}).reloaded
+
+
+def test_reload_failure_names_nginx_error_and_keeps_the_valid_files(nginx_env):
+    driver, fake, _include, _pid = nginx_env
+    fake.fail_reload = True
+    with pytest.raises(proxy.ProxyError, match=r'^nginx -s reload failed \(the new config is valid and in place\): '
+                                               r'\[error\] invalid PID'):
+        driver.apply({'a': 'A1\n'})
+    assert driver.read('a') == 'A1\n'
+
+
+def test_plan_predicts_without_writing(nginx_env):
+    driver, fake, include, _pid = nginx_env
+    driver.apply({'a': 'A1\n', 'b': 'B1\n'})
+    before, calls = listing(include), len(fake.calls)
+    assert driver.plan({'a': 'A1\n', 'b': 'B2\n', 'c': 'C1\n', 'd': None, 'a2': None}) == {
+        'b': {'action': 'update', 'before': 'B1\n', 'after': 'B2\n'},
+        'c': {'action': 'create', 'before': None, 'after': 'C1\n'},
+    }
+    assert driver.plan({'a': None}) == {'a': {'action': 'remove', 'before': 'A1\n', 'after': None}}
+    assert listing(include) == before and len(fake.calls) == calls
+
+
+def test_apply_refuses_bad_names_and_a_missing_include_dir(nginx_env, tmp_path):
+    driver, fake, _include, _pid = nginx_env
+    with pytest.raises(ValidationError, match='^app: '):
+        driver.apply({'../etc/passwd': 'x'})
+    with pytest.raises(ValidationError, match='^app: '):
+        driver.read('a/b')
+    missing = proxy.Nginx(include_dir=str(tmp_path / 'none'), run=fake)
+    with pytest.raises(proxy.ProxyError, match='include directory .* does not exist; the role dokku_ps.docker.proxy'):
+        missing.apply({'a': 'A1\n'})
+    assert missing.apps() == []
+
+
+def test_lock_is_exclusive_and_times_out(nginx_env):
+    driver, _fake, include, _pid = nginx_env
+    fd = os.open(os.path.join(str(include), proxy.LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        driver.lock_timeout = 0.2
+        with pytest.raises(proxy.ProxyError, match='another run holds the proxy lock .* for more than 0 s'):
+            driver.apply({'a': 'A1\n'})
+        assert driver.read('a') is None
+    finally:
+        os.close(fd)
+
+
+def test_concurrent_applies_never_interleave(tmp_path):
+    """Two drivers (two open file descriptions, like two processes) apply at once: the nginx -t of one never
+    runs while the other is between its writes and its test, and no change is lost."""
+    include = tmp_path / 'dokku-ps'
+    include.mkdir()
+    active = []
+    overlaps = []
+
+    def slow_runner(argv):
+        active.append(argv)
+        if len(active) > 1:
+            overlaps.append(list(active))
+        time.sleep(0.02)
+        active.remove(argv)
+        return 0, '', ''
+
+    drivers = [proxy.Nginx(include_dir=str(include), run=slow_runner, pid_file=None) for _index in range(2)]
+    errors = []
+
+    def work(driver, app):
+        try:
+            for round_ in range(10):
+                driver.apply({app: '%s %d\n' % (app, round_)})
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(driver, app)) for driver, app in zip(drivers, ('a', 'b'))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    assert not [overlap for overlap in overlaps if all(call[-1] == '-t' for call in overlap)]
+    assert drivers[0].read('a') == 'a 9\n' and drivers[0].read('b') == 'b 9\n'
