@@ -1,4 +1,4 @@
-"""Write the app declaration (plugins/module_utils/declaration.py) into every place that documents it.
+"""Write the app declaration (plugins/module_utils/_declaration.py) into every place that documents it.
 
     python3 scripts/sync_declaration.py           rewrite the generated blocks
     python3 scripts/sync_declaration.py --check   exit 1, naming the files, when a block differs
@@ -18,12 +18,12 @@ import sys
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BEGIN = "# BEGIN app declaration (generated from plugins/module_utils/declaration.py by scripts/sync_declaration.py)"
+BEGIN = "# BEGIN app declaration (generated from plugins/module_utils/_declaration.py by scripts/sync_declaration.py)"
 END = "# END app declaration"
 
 
 def _declaration():
-    path = os.path.join(ROOT, "plugins", "module_utils", "declaration.py")
+    path = os.path.join(ROOT, "plugins", "module_utils", "_declaration.py")
     spec = importlib.util.spec_from_file_location("dokku_ps_declaration", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -83,7 +83,7 @@ def main(argv=None):
                 with open(os.path.join(ROOT, path), "w", encoding="utf-8") as handle:
                     handle.write(new)
     if args.check and differ:
-        print("the app declaration differs from plugins/module_utils/declaration.py in: %s "
+        print("the app declaration differs from plugins/module_utils/_declaration.py in: %s "
               "(run python3 scripts/sync_declaration.py)" % ", ".join(differ), file=sys.stderr)
         return 1
     for path in differ:

@@ -41,7 +41,7 @@ attributes:
   idempotent:
     support: full
 options:
-  # BEGIN app declaration (generated from plugins/module_utils/declaration.py by scripts/sync_declaration.py)
+  # BEGIN app declaration (generated from plugins/module_utils/_declaration.py by scripts/sync_declaration.py)
   name:
     description:
       - 'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter
@@ -264,9 +264,9 @@ can_scale:
   type: bool
 '''
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 
 
 def operation(ctx, params):

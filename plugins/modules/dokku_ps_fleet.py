@@ -51,7 +51,7 @@ options:
     elements: dict
     required: true
     suboptions:
-      # BEGIN app declaration (generated from plugins/module_utils/declaration.py by scripts/sync_declaration.py)
+      # BEGIN app declaration (generated from plugins/module_utils/_declaration.py by scripts/sync_declaration.py)
       name:
         description:
           - 'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter
@@ -250,9 +250,9 @@ apps_pruned:
   sample: []
 '''
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
 
 
 def main():

@@ -211,8 +211,8 @@ global:
            "stop_timeout_seconds": {"global": null, "computed": 30}}
 '''
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 
 
 def operation(ctx, params):

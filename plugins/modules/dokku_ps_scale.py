@@ -157,8 +157,8 @@ can_scale:
   type: bool
 '''
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 
 
 def validate(params):

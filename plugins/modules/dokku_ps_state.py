@@ -230,8 +230,8 @@ apps_failed:
   sample: {}
 '''
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
 
 
 def operation(ctx, params):

@@ -1,4 +1,4 @@
-"""Every module returns the one result shape (plugins/module_utils/results.py, README "Results"): a task that
+"""Every module returns the one result shape (plugins/module_utils/_results.py, README "Results"): a task that
 names one app returns its outcome at the top level, a task on several apps returns outcomes under ``apps``,
 and every outcome has the same keys for container work, formation and properties."""
 

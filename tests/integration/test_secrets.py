@@ -20,8 +20,8 @@ from tests.support.docker_state import containers
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 # pylint: disable=wrong-import-position
-from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import Docker  # noqa: E402
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError  # noqa: E402
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker  # noqa: E402
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError  # noqa: E402
 
 LINES = ("pem-line-one-Q7x", "pem-line-two-Z9y")
 PEM = "-----BEGIN KEY-----\n%s\n%s\n-----END KEY-----" % LINES

@@ -1,4 +1,4 @@
-"""Reading module results: the one shape every module returns (plugins/module_utils/results.py).
+"""Reading module results: the one shape every module returns (plugins/module_utils/_results.py).
 
 A task that names one app returns that app's outcome at the top level; a task on several apps returns them
 under ``apps``. These helpers read both, strictly: asking for an app's outcome in a one-app result (or the

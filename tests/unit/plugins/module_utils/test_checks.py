@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import parse_checks_file
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import parse_checks_file
 
 
 def test_checks_file_format():
@@ -164,7 +164,7 @@ SECRET_ENV = {'PEM': 'pem-line-one\npem-line-two', 'SPLIT': 'alpha-word beta-wor
 
 
 def _checker(docker, checks_config):
-    from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
+    from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
     doc = {'name': 'shop', 'env': SECRET_ENV, 'checks': checks.validate_checks(checks_config), 'web_port': 5000}
     return checks.Checker(docker, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
 

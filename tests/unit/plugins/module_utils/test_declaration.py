@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The app declaration is written once (module_utils/declaration.py): the modules build their argument specs
+"""The app declaration is written once (module_utils/_declaration.py): the modules build their argument specs
 from it, and every place that documents it (both modules, both roles) holds exactly what it says."""
 
 from __future__ import absolute_import, division, print_function
@@ -14,8 +14,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -45,7 +45,7 @@ def _role_options(role, variable):
 @pytest.mark.parametrize('path', sorted(_sync().TARGETS))
 def test_every_copy_is_what_the_declaration_says(path):
     text, expected = _sync().synced(path)
-    assert text == expected, '%s differs from plugins/module_utils/declaration.py: run python3 ' \
+    assert text == expected, '%s differs from plugins/module_utils/_declaration.py: run python3 ' \
                              'scripts/sync_declaration.py' % path
 
 
@@ -59,8 +59,8 @@ def test_a_copy_that_drifts_is_found(tmp_path, monkeypatch):
     target.mkdir(parents=True)
     (target / 'argument_specs.yml').write_text(text.replace('type: int', 'type: str', 1))
     (copy_root / 'plugins' / 'module_utils').mkdir(parents=True)
-    with open(os.path.join(ROOT, 'plugins', 'module_utils', 'declaration.py')) as handle:
-        (copy_root / 'plugins' / 'module_utils' / 'declaration.py').write_text(handle.read())
+    with open(os.path.join(ROOT, 'plugins', 'module_utils', '_declaration.py')) as handle:
+        (copy_root / 'plugins' / 'module_utils' / '_declaration.py').write_text(handle.read())
     monkeypatch.setattr(sync, 'ROOT', str(copy_root))
     current, expected = sync.synced('roles/fleet/meta/argument_specs.yml')
     assert current != expected and expected == text

@@ -24,10 +24,10 @@ import pytest
 import requests.exceptions
 from docker.errors import APIError, DockerException, NotFound
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import docker_client
-from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import Docker, explain_connection_error
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
-from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _docker_client as docker_client
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker, explain_connection_error
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
+from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
 
 HOST = 'unix:///var/run/docker.sock'
 
@@ -417,7 +417,7 @@ def test_gone_containers_and_images_are_none_or_ignored():
 
 
 def test_create_container_passes_the_spec():
-    from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+    from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
     doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {'A': '1'},
            'web_port': 5000, 'publish': 'auto'}
     spec = model.build_spec(doc, 'on-failure:10', 'web', 1)
@@ -484,7 +484,7 @@ def test_argument_spec_and_helpers():
 ])
 def test_bug_not_found_becomes_a_one_line_dokku_ps_error(method, api_method, args):
     from docker.errors import ImageNotFound
-    from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
+    from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
     client = _docker_with(_FakeAPI(**{api_method: ImageNotFound('404 Client Error: Not Found ("No such image")')}))
     with pytest.raises(DokkuPsError):
         getattr(client, method)(*args)

@@ -15,11 +15,11 @@ import time
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import executor as executor_mod
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, DockerUnavailable
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ExecutionError, Executor
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _executor as executor_mod
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ExecutionError, Executor
 
 APP = 'demo'
 POLICY = 'on-failure:10'

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 
 def declaration(**extra):

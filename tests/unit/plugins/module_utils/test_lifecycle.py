@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 
 def policy(**params):

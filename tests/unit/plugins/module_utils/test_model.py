@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import names
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 SPEC_APP_RE = re.compile(r'[a-z0-9][a-z0-9.-]*')          # SPEC 2, used with fullmatch
 SPEC_TYPE_RE = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')

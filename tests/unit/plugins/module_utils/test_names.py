@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One rule and one text per kind of name (module_utils/names.py), used everywhere names are checked."""
+"""One rule and one text per kind of name (module_utils/_names.py), used everywhere names are checked."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model, names, parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import check_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model, _names as names, _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import check_app_name
 
 
 @pytest.mark.parametrize('rule, words', [

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import (
     http_target_problem,
     parse_checks_file,
     parse_dokku_scale,

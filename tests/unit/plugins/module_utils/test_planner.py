@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 
 APP = 'demo'
 POLICY = 'on-failure:10'

@@ -29,16 +29,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
-from ansible_collections.dokku_ps.docker.plugins.module_utils import fleet
-from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import names
-from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import APP_SCHEMA, GLOBAL_SCHEMA, validate
-from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import APP_SCHEMA, GLOBAL_SCHEMA, validate
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6),
                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),

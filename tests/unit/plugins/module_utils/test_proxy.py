@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import proxy
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 M = proxy.PortMapping
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import MASK, Redactor
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import MASK, Redactor
 
 
 # ---------------------------------------------------------------- which values, which pieces

@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one result shape (module_utils/results.py)."""
+"""The one result shape (module_utils/_results.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 
 DOC = {'name': 'shop', 'formation': {'web': 2}, 'properties': {'restart_policy': 'always',
                                                                'stop_timeout_seconds': None, 'restore': True}}

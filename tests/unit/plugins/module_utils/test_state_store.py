@@ -17,17 +17,17 @@ import time
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import schema as schema_module
-from ansible_collections.dokku_ps.docker.plugins.module_utils import state_store as state_store_module
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _schema as schema_module
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _state_store as state_store_module
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
     APP_SCHEMA,
     GLOBAL_SCHEMA,
     DocumentInvalid,
     new_global_document,
     validate,
 )
-from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import (
     DEFAULT_STATE_DIR,
     STATE_DIR_ENV,
     StateStore,

@@ -17,13 +17,13 @@ import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_app_name, validate_process_type
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import results
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
 STATES = ('started', 'stopped', 'restarted', 'rebuilt', 'restored')

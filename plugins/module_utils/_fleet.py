@@ -16,15 +16,15 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import (
     DokkuPsError, NotFoundError, StateError, ValidationError)
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import for_each
-from ansible_collections.dokku_ps.docker.plugins.module_utils import declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import lifecycle
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import results
-from ansible_collections.dokku_ps.docker.plugins.module_utils import service
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 
 APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
 DECLARATION_KEYS = tuple(declaration.keys(declaration.FLEET))

@@ -17,11 +17,11 @@ import json
 import os
 import re
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.parsers import split_command
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
     PROCESS_TYPE_PATTERN, ENV_KEY_RULE, is_env_key, validate_process_type)
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import RESTART_POLICY_PATTERN
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import RESTART_POLICY_PATTERN
 
 RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'
 RESERVED_ENV_KEYS = ('DYNO', 'PORT')

@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 
 # what a run did to containers, in the order a reader expects them
 CONTAINER_WORK = ('created', 'started', 'replaced', 'stopped', 'removed', 'updated')

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 # Dokku's rule for new app names, plus the 63-character limit of SPEC 2.
 APP_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"

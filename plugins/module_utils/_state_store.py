@@ -44,9 +44,9 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import is_app_name, validate_app_name
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import is_app_name, validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
     APP_SCHEMA,
     GLOBAL_SCHEMA,
     DocumentInvalid,

@@ -23,11 +23,11 @@ import ssl
 import threading
 import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DockerError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_process_type
-from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils.redaction import Redactor
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
 
 MODES = ('enabled', 'skipped', 'disabled')
 DEFAULT_UPTIME = 10           # Dokku's default check: the container is still up after 10 s

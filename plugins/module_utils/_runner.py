@@ -10,12 +10,12 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import (
     DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils.service import Context
-from ansible_collections.dokku_ps.docker.plugins.module_utils.state_store import StateStore, resolve_state_dir
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils._service import Context
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore, resolve_state_dir
 
 
 def build_module(argument_spec, **kwargs):

@@ -13,8 +13,8 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import PROCESS_TYPE_RULE, is_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_RULE, is_process_type
 
 # Word separators when splitting a command (a shell's default IFS, plus CR like shlex).
 _SPLIT_WHITESPACE = " \t\r\n"

@@ -16,10 +16,10 @@ import contextlib
 import os
 import threading
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.checks import require_running
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._checks import require_running
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 
 DEFAULT_MAX_WORKERS = 8
 

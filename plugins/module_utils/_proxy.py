@@ -18,8 +18,8 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 
 # --- defaults (docs/proxy.md explains each choice)
 

@@ -17,17 +17,17 @@ import copy
 import datetime
 import threading
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.docker_client import EVENT_BUFFER
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import DokkuPsError, NotFoundError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.executor import ActionPool, Executor, for_each, max_workers
-from ansible_collections.dokku_ps.docker.plugins.module_utils import checks
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import validate_app_name, validate_process_type
-from ansible_collections.dokku_ps.docker.plugins.module_utils import parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils import planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils import results
-from ansible_collections.dokku_ps.docker.plugins.module_utils.schema import SCHEMA_VERSION
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import EVENT_BUFFER
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ActionPool, Executor, for_each, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
 
 DOKKU_SCALE_FILE = 'DOKKU_SCALE'
 # events after which a container's restart policy may not be what the collection set (see verify_policies)

@@ -24,8 +24,8 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import StateError
-from ansible_collections.dokku_ps.docker.plugins.module_utils.names import (
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
     APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN)
 
 try:

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils.errors import ConflictError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import model
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 
 # Action kinds
 CREATE = 'create'      # create and start a container at a free name
