@@ -24,10 +24,11 @@ import threading
 import time
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 MODES = ('enabled', 'skipped', 'disabled')
 DEFAULT_UPTIME = 10           # Dokku's default check: the container is still up after 10 s
@@ -42,7 +43,7 @@ class CheckFailed(DockerError):
 
 
 def _integer(value, field, minimum):
-    number = model.coerce_quantity(value, field)
+    number = validation.coerce_quantity(value, field)
     if number < minimum:
         raise ValidationError(field, '%d is below the minimum of %d' % (number, minimum))
     return number
@@ -98,7 +99,7 @@ def validate_checks(value, field='checks'):
             if config.get(key) is not None:
                 normal[key] = _integer(config[key], '%s.%s' % (where, key), minimum)
         if config.get('http'):
-            if ptype != model.WEB:
+            if ptype != specs.WEB:
                 raise ValidationError('%s.http' % where, 'HTTP checks are for web, the only type with a port')
             items = config['http'] if isinstance(config['http'], list) else [config['http']]
             normal['http'] = [_http_check(item, '%s.http' % where) for item in items]
@@ -114,10 +115,10 @@ def validate_checks(value, field='checks'):
                 if '\x00' in part:
                     raise ValidationError('%s.command' % where, '%s contains a NUL character, which no process can '
                                           'receive' % word)
-                if model.text_bytes(part) > model.MAX_STRING_BYTES:
+                if specs.text_bytes(part) > specs.MAX_STRING_BYTES:
                     raise ValidationError('%s.command' % where, '%s is %d bytes; one argument may be at most %d bytes '
                                           '(Linux MAX_ARG_STRLEN; the value is not shown)'
-                                          % (word, model.text_bytes(part), model.MAX_STRING_BYTES))
+                                          % (word, specs.text_bytes(part), specs.MAX_STRING_BYTES))
             normal['command'] = command
         result[ptype] = normal
     return result
@@ -128,7 +129,7 @@ def effective(doc, ptype):
     else Dokku's default (still up after 10 s). Defaults filled in."""
     config = dict(((doc.get('checks') or {}).get(ptype)) or {})
     source = 'checks option'
-    if not config and ptype == model.WEB and doc.get('image_checks'):
+    if not config and ptype == specs.WEB and doc.get('image_checks'):
         config = dict(doc['image_checks'])
         source = 'CHECKS file in the image'
     if not config:
@@ -227,7 +228,7 @@ class Checker(object):
     def _address(self, container_id, spec):
         data = self.docker.inspect_container(container_id) or {}
         settings = data.get('NetworkSettings') or {}
-        port = spec['ports']['container'] if spec.get('ports') else (self.doc.get('web_port') or model.DEFAULT_WEB_PORT)
+        port = spec['ports']['container'] if spec.get('ports') else (self.doc.get('web_port') or specs.DEFAULT_WEB_PORT)
         bindings = (settings.get('Ports') or {}).get('%s/tcp' % port) or []
         for binding in bindings:
             if binding.get('HostPort'):

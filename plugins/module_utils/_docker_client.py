@@ -25,8 +25,8 @@ import traceback
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
-from ansible_collections.dokku_ps.docker.plugins.module_utils._model import restart_policy_to_docker
 from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_to_docker
 
 try:
     import docker

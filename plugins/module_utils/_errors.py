@@ -50,3 +50,7 @@ class ConflictError(DokkuPsError):
 
 class NotFoundError(DokkuPsError):
     """A named thing (app, image) does not exist."""
+
+
+class AppsFailed(DokkuPsError):
+    """Some apps of a multi-app run failed; ``details['result']`` holds every app's outcome."""

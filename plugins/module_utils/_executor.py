@@ -18,8 +18,8 @@ import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._checks import require_running
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 DEFAULT_MAX_WORKERS = 8
 
@@ -192,7 +192,7 @@ class Executor(object):
                 self._retire(new_id, spec['name'])
                 raise
             return new_id
-        temporary = model.upcoming_name(spec['app'], spec['process_type'], spec['index'])
+        temporary = specs.upcoming_name(spec['app'], spec['process_type'], spec['index'])
         new_id = self.docker.create_container(spec, temporary)
         try:
             self.docker.start(new_id, temporary)

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 # Action kinds
 CREATE = 'create'      # create and start a container at a free name
@@ -58,10 +58,10 @@ class Container(object):
         self.image_id = summary.get('ImageID')
         self.ports = summary.get('Ports') or []
         self.created = summary.get('Created')
-        parsed = model.parse_container_name(app, self.name)
+        parsed = specs.parse_container_name(app, self.name)
         self.process_type, self.index, self.upcoming = parsed if parsed else (None, None, False)
-        self.ours = self.labels.get(model.LABEL_APP) == app and parsed is not None
-        if self.ours and self.labels.get(model.LABEL_PROCESS_TYPE) not in (None, self.process_type):
+        self.ours = self.labels.get(specs.LABEL_APP) == app and parsed is not None
+        if self.ours and self.labels.get(specs.LABEL_PROCESS_TYPE) not in (None, self.process_type):
             self.ours = False
         # the restart policy Docker reported for it in this run, when it was inspected (see effective_policy)
         self.actual_policy = None
@@ -95,7 +95,7 @@ class Container(object):
 
     @property
     def spec_hash(self):
-        return self.labels.get(model.LABEL_SPEC_HASH)
+        return self.labels.get(specs.LABEL_SPEC_HASH)
 
     @property
     def dyno(self):
@@ -190,7 +190,7 @@ def effective_policy(container, applied):
     ``service.Context.verify_policies``), else what was set in place (recorded in ``applied``), else the policy
     it was created with (its label)."""
     return (container.actual_policy or (applied or {}).get(container.id)
-            or container.labels.get(model.LABEL_RESTART_POLICY))
+            or container.labels.get(specs.LABEL_RESTART_POLICY))
 
 
 def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, start=True, remove_all=False,
@@ -214,25 +214,25 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
     else:
         scope = set(types)
     conflicts = []
-    for ptype in model.ordered_types(scope):
+    for ptype in specs.ordered_types(scope):
         phase = []
         wanted = formation.get(ptype, 0)
-        if wanted and not model.type_is_defined(app_doc, ptype):
+        if wanted and not specs.type_is_defined(app_doc, ptype):
             plan.warnings.append('%s is scaled to %d but the processes do not define it; its containers are removed'
                                  % (ptype, wanted))
             wanted = 0
         for index in range(1, wanted + 1):
-            name = model.container_name(app_doc['name'], ptype, index)
+            name = specs.container_name(app_doc['name'], ptype, index)
             current = inventory.by_dyno.get((ptype, index))
             if current is None:
                 foreign = inventory.foreign.get((ptype, index))
                 if foreign is not None:
                     conflicts.append(foreign)
                     continue
-                spec = model.build_spec(app_doc, restart_policy, ptype, index)
+                spec = specs.build_spec(app_doc, restart_policy, ptype, index)
                 phase.append(Action(CREATE, name, ptype, index, spec=spec, reason='missing'))
                 continue
-            spec = model.build_spec(app_doc, restart_policy, ptype, index)
+            spec = specs.build_spec(app_doc, restart_policy, ptype, index)
             if current.removing:
                 # on its way out: the executor waits until it is gone, then creates the new one at its name
                 phase.append(Action(CREATE, name, ptype, index, spec=spec, container=current,
@@ -319,13 +319,13 @@ def applied_policies(app_doc, inventory, done):
             applied.pop(action.container.id, None)
         elif action.kind in (START, STOP, UPDATE_POLICY):
             applied[container_id] = action.policy
-    labels = dict((c.id, c.labels.get(model.LABEL_RESTART_POLICY)) for c in inventory.containers())
+    labels = dict((c.id, c.labels.get(specs.LABEL_RESTART_POLICY)) for c in inventory.containers())
     return dict((cid, policy) for cid, policy in applied.items() if cid in labels and labels[cid] != policy)
 
 
 def conflict_message(containers):
     names = ', '.join(sorted(c.name for c in containers))
-    owners = sorted(set(c.labels.get(model.LABEL_APP) or '(no dokku_ps labels)' for c in containers))
+    owners = sorted(set(c.labels.get(specs.LABEL_APP) or '(no dokku_ps labels)' for c in containers))
     return ('container name(s) %s already taken by container(s) that dokku_ps does not manage (app label: %s); '
             'they were left untouched: rename or remove them, then run again' % (names, ', '.join(owners)))
 

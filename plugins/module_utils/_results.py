@@ -20,7 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import AppsFailed
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import property_report
 
 # what a run did to containers, in the order a reader expects them
 CONTAINER_WORK = ('created', 'started', 'replaced', 'stopped', 'removed', 'updated')
@@ -40,7 +41,7 @@ def app_outcome(name, status, reason='', plan=None, doc=None, global_doc=None, *
     outcome = {'name': name, 'status': status, 'reason': reason, 'containers': container_work(plan)}
     if doc is not None:
         outcome['formation'] = dict(doc.get('formation') or {})
-        outcome['properties'] = model.property_report(doc, global_doc)
+        outcome['properties'] = property_report(doc, global_doc)
     outcome.update(extra)
     return outcome
 
@@ -71,3 +72,13 @@ def many_apps(outcomes, **extra):
     }
     result.update(extra)
     return result
+
+
+def raise_if_failed(result, total, shown=None):
+    """Raise AppsFailed (one line naming each failed app) when ``result['apps_failed']`` is not empty; the
+    failure carries ``shown`` (default: ``result``) as the module's result."""
+    if result['apps_failed']:
+        raise AppsFailed('%d of %d app(s) failed: %s' % (
+            len(result['apps_failed']), total,
+            '; '.join('%s: %s' % item for item in result['apps_failed'].items())),
+            result=result if shown is None else shown)

@@ -14,8 +14,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client imp
     DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils._service import Context
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore, resolve_state_dir
+from ansible_collections.dokku_ps.docker.plugins.module_utils._context import Context
 
 
 def build_module(argument_spec, **kwargs):

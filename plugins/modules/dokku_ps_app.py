@@ -266,13 +266,14 @@ can_scale:
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_app as ops_app
 
 
 def operation(ctx, params):
     if params['state'] == 'absent':
-        return service.delete_app(ctx, params['name'])
-    return service.define_app(ctx, params)
+        return ops_app.delete_app(ctx, params['name'])
+    return ops_app.define_app(ctx, params)
 
 
 def main():
@@ -280,7 +281,7 @@ def main():
         declaration.argument_spec(declaration.APP),
         mutually_exclusive=declaration.MUTUALLY_EXCLUSIVE,
     )
-    run(module, operation, validate=service.validate_app_params)
+    run(module, operation, validate=definitions.validate_app_params)
 
 
 if __name__ == '__main__':

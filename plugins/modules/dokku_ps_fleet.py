@@ -252,7 +252,7 @@ apps_pruned:
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
 
 
 def main():
@@ -264,7 +264,7 @@ def main():
             parallel=dict(type='int', default=4),
         ),
     )
-    run(module, fleet.converge, validate=fleet.validate_fleet_params)
+    run(module, ops_fleet.converge, validate=ops_fleet.validate_fleet_params)
 
 
 if __name__ == '__main__':

@@ -196,7 +196,7 @@ apps_failed:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
 
 
 def main():
@@ -210,7 +210,7 @@ def main():
         ),
         mutually_exclusive=[['app', 'global']],
     )
-    run(module, lifecycle.set_properties, validate=lifecycle.validate_policy_params)
+    run(module, ops_policy.set_properties, validate=ops_policy.validate_policy_params)
 
 
 if __name__ == '__main__':

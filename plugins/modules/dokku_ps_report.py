@@ -212,13 +212,14 @@ global:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_report as ops_report
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import global_report
 
 
 def operation(ctx, params):
     if params['global']:
-        return {'changed': False, 'global': service.global_report(ctx.store.read_global())}
-    return service.report(ctx, params['app'], inspect=params['inspect'], top=params['top'])
+        return {'changed': False, 'global': global_report(ctx.store.read_global())}
+    return ops_report.report(ctx, params['app'], inspect=params['inspect'], top=params['top'])
 
 
 def main():

@@ -158,15 +158,15 @@ can_scale:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 
 
 def validate(params):
-    service.validate_scale_params(params['app'], params['scale'])
+    ops_scale.validate_scale_params(params['app'], params['scale'])
 
 
 def operation(ctx, params):
-    return service.scale_app(ctx, params['app'], params['scale'], params['skip_deploy'])
+    return ops_scale.scale_app(ctx, params['app'], params['scale'], params['skip_deploy'])
 
 
 def main():

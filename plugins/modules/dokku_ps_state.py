@@ -231,12 +231,12 @@ apps_failed:
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 
 
 def operation(ctx, params):
-    names, state, process_type, workers = lifecycle.validate_state_params(params)
-    return lifecycle.change_states(ctx, names, state, process_type, workers,
+    names, state, process_type, workers = ops_state.validate_state_params(params)
+    return ops_state.change_states(ctx, names, state, process_type, workers,
                                    single=bool(params.get('app')) and not params.get('apps') and not params.get('all'))
 
 
@@ -245,14 +245,14 @@ def main():
         dict(
             app=dict(type='str', aliases=['name']),
             apps=dict(type='list', elements='str'),
-            state=dict(type='str', required=True, choices=list(lifecycle.STATES)),
+            state=dict(type='str', required=True, choices=list(ops_state.STATES)),
             process_type=dict(type='str'),
             parallel=dict(type='int', default=1),
             **{'all': dict(type='bool', default=False)}
         ),
         mutually_exclusive=[['app', 'apps', 'all']],
     )
-    run(module, operation, validate=lifecycle.validate_state_params)
+    run(module, operation, validate=ops_state.validate_state_params)
 
 
 if __name__ == '__main__':

@@ -15,12 +15,12 @@ import sys
 import time
 
 from tests.support import faults
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from tests.support.ansible_runner import COLLECTIONS_PATH
 from tests.support.docker_state import containers
 
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model  # noqa: E402  pylint: disable=wrong-import-position
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 # a short uptime check keeps replacements quick (the 10 s default is tested in test_rollouts.py)
@@ -111,7 +111,7 @@ def test_sigkill_during_rollout_then_rerun_converges(runner, api, app_name, stan
         doc = json.load(handle)
     for name, data in final.items():
         index = int(name.rsplit(".", 1)[1])
-        wanted = model.build_spec(doc, "on-failure:10", "web", index)["hash"]
+        wanted = specs.build_spec(doc, "on-failure:10", "web", index)["hash"]
         assert data["Config"]["Labels"]["io.dokku-ps.spec-hash"] == wanted, "%s has the new spec hash" % name
     assert not set(data["Id"] for data in final.values()) & set(old_ids.values()), "every old container replaced"
     for data in final.values():

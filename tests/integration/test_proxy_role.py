@@ -1,7 +1,7 @@
 """The role dokku_ps.docker.proxy in the four-step pattern, against a scratch root: its include directory,
 conf.d file and main configuration all live under a temporary directory, the service is not managed, and the
 package task (one check-mode run) finds the nginx that scripts/bootstrap.sh installed (nothing to do). The machine's /etc/nginx and
-its nginx service are never touched (asserted). Then proxy.Nginx applies an app's config into the role's
+its nginx service are never touched (asserted). Then nginx.Nginx applies an app's config into the role's
 include directory and nginx -t of the scratch configuration passes with it.
 """
 
@@ -13,12 +13,13 @@ import stat
 import sys
 
 import pytest
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 
 from tests.support.ansible_runner import COLLECTIONS_PATH
 
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy  # noqa: E402  pylint: disable=wrong-import-position
 
 RECAP_RE = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s.*failed=(\d+)", re.M)
 SCRATCH_MAIN_CONF = """\
@@ -107,10 +108,10 @@ def test_proxy_role_four_steps_in_a_scratch_root(runner, tmp_path):
     assert tree_state("/etc/nginx") == system
 
     # the collection's side: an app config in the role's directory passes nginx -t of the whole configuration
-    driver = proxy.Nginx(include_dir=str(include_dir), conf=str(main_conf), pid_file=str(root / "nginx.pid"))
-    text = proxy.render("shop", proxy.parse_mappings(["http:18080:5000"], 5000), ["shop.test"], ["172.16.240.2"],
+    driver = nginx.Nginx(include_dir=str(include_dir), conf=str(main_conf), pid_file=str(root / "nginx.pid"))
+    text = proxy_config.render("shop", proxy_config.parse_mappings(["http:18080:5000"], 5000), ["shop.test"], ["172.16.240.2"],
                         listen_address="127.0.0.1")
-    assert driver.apply({"shop": text}) == proxy.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
-    with pytest.raises(proxy.ProxyError, match=r'app\(s\) shop; .*\[emerg\]'):
+    assert driver.apply({"shop": text}) == nginx.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
+    with pytest.raises(proxy_config.ProxyError, match=r'app\(s\) shop; .*\[emerg\]'):
         driver.apply({"shop": text.replace("listen", "listen_bogus")})
     assert driver.read("shop") == text

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -108,7 +108,7 @@ def test_argument_specs():
 
 
 def test_fleet_validates_exactly_the_declared_keys():
-    assert list(fleet.DECLARATION_KEYS) == declaration.keys(declaration.FLEET)
+    assert list(ops_fleet.DECLARATION_KEYS) == declaration.keys(declaration.FLEET)
 
 
 def test_references_become_the_place_s_own():

@@ -417,10 +417,10 @@ def test_gone_containers_and_images_are_none_or_ignored():
 
 
 def test_create_container_passes_the_spec():
-    from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+    from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
     doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {'A': '1'},
            'web_port': 5000, 'publish': 'auto'}
-    spec = model.build_spec(doc, 'on-failure:10', 'web', 1)
+    spec = specs.build_spec(doc, 'on-failure:10', 'web', 1)
     client = _docker_with(_FakeAPI())
     assert client.create_container(spec, 'demo.web.1.upcoming-ab') == 'new-id'
     method, _args, kwargs = client.api.calls[0]

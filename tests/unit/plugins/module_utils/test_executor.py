@@ -16,10 +16,10 @@ import time
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _executor as executor_mod
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ExecutionError, Executor
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 APP = 'demo'
 POLICY = 'on-failure:10'
@@ -120,11 +120,11 @@ DOC = {'name': APP, 'image_id': IMAGE_ID, 'processes': None, 'env': {'SECRET': '
 
 
 def spec(ptype='web', index=1, policy=POLICY):
-    return model.build_spec(DOC, policy, ptype, index)
+    return specs.build_spec(DOC, policy, ptype, index)
 
 
 def existing(ptype='web', index=1, state='running', cid=None):
-    name = model.container_name(APP, ptype, index)
+    name = specs.container_name(APP, ptype, index)
     labels = dict(spec(ptype, index)['labels'])
     raw = {'Id': cid or 'old-%s-%d' % (ptype, index), 'Names': ['/' + name], 'Labels': labels, 'State': state,
            'Status': '', 'ImageID': IMAGE_ID, 'Ports': []}
@@ -154,7 +154,7 @@ def replace(ptype='web', index=1, state='running'):
 
 
 def cleanup(ptype='web', index=1):
-    name = model.upcoming_name(APP, ptype, index)
+    name = specs.upcoming_name(APP, ptype, index)
     raw = {'Id': 'leftover-%s-%d' % (ptype, index), 'Names': ['/' + name], 'Labels': dict(spec(ptype, index)['labels']),
            'State': 'created'}
     container = planner.Container(raw, APP)

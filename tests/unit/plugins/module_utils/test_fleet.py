@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
 
 
 def declaration(**extra):
@@ -20,7 +20,7 @@ def declaration(**extra):
 
 
 def test_a_declaration_is_normalised():
-    items, workers = fleet.validate_fleet_params({'apps': [declaration(scale={'web': 2})], 'parallel': 3})
+    items, workers = ops_fleet.validate_fleet_params({'apps': [declaration(scale={'web': 2})], 'parallel': 3})
     assert workers == 3
     item = items[0]
     assert (item['name'], item['state'], item['deploy'], item['scale']) == ('demo', 'started', True, {'web': 2})
@@ -31,7 +31,7 @@ def test_a_declaration_is_normalised():
                                                      (False, 'started', False), (False, 'stopped', False),
                                                      (None, 'absent', True)])
 def test_deploy_defaults_to_true(deploy, state, expected):
-    assert fleet.validate_declaration(declaration(deploy=deploy, state=state), 0)['deploy'] is expected
+    assert ops_fleet.validate_declaration(declaration(deploy=deploy, state=state), 0)['deploy'] is expected
 
 
 @pytest.mark.parametrize('extra, field, rule', [
@@ -42,7 +42,7 @@ def test_deploy_defaults_to_true(deploy, state, expected):
 ])
 def test_bad_declarations_name_the_field(extra, field, rule):
     with pytest.raises(ValidationError) as info:
-        fleet.validate_declaration(declaration(**extra), 2)
+        ops_fleet.validate_declaration(declaration(**extra), 2)
     assert info.value.details['field'] == field
     assert rule in info.value.details['rule']
     assert '\n' not in str(info.value)
@@ -50,6 +50,6 @@ def test_bad_declarations_name_the_field(extra, field, rule):
 
 def test_an_app_declared_twice_is_refused():
     with pytest.raises(ValidationError) as info:
-        fleet.validate_fleet_params({'apps': [declaration(), declaration()]})
+        ops_fleet.validate_fleet_params({'apps': [declaration(), declaration()]})
     assert str(info.value).startswith('apps[1].name: ')
     assert 'declared twice' in str(info.value)

@@ -9,20 +9,21 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 
 
 def policy(**params):
     base = {'app': 'demo', 'global': False, 'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None}
     base.update(params)
-    return lifecycle.validate_policy_params(base)
+    return ops_policy.validate_policy_params(base)
 
 
 def state(**params):
     base = {'app': None, 'apps': None, 'all': False, 'state': 'started', 'process_type': None, 'parallel': 1}
     base.update(params)
-    return lifecycle.validate_state_params(base)
+    return ops_state.validate_state_params(base)
 
 
 @pytest.mark.parametrize('params, expected', [
@@ -71,7 +72,7 @@ def test_parallel(parallel, workers):
 
 
 def test_parallel_minus_one_is_one_per_cpu(monkeypatch):
-    monkeypatch.setattr(lifecycle.os, 'cpu_count', lambda: 6)
+    monkeypatch.setattr(ops_state.os, 'cpu_count', lambda: 6)
     assert state(all=True, parallel=-1)[3] == 6
 
 

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property, property_report, restart_policy_from_docker, restart_policy_to_docker
 
 SPEC_APP_RE = re.compile(r'[a-z0-9][a-z0-9.-]*')          # SPEC 2, used with fullmatch
 SPEC_TYPE_RE = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
@@ -91,7 +93,7 @@ def test_process_type_property_matches_spec_rule(ptype):
 
 @pytest.mark.parametrize('value, expected', [(2, 2), ('2', 2), (' 3 ', 3), (0, 0), ('0', 0), (2.0, 2), (100, 100)])
 def test_coerce_quantity_accepts(value, expected):
-    result = model.coerce_quantity(value, 'scale.web')
+    result = validation.coerce_quantity(value, 'scale.web')
     assert result == expected
     assert isinstance(result, int) and not isinstance(result, bool)
 
@@ -99,23 +101,23 @@ def test_coerce_quantity_accepts(value, expected):
 @pytest.mark.parametrize('value', [-1, '-1', 'abc', 1.5, True, False, None, [], {}, '', '1.5', '2x'])
 def test_coerce_quantity_refuses_with_field_name(value):
     with pytest.raises(ValidationError) as info:
-        model.coerce_quantity(value, 'scale.worker')
+        validation.coerce_quantity(value, 'scale.worker')
     assert str(info.value).startswith('scale.worker: ')
     assert info.value.details['field'] == 'scale.worker'
     assert '\n' not in str(info.value)
 
 
 def test_coerce_quantity_negative_message_says_negative():
-    assert 'negative' in refused(model.coerce_quantity, '-1', 'scale.web')
+    assert 'negative' in refused(validation.coerce_quantity, '-1', 'scale.web')
 
 
 def test_validate_formation():
-    assert model.validate_formation({'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
-    assert model.validate_formation({}) == {}
-    assert refused(model.validate_formation, ['web']).startswith('scale: ')
-    assert refused(model.validate_formation, {'Web': 1}).startswith('scale: ')
-    assert refused(model.validate_formation, {'web': -2}).startswith('scale.web: ')
-    assert refused(model.validate_formation, {'web': 'x'}).startswith('scale.web: ')
+    assert validation.validate_formation({'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
+    assert validation.validate_formation({}) == {}
+    assert refused(validation.validate_formation, ['web']).startswith('scale: ')
+    assert refused(validation.validate_formation, {'Web': 1}).startswith('scale: ')
+    assert refused(validation.validate_formation, {'web': -2}).startswith('scale.web: ')
+    assert refused(validation.validate_formation, {'web': 'x'}).startswith('scale.web: ')
 
 
 # ---------------------------------------------------------------- restart policy
@@ -125,28 +127,28 @@ VALID_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:1'
 
 @pytest.mark.parametrize('policy', VALID_POLICIES)
 def test_restart_policy_valid(policy):
-    assert model.validate_restart_policy(policy) == policy
+    assert validation.validate_restart_policy(policy) == policy
 
 
 @pytest.mark.parametrize('policy', ['bogus', 'on-failure:abc', 'on-failure:-1', 'on-failure:0', 'on-failure:',
                                     '', None, 'Always', 'on-failure:01', ' no', 'no ', 5])
 def test_restart_policy_invalid(policy):
-    message = refused(model.validate_restart_policy, policy)
+    message = refused(validation.validate_restart_policy, policy)
     assert message.startswith('restart_policy: ')
     assert 'on-failure:N' in message
 
 
 @pytest.mark.parametrize('policy', VALID_POLICIES)
 def test_restart_policy_docker_round_trip(policy):
-    docker_form = model.restart_policy_to_docker(policy)
+    docker_form = restart_policy_to_docker(policy)
     assert set(docker_form) == {'Name', 'MaximumRetryCount'}
-    assert model.restart_policy_from_docker(docker_form) == policy
+    assert restart_policy_from_docker(docker_form) == policy
 
 
 def test_restart_policy_to_docker_values():
-    assert model.restart_policy_to_docker('on-failure:10') == {'Name': 'on-failure', 'MaximumRetryCount': 10}
-    assert model.restart_policy_to_docker('always') == {'Name': 'always', 'MaximumRetryCount': 0}
-    assert model.restart_policy_to_docker('no') == {'Name': 'no', 'MaximumRetryCount': 0}
+    assert restart_policy_to_docker('on-failure:10') == {'Name': 'on-failure', 'MaximumRetryCount': 10}
+    assert restart_policy_to_docker('always') == {'Name': 'always', 'MaximumRetryCount': 0}
+    assert restart_policy_to_docker('no') == {'Name': 'no', 'MaximumRetryCount': 0}
 
 
 @pytest.mark.parametrize('docker_form, expected', [
@@ -158,63 +160,63 @@ def test_restart_policy_to_docker_values():
     ({'Name': 'unless-stopped'}, 'unless-stopped'),
 ])
 def test_restart_policy_from_docker(docker_form, expected):
-    assert model.restart_policy_from_docker(docker_form) == expected
+    assert restart_policy_from_docker(docker_form) == expected
 
 
 # ---------------------------------------------------------------- stop timeout, env, ports
 
 @pytest.mark.parametrize('value, expected', [(0, 0), ('30', 30), (30, 30), (' 5 ', 5)])
 def test_stop_timeout_valid(value, expected):
-    assert model.validate_stop_timeout(value) == expected
+    assert validation.validate_stop_timeout(value) == expected
 
 
 @pytest.mark.parametrize('value', [-1, '-1', 'abc', '', None, True, '1.5'])
 def test_stop_timeout_invalid(value):
-    message = refused(model.validate_stop_timeout, value)
+    message = refused(validation.validate_stop_timeout, value)
     assert message.startswith('stop_timeout_seconds: ')
 
 
 def test_validate_env_stringifies_values():
-    env = model.validate_env({'A': 1, 'B': None, 'C': True, 'D': False, 'E': 'text', '_F': 1.5, 'lower_ok': ''})
+    env = validation.validate_env({'A': 1, 'B': None, 'C': True, 'D': False, 'E': 'text', '_F': 1.5, 'lower_ok': ''})
     assert env == {'A': '1', 'B': '', 'C': 'true', 'D': 'false', 'E': 'text', '_F': '1.5', 'lower_ok': ''}
-    assert model.validate_env(None) == {}
+    assert validation.validate_env(None) == {}
 
 
 @pytest.mark.parametrize('key', ['1A', 'A-B', 'A B', '', 'A.B', 'A=B'])
 def test_validate_env_bad_keys(key):
-    message = refused(model.validate_env, {key: 'v'})
+    message = refused(validation.validate_env, {key: 'v'})
     assert message.startswith('env: ')
 
 
 @pytest.mark.parametrize('key', ['DYNO', 'PORT'])
 def test_validate_env_reserved_keys(key):
-    message = refused(model.validate_env, {key: '1'})
+    message = refused(validation.validate_env, {key: '1'})
     assert key in message
 
 
 @pytest.mark.parametrize('value', [{'a': 1}, [1, 2]])
 def test_validate_env_refuses_structured_values_without_showing_them(value):
-    message = refused(model.validate_env, {'SECRET': value})
+    message = refused(validation.validate_env, {'SECRET': value})
     assert 'SECRET' in message
 
 
 def test_validate_env_not_a_dict():
-    refused(model.validate_env, ['A=1'])
+    refused(validation.validate_env, ['A=1'])
 
 
 def test_validate_env_error_never_shows_a_value():
-    message = refused(model.validate_env, {'OK': 'topsecret-value', 'bad key': 'other-secret'})
+    message = refused(validation.validate_env, {'OK': 'topsecret-value', 'bad key': 'other-secret'})
     assert 'topsecret-value' not in message and 'other-secret' not in message
 
 
 @pytest.mark.parametrize('value, expected', [(1, 1), ('5000', 5000), (65535, 65535)])
 def test_validate_port_valid(value, expected):
-    assert model.validate_port(value, 'web_port') == expected
+    assert validation.validate_port(value, 'web_port') == expected
 
 
 @pytest.mark.parametrize('value', [0, 65536, -1, 'http', None, True])
 def test_validate_port_invalid(value):
-    assert refused(model.validate_port, value, 'web_port').startswith('web_port: ')
+    assert refused(validation.validate_port, value, 'web_port').startswith('web_port: ')
 
 
 # ---------------------------------------------------------------- properties
@@ -222,18 +224,18 @@ def test_validate_port_invalid(value):
 def test_computed_property_precedence():
     app = {'properties': {'restart_policy': 'always', 'stop_timeout_seconds': None, 'restore': None}}
     glob = {'properties': {'restart_policy': 'no', 'stop_timeout_seconds': 7}}
-    assert model.computed_property(app, glob, 'restart_policy') == 'always'
-    assert model.computed_property(app, glob, 'stop_timeout_seconds') == 7
-    assert model.computed_property(app, glob, 'restore') is True
-    assert model.computed_property(None, None, 'restart_policy') == 'on-failure:10'
-    assert model.computed_property({}, {}, 'stop_timeout_seconds') == 30
+    assert computed_property(app, glob, 'restart_policy') == 'always'
+    assert computed_property(app, glob, 'stop_timeout_seconds') == 7
+    assert computed_property(app, glob, 'restore') is True
+    assert computed_property(None, None, 'restart_policy') == 'on-failure:10'
+    assert computed_property({}, {}, 'stop_timeout_seconds') == 30
     # restore has no global level
-    assert model.computed_property({}, {'properties': {'restore': False}}, 'restore') is True
-    assert model.computed_property({'properties': {'restore': False}}, None, 'restore') is False
+    assert computed_property({}, {'properties': {'restore': False}}, 'restore') is True
+    assert computed_property({'properties': {'restore': False}}, None, 'restore') is False
 
 
 def test_property_report_shape():
-    report = model.property_report({'properties': {'restart_policy': 'always'}},
+    report = property_report({'properties': {'restart_policy': 'always'}},
                                    {'properties': {'stop_timeout_seconds': 3}})
     assert report['restart_policy'] == {'raw': 'always', 'global': None, 'computed': 'always'}
     assert report['stop_timeout_seconds'] == {'raw': None, 'global': 3, 'computed': 3}
@@ -243,32 +245,32 @@ def test_property_report_shape():
 # ---------------------------------------------------------------- container names and the name filter
 
 def test_container_name_and_parse():
-    assert model.container_name('demo', 'web', 1) == 'demo.web.1'
-    assert model.container_name('app.v2', 'worker', 12) == 'app.v2.worker.12'
-    assert model.parse_container_name('demo', 'demo.web.1') == ('web', 1, False)
-    assert model.parse_container_name('demo', '/demo.web.1') == ('web', 1, False)
-    assert model.parse_container_name('app.v2', '/app.v2.worker.12') == ('worker', 12, False)
-    assert model.parse_container_name('demo', 'demo.web.3.upcoming-0af3') == ('web', 3, True)
+    assert specs.container_name('demo', 'web', 1) == 'demo.web.1'
+    assert specs.container_name('app.v2', 'worker', 12) == 'app.v2.worker.12'
+    assert specs.parse_container_name('demo', 'demo.web.1') == ('web', 1, False)
+    assert specs.parse_container_name('demo', '/demo.web.1') == ('web', 1, False)
+    assert specs.parse_container_name('app.v2', '/app.v2.worker.12') == ('worker', 12, False)
+    assert specs.parse_container_name('demo', 'demo.web.3.upcoming-0af3') == ('web', 3, True)
 
 
 @pytest.mark.parametrize('name', ['other.web.1', 'demo.web', 'demo.web.x', 'demo.Web.1', 'demo.web.1.1700000000',
                                   'demo.web.1.upcoming', 'demo.web.worker.1', 'demo', 'demo.', 'demo-2.web.1',
                                   'demo.-web.1', 'demo..1', 'demox.web.1'])
 def test_parse_container_name_refuses(name):
-    assert model.parse_container_name('demo', name) is None
+    assert specs.parse_container_name('demo', name) is None
 
 
 def test_upcoming_name_shape_and_parse():
-    name = model.upcoming_name('demo', 'web', 2)
+    name = specs.upcoming_name('demo', 'web', 2)
     assert re.fullmatch(r'demo\.web\.2\.upcoming-[0-9a-f]{8}', name)
-    assert model.parse_container_name('demo', name) == ('web', 2, True)
-    assert model.upcoming_name('demo', 'web', 2) != name
-    assert re.search(model.name_filter('demo'), name)
-    assert re.search(model.name_filter('demo'), '/' + name)
+    assert specs.parse_container_name('demo', name) == ('web', 2, True)
+    assert specs.upcoming_name('demo', 'web', 2) != name
+    assert re.search(specs.name_filter('demo'), name)
+    assert re.search(specs.name_filter('demo'), '/' + name)
 
 
 def _matches(app, name):
-    return re.search(model.name_filter(app), name) is not None
+    return re.search(specs.name_filter(app), name) is not None
 
 
 @pytest.mark.parametrize('name', ['demo.web.1', '/demo.web.1', 'demo.worker.12', '/demo.clock-2.3',
@@ -307,11 +309,11 @@ _types = st.builds(lambda head, rest: head + rest, st.sampled_from('ab1'),
 @FAST
 @given(_apps, _apps, _types, st.integers(min_value=1, max_value=10 ** 6), st.booleans(), st.booleans())
 def test_name_filter_property(app, other_app, ptype, index, upcoming, slash):
-    name = model.upcoming_name(other_app, ptype, index) if upcoming else model.container_name(other_app, ptype, index)
+    name = specs.upcoming_name(other_app, ptype, index) if upcoming else specs.container_name(other_app, ptype, index)
     if slash:
         name = '/' + name
     assert _matches(app, name) == (app == other_app)
-    parsed = model.parse_container_name(app, name)
+    parsed = specs.parse_container_name(app, name)
     if app == other_app:
         assert parsed == (ptype, index, upcoming)
 
@@ -321,20 +323,20 @@ def test_name_filter_property(app, other_app, ptype, index, upcoming, slash):
 def test_snapshot_filter_and_grouping_cover_every_name_of_every_app(app, ptype, index, upcoming, slash):
     """The run's snapshot (one list call for many apps) must see every container any app's own list call sees,
     and group it under that app: a container missed there could hide work from a no-op."""
-    name = model.upcoming_name(app, ptype, index) if upcoming else model.container_name(app, ptype, index)
+    name = specs.upcoming_name(app, ptype, index) if upcoming else specs.container_name(app, ptype, index)
     if slash:
         name = '/' + name
-    assert re.search(model.ANY_APP_NAME_FILTER, name)
-    assert model.app_of_container_name(name) == app
+    assert re.search(specs.ANY_APP_NAME_FILTER, name)
+    assert specs.app_of_container_name(name) == app
 
 
 @FAST
 @given(_apps, st.text(alphabet='ab1.-/', min_size=1, max_size=16))
 def test_app_of_container_name_is_the_only_app_that_parses_the_name(app, name):
-    if model.parse_container_name(app, name) is not None:
-        assert model.app_of_container_name(name) == app
+    if specs.parse_container_name(app, name) is not None:
+        assert specs.app_of_container_name(name) == app
     if _matches(app, name):
-        assert re.search(model.ANY_APP_NAME_FILTER, name)
+        assert re.search(specs.ANY_APP_NAME_FILTER, name)
 
 
 @pytest.mark.parametrize('name, app', [('demo.web.1', 'demo'), ('/app.v2.worker.12', 'app.v2'),
@@ -342,7 +344,7 @@ def test_app_of_container_name_is_the_only_app_that_parses_the_name(app, name):
                                        ('demo.web.1.upcoming-ab.3', 'demo.web.1'), ('demo.web', None),
                                        ('demo', None), ('/x.y.upcoming-0', None)])
 def test_app_of_container_name(name, app):
-    assert model.app_of_container_name(name) == app
+    assert specs.app_of_container_name(name) == app
 
 
 # ---------------------------------------------------------------- specs
@@ -361,7 +363,7 @@ def _app(**extra):
 
 
 def test_build_spec_web():
-    spec = model.build_spec(_app(), 'on-failure:10', 'web', 1)
+    spec = specs.build_spec(_app(), 'on-failure:10', 'web', 1)
     assert spec['name'] == 'demo.web.1'
     assert spec['app'] == 'demo' and spec['process_type'] == 'web' and spec['index'] == 1
     assert spec['image'] == IMAGE_ID
@@ -384,7 +386,7 @@ def test_build_spec_web():
 
 
 def test_build_spec_other_type_has_empty_port():
-    spec = model.build_spec(_app(), 'always', 'worker', 3)
+    spec = specs.build_spec(_app(), 'always', 'worker', 3)
     assert spec['name'] == 'demo.worker.3'
     assert 'PORT=' in spec['env']
     assert 'DYNO=worker.3' in spec['env']
@@ -395,33 +397,33 @@ def test_build_spec_other_type_has_empty_port():
 
 
 def test_build_spec_custom_web_port_and_publish():
-    spec = model.build_spec(_app(web_port=8080, publish='auto'), 'no', 'web', 2)
+    spec = specs.build_spec(_app(web_port=8080, publish='auto'), 'no', 'web', 2)
     assert 'PORT=8080' in spec['env']
     assert spec['command'] == ['server', '--port', '8080']
     assert spec['ports'] == {'container': 8080, 'host': None}
-    spec = model.build_spec(_app(publish=8000), 'no', 'web', 1)
+    spec = specs.build_spec(_app(publish=8000), 'no', 'web', 1)
     assert spec['ports'] == {'container': 5000, 'host': 8000}
-    assert model.build_spec(_app(publish=8000), 'no', 'worker', 1)['ports'] is None
-    assert model.build_spec(_app(publish=False), 'no', 'web', 1)['ports'] is None
+    assert specs.build_spec(_app(publish=8000), 'no', 'worker', 1)['ports'] is None
+    assert specs.build_spec(_app(publish=False), 'no', 'web', 1)['ports'] is None
 
 
 def test_build_spec_without_processes_runs_image_command():
-    spec = model.build_spec(_app(processes=None, env={}), 'no', 'web', 1)
+    spec = specs.build_spec(_app(processes=None, env={}), 'no', 'web', 1)
     assert spec['command'] is None
     assert spec['env'] == ['DYNO=web.1', 'PORT=5000']
-    spec = model.build_spec(_app(processes=None, env=None), 'no', 'anything', 4)
+    spec = specs.build_spec(_app(processes=None, env=None), 'no', 'anything', 4)
     assert spec['command'] is None
     assert spec['env'] == ['DYNO=anything.4', 'PORT=']
 
 
 def test_build_spec_app_env_cannot_override_dyno_and_port():
-    spec = model.build_spec(_app(env={'DYNO': 'x', 'PORT': '1'}), 'no', 'web', 1)
+    spec = specs.build_spec(_app(env={'DYNO': 'x', 'PORT': '1'}), 'no', 'web', 1)
     assert 'DYNO=web.1' in spec['env'] and 'PORT=5000' in spec['env']
     assert 'DYNO=x' not in spec['env'] and 'PORT=1' not in spec['env']
 
 
 def _hash(policy='on-failure:10', ptype='web', index=1, **extra):
-    return model.build_spec(_app(**extra), policy, ptype, index)['hash']
+    return specs.build_spec(_app(**extra), policy, ptype, index)['hash']
 
 
 def test_spec_hash_changes_with_what_needs_a_new_container():
@@ -445,59 +447,59 @@ def test_spec_hash_ignores_the_restart_policy_and_is_stable():
 
 
 def test_spec_hash_function_directly():
-    spec = model.build_spec(_app(), 'no', 'web', 1)
-    assert model.spec_hash(spec) == spec['hash']
+    spec = specs.build_spec(_app(), 'no', 'web', 1)
+    assert specs.spec_hash(spec) == spec['hash']
     changed = dict(spec, restart_policy='always', labels={}, name='other')
-    assert model.spec_hash(changed) == spec['hash']
-    assert model.spec_hash(dict(spec, init=False)) != spec['hash']
+    assert specs.spec_hash(changed) == spec['hash']
+    assert specs.spec_hash(dict(spec, init=False)) != spec['hash']
 
 
 # ---------------------------------------------------------------- formations
 
 def test_initial_formation():
-    assert model.initial_formation(None) == {'web': 1}
-    assert model.initial_formation({'web': 'a', 'worker': 'b'}) == {'web': 1, 'worker': 0}
-    assert model.initial_formation({'worker': 'b', 'clock': 'c'}) == {'worker': 0, 'clock': 0}
+    assert specs.initial_formation(None) == {'web': 1}
+    assert specs.initial_formation({'web': 'a', 'worker': 'b'}) == {'web': 1, 'worker': 0}
+    assert specs.initial_formation({'worker': 'b', 'clock': 'c'}) == {'worker': 0, 'clock': 0}
 
 
 def test_reconcile_formation_drops_missing_types_and_reports_scaled_ones():
     formation = {'web': 2, 'worker': 3, 'idle': 0, 'old': 1}
     processes = {'web': 'a', 'worker': 'b', 'new': 'c'}
-    result, dropped = model.reconcile_formation(formation, processes)
+    result, dropped = specs.reconcile_formation(formation, processes)
     assert result == {'web': 2, 'worker': 3, 'new': 0}
     assert dropped == ['old']
     assert formation == {'web': 2, 'worker': 3, 'idle': 0, 'old': 1}, 'input left alone'
 
 
 def test_reconcile_formation_zero_types_are_not_reported():
-    result, dropped = model.reconcile_formation({'web': 1, 'gone': 0}, {'web': 'x'})
+    result, dropped = specs.reconcile_formation({'web': 1, 'gone': 0}, {'web': 'x'})
     assert result == {'web': 1}
     assert dropped == []
 
 
 def test_reconcile_formation_several_dropped_sorted():
-    _result, dropped = model.reconcile_formation({'zz': 1, 'aa': 2, 'web': 1}, {'web': 'x'})
+    _result, dropped = specs.reconcile_formation({'zz': 1, 'aa': 2, 'web': 1}, {'web': 'x'})
     assert dropped == ['aa', 'zz']
 
 
 def test_reconcile_formation_without_processes_keeps_everything():
-    assert model.reconcile_formation({'web': 1, 'any': 4}, None) == ({'web': 1, 'any': 4}, [])
-    assert model.reconcile_formation(None, None) == ({}, [])
+    assert specs.reconcile_formation({'web': 1, 'any': 4}, None) == ({'web': 1, 'any': 4}, [])
+    assert specs.reconcile_formation(None, None) == ({}, [])
 
 
 def test_reconcile_formation_dokku_scale_sets_counts():
-    result, dropped = model.reconcile_formation({'web': 1, 'worker': 0}, {'web': 'a', 'worker': 'b'},
+    result, dropped = specs.reconcile_formation({'web': 1, 'worker': 0}, {'web': 'a', 'worker': 'b'},
                                                 {'worker': 4, 'web': 2})
     assert result == {'web': 2, 'worker': 4}
     assert dropped == []
 
 
 def test_ordered_types_web_first():
-    assert model.ordered_types(['worker', 'web', 'clock']) == ['web', 'clock', 'worker']
-    assert model.ordered_types({'b', 'a'}) == ['a', 'b']
-    assert model.ordered_types(['web']) == ['web']
-    assert model.ordered_types([]) == []
-    assert model.ordered_types(['web', 'web', 'a']) == ['web', 'a']
+    assert specs.ordered_types(['worker', 'web', 'clock']) == ['web', 'clock', 'worker']
+    assert specs.ordered_types({'b', 'a'}) == ['a', 'b']
+    assert specs.ordered_types(['web']) == ['web']
+    assert specs.ordered_types([]) == []
+    assert specs.ordered_types(['web', 'web', 'a']) == ['web', 'a']
 
 
 # ---------------------------------------------------------------- bugs (failing tests, not committed)
@@ -514,15 +516,15 @@ def test_bug_process_type_with_trailing_newline_is_refused():
 
 
 def test_bug_restart_policy_with_trailing_newline_is_refused():
-    refused(model.validate_restart_policy, 'always\n')
+    refused(validation.validate_restart_policy, 'always\n')
 
 
 def test_bug_env_key_with_trailing_newline_is_refused():
-    refused(model.validate_env, {'FOO\n': 'x'})
+    refused(validation.validate_env, {'FOO\n': 'x'})
 
 
 def test_bug_parse_container_name_refuses_type_with_newline():
-    assert model.parse_container_name('demo', 'demo.web\n.1') is None
+    assert specs.parse_container_name('demo', 'demo.web\n.1') is None
 
 
 @FAST
@@ -537,11 +539,11 @@ def test_bug_app_name_property_with_newlines(name):
 
 @pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
 def test_ports_refuse_non_integral_floats(value):
-    for check in (lambda v: model.validate_port(v, 'web_port'), lambda v: model.validate_publish(v, 'publish')):
+    for check in (lambda v: validation.validate_port(v, 'web_port'), lambda v: validation.validate_publish(v, 'publish')):
         with pytest.raises(ValidationError):
             check(value)
     with pytest.raises(ValidationError):
-        model.coerce_quantity(value, 'scale.web')
+        validation.coerce_quantity(value, 'scale.web')
 
 
 # ---------------------------------------------------------------- input Docker or the kernel cannot take
@@ -563,37 +565,37 @@ def _no_secret(message, *secrets):
 
 @pytest.mark.parametrize('value', [SECRET + '\x00', '\x00' + SECRET, 's3cr3t\x00TOKEN', '\x00'])
 def test_validate_env_refuses_nul_naming_the_key_never_the_value(value):
-    message = refused(model.validate_env, {'OK': 'fine', 'TOKEN': value})
+    message = refused(validation.validate_env, {'OK': 'fine', 'TOKEN': value})
     assert message.startswith('env: ') and 'TOKEN' in message and 'NUL' in message
     _no_secret(message, 's3cr3t', 'TOKEN-value')
     assert '\x00' not in message
 
 
 def test_validate_env_entry_limit_is_exact_and_counts_bytes():
-    room = model.MAX_STRING_BYTES - len('TOKEN=')
-    assert model.validate_env({'TOKEN': 'x' * room})['TOKEN'] == 'x' * room
-    message = refused(model.validate_env, {'TOKEN': 'x' * (room + 1)})
+    room = specs.MAX_STRING_BYTES - len('TOKEN=')
+    assert validation.validate_env({'TOKEN': 'x' * room})['TOKEN'] == 'x' * room
+    message = refused(validation.validate_env, {'TOKEN': 'x' * (room + 1)})
     assert message.startswith('env: ') and 'TOKEN' in message
-    assert '%d bytes' % (model.MAX_STRING_BYTES + 1) in message and str(model.MAX_STRING_BYTES) in message
+    assert '%d bytes' % (specs.MAX_STRING_BYTES + 1) in message and str(specs.MAX_STRING_BYTES) in message
     assert 'xxxxxxxx' not in message
     # bytes, not characters: a 2-byte character counts twice
-    message = refused(model.validate_env, {'TOKEN': '\u00e9' * (room // 2 + 1)})
+    message = refused(validation.validate_env, {'TOKEN': '\u00e9' * (room // 2 + 1)})
     assert 'TOKEN' in message and '\u00e9' not in message
 
 
 def test_text_bytes_never_fails_on_lone_surrogates():
-    assert model.text_bytes('a\u00e9\ud800') == 1 + 2 + 3
+    assert specs.text_bytes('a\u00e9\ud800') == 1 + 2 + 3
 
 
 def test_check_process_limits_accepts_an_ordinary_definition():
-    assert model.check_process_limits(_limits_doc()) is None
-    assert model.check_process_limits(_limits_doc(processes=None)) is None
-    assert model.check_process_limits(_limits_doc(checks={'web': {'command': ['/bin/sh', '-c', 'true']}})) is None
+    assert specs.check_process_limits(_limits_doc()) is None
+    assert specs.check_process_limits(_limits_doc(processes=None)) is None
+    assert specs.check_process_limits(_limits_doc(checks={'web': {'command': ['/bin/sh', '-c', 'true']}})) is None
 
 
 def test_check_process_limits_refuses_nul_in_a_command():
     doc = _limits_doc(processes={'web': 'sleep\x00 1', 'worker': 'work'})
-    message = refused(model.check_process_limits, doc)
+    message = refused(specs.check_process_limits, doc)
     assert message.startswith('processes.web: ') and 'NUL' in message and 'character 6' in message
 
 
@@ -606,94 +608,94 @@ def test_check_process_limits_refuses_a_long_expanded_word_without_the_value(sou
     value = SECRET + 'x' * 100000
     doc = _limits_doc(process_source=source, procfile_path='Procfile' if source == 'procfile_path' else None,
                       processes={'web': 'run --token=$TOKEN$TOKEN', 'worker': 'work'}, env={'TOKEN': value})
-    message = refused(model.check_process_limits, doc)
+    message = refused(specs.check_process_limits, doc)
     assert message.startswith(field + ': '), message
     size = len('--token=') + 2 * len(value)
-    assert 'word 2' in message and '%d bytes' % size in message and str(model.MAX_STRING_BYTES) in message
+    assert 'word 2' in message and '%d bytes' % size in message and str(specs.MAX_STRING_BYTES) in message
     _no_secret(message, 'xxxxxxxx')
 
 
 def test_check_process_limits_word_limit_is_exact():
-    half = model.MAX_STRING_BYTES // 2
+    half = specs.MAX_STRING_BYTES // 2
     for extra, accepted in ((0, True), (1, False)):
         # two values that fit as env entries make one word of exactly the limit (or one byte more)
         doc = _limits_doc(processes={'web': 'run $A$B', 'worker': 'work'},
-                          env={'A': 'x' * half, 'B': 'x' * (model.MAX_STRING_BYTES - half + extra)})
+                          env={'A': 'x' * half, 'B': 'x' * (specs.MAX_STRING_BYTES - half + extra)})
         if accepted:
-            assert model.check_process_limits(doc) is None
+            assert specs.check_process_limits(doc) is None
         else:
-            assert refused(model.check_process_limits, doc).startswith('processes.web: word 2 ')
+            assert refused(specs.check_process_limits, doc).startswith('processes.web: word 2 ')
 
 
 def test_check_process_limits_counts_dyno_with_the_longest_index():
     # a word that holds $DYNO fits for web.1 but not for web.999999999: refused, so scaling up never breaks it
-    value = 'x' * (model.MAX_STRING_BYTES - len('web.1'))
+    value = 'x' * (specs.MAX_STRING_BYTES - len('web.1'))
     doc = _limits_doc(processes={'web': 'run $PAD$DYNO', 'worker': 'work'}, env={'PAD': value})
-    assert model.build_spec(doc, 'no', 'web', 1)['command'][1] == value + 'web.1'
-    assert refused(model.check_process_limits, doc).startswith('processes.web: word 2 ')
+    assert specs.build_spec(doc, 'no', 'web', 1)['command'][1] == value + 'web.1'
+    assert refused(specs.check_process_limits, doc).startswith('processes.web: word 2 ')
 
 
 def test_check_process_limits_refuses_a_too_long_total_without_values():
     # every word is within its own limit, all of them together are not
     value = SECRET + 'y' * 100000
     doc = _limits_doc(processes={'web': 'run' + ' $TOKEN' * 11, 'worker': 'work'}, env={'TOKEN': value})
-    message = refused(model.check_process_limits, doc)
+    message = refused(specs.check_process_limits, doc)
     assert message.startswith('processes.web: ') and 'process type web' in message
-    assert '12 words' in message and str(model.MAX_PROCESS_BYTES) in message and '1 MiB' in message
+    assert '12 words' in message and str(specs.MAX_PROCESS_BYTES) in message and '1 MiB' in message
     _no_secret(message, 'yyyyyyyy')
     # the worker does not use it: it alone would be fine
     doc['processes']['web'] = 'run'
-    assert model.check_process_limits(doc) is None
+    assert specs.check_process_limits(doc) is None
 
 
 def test_check_process_limits_total_of_the_environment_names_env():
     env = dict(('K%d' % number, SECRET + 'z' * 120000) for number in range(9))
     for processes in (None, {'web': 'run', 'worker': 'work'}):
-        message = refused(model.check_process_limits, _limits_doc(processes=processes, env=env))
+        message = refused(specs.check_process_limits, _limits_doc(processes=processes, env=env))
         assert message.startswith('env: ') and 'the environment (' in message and 'process type web' in message
         _no_secret(message, 'zzzzzzzz')
     # 8 of them fit
     env.pop('K0')
-    assert model.check_process_limits(_limits_doc(env=env)) is None
+    assert specs.check_process_limits(_limits_doc(env=env)) is None
 
 
 def test_check_process_limits_total_is_counted_like_the_kernel():
     # many empty words: 1 byte each but 9 with their pointer
-    doc = _limits_doc(env={}, processes={'web': 'run' + " ''" * (model.MAX_PROCESS_BYTES // 9), 'worker': 'w'})
-    assert refused(model.check_process_limits, doc).startswith('processes.web: ')
-    doc['processes']['web'] = 'run' + " ''" * (model.MAX_PROCESS_BYTES // 10)
-    assert model.check_process_limits(doc) is None
+    doc = _limits_doc(env={}, processes={'web': 'run' + " ''" * (specs.MAX_PROCESS_BYTES // 9), 'worker': 'w'})
+    assert refused(specs.check_process_limits, doc).startswith('processes.web: ')
+    doc['processes']['web'] = 'run' + " ''" * (specs.MAX_PROCESS_BYTES // 10)
+    assert specs.check_process_limits(doc) is None
 
 
 def test_check_process_limits_checks_the_check_command_with_the_env():
     env = {'TOKEN': SECRET + 'q' * 120000}
     doc = _limits_doc(env=env, checks={'worker': {'command': ['check'] + ['w' * 120000] * 8}})
-    message = refused(model.check_process_limits, doc)
+    message = refused(specs.check_process_limits, doc)
     assert message.startswith('checks.worker.command: ') and 'the check command' in message
     _no_secret(message, 'qqqqqqqq', 'wwwwwwww')
     doc['checks'] = {'worker': {'command': ['check', 'a\x00b']}}
-    assert refused(model.check_process_limits, doc).startswith('checks.worker.command: word 2 ')
-    doc['checks'] = {'worker': {'command': ['check', 'w' * (model.MAX_STRING_BYTES + 1)]}}
-    assert refused(model.check_process_limits, doc).startswith('checks.worker.command: word 2 ')
+    assert refused(specs.check_process_limits, doc).startswith('checks.worker.command: word 2 ')
+    doc['checks'] = {'worker': {'command': ['check', 'w' * (specs.MAX_STRING_BYTES + 1)]}}
+    assert refused(specs.check_process_limits, doc).startswith('checks.worker.command: word 2 ')
 
 
 def test_check_process_limits_refuses_an_env_entry_of_an_old_document():
-    doc = _limits_doc(env={'TOKEN': SECRET + 'x' * model.MAX_STRING_BYTES})
-    message = refused(model.check_process_limits, doc)
+    doc = _limits_doc(env={'TOKEN': SECRET + 'x' * specs.MAX_STRING_BYTES})
+    message = refused(specs.check_process_limits, doc)
     assert message.startswith('env: ') and 'TOKEN' in message
     _no_secret(message, 'xxxxxxxx')
 
 
 def test_check_process_limits_keeps_the_syntax_errors_of_split_command():
     doc = _limits_doc(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
-    assert refused(model.check_process_limits, doc).startswith('procfile (process type web): unterminated')
+    assert refused(specs.check_process_limits, doc).startswith('procfile (process type web): unterminated')
 
 
 @pytest.mark.parametrize('reference', ['shop:1.4.2', 'dokku-ps-test/base:latest', 'localhost:5000/a/b:c',
                                        'sha256:' + 'a' * 64, 'a' * 12, 'repo@sha256:' + 'b' * 64,
                                        '[::1]:5000/x:y', ' shop:1 ', 'Shop:V1..2'])
 def test_validate_image_reference_accepts(reference):
-    assert model.validate_image_reference(reference) == reference.strip()
+    assert validation.validate_image_reference(reference) == reference.strip()
 
 
 @pytest.mark.parametrize('reference, what', [
@@ -703,14 +705,14 @@ def test_validate_image_reference_accepts(reference):
     (5, 'non-empty'),
 ])
 def test_validate_image_reference_refuses(reference, what):
-    message = refused(model.validate_image_reference, reference)
+    message = refused(validation.validate_image_reference, reference)
     assert message.startswith('image: ') and what in message
     assert '\x00' not in message and '\x1b' not in message
 
 
 def test_validate_procfile_path():
-    assert model.validate_procfile_path(' /config/Procfile ') == 'config/Procfile'
-    message = refused(model.validate_procfile_path, 'Proc\x00file')
+    assert validation.validate_procfile_path(' /config/Procfile ') == 'config/Procfile'
+    message = refused(validation.validate_procfile_path, 'Proc\x00file')
     assert message.startswith('procfile_path: ') and 'NUL' in message and '\x00' not in message
     for value in ('/', ' ', 5):
-        assert refused(model.validate_procfile_path, value).startswith('procfile_path: ')
+        assert refused(validation.validate_procfile_path, value).startswith('procfile_path: ')

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model, _names as names, _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names, _parsers as parsers, _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import check_app_name
 
@@ -32,12 +32,12 @@ def test_every_rule_is_said_in_words_and_as_the_pattern(rule, words):
     (lambda value: names.validate_app_name(value, 'apps'), '-x', names.APP_NAME_RULE),
     (check_app_name, '../x', names.APP_NAME_RULE),
     (lambda value: names.validate_process_type(value, 'scale'), 'w' * 64, names.PROCESS_TYPE_RULE),
-    (lambda value: model.validate_formation({value: 1}, 'scale'), 'Web', names.PROCESS_TYPE_RULE),
+    (lambda value: validation.validate_formation({value: 1}, 'scale'), 'Web', names.PROCESS_TYPE_RULE),
     (lambda value: parsers.parse_procfile('%s: sleep 1\n' % value, source='procfile'), 'web_1',
      names.PROCESS_TYPE_RULE),
     (lambda value: parsers.parse_dokku_scale('%s=1\n' % value, source='DOKKU_SCALE'), 'w' * 64,
      names.PROCESS_TYPE_RULE),
-    (lambda value: model.validate_env({value: 'x'}, 'env'), '1ABC', names.ENV_KEY_RULE),
+    (lambda value: validation.validate_env({value: 'x'}, 'env'), '1ABC', names.ENV_KEY_RULE),
 ])
 def test_every_place_that_checks_a_name_says_the_same_rule(check, bad, rule):
     with pytest.raises(ValidationError) as caught:

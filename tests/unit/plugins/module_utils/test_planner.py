@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 APP = 'demo'
 POLICY = 'on-failure:10'
@@ -66,19 +66,19 @@ def from_spec(spec, state='running', name=None):
 
 def ours(doc, ptype, index, state='running', policy=POLICY):
     """One of our containers, matching the desired spec of ``doc``."""
-    return from_spec(model.build_spec(doc, policy, ptype, index), state=state)
+    return from_spec(specs.build_spec(doc, policy, ptype, index), state=state)
 
 
 def stale(doc, ptype, index, state='running'):
     """One of our containers, created from an older spec (different hash)."""
-    labels = dict(model.build_spec(doc, POLICY, ptype, index)['labels'])
-    labels[model.LABEL_SPEC_HASH] = '0' * 64
-    return summary(model.container_name(doc['name'], ptype, index), labels, state=state)
+    labels = dict(specs.build_spec(doc, POLICY, ptype, index)['labels'])
+    labels[specs.LABEL_SPEC_HASH] = '0' * 64
+    return summary(specs.container_name(doc['name'], ptype, index), labels, state=state)
 
 
 def upcoming(doc, ptype, index, state='created'):
-    spec = model.build_spec(doc, POLICY, ptype, index)
-    return from_spec(spec, state=state, name=model.upcoming_name(doc['name'], ptype, index))
+    spec = specs.build_spec(doc, POLICY, ptype, index)
+    return from_spec(spec, state=state, name=specs.upcoming_name(doc['name'], ptype, index))
 
 
 def foreign(name, labels=None, state='running'):
@@ -108,7 +108,7 @@ def test_container_reads_a_summary():
     assert (container.process_type, container.index, container.upcoming) == ('web', 1, False)
     assert container.ours and container.running
     assert container.dyno == 'web.1'
-    assert container.spec_hash == model.build_spec(doc, POLICY, 'web', 1)['hash']
+    assert container.spec_hash == specs.build_spec(doc, POLICY, 'web', 1)['hash']
 
 
 @pytest.mark.parametrize('state, running', [('running', True), ('restarting', True), ('exited', False),
@@ -121,13 +121,13 @@ def test_container_ownership():
     doc = app_doc({})
     assert not planner.Container(foreign('demo.web.1'), APP).ours
     assert not planner.Container(foreign('demo.web.1', {}), APP).ours
-    assert not planner.Container(foreign('demo.web.1', {model.LABEL_APP: 'other'}), APP).ours
+    assert not planner.Container(foreign('demo.web.1', {specs.LABEL_APP: 'other'}), APP).ours
     # our app label, but the process-type label disagrees with the name
     labels = dict(ours(doc, 'worker', 1)['Labels'])
     assert not planner.Container(foreign('demo.web.1', labels), APP).ours
     # our labels on a name that is not one of ours
     assert not planner.Container(foreign('demo.web.x', dict(labels)), APP).ours
-    assert planner.Container(foreign('demo.web.1', {model.LABEL_APP: APP}), APP).ours
+    assert planner.Container(foreign('demo.web.1', {specs.LABEL_APP: APP}), APP).ours
     summary_without_names = {'Id': 'x', 'Labels': None, 'State': 'running'}
     assert not planner.Container(summary_without_names, APP).ours
 
@@ -136,7 +136,7 @@ def test_inventory_sorts_containers():
     doc = app_doc({'web': 2})
     leftover = upcoming(doc, 'web', 1)
     items = [ours(doc, 'web', 2), ours(doc, 'web', 1), ours(doc, 'worker', 1), leftover,
-             foreign('demo.web.3'), foreign('demo.clock.1', {model.LABEL_APP: 'x'}),
+             foreign('demo.web.3'), foreign('demo.clock.1', {specs.LABEL_APP: 'x'}),
              foreign('demo.web.1.upcoming-abc'), foreign('unrelated'), foreign('demo.Bad.1')]
     inv = inventory(*items)
     assert sorted(inv.by_dyno) == [('web', 1), ('web', 2), ('worker', 1)]
@@ -150,12 +150,12 @@ def test_inventory_sorts_containers():
 # ---------------------------------------------------------------- plan_converge
 
 def test_fresh_app_creates_web_1_only():
-    doc = app_doc(model.initial_formation(PROCS), processes=PROCS)
+    doc = app_doc(specs.initial_formation(PROCS), processes=PROCS)
     plan = planner.plan_converge(doc, POLICY, inventory())
     assert phase_kinds(plan) == [[(planner.CREATE, 'demo.web.1')]]
     action = plan.actions[0]
     assert action.process_type == 'web' and action.index == 1 and action.reason == 'missing'
-    assert action.spec == model.build_spec(doc, POLICY, 'web', 1)
+    assert action.spec == specs.build_spec(doc, POLICY, 'web', 1)
     assert plan.changed
     assert plan.summary() == {'created': ['demo.web.1'], 'started': [], 'replaced': [], 'stopped': [], 'removed': [],
                               'updated': []}
@@ -163,7 +163,7 @@ def test_fresh_app_creates_web_1_only():
 
 
 def test_fresh_app_without_processes():
-    doc = app_doc(model.initial_formation(None))
+    doc = app_doc(specs.initial_formation(None))
     assert kinds(planner.plan_converge(doc, POLICY, inventory())) == [(planner.CREATE, 'demo.web.1')]
 
 
@@ -255,7 +255,7 @@ def test_spec_mismatch_replaced_only_when_replace():
     assert phase_kinds(plan) == [[(planner.REPLACE, 'demo.web.1')], [(planner.REPLACE, 'demo.worker.1')]]
     web = plan.actions[0]
     assert web.container.id == old_web['Id']
-    assert web.spec == model.build_spec(doc, POLICY, 'web', 1)
+    assert web.spec == specs.build_spec(doc, POLICY, 'web', 1)
     assert web.reason == 'spec changed'
     assert plan.summary()['replaced'] == ['demo.web.1', 'demo.worker.1']
     assert not planner.plan_converge(doc, POLICY, inv, replace=False).changed
@@ -291,8 +291,8 @@ def test_stopped_stale_container_with_replace_off_is_started():
 @pytest.mark.parametrize('labels, owner', [
     (None, '(no dokku_ps labels)'),
     ({}, '(no dokku_ps labels)'),
-    ({model.LABEL_APP: 'other'}, 'other'),
-    ({model.LABEL_APP: APP, model.LABEL_PROCESS_TYPE: 'worker'}, APP),
+    ({specs.LABEL_APP: 'other'}, 'other'),
+    ({specs.LABEL_APP: APP, specs.LABEL_PROCESS_TYPE: 'worker'}, APP),
 ])
 def test_foreign_container_on_a_needed_name_is_a_conflict(labels, owner):
     doc = app_doc({'web': 3, 'worker': 1}, processes=PROCS)
@@ -309,7 +309,7 @@ def test_foreign_container_on_a_needed_name_is_a_conflict(labels, owner):
 
 def test_conflict_lists_every_taken_name():
     doc = app_doc({'web': 2, 'worker': 2}, processes=PROCS)
-    inv = inventory(foreign('demo.worker.2'), foreign('demo.web.1', {model.LABEL_APP: 'x'}))
+    inv = inventory(foreign('demo.worker.2'), foreign('demo.web.1', {specs.LABEL_APP: 'x'}))
     with pytest.raises(ConflictError) as info:
         planner.plan_converge(doc, POLICY, inv)
     assert 'demo.web.1, demo.worker.2' in str(info.value)
@@ -317,7 +317,7 @@ def test_conflict_lists_every_taken_name():
 
 def test_foreign_container_on_an_unneeded_index_is_ignored():
     doc = app_doc({'web': 2}, processes=PROCS)
-    inv = inventory(ours(doc, 'web', 1), foreign('demo.web.5'), foreign('demo.web.3', {model.LABEL_APP: 'x'}))
+    inv = inventory(ours(doc, 'web', 1), foreign('demo.web.5'), foreign('demo.web.3', {specs.LABEL_APP: 'x'}))
     plan = planner.plan_converge(doc, POLICY, inv)
     assert kinds(plan) == [(planner.CREATE, 'demo.web.2')]
     # and it is never removed, not even when everything of the app is
@@ -356,7 +356,7 @@ def test_remove_all_removes_every_one_of_ours_and_no_foreign_one():
     leftover = upcoming(doc, 'web', 2)
     inv = inventory(ours(doc, 'web', 1), stale(doc, 'web', 2, state='exited'), ours(doc, 'worker', 1),
                     ours(doc, 'clock', 4), leftover,
-                    foreign('demo.web.3'), foreign('demo.worker.2', {model.LABEL_APP: 'x'}),
+                    foreign('demo.web.3'), foreign('demo.worker.2', {specs.LABEL_APP: 'x'}),
                     foreign('demo.web.1.upcoming-ff'))
     plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
     assert phase_kinds(plan) == [
@@ -462,7 +462,7 @@ def _apply(state, plan):
 
 
 def _expected(formation):
-    return set(model.container_name(APP, t, i) for t, count in formation.items() for i in range(1, count + 1))
+    return set(specs.container_name(APP, t, i) for t, count in formation.items() for i in range(1, count + 1))
 
 
 _scale_step = st.dictionaries(st.sampled_from(TYPES), st.integers(min_value=0, max_value=6), min_size=1, max_size=3)
@@ -489,7 +489,7 @@ def test_sequences_of_formations_converge(steps):
             before = dict((name, s['Id']) for name, s in state.items())
             _apply(state, plan)
             for name, cid in before.items():
-                if name in state and model.parse_container_name(APP, name)[0] not in step:
+                if name in state and specs.parse_container_name(APP, name)[0] not in step:
                     assert state[name]['Id'] == cid
         elif step[0] == 'deploy':
             env = ENVS[step[1]]
@@ -497,9 +497,9 @@ def test_sequences_of_formations_converge(steps):
             plan = planner.plan_converge(doc, POLICY, planner.Inventory(APP, list(state.values())))
             _apply(state, plan)
             for name, item in state.items():
-                ptype, index, _up = model.parse_container_name(APP, name)
+                ptype, index, _up = specs.parse_container_name(APP, name)
                 assert item['State'] == 'running'
-                assert item['Labels'][model.LABEL_SPEC_HASH] == model.build_spec(doc, POLICY, ptype, index)['hash']
+                assert item['Labels'][specs.LABEL_SPEC_HASH] == specs.build_spec(doc, POLICY, ptype, index)['hash']
             again = planner.plan_converge(doc, POLICY, planner.Inventory(APP, list(state.values())))
             assert not again.changed, 'a second deploy changes nothing'
         else:
@@ -510,7 +510,7 @@ def test_sequences_of_formations_converge(steps):
         assert set(state) == _expected(formation)
         if plan is not None:
             types_in_order = [phase[0].process_type for phase in plan.phases]
-            assert types_in_order == model.ordered_types(types_in_order), 'web first, then alphabetical'
+            assert types_in_order == specs.ordered_types(types_in_order), 'web first, then alphabetical'
             for phase in plan.phases:
                 assert len(set(a.process_type for a in phase)) == 1
 
@@ -518,8 +518,8 @@ def test_sequences_of_formations_converge(steps):
 def test_names_outside_the_naming_rule_are_not_ours_and_never_touched():
     """Index 0 and leading zeros are not names we create: such containers are ignored, even with our labels."""
     doc = app_doc({'web': 1})
-    zero = from_spec(model.build_spec(doc, POLICY, 'web', 0))          # demo.web.0, our labels
-    padded = from_spec(model.build_spec(doc, POLICY, 'web', 1), name='demo.web.01')
+    zero = from_spec(specs.build_spec(doc, POLICY, 'web', 0))          # demo.web.0, our labels
+    padded = from_spec(specs.build_spec(doc, POLICY, 'web', 1), name='demo.web.01')
     inv = inventory(ours(doc, 'web', 1), zero, padded)
     assert ('web', 0) not in inv.by_dyno
     assert inv.by_dyno[('web', 1)].name == 'demo.web.1'

@@ -30,15 +30,19 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _fleet as fleet
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import APP_SCHEMA, GLOBAL_SCHEMA, validate
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_from_docker, restart_policy_to_docker
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6),
                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
@@ -71,18 +75,18 @@ def _refused_properly(func, *args):
 def test_value_validators_only_raise_validation_error(value):
     _refused_properly(names.validate_app_name, value, 'name')
     _refused_properly(names.validate_process_type, value, 'process_type')
-    _refused_properly(model.coerce_quantity, value, 'scale.web')
-    _refused_properly(model.validate_formation, value, 'scale')
-    _refused_properly(model.validate_restart_policy, value, 'restart_policy')
-    _refused_properly(model.validate_stop_timeout, value, 'stop_timeout_seconds')
-    _refused_properly(model.validate_env, value, 'env')
-    _refused_properly(model.validate_port, value, 'web_port')
-    _refused_properly(model.validate_image_reference, value, 'image')
-    _refused_properly(model.validate_procfile_path, value, 'procfile_path')
+    _refused_properly(validation.coerce_quantity, value, 'scale.web')
+    _refused_properly(validation.validate_formation, value, 'scale')
+    _refused_properly(validation.validate_restart_policy, value, 'restart_policy')
+    _refused_properly(validation.validate_stop_timeout, value, 'stop_timeout_seconds')
+    _refused_properly(validation.validate_env, value, 'env')
+    _refused_properly(validation.validate_port, value, 'web_port')
+    _refused_properly(validation.validate_image_reference, value, 'image')
+    _refused_properly(validation.validate_procfile_path, value, 'procfile_path')
     _refused_properly(checks.validate_checks, value, 'checks')
     _refused_properly(checks.validate_checks, {'web': value}, 'checks')
     _refused_properly(checks.validate_checks, {'web': {'http': value, 'command': value}}, 'checks')
-    _refused_properly(lifecycle.resolve_parallel, value)
+    _refused_properly(ops_state.resolve_parallel, value)
 
 
 @settings(max_examples=300, deadline=None)
@@ -90,8 +94,8 @@ def test_value_validators_only_raise_validation_error(value):
 def test_app_and_scale_parameters_only_raise_validation_error(name, env, web_port, processes, procfile, image):
     params = {'name': name, 'env': env, 'web_port': web_port, 'processes': processes, 'procfile': procfile,
               'image': image}
-    _refused_properly(service.validate_app_params, params)
-    _refused_properly(service.validate_scale_params, name, processes)
+    _refused_properly(definitions.validate_app_params, params)
+    _refused_properly(ops_scale.validate_scale_params, name, processes)
 
 
 @settings(max_examples=300, deadline=None)
@@ -99,24 +103,24 @@ def test_app_and_scale_parameters_only_raise_validation_error(name, env, web_por
 def test_policy_parameters_only_raise_validation_error(app, is_global, policy, timeout, restore):
     params = {'app': app, 'global': is_global, 'restart_policy': policy, 'stop_timeout_seconds': timeout,
               'restore': restore}
-    result = _refused_properly(lifecycle.validate_policy_params, params)
+    result = _refused_properly(ops_policy.validate_policy_params, params)
     if isinstance(result, dict):
         for key, value in result.items():
-            assert key in lifecycle.PROPERTIES
+            assert key in ops_policy.PROPERTIES
             if value is not None and key == 'restart_policy':
-                assert model.validate_restart_policy(value) == value
+                assert validation.validate_restart_policy(value) == value
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(lifecycle.STATES), st.one_of(st.none(), NAMES),
+@given(st.sampled_from(ops_state.STATES), st.one_of(st.none(), NAMES),
        st.one_of(st.none(), st.lists(NAMES, max_size=3)), st.one_of(st.none(), st.booleans()), STR, INT)
 def test_state_parameters_only_raise_validation_error(state, app, apps, every, process_type, parallel):
     params = {'state': state, 'app': app, 'apps': apps, 'all': every, 'process_type': process_type,
               'parallel': parallel}
-    _refused_properly(lifecycle.validate_state_params, params)
+    _refused_properly(ops_state.validate_state_params, params)
 
 
-_declaration = st.fixed_dictionaries({'name': NAMES, 'state': st.sampled_from(fleet.APP_STATES)}, optional={
+_declaration = st.fixed_dictionaries({'name': NAMES, 'state': st.sampled_from(ops_fleet.APP_STATES)}, optional={
     'image': STR, 'processes': DICT, 'env': DICT, 'web_port': INT, 'scale': DICT, 'restart_policy': STR,
     'stop_timeout_seconds': ANY})
 
@@ -124,7 +128,7 @@ _declaration = st.fixed_dictionaries({'name': NAMES, 'state': st.sampled_from(fl
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_declaration, max_size=3), INT)
 def test_fleet_parameters_only_raise_validation_error(apps, parallel):
-    result = _refused_properly(fleet.validate_fleet_params, {'apps': apps, 'parallel': parallel})
+    result = _refused_properly(ops_fleet.validate_fleet_params, {'apps': apps, 'parallel': parallel})
     if isinstance(result, ValidationError):
         assert str(result).startswith(('apps', 'parallel')), str(result)
 
@@ -169,15 +173,15 @@ def test_process_limits_only_raise_validation_error(env, processes, source, chec
     """Validated env and processes, then the kernel's limits on the built document: only ValidationError, and
     no message ever holds an env value."""
     try:
-        env = model.validate_env(env)
-        values = service.validate_app_params({'name': 'ft-a', 'processes': processes})
+        env = validation.validate_env(env)
+        values = definitions.validate_app_params({'name': 'ft-a', 'processes': processes})
         configured = checks.validate_checks({'worker': {'command': check_command}} if check_command else None)
     except ValidationError:
         return
     doc = {'name': 'ft-a', 'image': 'x:1', 'image_id': 'sha256:' + 'a' * 64, 'web_port': 5000, 'publish': None,
            'env': env, 'processes': values.get('processes'), 'process_source': source, 'procfile_path': 'Procfile',
            'formation': {'web': 1}, 'checks': configured or {}}
-    result = _refused_properly(model.check_process_limits, doc)
+    result = _refused_properly(specs.check_process_limits, doc)
     if isinstance(result, ValidationError):
         for value in env.values():
             if len(value) >= 8:
@@ -210,8 +214,8 @@ def test_generated_dokku_scale_round_trips(formation):
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(_types, st.one_of(st.integers(0, 999), st.integers(0, 999).map(str)), max_size=5))
 def test_valid_formations_are_normalised_idempotently(scale):
-    once = model.validate_formation(scale)
-    assert once == model.validate_formation(once)
+    once = validation.validate_formation(scale)
+    assert once == validation.validate_formation(once)
     assert all(isinstance(count, int) and count >= 0 for count in once.values())
 
 
@@ -219,8 +223,8 @@ def test_valid_formations_are_normalised_idempotently(scale):
     lambda n: 'on-failure:%d' % n))
 def test_valid_policies_round_trip_through_docker(policy):
     assume(policy != 'on-failure')
-    assert model.validate_restart_policy(policy) == policy
-    assert model.restart_policy_from_docker(model.restart_policy_to_docker(policy)) == policy
+    assert validation.validate_restart_policy(policy) == policy
+    assert restart_policy_from_docker(restart_policy_to_docker(policy)) == policy
 
 
 def _read_in_a_child(state_dir, queue):
@@ -251,7 +255,7 @@ def test_state_document_that_is_not_a_regular_file_is_refused_in_time(tmp_path, 
 @pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
 def test_non_integral_publish_and_port_are_refused_in_one_line(value):
     """Bug 6 of docs/reliability.md: publish is type raw, so a playbook can pass .inf."""
-    for func, field in ((model.validate_publish, 'publish'), (model.validate_port, 'web_port')):
+    for func, field in ((validation.validate_publish, 'publish'), (validation.validate_port, 'web_port')):
         with pytest.raises(ValidationError) as info:
             func(value, field)
         assert str(info.value).startswith(field) and '\n' not in str(info.value)

@@ -31,9 +31,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 APP = 'ft-prop'
 OTHER_APP = 'ft-other'
@@ -147,7 +147,7 @@ class App(object):
                     and (upcoming or '.upcoming-' not in name))
 
     def expected_names(self):
-        return set(model.container_name(APP, t, i) for t, n in self.doc['formation'].items() for i in range(1, n + 1))
+        return set(specs.container_name(APP, t, i) for t, n in self.doc['formation'].items() for i in range(1, n + 1))
 
     def check_beliefs(self):
         applied = self.doc.get('applied_policies') or {}
@@ -161,12 +161,12 @@ class App(object):
         ours = self.ours(upcoming=True)
         assert set(ours) == self.expected_names()
         for name, summary in ours.items():
-            ptype, index, upcoming = model.parse_container_name(APP, name)
+            ptype, index, upcoming = specs.parse_container_name(APP, name)
             assert not upcoming
             assert summary['State'] == 'running', name
             assert summary['policy'] == self.policy, name
-            wanted = model.build_spec(self.doc, self.policy, ptype, index)['hash']
-            assert summary['Labels'][model.LABEL_SPEC_HASH] == wanted, name
+            wanted = specs.build_spec(self.doc, self.policy, ptype, index)['hash']
+            assert summary['Labels'][specs.LABEL_SPEC_HASH] == wanted, name
 
     def check_stopped(self):
         ours = self.ours()
@@ -207,11 +207,11 @@ def test_random_lifecycles_always_converge(steps):
                     assert all(a.kind in (planner.CREATE, planner.REMOVE, planner.CLEANUP, planner.UPDATE_POLICY)
                                for a in plan.actions)
                     for name, cid in before.items():
-                        if name in host.containers and model.parse_container_name(APP, name)[0] not in arg:
+                        if name in host.containers and specs.parse_container_name(APP, name)[0] not in arg:
                             assert host.containers[name]['Id'] == cid
                     for ptype in arg:
-                        names = set(n for n in app.ours() if model.parse_container_name(APP, n)[0] == ptype)
-                        assert names == set(model.container_name(APP, ptype, i) for i in range(1, arg[ptype] + 1))
+                        names = set(n for n in app.ours() if specs.parse_container_name(APP, n)[0] == ptype)
+                        assert names == set(specs.container_name(APP, ptype, i) for i in range(1, arg[ptype] + 1))
             elif kind in ('deploy', 'start'):
                 if kind == 'deploy':
                     app.doc['env'] = ENVS[arg]
@@ -229,7 +229,7 @@ def test_random_lifecycles_always_converge(steps):
                 before = dict((name, c['Id']) for name, c in app.ours().items())
                 app.converge(types=[arg] if arg else None, force_replace=True)
                 for name, cid in before.items():
-                    ptype = model.parse_container_name(APP, name)[0]
+                    ptype = specs.parse_container_name(APP, name)[0]
                     if name in host.containers and (arg is None or ptype == arg) and name in app.expected_names():
                         assert host.containers[name]['Id'] != cid, '%s was not replaced' % name
                 if arg is None:
@@ -249,14 +249,14 @@ def test_random_lifecycles_always_converge(steps):
                     host.containers[ours[arg % len(ours)]]['State'] = 'exited'
             elif kind == 'leftover':
                 ptype, index = arg
-                spec = model.build_spec(app.doc, app.policy, ptype, index)
-                host.add(model.upcoming_name(APP, ptype, index), spec['labels'], state='created',
+                spec = specs.build_spec(app.doc, app.policy, ptype, index)
+                host.add(specs.upcoming_name(APP, ptype, index), spec['labels'], state='created',
                          policy=spec['restart_policy'])
             elif kind == 'foreign':
                 ptype, index, labelled = arg
-                name = model.container_name(APP, ptype, index)
+                name = specs.container_name(APP, ptype, index)
                 if name not in host.containers:
-                    labels = {model.LABEL_APP: OTHER_APP, model.LABEL_PROCESS_TYPE: ptype} if labelled else {}
+                    labels = {specs.LABEL_APP: OTHER_APP, specs.LABEL_PROCESS_TYPE: ptype} if labelled else {}
                     app.foreign_ids.add(host.add(name, labels, policy='always'))
         except ConflictError as exc:
             # a foreign container sits on a name the plan needs: nothing was planned or done
@@ -275,10 +275,10 @@ def test_random_lifecycles_always_converge(steps):
         assert now_foreign == foreign_before or kind == 'foreign', 'a foreign container changed'
         ids = [c['Id'] for c in host.containers.values()]
         assert len(ids) == len(set(ids))
-        dynos = [model.parse_container_name(APP, name)[:2] for name in app.ours()]
+        dynos = [specs.parse_container_name(APP, name)[:2] for name in app.ours()]
         assert len(dynos) == len(set(dynos)), 'two containers for one dyno'
-        assert all(c[model.LABEL_DYNO] == '%s.%d' % d for c, d in zip(
-            (s['Labels'] for s in app.ours().values()), dynos) if model.LABEL_DYNO in c)
+        assert all(c[specs.LABEL_DYNO] == '%s.%d' % d for c, d in zip(
+            (s['Labels'] for s in app.ours().values()), dynos) if specs.LABEL_DYNO in c)
         app.check_beliefs()
 
 
@@ -295,10 +295,10 @@ def test_deploy_after_an_interrupted_run_converges(formation, leftovers, missing
     app.doc['formation'] = dict(formation)
     app.converge()
     for ptype, index, state in leftovers:
-        spec = model.build_spec(app.doc, 'no', ptype, index)
-        host.add(model.upcoming_name(APP, ptype, index), spec['labels'], state=state, policy='no')
+        spec = specs.build_spec(app.doc, 'no', ptype, index)
+        host.add(specs.upcoming_name(APP, ptype, index), spec['labels'], state=state, policy='no')
     for ptype, index in missing:
-        host.containers.pop(model.container_name(APP, ptype, index), None)
+        host.containers.pop(specs.container_name(APP, ptype, index), None)
     app.doc['applied_policies'] = {}
     app.converge()
     app.check_started()

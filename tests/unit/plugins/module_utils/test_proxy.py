@@ -17,10 +17,11 @@ import time
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 
-M = proxy.PortMapping
+M = proxy_config.PortMapping
 
 # --- port mappings
 
@@ -32,7 +33,7 @@ M = proxy.PortMapping
     (M('http', 81, 5000), M('http', 81, 5000)),
 ])
 def test_mapping_accepted(text, expected):
-    assert proxy.parse_mapping(text) == expected
+    assert proxy_config.parse_mapping(text) == expected
     assert str(expected) == 'http:%d:%d' % (expected.host_port, expected.container_port)
 
 
@@ -55,41 +56,41 @@ def test_mapping_accepted(text, expected):
 ])
 def test_mapping_refused_naming_field_and_rule(value, rule):
     with pytest.raises(ValidationError) as refused:
-        proxy.parse_mapping(value, 'ports[3]')
+        proxy_config.parse_mapping(value, 'ports[3]')
     message = str(refused.value)
     assert message.startswith('ports[3]')
     assert rule in message
     # one of the fixed rules, never the value
-    assert message in ('ports[3]: ' + proxy.MAPPING_RULE, 'ports[3]: ' + proxy.SCHEME_RULE,
-                       'ports[3] host port: ' + proxy.PORT_RULE, 'ports[3] container port: ' + proxy.PORT_RULE)
+    assert message in ('ports[3]: ' + proxy_config.MAPPING_RULE, 'ports[3]: ' + proxy_config.SCHEME_RULE,
+                       'ports[3] host port: ' + proxy_config.PORT_RULE, 'ports[3] container port: ' + proxy_config.PORT_RULE)
 
 
 def test_mappings_default_sorted_and_one_per_host_port():
-    assert proxy.parse_mappings(None, 5000) == (M('http', 80, 5000),)
-    assert proxy.parse_mappings([], 3000) == (M('http', 80, 3000),)
-    assert proxy.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
+    assert proxy_config.parse_mappings(None, 5000) == (M('http', 80, 5000),)
+    assert proxy_config.parse_mappings([], 3000) == (M('http', 80, 3000),)
+    assert proxy_config.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
                                                                               M('http', 8080, 5000))
     with pytest.raises(ValidationError, match=r'^ports\[1\]: host port 80 is already mapped by ports\[0\]'):
-        proxy.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
+        proxy_config.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
     with pytest.raises(ValidationError, match='^ports: must be a list'):
-        proxy.parse_mappings('http:80:5000', 5000)
+        proxy_config.parse_mappings('http:80:5000', 5000)
     with pytest.raises(ValidationError, match=r'^ports\[1\]: scheme must be http'):
-        proxy.parse_mappings(['http:80:5000', 'https:443:5000'], 5000)
+        proxy_config.parse_mappings(['http:80:5000', 'https:443:5000'], 5000)
     with pytest.raises(ValidationError, match='^web_port: must be a port number'):
-        proxy.parse_mappings(None, 70000)
+        proxy_config.parse_mappings(None, 70000)
 
 
 @pytest.mark.parametrize('value, expected', [
     (80, 80), ('80', 80), (' 443 ', 443), (65535, 65535), (1, 1),
 ])
 def test_port_accepted(value, expected):
-    assert proxy.validate_port(value, 'p') == expected
+    assert proxy_config.validate_port(value, 'p') == expected
 
 
 @pytest.mark.parametrize('value', [0, 65536, -1, '0', '', 'eighty', True, 80.0, None, '1e3', '+80'])
 def test_port_refused(value):
     with pytest.raises(ValidationError, match=r'^p: must be a port number \(1-65535\)$'):
-        proxy.validate_port(value, 'p')
+        proxy_config.validate_port(value, 'p')
 
 
 # --- domains
@@ -105,7 +106,7 @@ def test_port_refused(value):
     ('.'.join(['a' * 61] * 4), '.'.join(['a' * 61] * 4)),  # 247 characters
 ])
 def test_domain_accepted(value, expected):
-    assert proxy.validate_domain(value) == expected
+    assert proxy_config.validate_domain(value) == expected
 
 
 @pytest.mark.parametrize('value', [
@@ -117,26 +118,26 @@ def test_domain_accepted(value, expected):
 ])
 def test_domain_refused_one_line_naming_field_not_value(value):
     with pytest.raises(ValidationError) as refused:
-        proxy.validate_domain(value, 'domains[2]')
+        proxy_config.validate_domain(value, 'domains[2]')
     message = str(refused.value)
-    assert message == 'domains[2]: ' + proxy.DOMAIN_RULE
+    assert message == 'domains[2]: ' + proxy_config.DOMAIN_RULE
     assert '\n' not in message
 
 
 def test_domains_sorted_deduplicated_and_list_only():
-    assert proxy.parse_domains(['b.example', 'A.example', 'a.example']) == ('a.example', 'b.example')
-    assert proxy.parse_domains(None) == ()
-    assert proxy.parse_domains([]) == ()
+    assert proxy_config.parse_domains(['b.example', 'A.example', 'a.example']) == ('a.example', 'b.example')
+    assert proxy_config.parse_domains(None) == ()
+    assert proxy_config.parse_domains([]) == ()
     with pytest.raises(ValidationError, match='^domains: must be a list'):
-        proxy.parse_domains('a.example')
+        proxy_config.parse_domains('a.example')
     with pytest.raises(ValidationError, match=r'^domains\[1\]: must be a DNS name'):
-        proxy.parse_domains(['a.example', 'b;example'])
+        proxy_config.parse_domains(['a.example', 'b;example'])
 
 
 # --- one app per host port + domain
 
 def settings(ports, domains=()):
-    return proxy.parse_mappings(ports, 5000), proxy.parse_domains(list(domains))
+    return proxy_config.parse_mappings(ports, 5000), proxy_config.parse_domains(list(domains))
 
 
 @pytest.mark.parametrize('ours, others, error', [
@@ -163,10 +164,10 @@ def settings(ports, domains=()):
 def test_conflicts_between_apps(ours, others, error):
     mappings, domains = ours
     if error is None:
-        proxy.check_conflicts('a', mappings, domains, others)
+        proxy_config.check_conflicts('a', mappings, domains, others)
     else:
         with pytest.raises(ValidationError, match=error):
-            proxy.check_conflicts('a', mappings, domains, others)
+            proxy_config.check_conflicts('a', mappings, domains, others)
 
 
 # --- static addresses
@@ -184,27 +185,27 @@ def test_addresses_in_use_count_stopped_containers():
         summary('other', configured='10.0.0.2'),
         {'NetworkSettings': None},
     ]
-    assert proxy.addresses_in_use(summaries, 'dokku-ps') == {'172.16.240.2', '172.16.240.3', '172.16.255.7'}
+    assert proxy_config.addresses_in_use(summaries, 'dokku-ps') == {'172.16.240.2', '172.16.240.3', '172.16.255.7'}
 
 
 def test_pick_addresses_lowest_free_outside_gateway_and_dynamic_range():
-    subnet, dynamic = proxy.DEFAULT_SUBNET, proxy.DEFAULT_DYNAMIC_RANGE
-    assert proxy.pick_addresses(subnet, set(), dynamic_range=dynamic) == ['172.16.240.2']
-    assert proxy.pick_addresses(subnet, {'172.16.240.2', '172.16.240.4'}, count=3) == [
+    subnet, dynamic = proxy_config.DEFAULT_SUBNET, proxy_config.DEFAULT_DYNAMIC_RANGE
+    assert proxy_config.pick_addresses(subnet, set(), dynamic_range=dynamic) == ['172.16.240.2']
+    assert proxy_config.pick_addresses(subnet, {'172.16.240.2', '172.16.240.4'}, count=3) == [
         '172.16.240.3', '172.16.240.5', '172.16.240.6']
-    assert proxy.pick_addresses('10.9.0.0/29', {'10.9.0.2'}, gateway='10.9.0.6', count=4) == [
+    assert proxy_config.pick_addresses('10.9.0.0/29', {'10.9.0.2'}, gateway='10.9.0.6', count=4) == [
         '10.9.0.1', '10.9.0.3', '10.9.0.4', '10.9.0.5']
     # the dynamic range is skipped
     used = set('10.9.0.%d' % host for host in range(2, 8))
-    assert proxy.pick_addresses('10.9.0.0/28', used, dynamic_range='10.9.0.8/30') == ['10.9.0.12']
-    with pytest.raises(proxy.ProxyError, match='no free address left for 2 container'):
-        proxy.pick_addresses('10.9.0.0/30', set(), count=2)
+    assert proxy_config.pick_addresses('10.9.0.0/28', used, dynamic_range='10.9.0.8/30') == ['10.9.0.12']
+    with pytest.raises(proxy_config.ProxyError, match='no free address left for 2 container'):
+        proxy_config.pick_addresses('10.9.0.0/30', set(), count=2)
 
 
 def test_address_in_use_recognised():
-    assert proxy.is_address_in_use('403 Client Error for http+docker://localhost/v1.45/containers/x/start: '
+    assert proxy_config.is_address_in_use('403 Client Error for http+docker://localhost/v1.45/containers/x/start: '
                                    'Forbidden ("Address already in use")')
-    assert not proxy.is_address_in_use('409 Conflict: name already in use')
+    assert not proxy_config.is_address_in_use('409 Conflict: name already in use')
 
 
 # --- rendering
@@ -275,14 +276,14 @@ server {
 
 
 def test_render_golden():
-    mappings = proxy.parse_mappings(['http:8080:3000', 'http:80:5000'], 5000)
-    text = proxy.render('shop.eu', mappings, ['*.b.example', 'a.example'], ['172.16.240.10', '172.16.240.2'])
+    mappings = proxy_config.parse_mappings(['http:8080:3000', 'http:80:5000'], 5000)
+    text = proxy_config.render('shop.eu', mappings, ['*.b.example', 'a.example'], ['172.16.240.10', '172.16.240.2'])
     # domains sorted as text ('*' before 'a'), members by address value (.2 before .10)
     assert text == GOLDEN.replace('a.example *.b.example', '*.b.example a.example')
 
 
 def test_render_without_members_answers_503_and_without_domains_every_name():
-    text = proxy.render('api', [M('http', 8000, 5000)], [], [], listen_address='127.0.0.1')
+    text = proxy_config.render('api', [M('http', 8000, 5000)], [], [], listen_address='127.0.0.1')
     assert text == GOLDEN_NO_MEMBERS
     assert 'upstream' not in text and 'default_server' not in text
 
@@ -290,17 +291,17 @@ def test_render_without_members_answers_503_and_without_domains_every_name():
 def test_render_is_deterministic():
     mappings = ['http:80:5000', 'http:81:5000']
     members = ['172.16.240.%d' % host for host in (9, 3, 12, 3)]
-    first = proxy.render('a', mappings, ['y.example', 'x.example'], members)
-    second = proxy.render('a', list(reversed(mappings)), ['x.example', 'Y.example'], list(reversed(members)))
+    first = proxy_config.render('a', mappings, ['y.example', 'x.example'], members)
+    second = proxy_config.render('a', list(reversed(mappings)), ['x.example', 'Y.example'], list(reversed(members)))
     assert first == second
     assert first.count('server 172.16.240.3:5000;') == 2  # once per upstream, duplicates dropped
 
 
 def test_render_listen_addresses_and_ipv6_members():
-    text = proxy.render('a', [M('http', 80, 5000)], [], ['fd00::2'], listen_address='::')
+    text = proxy_config.render('a', [M('http', 80, 5000)], [], ['fd00::2'], listen_address='::')
     assert '    listen [::]:80;\n' in text
     assert '    server [fd00::2]:5000;\n' in text
-    assert '    listen 0.0.0.0:80;\n' in proxy.render('a', [M('http', 80, 5000)], [], [], listen_address='0.0.0.0')
+    assert '    listen 0.0.0.0:80;\n' in proxy_config.render('a', [M('http', 80, 5000)], [], [], listen_address='0.0.0.0')
 
 
 @pytest.mark.parametrize('kwargs, error', [
@@ -314,23 +315,23 @@ def test_render_refuses_bad_input(kwargs, error):
     arguments = {'app': 'a', 'mappings': [M('http', 80, 5000)], 'domains': [], 'members': []}
     arguments.update(kwargs)
     with pytest.raises(ValidationError, match=error):
-        proxy.render(**arguments)
+        proxy_config.render(**arguments)
 
 
 def test_upstream_names_never_collide():
-    assert proxy.upstream_name('a.b', 80) == 'dokku-ps-a_b-80'
-    assert proxy.upstream_name('a-b', 80) == 'dokku-ps-a-b-80'
+    assert proxy_config.upstream_name('a.b', 80) == 'dokku-ps-a_b-80'
+    assert proxy_config.upstream_name('a-b', 80) == 'dokku-ps-a-b-80'
 
 
 def test_first_error_line():
     output = ('nginx: [warn] conflicting server name "x" on 0.0.0.0:80, ignored\n'
               'nginx: [emerg] unknown directive "bogus" in /etc/nginx/dokku-ps/a.conf:3\n'
               'nginx: configuration file /etc/nginx/nginx.conf test failed\n')
-    assert proxy.first_error_line(output) == '[emerg] unknown directive "bogus" in /etc/nginx/dokku-ps/a.conf:3'
+    assert nginx.first_error_line(output) == '[emerg] unknown directive "bogus" in /etc/nginx/dokku-ps/a.conf:3'
     logged = '2026/12/04 12:38:51 [emerg] 10396#10396: host not found in upstream "x" in /p/a.conf:4\n'
-    assert proxy.first_error_line(logged) == '[emerg] host not found in upstream "x" in /p/a.conf:4'
-    assert proxy.first_error_line('\n\nsomething odd\n') == 'something odd'
-    assert proxy.first_error_line('') == 'no output'
+    assert nginx.first_error_line(logged) == '[emerg] host not found in upstream "x" in /p/a.conf:4'
+    assert nginx.first_error_line('\n\nsomething odd\n') == 'something odd'
+    assert nginx.first_error_line('') == 'no output'
 
 
 # --- applying: a fake nginx runner
@@ -346,7 +347,7 @@ class FakeNginx:
         self.lock_held = []
 
     def _lock_is_held(self):
-        fd = os.open(os.path.join(self.include_dir, proxy.LOCK_FILE), os.O_RDWR)
+        fd = os.open(os.path.join(self.include_dir, nginx.LOCK_FILE), os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (IOError, OSError) as exc:
@@ -383,7 +384,7 @@ def nginx_env(tmp_path):
     pid_file = tmp_path / 'nginx.pid'
     pid_file.write_text('4242\n')
     fake = FakeNginx(str(include))
-    driver = proxy.Nginx(include_dir=str(include), binary='/usr/sbin/nginx', conf='/x/nginx.conf',
+    driver = nginx.Nginx(include_dir=str(include), binary='/usr/sbin/nginx', conf='/x/nginx.conf',
                          pid_file=str(pid_file), prefix='/x', run=fake)
     return driver, fake, include, pid_file
 
@@ -392,7 +393,7 @@ def listing(include):
     """{name: (bytes, inode, mtime_ns, mode)} of the include dir, the lock file excepted."""
     result = {}
     for name in sorted(os.listdir(str(include))):
-        if name == proxy.LOCK_FILE:
+        if name == nginx.LOCK_FILE:
             continue
         info = os.stat(os.path.join(str(include), name))
         with open(os.path.join(str(include), name), 'rb') as handle:
@@ -403,7 +404,7 @@ def listing(include):
 def test_apply_writes_tests_and_reloads_once(nginx_env):
     driver, fake, include, _pid = nginx_env
     result = driver.apply({'a': 'A1\n', 'b': 'B1\n', 'c': None})
-    assert result == proxy.ApplyResult(True, ['a', 'b'], True)
+    assert result == nginx.ApplyResult(True, ['a', 'b'], True)
     assert {name: entry[0] for name, entry in listing(include).items()} == {'a.conf': b'A1\n', 'b.conf': b'B1\n'}
     assert all(entry[3] == 0o644 for entry in listing(include).values())
     assert fake.calls == [['/usr/sbin/nginx', '-p', '/x', '-c', '/x/nginx.conf', '-t'],
@@ -418,7 +419,7 @@ def test_apply_unchanged_writes_nothing_and_does_not_reload(nginx_env):
     driver.apply({'a': 'A1\n', 'b': 'B1\n'})
     before, calls = listing(include), len(fake.calls)
     time.sleep(0.01)
-    assert driver.apply({'a': 'A1\n', 'b': 'B1\n', 'gone': None}) == proxy.ApplyResult(False, [], False)
+    assert driver.apply({'a': 'A1\n', 'b': 'B1\n', 'gone': None}) == nginx.ApplyResult(False, [], False)
     assert listing(include) == before  # same bytes, same inodes, same mtimes
     assert len(fake.calls) == calls  # no nginx -t, no reload
 
@@ -437,7 +438,7 @@ def test_failed_test_restores_every_file_byte_for_byte(nginx_env):
     driver, fake, include, _pid = nginx_env
     driver.apply({'a': 'A1\n', 'b': 'B1\n'})
     before, reloads = listing(include), fake.reloads()
-    with pytest.raises(proxy.ProxyError) as failed:
+    with pytest.raises(proxy_config.ProxyError) as failed:
         driver.apply({'a': 'A2\n', 'b': 'bogus;\n', 'c': 'C1\n'})
     message = str(failed.value)
     assert message.startswith('nginx -t failed with the new proxy config of app(s) a, b, c; the previous config '
@@ -454,7 +455,7 @@ def test_failed_test_restores_a_removed_file(nginx_env):
     before = listing(include)
     with open(os.path.join(str(include), 'z.conf'), 'w') as handle:  # a broken file of someone else
         handle.write('bogus;\n')
-    with pytest.raises(proxy.ProxyError, match=r'app\(s\) a; .*z\.conf:1'):
+    with pytest.raises(proxy_config.ProxyError, match=r'app\(s\) a; .*z\.conf:1'):
         driver.apply({'a': None})
     after = listing(include)
     del after['z.conf']
@@ -464,7 +465,7 @@ def test_failed_test_restores_a_removed_file(nginx_env):
 def test_reload_skipped_when_nginx_does_not_run(nginx_env):
     driver, fake, _include, pid_file = nginx_env
     pid_file.unlink()
-    assert driver.apply({'a': 'A1\n'}) == proxy.ApplyResult(True, ['a'], False)
+    assert driver.apply({'a': 'A1\n'}) == nginx.ApplyResult(True, ['a'], False)
     assert fake.reloads() == 0
     driver.pid_file = None  # unknown pid file: always reload
     assert driver.apply({'a': 'A2\n'}).reloaded
@@ -473,7 +474,7 @@ def test_reload_skipped_when_nginx_does_not_run(nginx_env):
 def test_reload_failure_names_nginx_error_and_keeps_the_valid_files(nginx_env):
     driver, fake, _include, _pid = nginx_env
     fake.fail_reload = True
-    with pytest.raises(proxy.ProxyError, match=r'^nginx -s reload failed \(the new config is valid and in place\): '
+    with pytest.raises(proxy_config.ProxyError, match=r'^nginx -s reload failed \(the new config is valid and in place\): '
                                                r'\[error\] invalid PID'):
         driver.apply({'a': 'A1\n'})
     assert driver.read('a') == 'A1\n'
@@ -497,19 +498,19 @@ def test_apply_refuses_bad_names_and_a_missing_include_dir(nginx_env, tmp_path):
         driver.apply({'../etc/passwd': 'x'})
     with pytest.raises(ValidationError, match='^app: '):
         driver.read('a/b')
-    missing = proxy.Nginx(include_dir=str(tmp_path / 'none'), run=fake)
-    with pytest.raises(proxy.ProxyError, match='include directory .* does not exist; the role dokku_ps.docker.proxy'):
+    missing = nginx.Nginx(include_dir=str(tmp_path / 'none'), run=fake)
+    with pytest.raises(proxy_config.ProxyError, match='include directory .* does not exist; the role dokku_ps.docker.proxy'):
         missing.apply({'a': 'A1\n'})
     assert missing.apps() == []
 
 
 def test_lock_is_exclusive_and_times_out(nginx_env):
     driver, _fake, include, _pid = nginx_env
-    fd = os.open(os.path.join(str(include), proxy.LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(str(include), nginx.LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         driver.lock_timeout = 0.2
-        with pytest.raises(proxy.ProxyError, match='another run holds the proxy lock .* for more than 0 s'):
+        with pytest.raises(proxy_config.ProxyError, match='another run holds the proxy lock .* for more than 0 s'):
             driver.apply({'a': 'A1\n'})
         assert driver.read('a') is None
     finally:
@@ -532,7 +533,7 @@ def test_concurrent_applies_never_interleave(tmp_path):
         active.remove(argv)
         return 0, '', ''
 
-    drivers = [proxy.Nginx(include_dir=str(include), run=slow_runner, pid_file=None) for _index in range(2)]
+    drivers = [nginx.Nginx(include_dir=str(include), run=slow_runner, pid_file=None) for _index in range(2)]
     errors = []
 
     def work(driver, app):

@@ -14,10 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _context as context
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_report as ops_report
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _policy_drift as policy_drift
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import global_report
 
 MASK = 'XXXXXX'
 
@@ -48,8 +53,8 @@ def _doc(env=None, **extra):
 
 def test_definition_view_shape_and_masking():
     doc = _doc()
-    view = service.definition_view(doc)
-    assert set(view) == set(service.DEFINITION_KEYS) | {'deployed'}
+    view = definitions.definition_view(doc)
+    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed'}
     assert view['env'] == {'API_KEY': MASK, 'DEBUG': MASK}
     assert view['image'] == 'demo:1' and view['formation'] == {'web': 2} and view['deployed'] is True
     assert 'hunter2-secret' not in json.dumps(view) and 'sekrit-debug' not in json.dumps(view)
@@ -63,7 +68,7 @@ def test_definition_view_shape_and_masking():
 def test_definition_view_against_the_previous_document():
     old = _doc(env={'API_KEY': 'old-secret', 'KEEP': 'same-secret'})
     new = _doc(env={'API_KEY': 'new-secret', 'KEEP': 'same-secret', 'ADDED': 'added-secret'})
-    view = service.definition_view(new, old)
+    view = definitions.definition_view(new, old)
     assert view['env'] == {'API_KEY': MASK + ' (changed)', 'KEEP': MASK, 'ADDED': MASK + ' (added)'}
     text = json.dumps(view)
     for secret in ('old-secret', 'new-secret', 'same-secret', 'added-secret'):
@@ -71,11 +76,11 @@ def test_definition_view_against_the_previous_document():
 
 
 def test_definition_view_of_nothing():
-    assert service.definition_view(None) == {}
-    assert service.definition_view(None, _doc()) == {}
-    view = service.definition_view(_doc(env={'A': 'sekrit-a'}), None)
+    assert definitions.definition_view(None) == {}
+    assert definitions.definition_view(None, _doc()) == {}
+    view = definitions.definition_view(_doc(env={'A': 'sekrit-a'}), None)
     assert view['env'] == {'A': MASK}
-    view = service.definition_view({'name': 'x'})
+    view = definitions.definition_view({'name': 'x'})
     assert view['env'] == {} and view['deployed'] is False
 
 
@@ -86,7 +91,7 @@ _env_values = st.sampled_from(['1', '2', 'abc', '']).map(lambda v: 'sekrit-' + v
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_env_keys, _env_values, max_size=5), st.dictionaries(_env_keys, _env_values, max_size=5))
 def test_definition_view_never_contains_an_env_value(env, old_env):
-    view = service.definition_view(_doc(env=env), _doc(env=old_env))
+    view = definitions.definition_view(_doc(env=env), _doc(env=old_env))
     assert 'sekrit-' not in json.dumps(view)
     assert set(view['env']) == set(env)
     for key, shown in view['env'].items():
@@ -102,13 +107,13 @@ def test_definition_view_never_contains_an_env_value(env, old_env):
 
 def _field(params):
     with pytest.raises(ValidationError) as info:
-        service.validate_app_params(params)
+        definitions.validate_app_params(params)
     assert '\n' not in str(info.value)
     return info.value.details['field'], str(info.value)
 
 
 def test_validate_app_params_normalises_values():
-    values = service.validate_app_params({'name': 'demo', 'env': {'A': 1, 'B': None}, 'web_port': '8080',
+    values = definitions.validate_app_params({'name': 'demo', 'env': {'A': 1, 'B': None}, 'web_port': '8080',
                                           'processes': {'web': '  server  ', 'worker': 'work'},
                                           'image': ' demo:1 ', 'procfile': None, 'procfile_path': None})
     assert values == {'name': 'demo', 'env': {'A': '1', 'B': ''}, 'web_port': 8080,
@@ -117,19 +122,19 @@ def test_validate_app_params_normalises_values():
 
 
 def test_validate_app_params_minimal():
-    assert service.validate_app_params({'name': 'demo'}) == {'name': 'demo'}
+    assert definitions.validate_app_params({'name': 'demo'}) == {'name': 'demo'}
 
 
 def test_validate_app_params_empty_processes_runs_the_image_command():
-    values = service.validate_app_params({'name': 'demo', 'processes': {}})
+    values = definitions.validate_app_params({'name': 'demo', 'processes': {}})
     assert values['processes'] is None and values['process_source'] == 'none'
 
 
 def test_validate_app_params_procfile_and_procfile_path():
-    values = service.validate_app_params({'name': 'demo', 'procfile': 'web: server\r\nworker: work # bg\n'})
+    values = definitions.validate_app_params({'name': 'demo', 'procfile': 'web: server\r\nworker: work # bg\n'})
     assert dict(values['processes']) == {'web': 'server', 'worker': 'work'}
     assert values['process_source'] == 'procfile'
-    values = service.validate_app_params({'name': 'demo', 'procfile_path': ' /deploy/Procfile '})
+    values = definitions.validate_app_params({'name': 'demo', 'procfile_path': ' /deploy/Procfile '})
     assert values['procfile_path'] == 'deploy/Procfile' and values['process_source'] == 'procfile_path'
     assert 'processes' not in values
 
@@ -174,9 +179,9 @@ def test_validate_app_params_error_never_shows_env_values():
 # ---------------------------------------------------------------- validate_scale_params
 
 def test_validate_scale_params():
-    assert service.validate_scale_params('demo', None) is None
-    assert service.validate_scale_params('demo', {'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
-    assert service.validate_scale_params('demo', {}) == {}
+    assert ops_scale.validate_scale_params('demo', None) is None
+    assert ops_scale.validate_scale_params('demo', {'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
+    assert ops_scale.validate_scale_params('demo', {}) == {}
 
 
 @pytest.mark.parametrize('name, scale, prefix', [
@@ -193,7 +198,7 @@ def test_validate_scale_params():
 ])
 def test_validate_scale_params_errors(name, scale, prefix):
     with pytest.raises(ValidationError) as info:
-        service.validate_scale_params(name, scale)
+        ops_scale.validate_scale_params(name, scale)
     assert str(info.value).startswith(prefix)
     assert '\n' not in str(info.value)
 
@@ -203,13 +208,13 @@ def test_validate_scale_params_errors(name, scale, prefix):
 def test_global_report_defaults():
     expected = {'restart_policy': {'global': None, 'computed': 'on-failure:10'},
                 'stop_timeout_seconds': {'global': None, 'computed': 30}}
-    assert service.global_report(None) == expected
-    assert service.global_report({}) == expected
-    assert service.global_report({'properties': {'restart_policy': None, 'stop_timeout_seconds': None}}) == expected
+    assert global_report(None) == expected
+    assert global_report({}) == expected
+    assert global_report({'properties': {'restart_policy': None, 'stop_timeout_seconds': None}}) == expected
 
 
 def test_global_report_values():
-    report = service.global_report({'properties': {'restart_policy': 'always', 'stop_timeout_seconds': 0}})
+    report = global_report({'properties': {'restart_policy': 'always', 'stop_timeout_seconds': 0}})
     assert report == {'restart_policy': {'global': 'always', 'computed': 'always'},
                       'stop_timeout_seconds': {'global': 0, 'computed': 0}}
 
@@ -221,7 +226,7 @@ def test_published_ports():
         {'IP': '0.0.0.0', 'PrivatePort': 5000, 'PublicPort': 32768, 'Type': 'tcp'},
         {'IP': '0.0.0.0', 'PrivatePort': 53, 'PublicPort': 5353, 'Type': 'udp'},
     ]
-    assert service._published_ports(ports) == [
+    assert ops_report._published_ports(ports) == [
         {'container_port': 53, 'host_port': 5353, 'host_ip': '0.0.0.0', 'protocol': 'udp'},
         {'container_port': 5000, 'host_port': 32768, 'host_ip': '0.0.0.0', 'protocol': 'tcp'},
         {'container_port': 5000, 'host_port': 32768, 'host_ip': '::', 'protocol': 'tcp'},
@@ -229,9 +234,9 @@ def test_published_ports():
 
 
 def test_published_ports_nothing_published():
-    assert service._published_ports(None) == []
-    assert service._published_ports([]) == []
-    assert service._published_ports([{'PrivatePort': 5000, 'Type': 'tcp'}]) == []
+    assert ops_report._published_ports(None) == []
+    assert ops_report._published_ports([]) == []
+    assert ops_report._published_ports([{'PrivatePort': 5000, 'Type': 'tcp'}]) == []
 
 
 # ---------------------------------------------------------------- bugs (failing tests, not committed)
@@ -250,7 +255,7 @@ def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
 
 def test_bug_validate_scale_params_refuses_trailing_newlines():
     with pytest.raises(ValidationError):
-        service.validate_scale_params('demo', {'web\n': 1})
+        ops_scale.validate_scale_params('demo', {'web\n': 1})
 
 
 # ---------------------------------------------------------------- the run's snapshot (Context.take_snapshot/plan_app)
@@ -298,8 +303,8 @@ def _event(action, container_id, seconds_ago=10):
 
 def _summary(name, app, ptype, cid):
     return {'Id': cid, 'Names': ['/' + name], 'State': 'running',
-            'Labels': {model.LABEL_APP: app, model.LABEL_PROCESS_TYPE: ptype,
-                       model.LABEL_RESTART_POLICY: 'on-failure:10'}}
+            'Labels': {specs.LABEL_APP: app, specs.LABEL_PROCESS_TYPE: ptype,
+                       specs.LABEL_RESTART_POLICY: 'on-failure:10'}}
 
 
 def _listing():
@@ -323,37 +328,37 @@ def _planner_wanting(count):
 
 def test_without_a_snapshot_every_app_is_listed_exactly():
     docker = _listing()
-    ctx = service.Context(docker, store=None)
+    ctx = context.Context(docker, store=None)
     make_plan, seen = _planner_wanting(2)
     inventory, plan = ctx.plan_app('a', make_plan, CHECKED)
-    assert docker.lists == [model.name_filter('a')]
+    assert docker.lists == [specs.name_filter('a')]
     assert not plan.changed and seen == [['a1', 'a2']]
     assert [c.id for c in inventory.upcoming] == ['a3']
 
 
 def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
     docker = _listing()
-    ctx = service.Context(docker, store=None)
+    ctx = context.Context(docker, store=None)
     ctx.take_snapshot()
-    assert docker.lists == [model.ANY_APP_NAME_FILTER]
+    assert docker.lists == [specs.ANY_APP_NAME_FILTER]
     for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
         make_plan, seen = _planner_wanting(len(ids))
         inventory, plan = ctx.plan_app(app, make_plan, CHECKED)
         assert not plan.changed and seen == [ids]
         assert sorted(c.id for c in inventory.containers()) == ids
-    assert docker.lists == [model.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
+    assert docker.lists == [specs.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
 
 
 @pytest.mark.parametrize('want, will_write', [(3, False), (2, True)])
 def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
     docker = _listing()
-    ctx = service.Context(docker, store=None)
+    ctx = context.Context(docker, store=None)
     ctx.take_snapshot()
     # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
     docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
     make_plan, seen = _planner_wanting(want)
     inventory, plan = ctx.plan_app('a', make_plan, CHECKED, will_write=will_write)
-    assert docker.lists == [model.ANY_APP_NAME_FILTER, model.name_filter('a')]
+    assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a')]
     assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
     assert sorted(c.id for c in inventory.containers()) == ['a1', 'a2', 'a4']
     assert plan.changed == (want != 3)
@@ -372,15 +377,15 @@ class _Store(object):
 def _policy_ctx(events=(), policies=None, check_mode=False, docs=None):
     docker = _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
                              _summary('b.web.1', 'b', 'web', 'b1')], events, policies)
-    return docker, service.Context(docker, store=_Store(docs or {}), check_mode=check_mode)
+    return docker, context.Context(docker, store=_Store(docs or {}), check_mode=check_mode)
 
 
 def test_a_quiet_window_inspects_nothing_and_costs_one_request():
     docker, ctx = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
     inventory = ctx.inventory('a', CHECKED)
-    assert docker.event_calls == [((NOW - 60) * S, NOW * S - service.WINDOW_MARGIN)] and docker.inspected == []
+    assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)] and docker.inspected == []
     assert all(c.actual_policy is None for c in inventory.containers())
-    assert inventory.checked_until == NOW * S - service.WINDOW_MARGIN and not inventory.inspected
+    assert inventory.checked_until == NOW * S - policy_drift.WINDOW_MARGIN and not inventory.inspected
 
 
 @pytest.mark.parametrize('action', ['update', 'start'])
@@ -390,7 +395,7 @@ def test_containers_updated_or_started_since_the_last_check_are_inspected(action
     inventory = ctx.inventory('a', CHECKED)
     assert docker.inspected == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
     assert dict((c.id, c.actual_policy) for c in inventory.containers()) == {'a1': None, 'a2': 'always'}
-    assert inventory.inspected and ctx._records(inventory)
+    assert inventory.inspected and ctx.policies.records(inventory)
     app = {'name': 'a', 'formation': {'web': 2}, 'processes': None, 'applied_policies': {}}
     plan = planner.plan_policy(app, 'on-failure:10', inventory)
     assert [(a.kind, a.name) for a in plan.actions] == [(planner.UPDATE_POLICY, 'a.web.2')]
@@ -409,7 +414,7 @@ def test_never_checked_or_a_full_event_window_inspects_every_container():
 def test_a_full_window_that_reaches_back_past_since_is_complete():
     events = [_event('exec_start', 'x', seconds_ago=100)] + [_event('exec_start', 'x', 5) for _i in range(255)]
     docker, ctx = _policy_ctx(events=events)
-    ctx._policy_events((NOW - 200) * S)
+    ctx.policies.events_since((NOW - 200) * S)
     ctx.inventory('a', CHECKED)
     assert docker.inspected == [] and len(docker.event_calls) == 1, 'the window of the run serves a later since'
 
@@ -419,14 +424,14 @@ def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_
     docs = {'a': dict(CHECKED, name='a'), 'b': {'name': 'b', 'policy_window': later}}
     docker, ctx = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
     ctx.take_snapshot(['a', 'b', 'undeployed'])
-    assert docker.event_calls == [((NOW - 60) * S, NOW * S - service.WINDOW_MARGIN)]
+    assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)]
     make_plan, _seen = _planner_wanting(2)
     ctx.plan_app('a', make_plan, docs['a'])
     make_plan, _seen = _planner_wanting(1)
     ctx.plan_app('b', make_plan, docs['b'])
     assert len(docker.event_calls) == 1
     assert sorted(docker.inspected) == ['a1', 'b1'], 'inspected once each, though their apps were listed again'
-    assert docker.lists == [model.ANY_APP_NAME_FILTER, model.name_filter('a'), model.name_filter('b')], \
+    assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a'), specs.name_filter('b')], \
         'an app with inspected containers records it: listed exactly under its lock'
 
 
@@ -435,7 +440,7 @@ def test_check_mode_inspects_but_records_nothing():
     ctx.take_snapshot(['a'])
     make_plan, _seen = _planner_wanting(2)
     ctx.plan_app('a', make_plan, CHECKED)
-    assert docker.inspected == ['a1'] and not ctx._records(ctx.inventory('a', CHECKED))
+    assert docker.inspected == ['a1'] and not ctx.policies.records(ctx.inventory('a', CHECKED))
 
 
 def _window(caused, caused_before=(NOW - 40) * S):

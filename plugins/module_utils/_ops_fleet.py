@@ -1,14 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge many apps of one host in one call (dokku_ps_fleet, and the app and fleet roles).
-
-Each app declaration carries the fields of dokku_ps_app, plus ``scale``, the properties of dokku_ps_policy
-and a desired ``state``. Every declaration is validated before anything changes; then each app converges
-under its own lock, ``parallel`` apps at a time, with the same functions the single-app modules use, in ONE
-pass: the definition, formation and properties are recorded first and the containers planned once, so no
-container is created to be removed again.
-"""
+"""dokku_ps_fleet's operations: converge every app of a host, declared in one list, in one call."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,33 +9,39 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import (
-    DokkuPsError, NotFoundError, StateError, ValidationError)
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, StateError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _lifecycle as lifecycle
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _model as model
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_app as ops_app
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _service as service
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+
 
 APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
+
+
 DECLARATION_KEYS = tuple(declaration.keys(declaration.FLEET))
 
 
-def validate_declaration(declaration, position):
+def validate_declaration(given, position):
     """One app declaration -> normalised dict; errors name ``apps[<position>].<field>``."""
     where = 'apps[%d]' % position
-    if not isinstance(declaration, dict):
+    if not isinstance(given, dict):
         raise ValidationError(where, 'must be a dict describing an app')
-    unknown = sorted(key for key in set(declaration) - set(DECLARATION_KEYS) if declaration[key] is not None)
+    unknown = sorted(key for key in set(given) - set(DECLARATION_KEYS) if given[key] is not None)
     if unknown:
         known = ', '.join(DECLARATION_KEYS)
         raise ValidationError(where, 'unknown key(s) %s; known keys: %s' % (', '.join(unknown), known))
-    state = declaration.get('state') or 'started'
+    state = given.get('state') or 'started'
     if state not in APP_STATES:
         raise ValidationError('%s.state' % where, '%r must be one of %s' % (state, ', '.join(APP_STATES)))
-    deploy = declaration.get('deploy')
+    deploy = given.get('deploy')
     if deploy is None:
         deploy = True
     if not isinstance(deploy, bool):
@@ -51,14 +50,14 @@ def validate_declaration(declaration, position):
         raise ValidationError('%s.deploy' % where, 'false cannot be combined with state absent, which deletes the app '
                                                    'and its containers')
     try:
-        values = service.validate_app_params(declaration)
+        values = definitions.validate_app_params(given)
         scale = None
-        if declaration.get('scale') is not None:
-            scale = model.validate_formation(declaration['scale'], 'scale')
-        properties = lifecycle.validate_policy_params({
+        if given.get('scale') is not None:
+            scale = validation.validate_formation(given['scale'], 'scale')
+        properties = ops_policy.validate_policy_params({
             'app': values['name'],
-            'restart_policy': declaration.get('restart_policy'),
-            'stop_timeout_seconds': declaration.get('stop_timeout_seconds'),
+            'restart_policy': given.get('restart_policy'),
+            'stop_timeout_seconds': given.get('stop_timeout_seconds'),
         })
     except ValidationError as exc:
         raise ValidationError('%s.%s' % (where, exc.details['field']), exc.details['rule'])
@@ -72,13 +71,13 @@ def validate_fleet_params(params):
         raise ValidationError('apps', 'must be a list of app declarations')
     result = []
     seen = set()
-    for position, declaration in enumerate(declarations):
-        item = validate_declaration(declaration, position)
+    for position, given in enumerate(declarations):
+        item = validate_declaration(given, position)
         if item['name'] in seen:
             raise ValidationError('apps[%d].name' % position, 'app %s is declared twice' % item['name'])
         seen.add(item['name'])
         result.append(item)
-    workers = lifecycle.resolve_parallel(params.get('parallel'))
+    workers = ops_state.resolve_parallel(params.get('parallel'))
     return result, workers
 
 
@@ -91,15 +90,15 @@ def converge_app(ctx, item):
     name = item['name']
     with ctx.app_lock(name):
         if item['state'] == 'absent':
-            result = service.delete_app_locked(ctx, name)
+            result = ops_app.delete_app_locked(ctx, name)
             return results.app_outcome(name, result['status'], containers=result['containers'],
                                        state='absent'), result['diff']
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
-        doc = service.build_definition(ctx, item['values'], old)
-        scale_changes = service.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
-        model.check_publish(doc)
-        doc, property_changes = lifecycle.apply_properties(doc, item['properties'])
+        doc = definitions.build_definition(ctx, item['values'], old)
+        scale_changes = ops_scale.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
+        validation.check_publish(doc)
+        doc, property_changes = ops_policy.apply_properties(doc, item['properties'])
 
         plan = planner.Plan()
         inventory = None
@@ -110,7 +109,7 @@ def converge_app(ctx, item):
             if deploy:
                 doc['deployed'] = True
             doc['properties']['restore'] = True
-            policy = model.computed_property(doc, global_doc, 'restart_policy')
+            policy = computed_property(doc, global_doc, 'restart_policy')
 
             def make_plan(inventory):
                 return planner.plan_converge(doc, policy, inventory)
@@ -120,14 +119,14 @@ def converge_app(ctx, item):
 
             def make_plan(inventory):
                 return planner.plan_stop(doc, inventory)
-        recorded_changed = (service.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
+        recorded_changed = (definitions.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
         if deploy and doc.get('deployed'):
             inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
         outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc, global_doc=global_doc, state=item['state'],
                                       formation_changes=scale_changes, property_changes=property_changes)
-        diff = {'before': service.definition_view(old), 'after': service.definition_view(doc, old)}
+        diff = {'before': definitions.definition_view(old), 'after': definitions.definition_view(doc, old)}
         return outcome, diff
 
 
@@ -143,10 +142,10 @@ def check_declarations(ctx, items):
         except StateError:
             continue
         try:
-            doc = service.build_definition(ctx, item['values'], old)
+            doc = definitions.build_definition(ctx, item['values'], old)
             if item['scale']:
-                service.apply_scale(doc, item['scale'], 'scale')
-            model.check_publish(doc)
+                ops_scale.apply_scale(doc, item['scale'], 'scale')
+            validation.check_publish(doc)
         except ValidationError as exc:
             raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
         except NotFoundError as exc:
@@ -181,5 +180,5 @@ def converge(ctx, params):
         'before': dict((o['name'], diff['before']) for o, diff in done if diff and o['name'] in changed_names),
         'after': dict((o['name'], diff['after']) for o, diff in done if diff and o['name'] in changed_names),
     }
-    lifecycle.raise_if_failed(result, len(result['apps']))
+    results.raise_if_failed(result, len(result['apps']))
     return result

@@ -1,11 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The model: name rules, validation, properties, container names, labels, env and specs.
-
-Everything here is pure: no Docker, no files. Validation functions raise
-``errors.ValidationError`` whose message names the field and the rule.
-"""
+"""Container specs: what containers an app runs (formation), their names and labels, the spec of each
+container (command, env, restart policy) and its hash, and the limits the kernel puts on a process."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,29 +15,40 @@ import os
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_PATTERN
 from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
-    PROCESS_TYPE_PATTERN, ENV_KEY_RULE, is_env_key, validate_process_type)
-from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import RESTART_POLICY_PATTERN
 
-RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'
-RESERVED_ENV_KEYS = ('DYNO', 'PORT')
 
-DEFAULT_RESTART_POLICY = 'on-failure:10'
-DEFAULT_STOP_TIMEOUT = 30
 DEFAULT_WEB_PORT = 5000
+
+
 WEB = 'web'
+
 
 # Dokku's labels, and our own in the io.dokku-ps namespace.
 LABEL_MARKER = 'dokku'
+
+
 LABEL_APP = 'com.dokku.app-name'
+
+
 LABEL_PROCESS_TYPE = 'com.dokku.process-type'
+
+
 LABEL_DYNO = 'com.dokku.dyno'
+
+
 LABEL_CONTAINER_TYPE = 'com.dokku.container-type'
+
+
 LABEL_SPEC_HASH = 'io.dokku-ps.spec-hash'
+
+
 LABEL_RESTART_POLICY = 'io.dokku-ps.restart-policy'
 
+
 UPCOMING = 'upcoming'
+
 
 # What the kernel lets a container's process receive (execve): one argv word or KEY=value env entry of at most
 # MAX_ARG_STRLEN bytes with its terminating NUL (Linux: 32 pages of 4 KiB), and all of them together under
@@ -48,97 +56,25 @@ UPCOMING = 'upcoming'
 # together is half of that, counted as the kernel counts (each string's bytes, its NUL and its 8-byte pointer):
 # the rest is left for what Docker adds (the image's ENTRYPOINT and ENV, HOSTNAME, docker-init's argv).
 MAX_ARG_STRLEN = 131072
+
+
 MAX_STRING_BYTES = MAX_ARG_STRLEN - 1
+
+
 MAX_PROCESS_BYTES = 1024 * 1024
+
+
 POINTER_BYTES = 8
+
+
 # The longest index counted in DYNO when the limits are checked (9 digits): a later scale-up never adds bytes.
 _LONGEST_INDEX = 10 ** 9 - 1
-# Characters no image reference contains (Docker's grammar allows letters, digits and . _ - : / @ + [ ]).
-_IMAGE_REFERENCE_CHAR_RE = re.compile(r'[^A-Za-z0-9._:/@+\[\]-]')
+
 
 _TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
-_POLICY_RE = re.compile(RESTART_POLICY_PATTERN)
+
+
 _INDEX_RE = re.compile(r'[1-9][0-9]*')
-_INTEGER_RE = re.compile(r'\s*-?[0-9]+\s*')
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Validation
-# ---------------------------------------------------------------------------------------------------------
-
-def _integer(value, field):
-    """An int from an int, an integral float or a string of digits; anything else is refused."""
-    if isinstance(value, bool):
-        raise ValidationError(field, '%r is not an integer >= 0' % (value,))
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():  # excludes inf and nan
-        return int(value)
-    if isinstance(value, str) and _INTEGER_RE.fullmatch(value):
-        return int(value)
-    raise ValidationError(field, '%r is not an integer >= 0' % (value,))
-
-
-def coerce_quantity(value, field):
-    """An instance count: an integer >= 0; strings of digits are accepted ("2" -> 2)."""
-    number = _integer(value, field)
-    if number < 0:
-        raise ValidationError(field, '%d is negative; counts must be integers >= 0' % number)
-    return number
-
-
-def validate_formation(scale, field='scale'):
-    """Validate a dict type -> count. Returns a new dict with int counts."""
-    if not isinstance(scale, dict):
-        raise ValidationError(field, 'must be a dict of process type to count')
-    result = {}
-    for ptype, count in scale.items():
-        validate_process_type(ptype, '%s' % field)
-        result[ptype] = coerce_quantity(count, '%s.%s' % (field, ptype))
-    return result
-
-
-def validate_restart_policy(value, field='restart_policy'):
-    if not isinstance(value, str) or not _POLICY_RE.fullmatch(value):
-        raise ValidationError(field, '%r is invalid: %s' % (value, RESTART_POLICY_RULE))
-    return value
-
-
-def validate_stop_timeout(value, field='stop_timeout_seconds'):
-    number = _integer(value, field)
-    if number < 0:
-        raise ValidationError(field, '%d is negative; it must be an integer >= 0' % number)
-    return number
-
-
-def validate_env(env, field='env'):
-    """Env keys must be shell-style names; values are turned into strings (None -> '')."""
-    if env is None:
-        return {}
-    if not isinstance(env, dict):
-        raise ValidationError(field, 'must be a dict of NAME to value')
-    result = {}
-    for key, value in env.items():
-        if not is_env_key(key):
-            raise ValidationError(field, 'key %r %s' % (key, ENV_KEY_RULE))
-        if key in RESERVED_ENV_KEYS:
-            raise ValidationError(field, '%s is set by dokku_ps for every container (use web_port for PORT)' % key)
-        if value is None:
-            value = ''
-        elif isinstance(value, bool):
-            value = 'true' if value else 'false'
-        elif isinstance(value, (dict, list)):
-            raise ValidationError(field, 'the value of %s must be a string or a number' % key)
-        value = str(value)
-        if '\x00' in value:
-            raise ValidationError(field, 'the value of %s contains a NUL character, which Docker cannot pass to a '
-                                  'process (the value is not shown)' % key)
-        size = text_bytes('%s=%s' % (key, value))
-        if size > MAX_STRING_BYTES:
-            raise ValidationError(field, 'the entry %s=... is %d bytes; one environment entry may be at most %d bytes '
-                                  '(Linux MAX_ARG_STRLEN; the value is not shown)' % (key, size, MAX_STRING_BYTES))
-        result[key] = value
-    return result
 
 
 def text_bytes(text):
@@ -146,141 +82,6 @@ def text_bytes(text):
     the replacement character Docker puts in its place)."""
     return len(text.encode('utf-8', 'surrogatepass'))
 
-
-def validate_image_reference(value, field='image'):
-    """A local image reference (``name[:tag][@digest]`` or an image id): surrounding whitespace is trimmed;
-    whitespace, control characters and other characters no reference has are refused, and so are ``.`` and
-    ``..`` path segments (the SDK puts the reference in a URL path, where they would name another endpoint)."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, 'must be a non-empty image reference')
-    reference = value.strip()
-    bad = _IMAGE_REFERENCE_CHAR_RE.search(reference)
-    if bad:
-        raise ValidationError(field, '%s is not an image reference: character %d is %s (an image reference '
-                              'is made of letters, digits and . _ - : / @ + [ ])'
-                              % (_shown(reference), bad.start() + 1, _char_name(bad.group())))
-    if any(part in ('.', '..') for part in reference.split('/')):
-        raise ValidationError(field, '%s is not an image reference: it has a . or .. path segment'
-                              % _shown(reference))
-    return reference
-
-
-def validate_procfile_path(value, field='procfile_path'):
-    """A path relative to the image's WORKDIR: no NUL (no file name has one)."""
-    if not isinstance(value, str):
-        raise ValidationError(field, 'must be a path relative to the image WORKDIR')
-    if '\x00' in value:
-        raise ValidationError(field, '%s contains a NUL character, which no file name has' % _shown(value))
-    path = value.strip().strip('/')
-    if not path:
-        raise ValidationError(field, 'must be a path relative to the image WORKDIR')
-    return path
-
-
-def _shown(text, limit=80):
-    """``repr`` of a non-secret user text, shortened to keep a message one short line."""
-    if len(text) > limit:
-        text = text[:limit] + '...'
-    return repr(text)
-
-
-def _char_name(char):
-    if char == '\x00':
-        return 'NUL'
-    if char.isspace():
-        return 'whitespace (%r)' % char
-    if ord(char) < 32 or char == '\x7f':
-        return 'a control character (%r)' % char
-    return repr(char)
-
-
-def validate_port(value, field):
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(field, '%r is not a port number (1-65535)' % (value,))
-    if number < 1 or number > 65535:
-        raise ValidationError(field, '%d is not a port number (1-65535)' % number)
-    return number
-
-
-def validate_publish(value, field='publish'):
-    """false / absent (no host port), a host port, or 'auto' (one ephemeral host port per web container)."""
-    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in ('false', 'no', '')):
-        return False
-    if isinstance(value, str) and value.strip().lower() == 'auto':
-        return 'auto'
-    if isinstance(value, str) and not _INTEGER_RE.fullmatch(value):
-        raise ValidationError(field, "%r must be false, a host port (1-65535) or 'auto'" % (value,))
-    return validate_port(value, field)
-
-
-def check_publish(doc, field='publish'):
-    """A fixed host port can be held by one web container only."""
-    publish = doc.get('publish')
-    count = (doc.get('formation') or {}).get(WEB, 0)
-    if publish not in (None, False, 'auto') and count > 1:
-        raise ValidationError(field, "app %s publishes web on the fixed host port %s, which one container can hold, "
-                              "but web is scaled to %d (use publish: auto for one host port per container)"
-                              % (doc['name'], publish, count))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Properties (app value wins, then global, then default)
-# ---------------------------------------------------------------------------------------------------------
-
-PROPERTY_DEFAULTS = {
-    'restart_policy': DEFAULT_RESTART_POLICY,
-    'stop_timeout_seconds': DEFAULT_STOP_TIMEOUT,
-    'restore': True,
-}
-GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds')
-
-
-def computed_property(app_doc, global_doc, key):
-    raw = ((app_doc or {}).get('properties') or {}).get(key)
-    if raw is not None:
-        return raw
-    if key in GLOBAL_PROPERTIES:
-        glob = ((global_doc or {}).get('properties') or {}).get(key)
-        if glob is not None:
-            return glob
-    return PROPERTY_DEFAULTS[key]
-
-
-def property_report(app_doc, global_doc):
-    """raw / global / computed values of every property, as ps:report shows them."""
-    app_props = (app_doc or {}).get('properties') or {}
-    global_props = (global_doc or {}).get('properties') or {}
-    report = {}
-    for key in ('restart_policy', 'stop_timeout_seconds', 'restore'):
-        entry = {'raw': app_props.get(key), 'computed': computed_property(app_doc, global_doc, key)}
-        if key in GLOBAL_PROPERTIES:
-            entry['global'] = global_props.get(key)
-        report[key] = entry
-    return report
-
-
-def restart_policy_to_docker(policy):
-    name, _sep, count = policy.partition(':')
-    return {'Name': name, 'MaximumRetryCount': int(count) if count else 0}
-
-
-def restart_policy_from_docker(policy):
-    """HostConfig.RestartPolicy -> our string form ('no' for an empty name)."""
-    policy = policy or {}
-    name = policy.get('Name') or 'no'
-    count = policy.get('MaximumRetryCount') or 0
-    if name == 'on-failure' and count:
-        return 'on-failure:%d' % count
-    return name
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Names
-# ---------------------------------------------------------------------------------------------------------
 
 def container_name(app, ptype, index):
     return '%s.%s.%d' % (app, ptype, index)
@@ -296,7 +97,7 @@ def name_filter(app):
 
 
 # Every name any app may use (a superset of each name_filter): the filter of a run's snapshot (see
-# service.Context.take_snapshot), one list call for the containers of many apps.
+# context.Context.take_snapshot), one list call for the containers of many apps.
 ANY_APP_NAME_FILTER = r'^/?[a-z0-9][a-z0-9.-]*\.[a-z0-9-]+\.[1-9][0-9]*(\.%s-[0-9a-f]+)?$' % UPCOMING
 
 
@@ -327,10 +128,6 @@ def parse_container_name(app, name):
         return None
     return parts[0], int(parts[1]), upcoming
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Container specs
-# ---------------------------------------------------------------------------------------------------------
 
 def spec_hash(spec):
     """Hash of everything that needs a new container when it changes (not the restart policy)."""
@@ -501,10 +298,6 @@ def check_process_limits(doc):
             entries = ['%s=%s' % (key, env[key]) for key in sorted(env)]
             _check_process('checks.%s.command' % ptype, 'the check command', list(check_command), entries, ptype)
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Formation
-# ---------------------------------------------------------------------------------------------------------
 
 def initial_formation(processes):
     """A new app: web=1 when it has a web process or runs the image command; every other type 0."""

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""App definitions: the app document a declaration describes (image resolved, processes, env, what the image
+defines), how two definitions compare, and what results and diffs show of one."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import NotFoundError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+
+
+DOKKU_SCALE_FILE = 'DOKKU_SCALE'
+
+
+CHECKS_FILE = 'CHECKS'
+
+
+DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
+                   'publish', 'formation', 'dokku_scale', 'checks', 'image_checks')
+
+
+def public_names(doc):
+    """The names of an app that results show anyway (never taken for secrets): the app, its process types and
+    its image reference."""
+    names = [doc.get('name'), doc.get('image')]
+    names.extend(doc.get('formation') or {})
+    names.extend(doc.get('processes') or {})
+    return [name for name in names if name]
+
+
+def _validate_processes(processes):
+    if processes is None:
+        return None
+    if not isinstance(processes, dict):
+        raise ValidationError('processes', 'must be a dict of process type to command')
+    if not processes:
+        return None
+    result = {}
+    for ptype, command in processes.items():
+        validate_process_type(ptype, 'processes')
+        if not isinstance(command, str) or not command.strip():
+            raise ValidationError('processes.%s' % ptype, 'the command must be a non-empty string')
+        result[ptype] = command.strip()
+    return result
+
+
+def validate_app_params(params):
+    """Check every app option that can be checked without Docker. Returns the normalised values."""
+    validate_app_name(params['name'], 'name')
+    values = {'name': params['name']}
+    if params.get('env') is not None:
+        values['env'] = validation.validate_env(params['env'])
+    if params.get('web_port') is not None:
+        values['web_port'] = validation.validate_port(params['web_port'], 'web_port')
+    if params.get('publish') is not None:
+        values['publish'] = validation.validate_publish(params['publish'], 'publish')
+    if params.get('checks') is not None:
+        values['checks'] = checks.validate_checks(params['checks'], 'checks')
+    if params.get('processes') is not None:
+        values['processes'] = _validate_processes(params['processes'])
+        values['process_source'] = 'processes' if values['processes'] else 'none'
+    elif params.get('procfile') is not None:
+        values['processes'] = parsers.parse_procfile(params['procfile'], source='procfile')
+        values['process_source'] = 'procfile'
+    elif params.get('procfile_path') is not None:
+        values['procfile_path'] = validation.validate_procfile_path(params['procfile_path'], 'procfile_path')
+        values['process_source'] = 'procfile_path'
+    if params.get('image') is not None:
+        values['image'] = validation.validate_image_reference(params['image'], 'image')
+    return values
+
+
+def resolve_image(ctx, reference):
+    data = ctx.image(reference)
+    if data is None:
+        raise NotFoundError('image: %s was not found on the Docker host (dokku_ps never pulls; build, load or pull '
+                            'it first)' % reference)
+    return data
+
+
+def _image_path(workdir, relative):
+    workdir = (workdir or '/').rstrip('/')
+    return '%s/%s' % (workdir, relative.lstrip('/'))
+
+
+def _definition_from_image(ctx, values, old, image_data, force=False):
+    """What the image defines: (processes of a procfile_path app, procfile_path, DOKKU_SCALE formation, CHECKS),
+    read once per image id unless ``force``."""
+    image_id = image_data['Id']
+    image = values.get('image') or (old or {}).get('image')
+    source = values.get('process_source', (old or {}).get('process_source', 'none'))
+    procfile_path = values.get('procfile_path', (old or {}).get('procfile_path')) if source == 'procfile_path' else None
+    if not force and old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
+            and old.get('process_source') == source:
+        processes = old.get('processes') if source == 'procfile_path' else None
+        return processes, procfile_path, old.get('dokku_scale'), old.get('image_checks')
+    workdir = (image_data.get('Config') or {}).get('WorkingDir') or '/'
+    scale_path = _image_path(workdir, DOKKU_SCALE_FILE)
+    checks_path = _image_path(workdir, CHECKS_FILE)
+    paths = [scale_path, checks_path]
+    if procfile_path:
+        paths.append(_image_path(workdir, procfile_path))
+    files = ctx.image_files(image_id, paths)
+    processes = None
+    if procfile_path:
+        text = files[paths[2]]
+        if text is None:
+            raise NotFoundError('procfile_path: %s does not exist in image %s' % (paths[2], image))
+        processes = parsers.parse_procfile(text, source='%s in image %s' % (paths[2], image))
+    dokku_scale = None
+    if files[scale_path] is not None:
+        dokku_scale = parsers.parse_dokku_scale(files[scale_path], source='%s in image %s' % (scale_path, image))
+    image_checks = None
+    if files[checks_path] is not None:
+        image_checks = parsers.parse_checks_file(files[checks_path], source='%s in image %s' % (checks_path, image))
+    return processes, procfile_path, dokku_scale, image_checks
+
+
+def apply_image(ctx, doc, old, values, image_data, force=False):
+    """Put what the image defines into ``doc`` (processes of a ``procfile_path`` app, DOKKU_SCALE) and fit
+    the formation to the processes. ``force`` reads the image's files again even for the same image id."""
+    reference = doc['image']
+    found = _definition_from_image(ctx, values, old, image_data, force)
+    image_processes, procfile_path, dokku_scale, image_checks = found
+    if doc['process_source'] == 'procfile_path':
+        doc['processes'] = image_processes
+        doc['procfile_path'] = procfile_path
+    doc['dokku_scale'] = dokku_scale
+    doc['image_checks'] = image_checks
+    _check_dokku_scale(dokku_scale, doc['processes'], reference)
+    if old:
+        doc['formation'], dropped = specs.reconcile_formation(old.get('formation'), doc['processes'], dokku_scale)
+        for ptype in dropped:
+            ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
+                     'the next deploy' % ptype)
+    else:
+        doc['formation'], _dropped = specs.reconcile_formation(specs.initial_formation(doc['processes']),
+                                                               doc['processes'], dokku_scale)
+    # what the kernel would refuse to pass to a process (after $VAR expansion), also for a rebuild's new Procfile
+    specs.check_process_limits(doc)
+
+
+def _check_dokku_scale(dokku_scale, processes, image):
+    if not dokku_scale:
+        return
+    for ptype, count in sorted(dokku_scale.items()):
+        if count > 0 and processes is not None and ptype not in processes:
+            raise ValidationError('DOKKU_SCALE in image %s' % image, '%s is not a valid process name to scale up'
+                                  % ptype)
+
+
+def _definition(doc):
+    """The parts of an app document whose change is a change of the app's definition."""
+    if doc is None:
+        return None
+    return dict((key, doc.get(key)) for key in DEFINITION_KEYS)
+
+
+def definition_changed(old, new):
+    return _definition(old) != _definition(new)
+
+
+def definition_view(doc, compare_to=None):
+    """What a diff or a result shows of an app document: never an env value."""
+    if doc is None:
+        return {}
+    view = dict((key, copy.deepcopy(doc.get(key))) for key in DEFINITION_KEYS)
+    view['env'] = redaction.masked_env(doc.get('env') or {}, (compare_to.get('env') or {}) if compare_to else None)
+    view['deployed'] = doc.get('deployed', False)
+    return view
+
+
+def _new_document(values, old):
+    doc = copy.deepcopy(old) if old else {
+        'schema_version': SCHEMA_VERSION,
+        'name': values['name'],
+        'image': None,
+        'image_id': None,
+        'processes': None,
+        'process_source': 'none',
+        'procfile_path': None,
+        'env': {},
+        'web_port': specs.DEFAULT_WEB_PORT,
+        'publish': None,
+        'formation': {},
+        'dokku_scale': None,
+        'checks': {},
+        'image_checks': None,
+        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None},
+        'deployed': False,
+    }
+    return doc
+
+
+def app_is_active(doc, global_doc):
+    return doc.get('deployed') and computed_property(doc, global_doc, 'restore') is not False
+
+
+def build_definition(ctx, values, old):
+    """The app document ``values`` (from validate_app_params) describe, on top of the recorded one ``old``:
+    image resolved to an id, processes, env, web port, what the image defines, and the formation fitted."""
+    reference = values.get('image') or (old or {}).get('image')
+    if not reference:
+        raise ValidationError('image', 'is required to create app %s' % values['name'])
+    image_data = resolve_image(ctx, reference)
+    doc = _new_document(values, old)
+    doc['image'] = reference
+    doc['image_id'] = image_data['Id']
+    for key in ('env', 'web_port', 'publish', 'checks'):
+        if key in values:
+            doc[key] = values[key]
+    if 'process_source' in values:
+        doc['process_source'] = values['process_source']
+        doc['procfile_path'] = values.get('procfile_path')
+        if values['process_source'] != 'procfile_path':
+            doc['processes'] = values['processes']
+    apply_image(ctx, doc, old, values, image_data)
+    return ctx.know(doc)
+
+
+def read_defined_app(ctx, name):
+    doc = ctx.read_app(name)
+    if doc is None:
+        raise NotFoundError('app: %s is not defined on this host (create it with dokku_ps_app first)' % name)
+    return doc

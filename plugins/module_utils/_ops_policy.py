@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dokku_ps_policy's operations: set, unset and report the process properties of an app or of every app
+(Dokku's ps:set); restart policies change in place."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import AppsFailed, DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import GLOBAL_PROPERTIES, computed_property, global_report
+
+
+PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
+
+
+UNSET = ''
+
+
+def validate_policy_params(params):
+    """The properties to set (a value) or unset (None), from the module's options.
+
+    An empty string unsets a property (Dokku's convention); an option left out is not managed.
+    """
+    is_global = bool(params.get('global'))
+    if not is_global:
+        if not params.get('app'):
+            raise ValidationError('app', 'give an app, or global: true')
+        validate_app_name(params['app'], 'app')
+    changes = {}
+    for key in PROPERTIES:
+        value = params.get(key)
+        if value is None:
+            continue
+        if is_global and key not in GLOBAL_PROPERTIES:
+            raise ValidationError(key, 'is an app property; it cannot be set globally')
+        if isinstance(value, str) and value.strip() == UNSET:
+            changes[key] = None
+        elif key == 'restart_policy':
+            changes[key] = validation.validate_restart_policy(value if isinstance(value, str) else str(value), key)
+        elif key == 'stop_timeout_seconds':
+            changes[key] = validation.validate_stop_timeout(value, key)
+        else:
+            try:
+                changes[key] = boolean(value, strict=True)
+            except TypeError:
+                raise ValidationError(key, '%r is not a boolean (or an empty string to unset it)' % (value,))
+    return changes
+
+
+def apply_properties(document, changes):
+    """Returns (new document, {key: {'before', 'after'}} of the raw values that change)."""
+    new = copy.deepcopy(document)
+    props = new.setdefault('properties', {})
+    diff = {}
+    for key, value in changes.items():
+        if props.get(key) != value:
+            diff[key] = {'before': props.get(key), 'after': value}
+            props[key] = value
+    return new, diff
+
+
+def _desired_policies(doc, global_doc):
+    """(policy of running containers, policy of stopped ones): a stopped app keeps its stopped containers at
+    'no' so that a daemon restart never brings them back."""
+    computed = computed_property(doc, global_doc, 'restart_policy')
+    return computed, computed if definitions.app_is_active(doc, global_doc) else 'no'
+
+
+def converge_policies(ctx, doc, global_doc, write=False):
+    """Set the desired restart policy in place on every container of a deployed app that differs."""
+    running_policy, stopped_policy = _desired_policies(doc, global_doc)
+    inventory = ctx.inventory(doc['name'], doc)
+    plan = planner.plan_policy(doc, running_policy, inventory, stopped_policy=stopped_policy)
+    ctx.commit(plan, doc, global_doc, inventory, write=write)
+    return plan
+
+
+def set_properties(ctx, params):
+    changes = validate_policy_params(params)
+    if params.get('global'):
+        return _set_global(ctx, changes)
+    name = params['app']
+    with ctx.app_lock(name):
+        doc = definitions.read_defined_app(ctx, name)
+        global_doc = ctx.store.read_global()
+        new_doc, diff = apply_properties(doc, changes)
+        plan = planner.Plan()
+        if new_doc.get('deployed') and 'restart_policy' in changes:
+            plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
+        else:
+            ctx.commit(plan, new_doc, global_doc, None, write=bool(diff))
+        outcome = results.app_outcome(name, results.status_of(bool(diff) or plan.changed), plan=plan, doc=new_doc,
+                                      global_doc=global_doc, property_changes=diff)
+        return results.one_app(outcome, diff={'before': {'properties': doc.get('properties')},
+                                              'after': {'properties': new_doc.get('properties')}})
+
+
+def _set_global(ctx, changes):
+    with ctx.global_lock():
+        global_doc = ctx.store.read_global()
+        new_global, diff = apply_properties(global_doc, changes)
+        if diff and not ctx.check_mode:
+            ctx.store.write_global(new_global)
+    outcomes = []
+    if 'restart_policy' in changes:
+        # every deployed app that inherits the global policy gets it in place
+        for name in ctx.store.list_apps():
+            try:
+                with ctx.app_lock(name):
+                    doc = ctx.read_app(name)
+                    if not doc or not doc.get('deployed') or doc['properties'].get('restart_policy'):
+                        continue
+                    plan = converge_policies(ctx, doc, new_global)
+            except DokkuPsError as exc:
+                outcomes.append(results.app_outcome(name, 'failed', str(exc)))
+                continue
+            outcomes.append(results.app_outcome(name, results.status_of(plan.changed), 'inherits the global '
+                                                'restart policy', plan=plan, doc=doc, global_doc=new_global))
+    result = results.many_apps(outcomes, property_changes=diff,
+                               diff={'before': {'properties': global_doc.get('properties')},
+                                     'after': {'properties': new_global.get('properties')}},
+                               **{'global': global_report(new_global)})
+    result['changed'] = result['changed'] or bool(diff)
+    if result['apps_failed']:
+        raise AppsFailed('the global properties were recorded, but %d app(s) could not be updated: %s' % (
+            len(result['apps_failed']), '; '.join('%s: %s' % item for item in sorted(result['apps_failed'].items()))),
+            result=result)
+    return result

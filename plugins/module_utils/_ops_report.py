@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dokku_ps_report's operations: the read-only report of apps (Dokku's ps:report, ps:inspect, ps)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property, global_report, restart_policy_from_docker
+
+
+def _published_ports(ports):
+    result = []
+    for port in ports or []:
+        if port.get('PublicPort'):
+            result.append({'container_port': port.get('PrivatePort'), 'host_port': port.get('PublicPort'),
+                           'host_ip': port.get('IP'), 'protocol': port.get('Type')})
+    return sorted(result, key=lambda p: (p['container_port'] or 0, p['host_ip'] or ''))
+
+
+def report(ctx, app=None, inspect=False, top=False):
+    """dokku_ps_report: the report of one app at the top level, or of every app under ``apps`` (``app`` None).
+    Never changes anything."""
+    global_doc = ctx.store.read_global()
+    if app is not None:
+        validate_app_name(app, 'app')
+        docs = [definitions.read_defined_app(ctx, app)]
+        summaries = ctx.docker.list_containers({'label': ['%s=%s' % (specs.LABEL_APP, app)]})
+    else:
+        docs = [doc for doc in (ctx.read_app(name) for name in ctx.store.list_apps()) if doc is not None]
+        summaries = ctx.docker.list_containers({'label': [specs.LABEL_APP]}) if docs else []
+    inventories = dict((doc['name'], planner.Inventory(doc['name'], summaries)) for doc in docs)
+    containers = [c for inv in inventories.values() for c in inv.containers()]
+
+    def details(container):
+        data = ctx.docker.inspect_container(container.id) or {}
+        processes = None
+        if top and container.state == 'running':
+            processes = ctx.docker.top(container.id)
+        return container.id, data, processes
+
+    inspected = dict((cid, (data, processes)) for cid, data, processes in for_each(details, containers, max_workers()))
+    outcomes = []
+    for doc in docs:
+        inventory = inventories[doc['name']]
+        dynos = {}
+        public = definitions.public_names(doc)
+        for container in inventory.containers():
+            data, processes = inspected.get(container.id, ({}, None))
+            state = data.get('State') or {}
+            entry = {
+                'name': container.name,
+                'id': container.id,
+                'status': state.get('Status') or container.state,
+                'restart_count': data.get('RestartCount', 0),
+                'restart_policy': restart_policy_from_docker((data.get('HostConfig') or {}).get('RestartPolicy')),
+                'ports': _published_ports(container.ports),
+                'started_at': state.get('StartedAt'),
+            }
+            if inspect and data:
+                entry['inspect'] = redaction.sanitize_inspect(data, ctx.redactor, public)
+            if top:
+                entry['top'] = redaction.mask_container_data(processes, data, ctx.redactor, public)
+            dynos[container.dyno] = entry
+        outcomes.append(results.app_outcome(
+            doc['name'], 'unchanged', doc=doc, global_doc=global_doc,
+            deployed=doc.get('deployed', False),
+            processes=len(inventory.containers()),
+            running=planner.running_state(inventory.containers()),
+            restore=computed_property(doc, global_doc, 'restore'),
+            can_scale=doc.get('dokku_scale') is None,
+            image=doc.get('image'),
+            image_id=doc.get('image_id'),
+            dynos=dynos,
+        ))
+    if app is not None:
+        return results.one_app(outcomes[0], **{'global': global_report(global_doc)})
+    return results.many_apps(outcomes, **{'global': global_report(global_doc)})

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dokku_ps_state's operations: start, stop, restart, rebuild and restore one app, a list or every app."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+
+
+STATES = ('started', 'stopped', 'restarted', 'rebuilt', 'restored')
+
+
+def resolve_parallel(parallel):
+    """1 (or 0) serial, N workers, -1 one per CPU; anything below -1 is refused."""
+    if parallel is None:
+        return 1
+    if isinstance(parallel, bool) or not isinstance(parallel, int):
+        raise ValidationError('parallel', '%r is not an integer' % (parallel,))
+    if parallel < -1:
+        raise ValidationError('parallel', '%d is invalid: use 1 (serial), a number of workers, or -1 (one per CPU)'
+                              % parallel)
+    if parallel == -1:
+        return max(1, os.cpu_count() or 1)
+    return max(1, parallel)
+
+
+def validate_state_params(params):
+    """Returns (target app names or None for every app, state, process_type, workers)."""
+    state = params['state']
+    if state not in STATES:
+        raise ValidationError('state', '%r must be one of %s' % (state, ', '.join(STATES)))
+    if params.get('all'):
+        names = None
+    elif params.get('apps'):
+        names = [validate_app_name(name, 'apps') for name in params['apps']]
+    elif params.get('app'):
+        names = [validate_app_name(params['app'], 'app')]
+    else:
+        raise ValidationError('app', 'give app, apps or all: true')
+    process_type = params.get('process_type')
+    if process_type is not None:
+        if state != 'restarted' or names is None or len(names) != 1:
+            raise ValidationError('process_type', 'only works with state=restarted and one app')
+        validate_process_type(process_type, 'process_type')
+    workers = resolve_parallel(params.get('parallel'))
+    return names, state, process_type, workers
+
+
+def _set_restore(doc, value):
+    """Returns True when the app's restore flag changes."""
+    before = computed_property(doc, None, 'restore')
+    doc['properties']['restore'] = value
+    return before != value
+
+
+def _rebuild_definition(ctx, doc):
+    """Re-resolve the image reference and re-read what the image defines (Procfile, DOKKU_SCALE)."""
+    old = copy.deepcopy(doc)
+    image_data = definitions.resolve_image(ctx, doc['image'])
+    doc['image_id'] = image_data['Id']
+    definitions.apply_image(ctx, doc, old, {'image': doc['image']}, image_data, force=True)
+
+
+def change_state(ctx, name, state, process_type=None):
+    """One app. Returns its outcome: status changed / unchanged / skipped, with the reason and containers."""
+    doc = definitions.read_defined_app(ctx, name)
+    global_doc = ctx.store.read_global()
+
+    def outcome(status, reason, plan=None):
+        return results.app_outcome(name, status, reason, plan=plan, doc=doc, global_doc=global_doc,
+                                   restore=computed_property(doc, global_doc, 'restore'))
+    if not doc.get('deployed'):
+        return outcome('skipped', 'not deployed')
+    if state == 'restored' and not definitions.app_is_active(doc, global_doc):
+        return outcome('skipped', 'restore flag is false (the app was stopped on purpose)')
+
+    policy = computed_property(doc, global_doc, 'restart_policy')
+    if state == 'stopped':
+        flag_changed = _set_restore(doc, False)
+
+        def make_plan(inventory):
+            return planner.plan_stop(doc, inventory)
+    else:
+        flag_changed = _set_restore(doc, True)
+        if state == 'rebuilt':
+            _rebuild_definition(ctx, doc)
+        force = state in ('restarted', 'rebuilt')
+        types = [process_type] if process_type else None
+
+        def make_plan(inventory):
+            return planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
+    write = flag_changed or state == 'rebuilt'
+    inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=write)
+    ctx.warnings.extend(plan.warnings)
+    ctx.commit(plan, doc, global_doc, inventory, write=write)
+    if plan.changed or flag_changed:
+        return outcome('changed', state, plan)
+    return outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan)
+
+
+def change_states(ctx, names, state, process_type=None, workers=1, single=False):
+    """Many apps: each under its own lock, ``workers`` apps at a time, their container actions sharing the
+    run's one bounded pool (``ctx.actions``); a failing app never stops the others. ``single``: the task named
+    one app (``app``), whose outcome is then the result's top level."""
+    if names is None:
+        names = ctx.store.list_apps()
+    if len(names) > 1 and state not in ('restarted', 'rebuilt'):
+        # one list call for all apps proves the no-ops (restarted and rebuilt always change)
+        ctx.take_snapshot(names)
+
+    def one(name):
+        try:
+            with ctx.app_lock(name):
+                return change_state(ctx, name, state, process_type)
+        except DokkuPsError as exc:
+            return results.app_outcome(name, 'failed', str(exc))
+
+    result = results.many_apps(for_each(one, names, workers), state=state)
+    if single:
+        # the task named one app: its outcome is the result's top level, on failure too
+        results.raise_if_failed(result, 1, shown=results.one_app(result['apps'][names[0]], state=state))
+        return results.one_app(result['apps'][names[0]], state=state)
+    results.raise_if_failed(result, len(result['apps']))
+    return result

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Process properties (Dokku's ps:set): their defaults, the app > global > default precedence, their report,
+and restart policies in Docker's form."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+DEFAULT_RESTART_POLICY = 'on-failure:10'
+
+
+DEFAULT_STOP_TIMEOUT = 30
+
+
+PROPERTY_DEFAULTS = {
+    'restart_policy': DEFAULT_RESTART_POLICY,
+    'stop_timeout_seconds': DEFAULT_STOP_TIMEOUT,
+    'restore': True,
+}
+
+
+GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds')
+
+
+def computed_property(app_doc, global_doc, key):
+    raw = ((app_doc or {}).get('properties') or {}).get(key)
+    if raw is not None:
+        return raw
+    if key in GLOBAL_PROPERTIES:
+        glob = ((global_doc or {}).get('properties') or {}).get(key)
+        if glob is not None:
+            return glob
+    return PROPERTY_DEFAULTS[key]
+
+
+def property_report(app_doc, global_doc):
+    """raw / global / computed values of every property, as ps:report shows them."""
+    app_props = (app_doc or {}).get('properties') or {}
+    global_props = (global_doc or {}).get('properties') or {}
+    report = {}
+    for key in ('restart_policy', 'stop_timeout_seconds', 'restore'):
+        entry = {'raw': app_props.get(key), 'computed': computed_property(app_doc, global_doc, key)}
+        if key in GLOBAL_PROPERTIES:
+            entry['global'] = global_props.get(key)
+        report[key] = entry
+    return report
+
+
+def restart_policy_to_docker(policy):
+    name, _sep, count = policy.partition(':')
+    return {'Name': name, 'MaximumRetryCount': int(count) if count else 0}
+
+
+def restart_policy_from_docker(policy):
+    """HostConfig.RestartPolicy -> our string form ('no' for an empty name)."""
+    policy = policy or {}
+    name = policy.get('Name') or 'no'
+    count = policy.get('MaximumRetryCount') or 0
+    if name == 'on-failure' and count:
+        return 'on-failure:%d' % count
+    return name
+
+
+def global_report(global_doc):
+    props = (global_doc or {}).get('properties') or {}
+    result = {}
+    for key in GLOBAL_PROPERTIES:
+        result[key] = {'global': props.get(key), 'computed': props.get(key) if props.get(key) is not None
+                       else PROPERTY_DEFAULTS[key]}
+    return result
