@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """The Docker connection options and the state directory, shared by every module."""
+    """The Docker connection options, shared by every module."""
 
     DOCUMENTATION = r'''
 options:
@@ -65,15 +65,9 @@ options:
       - The E(DOCKER_TIMEOUT) environment variable is used when the option is not given.
     type: int
     default: 60
-  state_dir:
-    description:
-      - Directory on the managed host holding the desired state (one JSON document per app).
-      - If not given, the E(DOKKU_PS_STATE_DIR) environment variable is used, else C(/var/lib/dokku-ps).
-    type: path
 notes:
   - Connection options can be set once for every module of the collection with
     C(module_defaults) and the action group C(group/dokku_ps.docker.ps).
 requirements:
   - docker (the Docker SDK for Python) >= 5.0.0 on the managed host
-  - jsonschema on the managed host
 '''

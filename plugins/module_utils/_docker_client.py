@@ -71,7 +71,6 @@ DOCKER_COMMON_ARGS = dict(
     api_version=dict(type='str', default='auto', fallback=(env_fallback, ['DOCKER_API_VERSION']),
                      aliases=['docker_api_version']),
     timeout=dict(type='int', default=DEFAULT_TIMEOUT, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
-    state_dir=dict(type='path'),
 )
 DOCKER_REQUIRED_TOGETHER = [['client_cert', 'client_key']]
 

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+import collections
+
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
@@ -15,10 +16,28 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import DEFAULT_RESTART_POLICY, computed_property
 
 
-def define_app(ctx, params):
-    """dokku_ps_app state=present."""
+# What a dokku_ps_app task asks for, validated: ``values`` is the declaration (definitions.validate_app_params).
+AppRequest = collections.namedtuple('AppRequest', 'name state deploy values')
+
+
+def parse(params):
+    """The module's parameters -> an AppRequest; every value is checked here, once, before anything changes."""
     values = definitions.validate_app_params(params)
-    name = values['name']
+    return AppRequest(values['name'], params['state'], params['deploy'], values)
+
+
+def run(ctx, request):
+    """dokku_ps_app: define and deploy the app, or delete it."""
+    if request.state == 'absent':
+        with ctx.app_lock(request.name):
+            return delete_app_locked(ctx, request.name)
+    return define_app(ctx, request)
+
+
+def define_app(ctx, request):
+    """dokku_ps_app state=present."""
+    values = request.values
+    name = request.name
     with ctx.app_lock(name):
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
@@ -28,7 +47,7 @@ def define_app(ctx, params):
         plan = planner.Plan()
         inventory = None
         first_deploy = False
-        if params.get('deploy', True):
+        if request.deploy:
             if not doc.get('deployed'):
                 first_deploy = True
                 doc['deployed'] = True
@@ -44,7 +63,8 @@ def define_app(ctx, params):
         changed = new_definition or first_deploy or plan.changed
         ctx.commit(plan, doc, global_doc, inventory, write=changed)
         return results.one_app(app_outcome(doc, global_doc, plan, changed),
-                               diff={'before': definitions.definition_view(old), 'after': definitions.definition_view(doc, old)})
+                               diff={'before': definitions.definition_view(old),
+                                     'after': definitions.definition_view(doc, old)})
 
 
 def app_outcome(doc, global_doc, plan, changed, **extra):
@@ -55,15 +75,9 @@ def app_outcome(doc, global_doc, plan, changed, **extra):
                                **extra)
 
 
-def delete_app(ctx, name):
-    """dokku_ps_app state=absent: stop (policy 'no' first) and remove every container, then the state."""
-    validate_app_name(name, 'name')
-    with ctx.app_lock(name):
-        return delete_app_locked(ctx, name)
-
-
 def delete_app_locked(ctx, name):
-    """delete_app for a caller that already holds the app's lock."""
+    """dokku_ps_app state=absent, for a caller that holds the app's lock: stop (policy 'no' first) and remove
+    every container, then the state."""
     old = ctx.read_app(name)
     global_doc = ctx.store.read_global()
     doc = old or {'name': name, 'formation': {}}

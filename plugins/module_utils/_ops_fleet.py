@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, StateError, ValidationError
@@ -28,9 +29,26 @@ APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
 
 DECLARATION_KEYS = tuple(declaration.keys(declaration.FLEET))
 
+# One app of the fleet, validated: ``values`` is its definition (definitions.validate_app_params), ``scale`` its
+# formation counts (None: keep), ``properties`` the properties it sets or unsets (ops_policy.validate_policy_params).
+Declaration = collections.namedtuple('Declaration', 'name state deploy values scale properties')
+# What a dokku_ps_fleet task asks for, validated.
+FleetRequest = collections.namedtuple('FleetRequest', 'declarations prune workers')
+
+
+def parse(params):
+    """The module's parameters -> a FleetRequest: every declaration checked here, once, before anything changes."""
+    declarations, workers = validate_fleet_params(params)
+    return FleetRequest(declarations, bool(params.get('prune')), workers)
+
+
+def _pruned(name):
+    """The declaration of an app that ``prune`` deletes."""
+    return Declaration(name, 'absent', True, None, None, None)
+
 
 def validate_declaration(given, position):
-    """One app declaration -> normalised dict; errors name ``apps[<position>].<field>``."""
+    """One app declaration -> a Declaration; errors name ``apps[<position>].<field>``."""
     where = 'apps[%d]' % position
     if not isinstance(given, dict):
         raise ValidationError(where, 'must be a dict describing an app')
@@ -61,8 +79,7 @@ def validate_declaration(given, position):
         })
     except ValidationError as exc:
         raise ValidationError('%s.%s' % (where, exc.details['field']), exc.details['rule'])
-    return {'name': values['name'], 'state': state, 'deploy': deploy, 'values': values, 'scale': scale,
-            'properties': properties}
+    return Declaration(values['name'], state, deploy, values, scale, properties)
 
 
 def validate_fleet_params(params):
@@ -73,9 +90,9 @@ def validate_fleet_params(params):
     seen = set()
     for position, given in enumerate(declarations):
         item = validate_declaration(given, position)
-        if item['name'] in seen:
-            raise ValidationError('apps[%d].name' % position, 'app %s is declared twice' % item['name'])
-        seen.add(item['name'])
+        if item.name in seen:
+            raise ValidationError('apps[%d].name' % position, 'app %s is declared twice' % item.name)
+        seen.add(item.name)
         result.append(item)
     workers = ops_state.resolve_parallel(params.get('parallel'))
     return result, workers
@@ -86,26 +103,26 @@ def _state_of(doc):
 
 
 def converge_app(ctx, item):
-    """Bring one declared app to its declaration. Returns (outcome, diff); the caller holds no lock."""
-    name = item['name']
+    """Bring one app to its Declaration ``item``. Returns (outcome, diff); the caller holds no lock."""
+    name = item.name
     with ctx.app_lock(name):
-        if item['state'] == 'absent':
+        if item.state == 'absent':
             result = ops_app.delete_app_locked(ctx, name)
             return results.app_outcome(name, result['status'], containers=result['containers'],
                                        state='absent'), result['diff']
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
-        doc = definitions.build_definition(ctx, item['values'], old)
-        scale_changes = ops_scale.apply_scale(doc, item['scale'], 'scale') if item['scale'] else {}
+        doc = definitions.build_definition(ctx, item.values, old)
+        scale_changes = ops_scale.apply_scale(doc, item.scale, 'scale') if item.scale else {}
         validation.check_publish(doc)
-        doc, property_changes = ops_policy.apply_properties(doc, item['properties'])
+        doc, property_changes = ops_policy.apply_properties(doc, item.properties)
 
         plan = planner.Plan()
         inventory = None
         # deploy false: everything is recorded (the restore flag follows the declared state), no container is
         # touched and the app is not marked deployed; it applies at the next deploy, start or restore
-        deploy = item['deploy']
-        if item['state'] == 'started':
+        deploy = item.deploy
+        if item.state == 'started':
             if deploy:
                 doc['deployed'] = True
             doc['properties']['restore'] = True
@@ -124,8 +141,9 @@ def converge_app(ctx, item):
             inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
         ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
-        outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc, global_doc=global_doc, state=item['state'],
-                                      formation_changes=scale_changes, property_changes=property_changes)
+        outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc,
+                                      global_doc=global_doc, state=item.state, formation_changes=scale_changes,
+                                      property_changes=property_changes)
         diff = {'before': definitions.definition_view(old), 'after': definitions.definition_view(doc, old)}
         return outcome, diff
 
@@ -135,16 +153,16 @@ def check_declarations(ctx, items):
     formation), for every declaration before any app changes. A damaged state document is not checked here:
     that app fails on its own, the others converge."""
     for position, item in enumerate(items):
-        if item['state'] == 'absent':
+        if item.state == 'absent':
             continue
         try:
-            old = ctx.read_app(item['name'])
+            old = ctx.read_app(item.name)
         except StateError:
             continue
         try:
-            doc = definitions.build_definition(ctx, item['values'], old)
-            if item['scale']:
-                ops_scale.apply_scale(doc, item['scale'], 'scale')
+            doc = definitions.build_definition(ctx, item.values, old)
+            if item.scale:
+                ops_scale.apply_scale(doc, item.scale, 'scale')
             validation.check_publish(doc)
         except ValidationError as exc:
             raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
@@ -152,27 +170,27 @@ def check_declarations(ctx, items):
             raise ValidationError('apps[%d]' % position, str(exc))
 
 
-def converge(ctx, params):
+def run(ctx, request):
     """dokku_ps_fleet: every declared app, then (with ``prune``) the removal of undeclared ones."""
-    items, workers = validate_fleet_params(params)
+    items = list(request.declarations)
     check_declarations(ctx, items)
-    declared = set(item['name'] for item in items)
-    if params.get('prune'):
-        items = items + [{'name': name, 'state': 'absent'} for name in ctx.store.list_apps() if name not in declared]
-    if len([item for item in items if item['state'] != 'absent']) > 1:
+    declared = set(item.name for item in items)
+    if request.prune:
+        items = items + [_pruned(name) for name in ctx.store.list_apps() if name not in declared]
+    if len([item for item in items if item.state != 'absent']) > 1:
         # one list call for all apps proves the no-ops; an app with work to do lists its containers again
-        ctx.take_snapshot([item['name'] for item in items if item['state'] != 'absent'])
+        ctx.take_snapshot([item.name for item in items if item.state != 'absent'])
 
     def one(item):
         try:
             outcome, diff = converge_app(ctx, item)
         except DokkuPsError as exc:
-            return results.app_outcome(item['name'], 'failed', str(exc), state=item['state']), None
-        if item['name'] not in declared:
+            return results.app_outcome(item.name, 'failed', str(exc), state=item.state), None
+        if item.name not in declared:
             outcome['pruned'] = True
         return outcome, diff
 
-    done = for_each(one, items, workers)
+    done = for_each(one, items, request.workers)
     result = results.many_apps([outcome for outcome, _diff in done])
     changed_names = result['apps_changed']
     result['apps_pruned'] = sorted(name for name, outcome in result['apps'].items() if outcome.get('pruned'))
@@ -182,3 +200,4 @@ def converge(ctx, params):
     }
     results.raise_if_failed(result, len(result['apps']))
     return result
+

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -22,9 +23,24 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
-
-
 UNSET = ''
+
+# What a dokku_ps_policy task asks for, validated: ``changes`` maps a property to its new raw value (None unsets).
+PolicyRequest = collections.namedtuple('PolicyRequest', 'app is_global changes')
+
+
+def parse(params):
+    """The module's parameters -> a PolicyRequest (checked here, once, before anything changes)."""
+    changes = validate_policy_params(params)
+    is_global = bool(params.get('global'))
+    return PolicyRequest(None if is_global else params['app'], is_global, changes)
+
+
+def run(ctx, request):
+    """dokku_ps_policy: the properties of one app, or the global ones."""
+    if request.is_global:
+        return _set_global(ctx, request.changes)
+    return set_app_properties(ctx, request.app, request.changes)
 
 
 def validate_policy_params(params):
@@ -86,11 +102,8 @@ def converge_policies(ctx, doc, global_doc, write=False):
     return plan
 
 
-def set_properties(ctx, params):
-    changes = validate_policy_params(params)
-    if params.get('global'):
-        return _set_global(ctx, changes)
-    name = params['app']
+def set_app_properties(ctx, name, changes):
+    """Set (or unset) the app's properties; a new restart policy is applied in place to its containers."""
     with ctx.app_lock(name):
         doc = definitions.read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()

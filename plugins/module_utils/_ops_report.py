@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
+
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
@@ -14,7 +16,26 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property, global_report, restart_policy_from_docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
+    computed_property, global_report, restart_policy_from_docker)
+
+
+# What a dokku_ps_report task asks for, validated: one app (``app``), every app (None), or the global properties.
+ReportRequest = collections.namedtuple('ReportRequest', 'app is_global inspect top')
+
+
+def parse(params):
+    """The module's parameters -> a ReportRequest (checked here, once)."""
+    if params['app'] is not None:
+        validate_app_name(params['app'], 'app')
+    return ReportRequest(params['app'], params['global'], params['inspect'], params['top'])
+
+
+def run(ctx, request):
+    """dokku_ps_report: never changes anything."""
+    if request.is_global:
+        return {'changed': False, 'global': global_report(ctx.store.read_global())}
+    return report(ctx, request.app, inspect=request.inspect, top=request.top)
 
 
 def _published_ports(ports):
@@ -31,7 +52,6 @@ def report(ctx, app=None, inspect=False, top=False):
     Never changes anything."""
     global_doc = ctx.store.read_global()
     if app is not None:
-        validate_app_name(app, 'app')
         docs = [definitions.read_defined_app(ctx, app)]
         summaries = ctx.docker.list_containers({'label': ['%s=%s' % (specs.LABEL_APP, app)]})
     else:

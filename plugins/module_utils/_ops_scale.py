@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
@@ -19,9 +20,24 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 
 
+# What a dokku_ps_scale task asks for, validated: ``scale`` None only reads the formation.
+ScaleRequest = collections.namedtuple('ScaleRequest', 'app scale skip_deploy')
+
+
+def parse(params):
+    """The module's parameters -> a ScaleRequest (checked here, once, before anything changes)."""
+    return ScaleRequest(params['app'], validate_scale_params(params['app'], params['scale']), params['skip_deploy'])
+
+
 def validate_scale_params(name, scale):
+    """The app name checked, and the counts of ``scale`` as integers (None: no scale given)."""
     validate_app_name(name, 'app')
     return None if scale is None else validation.validate_formation(scale, 'scale')
+
+
+def run(ctx, request):
+    """dokku_ps_scale."""
+    return scale_app(ctx, request.app, request.scale, request.skip_deploy)
 
 
 def apply_scale(doc, scale, field='scale'):
@@ -52,7 +68,8 @@ def apply_scale(doc, scale, field='scale'):
 
 
 def scale_app(ctx, name, scale, skip_deploy=False):
-    scale = validate_scale_params(name, scale)
+    """Set the counts of ``scale`` (validated) and create or remove the containers that changes; ``scale`` None
+    returns the formation."""
     if scale is None:
         doc = definitions.read_defined_app(ctx, name)
         return results.one_app(_scale_outcome(doc, ctx.store.read_global(), None, {}, False))

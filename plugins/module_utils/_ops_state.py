@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 import os
 
@@ -34,6 +35,23 @@ def resolve_parallel(parallel):
     if parallel == -1:
         return max(1, os.cpu_count() or 1)
     return max(1, parallel)
+
+
+# What a dokku_ps_state task asks for, validated: ``apps`` None means every app; ``single`` is a task that named
+# one app (``app``), whose outcome is then the result's top level.
+StateRequest = collections.namedtuple('StateRequest', 'apps state process_type workers single')
+
+
+def parse(params):
+    """The module's parameters -> a StateRequest (checked here, once, before anything changes)."""
+    names, state, process_type, workers = validate_state_params(params)
+    single = bool(params.get('app')) and not params.get('apps') and not params.get('all')
+    return StateRequest(names, state, process_type, workers, single)
+
+
+def run(ctx, request):
+    """dokku_ps_state."""
+    return change_states(ctx, request.apps, request.state, request.process_type, request.workers, request.single)
 
 
 def validate_state_params(params):

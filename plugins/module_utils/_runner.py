@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every module does around its operation: argument spec with the shared connection options,
-validation before any connection, the Docker client and state store, and errors as one-line failures."""
+"""What every module does around its operation: the argument spec with the shared connection and state
+directory options, parsing before any connection, the Docker client and state store, the run context, and
+errors as one-line failures."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,20 +15,26 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client imp
     DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore, resolve_state_dir
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import STATE_ARGS, StateStore, resolve_state_dir
 from ansible_collections.dokku_ps.docker.plugins.module_utils._context import Context
 
 
 def build_module(argument_spec, **kwargs):
+    """The AnsibleModule of a module of the collection: its own options, the Docker connection options and
+    ``state_dir`` (doc fragments dokku_ps.docker.docker and dokku_ps.docker.state_dir)."""
     required_together = list(DOCKER_REQUIRED_TOGETHER) + list(kwargs.pop('required_together', []))
-    return AnsibleModule(argument_spec=docker_argument_spec(**argument_spec), supports_check_mode=True,
+    spec = dict((key, dict(value)) for key, value in STATE_ARGS.items())
+    spec.update(argument_spec)
+    return AnsibleModule(argument_spec=docker_argument_spec(**spec), supports_check_mode=True,
                          required_together=required_together, **kwargs)
 
 
-def run(module, operation, validate=None):
-    """Validate, connect, run ``operation(ctx, params)`` and exit with its result.
+def run(module, parse, operation):
+    """Parse, connect, run ``operation(ctx, request)`` and exit with its result.
 
-    ``operation`` returns a dict with ``changed`` and optionally ``diff`` (shown in diff mode).
+    ``parse(params)`` checks every parameter once and returns the typed request the operation takes (a
+    ValidationError fails the task before Docker is even asked); ``operation`` returns a dict with ``changed``
+    and optionally ``diff`` (shown in diff mode).
     """
     require_sdk(module)
     extra = {}
@@ -39,13 +46,12 @@ def run(module, operation, validate=None):
     result = None
     ctx = None
     try:
-        if validate is not None:
-            validate(module.params)
+        request = parse(module.params)
         docker = Docker(module.params)
         store = StateStore(resolve_state_dir(module.params.get('state_dir')))
         ctx = Context(docker, store, check_mode=module.check_mode)
         try:
-            result = operation(ctx, module.params)
+            result = operation(ctx, request)
         finally:
             ctx.close()
     except DokkuPsError as exc:

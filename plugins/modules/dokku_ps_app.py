@@ -26,6 +26,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -266,14 +267,7 @@ can_scale:
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_app as ops_app
-
-
-def operation(ctx, params):
-    if params['state'] == 'absent':
-        return ops_app.delete_app(ctx, params['name'])
-    return ops_app.define_app(ctx, params)
 
 
 def main():
@@ -281,7 +275,7 @@ def main():
         declaration.argument_spec(declaration.APP),
         mutually_exclusive=declaration.MUTUALLY_EXCLUSIVE,
     )
-    run(module, operation, validate=definitions.validate_app_params)
+    run(module, ops_app.parse, ops_app.run)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -264,7 +265,7 @@ def main():
             parallel=dict(type='int', default=4),
         ),
     )
-    run(module, ops_fleet.converge, validate=ops_fleet.validate_fleet_params)
+    run(module, ops_fleet.parse, ops_fleet.run)
 
 
 if __name__ == '__main__':

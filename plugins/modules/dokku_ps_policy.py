@@ -23,6 +23,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -210,7 +211,7 @@ def main():
         ),
         mutually_exclusive=[['app', 'global']],
     )
-    run(module, ops_policy.set_properties, validate=ops_policy.validate_policy_params)
+    run(module, ops_policy.parse, ops_policy.run)
 
 
 if __name__ == '__main__':

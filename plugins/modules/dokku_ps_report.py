@@ -20,6 +20,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -213,13 +214,6 @@ global:
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_report as ops_report
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import global_report
-
-
-def operation(ctx, params):
-    if params['global']:
-        return {'changed': False, 'global': global_report(ctx.store.read_global())}
-    return ops_report.report(ctx, params['app'], inspect=params['inspect'], top=params['top'])
 
 
 def main():
@@ -232,7 +226,7 @@ def main():
         ),
         mutually_exclusive=[['app', 'global']],
     )
-    run(module, operation)
+    run(module, ops_report.parse, ops_report.run)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -161,14 +162,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import bui
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 
 
-def validate(params):
-    ops_scale.validate_scale_params(params['app'], params['scale'])
-
-
-def operation(ctx, params):
-    return ops_scale.scale_app(ctx, params['app'], params['scale'], params['skip_deploy'])
-
-
 def main():
     module = build_module(
         dict(
@@ -177,7 +170,7 @@ def main():
             skip_deploy=dict(type='bool', default=False),
         ),
     )
-    run(module, operation, validate=validate)
+    run(module, ops_scale.parse, ops_scale.run)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,7 @@ author:
   - dokku_ps contributors (@dokku-ps)
 extends_documentation_fragment:
   - dokku_ps.docker.docker
+  - dokku_ps.docker.state_dir
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -234,12 +235,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import bui
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 
 
-def operation(ctx, params):
-    names, state, process_type, workers = ops_state.validate_state_params(params)
-    return ops_state.change_states(ctx, names, state, process_type, workers,
-                                   single=bool(params.get('app')) and not params.get('apps') and not params.get('all'))
-
-
 def main():
     module = build_module(
         dict(
@@ -252,7 +247,7 @@ def main():
         ),
         mutually_exclusive=[['app', 'apps', 'all']],
     )
-    run(module, operation, validate=ops_state.validate_state_params)
+    run(module, ops_state.parse, ops_state.run)
 
 
 if __name__ == '__main__':

@@ -456,7 +456,7 @@ def test_argument_spec_and_helpers():
     assert spec['docker_host']['default'] == 'unix:///var/run/docker.sock'
     assert spec['api_version']['default'] == 'auto'
     assert spec['app'] == dict(type='str', required=True)
-    assert 'state_dir' in spec and 'timeout' in spec
+    assert 'timeout' in spec and 'state_dir' not in spec, 'the state directory is not a Docker option'
     spec['docker_host']['default'] = 'changed'
     assert docker_client.DOCKER_COMMON_ARGS['docker_host']['default'] == 'unix:///var/run/docker.sock'
     assert docker_client._unix_socket_path('unix:///run/docker.sock') == '/run/docker.sock'

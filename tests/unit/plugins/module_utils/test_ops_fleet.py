@@ -23,15 +23,15 @@ def test_a_declaration_is_normalised():
     items, workers = ops_fleet.validate_fleet_params({'apps': [declaration(scale={'web': 2})], 'parallel': 3})
     assert workers == 3
     item = items[0]
-    assert (item['name'], item['state'], item['deploy'], item['scale']) == ('demo', 'started', True, {'web': 2})
-    assert item['values']['processes'] == {'web': 'run'}
+    assert (item.name, item.state, item.deploy, item.scale) == ('demo', 'started', True, {'web': 2})
+    assert item.values['processes'] == {'web': 'run'}
 
 
 @pytest.mark.parametrize('deploy, state, expected', [(None, 'started', True), (True, 'stopped', True),
                                                      (False, 'started', False), (False, 'stopped', False),
                                                      (None, 'absent', True)])
 def test_deploy_defaults_to_true(deploy, state, expected):
-    assert ops_fleet.validate_declaration(declaration(deploy=deploy, state=state), 0)['deploy'] is expected
+    assert ops_fleet.validate_declaration(declaration(deploy=deploy, state=state), 0).deploy is expected
 
 
 @pytest.mark.parametrize('extra, field, rule', [

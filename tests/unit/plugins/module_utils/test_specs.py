@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of model.py: name rules, validation, restart policies, names, specs and formations."""
+"""Container specs (module_utils/_specs.py): names, labels, the spec of a container and its hash, formations, the kernel limits of a process."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,16 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property, property_report, restart_policy_from_docker, restart_policy_to_docker
 
-SPEC_APP_RE = re.compile(r'[a-z0-9][a-z0-9.-]*')          # SPEC 2, used with fullmatch
-SPEC_TYPE_RE = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
+
 IMAGE_ID = 'sha256:' + 'a' * 64
+
+
 OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
+
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -35,214 +35,8 @@ def refused(func, *args, **kwargs):
     return message
 
 
-# ---------------------------------------------------------------- app names
-
-@pytest.mark.parametrize('name', ['a', '0', 'my-app', 'app.v2', 'a1-b2.c3', 'x' * 63, '9lives'])
-def test_app_name_valid(name):
-    assert names.validate_app_name(name) == name
-
-
-@pytest.mark.parametrize('name', ['', 'Demo', 'APP', '-app', '.app', 'my_app', 'my/app', 'my app', ' app', 'app ',
-                                  'x' * 64, u'caf\u00e9', None, 5, ['app']])
-def test_app_name_invalid(name):
-    message = refused(names.validate_app_name, name, 'name')
-    assert message.startswith('name: ')
-
-
-def test_app_name_message_names_the_rule():
-    message = refused(names.validate_app_name, 'Bad_Name', 'app')
-    assert message.startswith('app: ')
-    assert names.APP_NAME_PATTERN in message
-    assert '63' in message
-
-
-@FAST
-@given(st.text(alphabet='abcXYZ019.-_/ ', max_size=70))
-def test_app_name_property_matches_spec_rule(name):
-    ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
-    if ok:
-        assert names.validate_app_name(name) == name
-    else:
-        refused(names.validate_app_name, name)
-
-
-# ---------------------------------------------------------------- process types
-
-@pytest.mark.parametrize('ptype', ['web', 'worker', 'w', '1', 'clock-2', 'a' * 63, 'a-b-c', '0x'])
-def test_process_type_valid(ptype):
-    assert names.validate_process_type(ptype) == ptype
-
-
-@pytest.mark.parametrize('ptype', ['', 'Web', '-web', 'web-', 'we_b', 'web.1', 'a' * 64, 'we b', None, 3])
-def test_process_type_invalid(ptype):
-    message = refused(names.validate_process_type, ptype, 'scale')
-    assert message.startswith('scale: ')
-    assert 'DNS label' in message
-
-
-@FAST
-@given(st.text(alphabet='abWZ09-_.', max_size=66))
-def test_process_type_property_matches_spec_rule(ptype):
-    if SPEC_TYPE_RE.fullmatch(ptype):
-        assert names.validate_process_type(ptype) == ptype
-    else:
-        refused(names.validate_process_type, ptype)
-
-
-# ---------------------------------------------------------------- quantities and formations
-
-@pytest.mark.parametrize('value, expected', [(2, 2), ('2', 2), (' 3 ', 3), (0, 0), ('0', 0), (2.0, 2), (100, 100)])
-def test_coerce_quantity_accepts(value, expected):
-    result = validation.coerce_quantity(value, 'scale.web')
-    assert result == expected
-    assert isinstance(result, int) and not isinstance(result, bool)
-
-
-@pytest.mark.parametrize('value', [-1, '-1', 'abc', 1.5, True, False, None, [], {}, '', '1.5', '2x'])
-def test_coerce_quantity_refuses_with_field_name(value):
-    with pytest.raises(ValidationError) as info:
-        validation.coerce_quantity(value, 'scale.worker')
-    assert str(info.value).startswith('scale.worker: ')
-    assert info.value.details['field'] == 'scale.worker'
-    assert '\n' not in str(info.value)
-
-
-def test_coerce_quantity_negative_message_says_negative():
-    assert 'negative' in refused(validation.coerce_quantity, '-1', 'scale.web')
-
-
-def test_validate_formation():
-    assert validation.validate_formation({'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
-    assert validation.validate_formation({}) == {}
-    assert refused(validation.validate_formation, ['web']).startswith('scale: ')
-    assert refused(validation.validate_formation, {'Web': 1}).startswith('scale: ')
-    assert refused(validation.validate_formation, {'web': -2}).startswith('scale.web: ')
-    assert refused(validation.validate_formation, {'web': 'x'}).startswith('scale.web: ')
-
-
-# ---------------------------------------------------------------- restart policy
-
 VALID_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:1', 'on-failure:20', 'on-failure:10']
 
-
-@pytest.mark.parametrize('policy', VALID_POLICIES)
-def test_restart_policy_valid(policy):
-    assert validation.validate_restart_policy(policy) == policy
-
-
-@pytest.mark.parametrize('policy', ['bogus', 'on-failure:abc', 'on-failure:-1', 'on-failure:0', 'on-failure:',
-                                    '', None, 'Always', 'on-failure:01', ' no', 'no ', 5])
-def test_restart_policy_invalid(policy):
-    message = refused(validation.validate_restart_policy, policy)
-    assert message.startswith('restart_policy: ')
-    assert 'on-failure:N' in message
-
-
-@pytest.mark.parametrize('policy', VALID_POLICIES)
-def test_restart_policy_docker_round_trip(policy):
-    docker_form = restart_policy_to_docker(policy)
-    assert set(docker_form) == {'Name', 'MaximumRetryCount'}
-    assert restart_policy_from_docker(docker_form) == policy
-
-
-def test_restart_policy_to_docker_values():
-    assert restart_policy_to_docker('on-failure:10') == {'Name': 'on-failure', 'MaximumRetryCount': 10}
-    assert restart_policy_to_docker('always') == {'Name': 'always', 'MaximumRetryCount': 0}
-    assert restart_policy_to_docker('no') == {'Name': 'no', 'MaximumRetryCount': 0}
-
-
-@pytest.mark.parametrize('docker_form, expected', [
-    (None, 'no'),
-    ({}, 'no'),
-    ({'Name': '', 'MaximumRetryCount': 0}, 'no'),
-    ({'Name': 'on-failure', 'MaximumRetryCount': 0}, 'on-failure'),
-    ({'Name': 'on-failure', 'MaximumRetryCount': 3}, 'on-failure:3'),
-    ({'Name': 'unless-stopped'}, 'unless-stopped'),
-])
-def test_restart_policy_from_docker(docker_form, expected):
-    assert restart_policy_from_docker(docker_form) == expected
-
-
-# ---------------------------------------------------------------- stop timeout, env, ports
-
-@pytest.mark.parametrize('value, expected', [(0, 0), ('30', 30), (30, 30), (' 5 ', 5)])
-def test_stop_timeout_valid(value, expected):
-    assert validation.validate_stop_timeout(value) == expected
-
-
-@pytest.mark.parametrize('value', [-1, '-1', 'abc', '', None, True, '1.5'])
-def test_stop_timeout_invalid(value):
-    message = refused(validation.validate_stop_timeout, value)
-    assert message.startswith('stop_timeout_seconds: ')
-
-
-def test_validate_env_stringifies_values():
-    env = validation.validate_env({'A': 1, 'B': None, 'C': True, 'D': False, 'E': 'text', '_F': 1.5, 'lower_ok': ''})
-    assert env == {'A': '1', 'B': '', 'C': 'true', 'D': 'false', 'E': 'text', '_F': '1.5', 'lower_ok': ''}
-    assert validation.validate_env(None) == {}
-
-
-@pytest.mark.parametrize('key', ['1A', 'A-B', 'A B', '', 'A.B', 'A=B'])
-def test_validate_env_bad_keys(key):
-    message = refused(validation.validate_env, {key: 'v'})
-    assert message.startswith('env: ')
-
-
-@pytest.mark.parametrize('key', ['DYNO', 'PORT'])
-def test_validate_env_reserved_keys(key):
-    message = refused(validation.validate_env, {key: '1'})
-    assert key in message
-
-
-@pytest.mark.parametrize('value', [{'a': 1}, [1, 2]])
-def test_validate_env_refuses_structured_values_without_showing_them(value):
-    message = refused(validation.validate_env, {'SECRET': value})
-    assert 'SECRET' in message
-
-
-def test_validate_env_not_a_dict():
-    refused(validation.validate_env, ['A=1'])
-
-
-def test_validate_env_error_never_shows_a_value():
-    message = refused(validation.validate_env, {'OK': 'topsecret-value', 'bad key': 'other-secret'})
-    assert 'topsecret-value' not in message and 'other-secret' not in message
-
-
-@pytest.mark.parametrize('value, expected', [(1, 1), ('5000', 5000), (65535, 65535)])
-def test_validate_port_valid(value, expected):
-    assert validation.validate_port(value, 'web_port') == expected
-
-
-@pytest.mark.parametrize('value', [0, 65536, -1, 'http', None, True])
-def test_validate_port_invalid(value):
-    assert refused(validation.validate_port, value, 'web_port').startswith('web_port: ')
-
-
-# ---------------------------------------------------------------- properties
-
-def test_computed_property_precedence():
-    app = {'properties': {'restart_policy': 'always', 'stop_timeout_seconds': None, 'restore': None}}
-    glob = {'properties': {'restart_policy': 'no', 'stop_timeout_seconds': 7}}
-    assert computed_property(app, glob, 'restart_policy') == 'always'
-    assert computed_property(app, glob, 'stop_timeout_seconds') == 7
-    assert computed_property(app, glob, 'restore') is True
-    assert computed_property(None, None, 'restart_policy') == 'on-failure:10'
-    assert computed_property({}, {}, 'stop_timeout_seconds') == 30
-    # restore has no global level
-    assert computed_property({}, {'properties': {'restore': False}}, 'restore') is True
-    assert computed_property({'properties': {'restore': False}}, None, 'restore') is False
-
-
-def test_property_report_shape():
-    report = property_report({'properties': {'restart_policy': 'always'}},
-                                   {'properties': {'stop_timeout_seconds': 3}})
-    assert report['restart_policy'] == {'raw': 'always', 'global': None, 'computed': 'always'}
-    assert report['stop_timeout_seconds'] == {'raw': None, 'global': 3, 'computed': 3}
-    assert report['restore'] == {'raw': None, 'computed': True}
-
-
-# ---------------------------------------------------------------- container names and the name filter
 
 def test_container_name_and_parse():
     assert specs.container_name('demo', 'web', 1) == 'demo.web.1'
@@ -301,6 +95,8 @@ def test_name_filter_escapes_dots_in_the_app_name():
 
 
 _apps = st.builds(lambda head, tail: head + tail, st.sampled_from('ab1'), st.text(alphabet='ab1.-', max_size=8))
+
+
 _types = st.builds(lambda head, rest: head + rest, st.sampled_from('ab1'),
                    st.one_of(st.just(''), st.builds(lambda middle, tail: middle + tail,
                                                     st.text(alphabet='ab1-', max_size=4), st.sampled_from('a1'))))
@@ -346,8 +142,6 @@ def test_app_of_container_name_is_the_only_app_that_parses_the_name(app, name):
 def test_app_of_container_name(name, app):
     assert specs.app_of_container_name(name) == app
 
-
-# ---------------------------------------------------------------- specs
 
 def _app(**extra):
     doc = {
@@ -454,8 +248,6 @@ def test_spec_hash_function_directly():
     assert specs.spec_hash(dict(spec, init=False)) != spec['hash']
 
 
-# ---------------------------------------------------------------- formations
-
 def test_initial_formation():
     assert specs.initial_formation(None) == {'web': 1}
     assert specs.initial_formation({'web': 'a', 'worker': 'b'}) == {'web': 1, 'worker': 0}
@@ -502,51 +294,9 @@ def test_ordered_types_web_first():
     assert specs.ordered_types(['web', 'web', 'a']) == ['web', 'a']
 
 
-# ---------------------------------------------------------------- bugs (failing tests, not committed)
-# model.py checks its patterns with re.match(r'^...$'); Python's `$` also matches before a final newline,
-# so a value with a trailing newline passes every rule (schema.py uses fullmatch / (?!\n) for this reason).
-
-@pytest.mark.parametrize('name', ['demo\n', 'a\n'])
-def test_bug_app_name_with_trailing_newline_is_refused(name):
-    refused(names.validate_app_name, name)
-
-
-def test_bug_process_type_with_trailing_newline_is_refused():
-    refused(names.validate_process_type, 'web\n')
-
-
-def test_bug_restart_policy_with_trailing_newline_is_refused():
-    refused(validation.validate_restart_policy, 'always\n')
-
-
-def test_bug_env_key_with_trailing_newline_is_refused():
-    refused(validation.validate_env, {'FOO\n': 'x'})
-
-
 def test_bug_parse_container_name_refuses_type_with_newline():
     assert specs.parse_container_name('demo', 'demo.web\n.1') is None
 
-
-@FAST
-@given(st.text(alphabet='abc019.-\n', max_size=10))
-def test_bug_app_name_property_with_newlines(name):
-    ok = len(name) <= 63 and SPEC_APP_RE.fullmatch(name) is not None
-    if ok:
-        assert names.validate_app_name(name) == name
-    else:
-        refused(names.validate_app_name, name)
-
-
-@pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
-def test_ports_refuse_non_integral_floats(value):
-    for check in (lambda v: validation.validate_port(v, 'web_port'), lambda v: validation.validate_publish(v, 'publish')):
-        with pytest.raises(ValidationError):
-            check(value)
-    with pytest.raises(ValidationError):
-        validation.coerce_quantity(value, 'scale.web')
-
-
-# ---------------------------------------------------------------- input Docker or the kernel cannot take
 
 SECRET = 's3cr3t-TOKEN-value'
 
@@ -561,14 +311,6 @@ def _no_secret(message, *secrets):
     for secret in (SECRET,) + secrets:
         assert secret not in message, message
         assert secret[:8] not in message, message
-
-
-@pytest.mark.parametrize('value', [SECRET + '\x00', '\x00' + SECRET, 's3cr3t\x00TOKEN', '\x00'])
-def test_validate_env_refuses_nul_naming_the_key_never_the_value(value):
-    message = refused(validation.validate_env, {'OK': 'fine', 'TOKEN': value})
-    assert message.startswith('env: ') and 'TOKEN' in message and 'NUL' in message
-    _no_secret(message, 's3cr3t', 'TOKEN-value')
-    assert '\x00' not in message
 
 
 def test_validate_env_entry_limit_is_exact_and_counts_bytes():
@@ -689,30 +431,3 @@ def test_check_process_limits_refuses_an_env_entry_of_an_old_document():
 def test_check_process_limits_keeps_the_syntax_errors_of_split_command():
     doc = _limits_doc(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
     assert refused(specs.check_process_limits, doc).startswith('procfile (process type web): unterminated')
-
-
-@pytest.mark.parametrize('reference', ['shop:1.4.2', 'dokku-ps-test/base:latest', 'localhost:5000/a/b:c',
-                                       'sha256:' + 'a' * 64, 'a' * 12, 'repo@sha256:' + 'b' * 64,
-                                       '[::1]:5000/x:y', ' shop:1 ', 'Shop:V1..2'])
-def test_validate_image_reference_accepts(reference):
-    assert validation.validate_image_reference(reference) == reference.strip()
-
-
-@pytest.mark.parametrize('reference, what', [
-    ('shop:1\x00x', 'NUL'), ('shop :1', 'whitespace'), ('shop:\t1', 'whitespace'), ('sh\nop', 'whitespace'),
-    ('shop\x1b[0m', 'control character'), ('shop\x7f', 'control character'), ('shop?x=1', "'?'"),
-    ('a/../containers/x', '..'), ('x/..', '..'), ('./x', '.'), ('', 'non-empty'), (None, 'non-empty'),
-    (5, 'non-empty'),
-])
-def test_validate_image_reference_refuses(reference, what):
-    message = refused(validation.validate_image_reference, reference)
-    assert message.startswith('image: ') and what in message
-    assert '\x00' not in message and '\x1b' not in message
-
-
-def test_validate_procfile_path():
-    assert validation.validate_procfile_path(' /config/Procfile ') == 'config/Procfile'
-    message = refused(validation.validate_procfile_path, 'Proc\x00file')
-    assert message.startswith('procfile_path: ') and 'NUL' in message and '\x00' not in message
-    for value in ('/', ' ', 5):
-        assert refused(validation.validate_procfile_path, value).startswith('procfile_path: ')

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""App definitions (module_utils/_definitions.py): validation of a declaration and what results and diffs show of a definition."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+
+
+MASK = 'XXXXXX'
+
+
+def _doc(env=None, **extra):
+    doc = {
+        'schema_version': 1,
+        'name': 'demo',
+        'image': 'demo:1',
+        'image_id': 'sha256:' + 'a' * 64,
+        'processes': {'web': 'server --port $PORT --key $API_KEY'},
+        'process_source': 'processes',
+        'procfile_path': None,
+        'env': dict(env if env is not None else {'API_KEY': 'hunter2-secret', 'DEBUG': 'sekrit-debug'}),
+        'web_port': 5000,
+        'publish': None,
+        'formation': {'web': 2},
+        'dokku_scale': None,
+        'checks': {},
+        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': True},
+        'deployed': True,
+    }
+    doc.update(extra)
+    return doc
+
+
+def test_definition_view_shape_and_masking():
+    doc = _doc()
+    view = definitions.definition_view(doc)
+    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed'}
+    assert view['env'] == {'API_KEY': MASK, 'DEBUG': MASK}
+    assert view['image'] == 'demo:1' and view['formation'] == {'web': 2} and view['deployed'] is True
+    assert 'hunter2-secret' not in json.dumps(view) and 'sekrit-debug' not in json.dumps(view)
+    # a copy: changing the view does not change the document
+    view['formation']['web'] = 9
+    view['processes']['web'] = 'x'
+    assert doc['formation'] == {'web': 2} and doc['processes']['web'].startswith('server')
+    assert doc['env']['API_KEY'] == 'hunter2-secret'
+
+
+def test_definition_view_against_the_previous_document():
+    old = _doc(env={'API_KEY': 'old-secret', 'KEEP': 'same-secret'})
+    new = _doc(env={'API_KEY': 'new-secret', 'KEEP': 'same-secret', 'ADDED': 'added-secret'})
+    view = definitions.definition_view(new, old)
+    assert view['env'] == {'API_KEY': MASK + ' (changed)', 'KEEP': MASK, 'ADDED': MASK + ' (added)'}
+    text = json.dumps(view)
+    for secret in ('old-secret', 'new-secret', 'same-secret', 'added-secret'):
+        assert secret not in text
+
+
+def test_definition_view_of_nothing():
+    assert definitions.definition_view(None) == {}
+    assert definitions.definition_view(None, _doc()) == {}
+    view = definitions.definition_view(_doc(env={'A': 'sekrit-a'}), None)
+    assert view['env'] == {'A': MASK}
+    view = definitions.definition_view({'name': 'x'})
+    assert view['env'] == {} and view['deployed'] is False
+
+
+_env_keys = st.sampled_from(['A', 'B', 'API_KEY', 'DEBUG', '_X', 'URL2'])
+
+
+_env_values = st.sampled_from(['1', '2', 'abc', '']).map(lambda v: 'sekrit-' + v)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(_env_keys, _env_values, max_size=5), st.dictionaries(_env_keys, _env_values, max_size=5))
+def test_definition_view_never_contains_an_env_value(env, old_env):
+    view = definitions.definition_view(_doc(env=env), _doc(env=old_env))
+    assert 'sekrit-' not in json.dumps(view)
+    assert set(view['env']) == set(env)
+    for key, shown in view['env'].items():
+        if key not in old_env:
+            assert shown == MASK + ' (added)'
+        elif old_env[key] != env[key]:
+            assert shown == MASK + ' (changed)'
+        else:
+            assert shown == MASK
+
+
+def test_validate_app_params_normalises_values():
+    values = definitions.validate_app_params({'name': 'demo', 'env': {'A': 1, 'B': None}, 'web_port': '8080',
+                                          'processes': {'web': '  server  ', 'worker': 'work'},
+                                          'image': ' demo:1 ', 'procfile': None, 'procfile_path': None})
+    assert values == {'name': 'demo', 'env': {'A': '1', 'B': ''}, 'web_port': 8080,
+                      'processes': {'web': 'server', 'worker': 'work'}, 'process_source': 'processes',
+                      'image': 'demo:1'}
+
+
+def test_validate_app_params_minimal():
+    assert definitions.validate_app_params({'name': 'demo'}) == {'name': 'demo'}
+
+
+def test_validate_app_params_empty_processes_runs_the_image_command():
+    values = definitions.validate_app_params({'name': 'demo', 'processes': {}})
+    assert values['processes'] is None and values['process_source'] == 'none'
+
+
+def test_validate_app_params_procfile_and_procfile_path():
+    values = definitions.validate_app_params({'name': 'demo', 'procfile': 'web: server\r\nworker: work # bg\n'})
+    assert dict(values['processes']) == {'web': 'server', 'worker': 'work'}
+    assert values['process_source'] == 'procfile'
+    values = definitions.validate_app_params({'name': 'demo', 'procfile_path': ' /deploy/Procfile '})
+    assert values['procfile_path'] == 'deploy/Procfile' and values['process_source'] == 'procfile_path'
+    assert 'processes' not in values

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dokku_ps_scale (module_utils/_ops_scale.py): its parameters."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+import pytest
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+
+
+def test_validate_scale_params():
+    assert ops_scale.validate_scale_params('demo', None) is None
+    assert ops_scale.validate_scale_params('demo', {'web': '2', 'worker': 0}) == {'web': 2, 'worker': 0}
+    assert ops_scale.validate_scale_params('demo', {}) == {}
+
+
+@pytest.mark.parametrize('name, scale, prefix', [
+    ('Demo', {'web': 1}, 'app: '),
+    ('', None, 'app: '),
+    ('demo', {'web': -1}, 'scale.web: '),
+    ('demo', {'web': '-1'}, 'scale.web: '),
+    ('demo', {'web': 'two'}, 'scale.web: '),
+    ('demo', {'web': 1.5}, 'scale.web: '),
+    ('demo', {'web': True}, 'scale.web: '),
+    ('demo', {'Web': 1}, 'scale: '),
+    ('demo', {'web_1': 1}, 'scale: '),
+    ('demo', ['web'], 'scale: '),
+])
+def test_validate_scale_params_errors(name, scale, prefix):
+    with pytest.raises(ValidationError) as info:
+        ops_scale.validate_scale_params(name, scale)
+    assert str(info.value).startswith(prefix)
+    assert '\n' not in str(info.value)
+
+
+def test_bug_validate_scale_params_refuses_trailing_newlines():
+    with pytest.raises(ValidationError):
+        ops_scale.validate_scale_params('demo', {'web\n': 1})
