@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The run context: what the operations of one module run share (the Docker client, the state store, check
-mode, warnings, the redactor, caches, the one action pool), and how a plan is made and committed.
+"""The run context: what the operations of one module run share, and how a plan is made and committed.
+
+The Docker client, the state store, check mode, warnings, the redactor, caches, app locks and the one action
+pool of the run.
 
 Each operation takes the app's lock (except in check mode and for read-only work), reads the state documents,
 learns the app's containers with ONE list call, plans, and (unless in check mode) executes the plan and writes

@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""App definitions: the app document a declaration describes (image resolved, processes, env, what the image
-defines), how two definitions compare, and what results and diffs show of one."""
+"""App definitions: the app document a declaration describes, compared and shown without secrets.
+
+The image is resolved and what it defines is read (Procfile, DOKKU_SCALE, CHECKS); two definitions compare by
+the keys that make a change of definition; results and diffs show a definition without its env values.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Docker client: shared connection options, the SDK's low-level API client, and errors in plain
-sentences.
+"""The Docker client: the connection options, the SDK's low-level API client, errors in plain sentences.
 
 Every Docker call of the collection goes through ``Docker``: it has a timeout, it counts the API
 requests it makes (``Docker.requests``), and it turns SDK and transport exceptions into

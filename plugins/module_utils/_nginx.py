@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The nginx the collection drives: its config files, written under a lock, tested with nginx -t before they
-go live, restored when the test fails, and one reload per change."""
+"""The nginx the collection drives: config files written under a lock, tested, restored, reloaded once.
+
+A file goes live only after nginx -t of the whole configuration passes with it; a failed test restores every
+file it changed; one reload per change.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""dokku_ps_policy's operations: set, unset and report the process properties of an app or of every app
-(Dokku's ps:set); restart policies change in place."""
+"""dokku_ps_policy's operations: the process properties of an app or of every app (Dokku's ps:set).
+
+Restart policies change in place through Docker's update API.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Restart policies changed behind the collection's back: the daemon's events since an app's policies were
-last known (one request per run), and the containers to inspect because of them.
+"""Restart policies changed behind the collection's back, found from the daemon's events.
 
 A container's labels and the app document's ``applied_policies`` say what the collection set, and the list call
 does not show restart policies. Each app document records up to when its containers' policies are known

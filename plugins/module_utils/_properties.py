@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Process properties (Dokku's ps:set): their defaults, the app > global > default precedence, their report,
-and restart policies in Docker's form."""
+"""Process properties (Dokku's ps:set): defaults, app > global > default precedence, report, Docker form."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Proxy settings and config: port mappings, domains and listen address of an app's proxy, the addresses of
-web containers on the collection's network, and the nginx config of one app."""
+"""Proxy settings and config: an app's port mappings, domains, web addresses and nginx config.
+
+Port mappings, domains and the listen address of an app's proxy, the addresses of web containers on the
+collection's network, and the nginx config of one app.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every module does around its operation: the argument spec with the shared connection and state
-directory options, parsing before any connection, the Docker client and state store, the run context, and
-errors as one-line failures."""
+"""What every module does around its operation: options, parse, connect, run, one-line failures.
+
+The argument spec with the shared connection and state directory options, parsing before any connection,
+the Docker client and state store, the run context, errors as one-line failures, the masked -vvv invocation.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Container specs: what containers an app runs (formation), their names and labels, the spec of each
-container (command, env, restart policy) and its hash, and the limits the kernel puts on a process."""
+"""Container specs: what containers an app runs, their names, labels, specs, hashes and process limits.
+
+The formation, container names and labels, the spec of each container (command, env, restart policy) and its
+hash, and the limits the kernel puts on a process.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Option values: the rules every option value of the modules follows (counts, restart policies, stop
-timeouts, env, image references, Procfile paths, ports, publishing), as one-line ValidationErrors."""
+"""Option values: the rules every option value of the modules follows, as one-line ValidationErrors.
+
+Counts, restart policies, stop timeouts, env, image references, Procfile paths, ports and publishing.
+"""
 
 from __future__ import absolute_import, division, print_function
 
