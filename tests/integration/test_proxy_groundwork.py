@@ -71,7 +71,7 @@ def config(stack, app="shop", members=None, domains=(), port=None):
     mappings = proxy_config.parse_mappings(["http:%d:%d" % (port or stack["server"].port, static_net.WEB_PORT)], 5000)
     members = stack["addresses"] if members is None else members
     return proxy_config.render(app, mappings, proxy_config.parse_domains(list(domains)), members,
-                        listen_address=nginx.LISTEN_ADDRESS)
+                               listen_address=nginx.LISTEN_ADDRESS)
 
 
 def file_state(path):

@@ -110,7 +110,7 @@ def test_proxy_role_four_steps_in_a_scratch_root(runner, tmp_path):
     # the collection's side: an app config in the role's directory passes nginx -t of the whole configuration
     driver = nginx.Nginx(include_dir=str(include_dir), conf=str(main_conf), pid_file=str(root / "nginx.pid"))
     text = proxy_config.render("shop", proxy_config.parse_mappings(["http:18080:5000"], 5000), ["shop.test"], ["172.16.240.2"],
-                        listen_address="127.0.0.1")
+                               listen_address="127.0.0.1")
     assert driver.apply({"shop": text}) == nginx.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
     with pytest.raises(proxy_config.ProxyError, match=r'app\(s\) shop; .*\[emerg\]'):
         driver.apply({"shop": text.replace("listen", "listen_bogus")})

@@ -96,8 +96,8 @@ def test_definition_view_never_contains_an_env_value(env, old_env):
 
 def test_validate_app_params_normalises_values():
     values = definitions.validate_app_params({'name': 'demo', 'env': {'A': 1, 'B': None}, 'web_port': '8080',
-                                          'processes': {'web': '  server  ', 'worker': 'work'},
-                                          'image': ' demo:1 ', 'procfile': None, 'procfile_path': None})
+                                              'processes': {'web': '  server  ', 'worker': 'work'},
+                                              'image': ' demo:1 ', 'procfile': None, 'procfile_path': None})
     assert values == {'name': 'demo', 'env': {'A': '1', 'B': ''}, 'web_port': 8080,
                       'processes': {'web': 'server', 'worker': 'work'}, 'process_source': 'processes',
                       'image': 'demo:1'}

@@ -170,7 +170,7 @@ def test_reload_failure_names_nginx_error_and_keeps_the_valid_files(nginx_env):
     driver, fake, _include, _pid = nginx_env
     fake.fail_reload = True
     with pytest.raises(proxy_config.ProxyError, match=r'^nginx -s reload failed \(the new config is valid and in place\): '
-                                               r'\[error\] invalid PID'):
+                       r'\[error\] invalid PID'):
         driver.apply({'a': 'A1\n'})
     assert driver.read('a') == 'A1\n'
 

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_report as ops_report
 
 

@@ -70,7 +70,7 @@ def test_computed_property_precedence():
 
 def test_property_report_shape():
     report = property_report({'properties': {'restart_policy': 'always'}},
-                                   {'properties': {'stop_timeout_seconds': 3}})
+                             {'properties': {'stop_timeout_seconds': 3}})
     assert report['restart_policy'] == {'raw': 'always', 'global': None, 'computed': 'always'}
     assert report['stop_timeout_seconds'] == {'raw': None, 'global': 3, 'computed': 3}
     assert report['restore'] == {'raw': None, 'computed': True}

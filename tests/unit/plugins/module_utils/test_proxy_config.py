@@ -60,7 +60,7 @@ def test_mappings_default_sorted_and_one_per_host_port():
     assert proxy_config.parse_mappings(None, 5000) == (M('http', 80, 5000),)
     assert proxy_config.parse_mappings([], 3000) == (M('http', 80, 3000),)
     assert proxy_config.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
-                                                                              M('http', 8080, 5000))
+                                                                                     M('http', 8080, 5000))
     with pytest.raises(ValidationError, match=r'^ports\[1\]: host port 80 is already mapped by ports\[0\]'):
         proxy_config.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
     with pytest.raises(ValidationError, match='^ports: must be a list'):
@@ -189,7 +189,7 @@ def test_pick_addresses_lowest_free_outside_gateway_and_dynamic_range():
 
 def test_address_in_use_recognised():
     assert proxy_config.is_address_in_use('403 Client Error for http+docker://localhost/v1.45/containers/x/start: '
-                                   'Forbidden ("Address already in use")')
+                                          'Forbidden ("Address already in use")')
     assert not proxy_config.is_address_in_use('409 Conflict: name already in use')
 
 
