@@ -15,12 +15,12 @@ import sys
 import time
 
 from tests.support import faults
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from tests.support.ansible_runner import COLLECTIONS_PATH
 from tests.support.docker_state import containers
 
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs  # noqa: E402  pylint: disable=wrong-import-position
 
 PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 # a short uptime check keeps replacements quick (the 10 s default is tested in test_rollouts.py)

@@ -23,14 +23,14 @@ import sys
 import time
 
 import pytest
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 
 from tests.support import faults, images, nginx, static_net
 from tests.support.ansible_runner import COLLECTIONS_PATH
 
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx_driver  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
 
 MEMBERS = 3
 
@@ -53,7 +53,7 @@ def stack(docker_client, tmp_path_factory):
                               interval=0.05, what="the web container at %s" % address)
         server.start()
         yield {"names": names, "addresses": addresses, "server": server, "network": network.name,
-               "driver": nginx.Nginx(**server.driver_options())}
+               "driver": nginx_driver.Nginx(**server.driver_options())}
     finally:
         server.stop()
         problems = static_net.remove(docker_client, containers=created, networks=[network.name])
@@ -92,7 +92,7 @@ def test_round_robin_every_member_answers(stack):
     started = time.monotonic()
     result = driver.apply({"shop": config(stack)})
     applied = time.monotonic() - started
-    assert result == nginx.ApplyResult(True, ["shop"], True)
+    assert result == nginx_driver.ApplyResult(True, ["shop"], True)
     started = time.monotonic()
     assert not driver.apply({"shop": config(stack)}).changed
     print("\nproxy: apply with nginx -t and reload %.3f s, no-op apply %.4f s" % (applied, time.monotonic() - started))
@@ -118,7 +118,7 @@ def test_config_failing_nginx_t_leaves_live_file_and_serving(stack):
     assert 'unknown directive "keepalive_bogus"' in str(refused.value)
     assert file_state(path) == before
     assert driver.read("other") is None
-    assert sorted(os.listdir(driver.include_dir)) == [nginx.LOCK_FILE, "shop.conf"]  # no backup or temp left
+    assert sorted(os.listdir(driver.include_dir)) == [nginx_driver.LOCK_FILE, "shop.conf"]  # no backup or temp left
     assert server.pid == pid and server.reloads() == reloads
     loop = nginx.request_loop(server.url(), count=9, seconds=10)
     assert loop.failed == 0 and set(loop.bodies) == set(stack["names"])
@@ -131,7 +131,7 @@ def test_noop_apply_writes_nothing_and_sends_no_reload(stack):
     before, pid, reloads = file_state(path), server.pid, server.reloads()
     time.sleep(0.05)
     result = driver.apply({"shop": config(stack), "never-existed": None})
-    assert result == nginx.ApplyResult(False, [], False)
+    assert result == nginx_driver.ApplyResult(False, [], False)
     assert driver.plan({"shop": config(stack)}) == {}
     assert file_state(path) == before
     assert server.pid == pid and server.reloads() == reloads

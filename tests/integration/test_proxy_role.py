@@ -13,13 +13,13 @@ import stat
 import sys
 
 import pytest
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 
 from tests.support.ansible_runner import COLLECTIONS_PATH
 
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
 
 RECAP_RE = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s.*failed=(\d+)", re.M)
 SCRATCH_MAIN_CONF = """\
