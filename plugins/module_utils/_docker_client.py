@@ -55,6 +55,9 @@ MIN_API_VERSION = '1.41'
 MAX_POOL_SIZE = 40
 # Seconds of disagreement between this host's and the daemon's clocks that event waits tolerate as is.
 CLOCK_TOLERANCE = 2
+# An update that met a container between two runs of its process (Docker restarting it) is tried again.
+UPDATE_ATTEMPTS = 5
+NOT_RUNNING = 'container not running'
 # How many events the daemon keeps for clients that ask for past ones (moby's events buffer; 256 in 20.10 to 27)
 EVENT_BUFFER = 256
 
@@ -372,8 +375,17 @@ class Docker(object):
                   new_name)
 
     def update_restart_policy(self, container_id, policy, name=None):
-        self.call('update the restart policy of %s' % (name or container_id), self.api.update_container,
-                  container_id, restart_policy=restart_policy_to_docker(policy))
+        """Change a container's restart policy in place. A container that Docker is restarting can be caught
+        between two runs of its process, where the update fails ("container not running"): it is tried again,
+        at most UPDATE_ATTEMPTS times."""
+        for attempt in range(UPDATE_ATTEMPTS):
+            try:
+                self.call('update the restart policy of %s' % (name or container_id), self.api.update_container,
+                          container_id, restart_policy=restart_policy_to_docker(policy))
+                break
+            except DockerError as exc:
+                if NOT_RUNNING not in str(exc) or attempt == UPDATE_ATTEMPTS - 1:
+                    raise
         self._caused_event(container_id)
 
     def read_files(self, image_id, paths, max_bytes=1024 * 1024):

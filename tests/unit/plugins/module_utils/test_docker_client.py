@@ -596,3 +596,36 @@ def test_events_between_asks_for_nanoseconds_and_never_for_the_future_of_since()
     del calls[:]
     docker.events_between(1700000005000000000, 1700000000000000000)
     assert calls[0]['until'] == calls[0]['since'] == '1700000005.000000000'
+
+
+class _FlakyUpdates(_FakeAPI):
+    """update_container fails ``failures`` times the way Docker does for a container between two restarts."""
+
+    def __init__(self, failures):
+        super(_FlakyUpdates, self).__init__()
+        self.failures = failures
+
+    def update_container(self, *args, **kwargs):
+        self.calls.append(('update_container', args, kwargs))
+        if self.failures:
+            self.failures -= 1
+            raise APIError('500 Server Error', explanation='Cannot update container 47: runc did not terminate '
+                           'successfully: exit status 1: container not running : unknown')
+
+
+def test_an_update_that_meets_a_restarting_container_is_tried_again():
+    client = _docker_with(_FlakyUpdates(2))
+    client.update_restart_policy('abc', 'no', 'demo.worker.1')
+    assert [call[0] for call in client.api.calls] == ['update_container'] * 3
+    assert client.caused_events(['abc']) == {'abc': 1}
+
+
+def test_an_update_that_keeps_failing_says_so():
+    client = _docker_with(_FlakyUpdates(docker_client.UPDATE_ATTEMPTS))
+    with pytest.raises(DockerError, match='update the restart policy of demo.worker.1: .*container not running'):
+        client.update_restart_policy('abc', 'no', 'demo.worker.1')
+    assert len(client.api.calls) == docker_client.UPDATE_ATTEMPTS and client.caused_events(['abc']) == {}
+    other = _docker_with(_FakeAPI(update_container=APIError('404 Client Error', explanation='No such container')))
+    with pytest.raises(DockerError, match='No such container'):
+        other.update_restart_policy('abc', 'no')
+    assert len(other.api.calls) == 1, 'other errors are not tried again'
