@@ -27,13 +27,14 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._definitions impor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ActionPool, Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._policy_drift import PolicyWatch
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import AppProxy, ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 
 
 class Context(object):
     """What every operation needs: the Docker client, the state store and the run's mode."""
 
-    def __init__(self, docker, store, check_mode=False):
+    def __init__(self, docker, store, check_mode=False, params=None, run=None):
         self.docker = docker
         self.store = store
         self.check_mode = check_mode
@@ -50,7 +51,9 @@ class Context(object):
         docker.redactor = self.redactor
         # restart policies changed behind the collection's back (see _policy_drift.PolicyWatch)
         self.policies = PolicyWatch(docker, check_mode)
-
+        # the nginx proxy: addresses of new web containers, each app's config (``params``: the nginx options of
+        # the module; ``run``: runs nginx's argv, module.run_command in a module)
+        self.proxy = ProxyRun(docker, params, check_mode, run)
 
     def close(self):
         self.actions.close()
@@ -157,7 +160,6 @@ class Context(object):
 
     # -- restart policies changed behind the collection's back --------------------------------------------------
 
-
     def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = computed_property(doc, global_doc, 'stop_timeout_seconds')
@@ -168,8 +170,37 @@ class Context(object):
                           else 'it publishes the fixed host port %s' % action.spec['ports']['host'])
                 self.warn('%s is replaced by stopping the old container first, because %s: expect a short '
                           'downtime' % (action.name, reason))
+        proxy = None
+        if plan.touches(specs.WEB) and self.proxy.concerns(doc):
+            self.proxy.check_ready(doc)
+            proxy = AppProxy(self.proxy, doc, lambda: self._list(doc['name']))
         return Executor(self.docker, timeout, check=checker, stop_first=checker.stop_first,
-                        pool=self.actions).run(plan)
+                        pool=self.actions, proxy=proxy).run(plan)
+
+    def _list(self, app):
+        """The app's containers, from ONE list call."""
+        return self.docker.list_containers({'name': [specs.name_filter(app)]})
+
+    def sync_proxy(self, doc, inventory, plan):
+        """The app's nginx config for its web containers as they run after ``plan`` (queued; applied at the end of
+        the run with every app's). A plan that changed web containers is followed by a list call (their addresses);
+        otherwise the inventory of the run serves, so a run that changes nothing makes no request for this. Check
+        mode predicts: a plan that changes web containers changes the config anyway (new addresses)."""
+        if not self.proxy.concerns(doc):
+            return
+        web_changed = plan.touches(specs.WEB)
+        if self.check_mode:
+            summaries = inventory.summaries if inventory is not None else []
+            if web_changed:
+                self.proxy.predict(doc, summaries, plan)
+            else:
+                self.proxy.sync(doc, summaries)
+            return
+        if web_changed or inventory is None:
+            summaries = self._list(doc['name'])
+        else:
+            summaries = inventory.summaries
+        self.proxy.sync(doc, summaries)
 
     def _mark_policies_unknown(self, name, plan):
         """Before restart policies change in place, record them as unknown in the stored document: a run
@@ -188,7 +219,6 @@ class Context(object):
         stored['applied_policies'] = applied
         self.store.write_app(stored)
 
-
     def commit(self, plan, doc, global_doc, inventory, write):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
         were set in place (they are remembered in ``applied_policies``, since labels cannot change).
@@ -197,6 +227,7 @@ class Context(object):
         never brings up a rejected version.
         """
         if self.check_mode:
+            self.sync_proxy(doc, inventory, plan)
             return
         window = self.policies.window(inventory)
         # containers had to be inspected: what was learnt is recorded (a bookkeeping write, not a change of the
@@ -218,6 +249,7 @@ class Context(object):
             if write:
                 doc['updated_at'] = timestamp()
             self.store.write_app(doc)
+        self.sync_proxy(doc, inventory, plan)
 
 
 def timestamp():

@@ -86,6 +86,30 @@ KEYS = [
         'New containers that replace nothing (scaling up, a first deploy) are only checked to be running.',
         'When omitted, the recorded checks are kept.',
     ]),
+    ('proxy', BOTH, dict(type='bool'), [
+        'Put the app\'s V(web) containers behind the host\'s nginx, which balances requests between them round robin '
+        '(docs/proxy.md). V(false) (the default for a new app) removes the app\'s nginx config; when omitted, the '
+        'recorded value is kept.',
+        'Proxied V(web) containers join the collection\'s Docker network C(dokku-ps) at fixed addresses, so nginx '
+        'reaches them again after Docker restarts them on its own; turning the proxy on or off replaces them.',
+        'nginx itself is installed by the role M(dokku_ps.docker.proxy); which nginx is driven is set by the '
+        'C(nginx_*) options.',
+    ]),
+    ('proxy_ports', BOTH, dict(type='list', elements='str'), [
+        'Port mappings of the proxy in Dokku\'s C(scheme:host-port:container-port) form, for example '
+        'V(http:80:5000). Only V(http) is rendered (TLS is added by hand, docs/proxy.md). One mapping per host port.',
+        'An empty list means Dokku\'s default, V(http:80:<web_port>); when omitted, the recorded value is kept.',
+    ]),
+    ('domains', BOTH, dict(type='list', elements='str'), [
+        'The names the proxy answers for (nginx\'s C(server_name)), so several apps share a host port. DNS names or '
+        'V(*.) wildcards. Without domains the app answers every name on its host ports, which it then needs to '
+        'itself. When omitted, the recorded value is kept.',
+    ]),
+    ('wait_to_retire', BOTH, dict(type='int'), [
+        'Seconds the old V(web) containers keep serving the requests they already have after the proxy switched to '
+        'the new ones, before they are stopped (Dokku\'s C(wait-to-retire)); also after a scale down. Default 10 '
+        '(Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.',
+    ]),
     ('scale', (FLEET,), dict(type='dict'), [
         'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count '
         '(M(dokku_ps.docker.dokku_ps_scale)\'s rules).',

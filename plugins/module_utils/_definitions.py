@@ -13,10 +13,12 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import NotFoundError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy_settings
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
@@ -31,7 +33,12 @@ CHECKS_FILE = 'CHECKS'
 
 
 DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
-                   'publish', 'formation', 'dokku_scale', 'checks', 'image_checks')
+                   'publish', 'formation', 'dokku_scale', 'checks', 'image_checks', 'proxy')
+# what an app's proxy settings are before it sets any
+NO_PROXY = {'enabled': False, 'ports': None, 'domains': [], 'wait_to_retire': None}
+# the declaration keys of the proxy -> their place in the document's ``proxy``
+PROXY_KEYS = (('proxy', 'enabled'), ('proxy_ports', 'ports'), ('domains', 'domains'),
+              ('wait_to_retire', 'wait_to_retire'))
 
 
 def public_names(doc):
@@ -82,6 +89,27 @@ def validate_app_params(params):
         values['process_source'] = 'procfile_path'
     if params.get('image') is not None:
         values['image'] = validation.validate_image_reference(params['image'], 'image')
+    values.update(_validate_proxy_params(params))
+    return values
+
+
+def _validate_proxy_params(params):
+    """The proxy keys of a declaration that are given, normalised: ``proxy`` (bool), ``proxy_ports`` (the mappings
+    as texts, None for Dokku's default), ``domains`` (sorted, lowercase), ``wait_to_retire`` (seconds)."""
+    values = {}
+    if params.get('proxy') is not None:
+        if not isinstance(params['proxy'], bool):
+            raise ValidationError('proxy', '%r is not a boolean' % (params['proxy'],))
+        values['proxy'] = params['proxy']
+    if params.get('proxy_ports') is not None:
+        ports = params['proxy_ports']
+        # the default mapping depends on web_port, which is known only with the document: kept as None
+        values['proxy_ports'] = ([str(mapping) for mapping in proxy_config.parse_mappings(ports, 1, 'proxy_ports')]
+                                 if ports else None)
+    if params.get('domains') is not None:
+        values['domains'] = list(proxy_config.parse_domains(params['domains'], 'domains'))
+    if params.get('wait_to_retire') is not None:
+        values['wait_to_retire'] = validation.validate_stop_timeout(params['wait_to_retire'], 'wait_to_retire')
     return values
 
 
@@ -224,6 +252,11 @@ def build_definition(ctx, values, old):
     for key in ('env', 'web_port', 'publish', 'checks'):
         if key in values:
             doc[key] = values[key]
+    if any(key in values for key, _field in PROXY_KEYS):
+        doc['proxy'] = dict(doc.get('proxy') or NO_PROXY)
+        for key, field in PROXY_KEYS:
+            if key in values:
+                doc['proxy'][field] = values[key]
     if 'process_source' in values:
         doc['process_source'] = values['process_source']
         doc['procfile_path'] = values.get('procfile_path')
@@ -231,6 +264,25 @@ def build_definition(ctx, values, old):
             doc['processes'] = values['processes']
     apply_image(ctx, doc, old, values, image_data)
     return ctx.know(doc)
+
+
+def check_proxy(ctx, doc, old, others=None, gone=()):
+    """Refuse proxy settings that share a host port and domain with another app's, when they change (the other
+    apps' documents are read then; ``others``: the documents the same run declares, ``gone``: apps it deletes)."""
+    proxy = doc.get('proxy') or {}
+    if not proxy.get('enabled') or (old or {}).get('proxy') == proxy and (old or {}).get('web_port') == doc.get(
+            'web_port'):
+        return
+    others = dict((other['name'], other) for other in (others or []) if other.get('name') != doc['name'])
+    documents = list(others.values())
+    for name in ctx.store.list_apps():
+        if name == doc['name'] or name in others or name in gone:
+            continue
+        try:
+            documents.append(ctx.store.read_app(name))
+        except DokkuPsError:
+            continue  # a damaged document fails its own app, not this one
+    proxy_settings.check_conflicts(doc, documents)
 
 
 def read_defined_app(ctx, name):

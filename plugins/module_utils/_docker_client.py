@@ -326,24 +326,41 @@ class Docker(object):
 
     # -- changes -------------------------------------------------------------------------------------------
 
-    def create_container(self, spec, name):
-        """Create a container from a model spec (see model.build_spec). Returns its id."""
+    def create_container(self, spec, name, address=None):
+        """Create a container from a model spec (see _specs.build_spec). Returns its id. A spec with a ``network``
+        (a proxied web container) joins that network only, at ``address``."""
         port_bindings = None
         exposed = None
         if spec.get('ports'):
             container_port = spec['ports']['container']
             exposed = [container_port]
             port_bindings = {container_port: spec['ports']['host']}
-        host_config = self.api.create_host_config(
-            init=spec.get('init', True),
-            restart_policy=restart_policy_to_docker(spec['restart_policy']),
-            port_bindings=port_bindings,
-        )
+        network = spec.get('network')
+        options = dict(init=spec.get('init', True), restart_policy=restart_policy_to_docker(spec['restart_policy']),
+                       port_bindings=port_bindings)
+        if network:
+            options['network_mode'] = network
+        host_config = self.api.create_host_config(**options)
+        networking_config = None
+        if network:
+            networking_config = self.api.create_networking_config(
+                {network: self.api.create_endpoint_config(ipv4_address=address)})
+        extra = {'networking_config': networking_config} if networking_config else {}
         result = self.call('create container %s' % name, self.api.create_container,
                            image=spec['image'], command=spec['command'], name=name,
                            environment=spec['env'], labels=spec['labels'], host_config=host_config,
-                           ports=exposed, detach=True)
+                           ports=exposed, detach=True, **extra)
         return result['Id']
+
+    def inspect_network(self, name):
+        """Inspect data of a network, or None when it does not exist."""
+        return self.call_optional('inspect network %s' % name, self.api.inspect_network, name)
+
+    def create_network(self, name, subnet, ip_range, labels):
+        """Create a bridge network with one IPv4 subnet; ``ip_range`` is where Docker picks dynamic addresses."""
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet, iprange=ip_range)])
+        self.call('create network %s' % name, self.api.create_network, name, driver='bridge', ipam=ipam,
+                  labels=labels, check_duplicate=True)
 
     def _caused_event(self, container_id):
         with self._count_lock:

@@ -43,6 +43,7 @@ def define_app(ctx, request):
         global_doc = ctx.store.read_global()
         doc = definitions.build_definition(ctx, values, old)
         validation.check_publish(doc)
+        definitions.check_proxy(ctx, doc, old)
         new_definition = definitions.definition_changed(old, doc)
         plan = planner.Plan()
         inventory = None
@@ -84,6 +85,9 @@ def delete_app_locked(ctx, name):
     inventory = ctx.inventory(name)
     plan = planner.plan_converge(doc, DEFAULT_RESTART_POLICY, inventory, remove_all=True)
     changed = plan.changed or old is not None
+    # the proxy forgets the app first (its config removed, nginx reloaded), then its containers go
+    ctx.proxy.remove(name)
+    doc = dict(doc, proxy=None)
     if not ctx.check_mode:
         if plan.changed:
             ctx.run_plan(plan, doc, global_doc)

@@ -150,8 +150,10 @@ def converge_app(ctx, item):
 
 def check_declarations(ctx, items):
     """What needs Docker to validate (the image exists, the scale fits the processes, a fixed port fits the
-    formation), for every declaration before any app changes. A damaged state document is not checked here:
-    that app fails on its own, the others converge."""
+    formation, the proxy settings share no host port and domain with another app's), for every declaration before
+    any app changes. A damaged state document is not checked here: that app fails on its own, the others
+    converge."""
+    built = []
     for position, item in enumerate(items):
         if item.state == 'absent':
             continue
@@ -168,6 +170,14 @@ def check_declarations(ctx, items):
             raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
         except NotFoundError as exc:
             raise ValidationError('apps[%d]' % position, str(exc))
+        built.append((position, doc, old))
+    absent = set(item.name for item in items if item.state == 'absent')
+    docs = [doc for _position, doc, _old in built]
+    for position, doc, old in built:
+        try:
+            definitions.check_proxy(ctx, doc, old, others=docs, gone=absent)
+        except ValidationError as exc:
+            raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
 
 
 def run(ctx, request):
@@ -200,4 +210,3 @@ def run(ctx, request):
     }
     results.raise_if_failed(result, len(result['apps']))
     return result
-

@@ -100,6 +100,7 @@ def report(ctx, app=None, inspect=False, top=False):
             image=doc.get('image'),
             image_id=doc.get('image_id'),
             dynos=dynos,
+            proxy=ctx.proxy.report(doc),
         ))
     if app is not None:
         return results.one_app(outcomes[0], **{'global': global_report(global_doc)})

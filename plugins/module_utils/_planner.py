@@ -138,6 +138,10 @@ class Plan(object):
     def names(self, kind):
         return sorted(action.name for action in self.actions if action.kind == kind)
 
+    def touches(self, process_type):
+        """True when an action of the plan works on a container of ``process_type``."""
+        return any(action.process_type == process_type for action in self.actions)
+
     def summary(self):
         """What the plan does to containers: the six keys of results.CONTAINER_WORK, names sorted."""
         return {
@@ -158,7 +162,9 @@ class Inventory(object):
         self.by_dyno = {}
         self.upcoming = []
         self.foreign = {}
-        # set by service.Context.verify_policies: the second of the daemon's clock up to which the restart
+        # the list call's answer as it was (the proxy reads the web containers' addresses from it)
+        self.summaries = [summary for summary in summaries if summary]
+        # set by _policy_drift.PolicyWatch.verify: the second of the daemon's clock up to which the restart
         # policies are known, and whether containers had to be inspected for it
         self.checked_until = None
         self.inspected = False

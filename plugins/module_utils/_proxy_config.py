@@ -17,9 +17,10 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils._specs import PROXY_NETWORK
 
 
-DEFAULT_NETWORK = 'dokku-ps'
+DEFAULT_NETWORK = PROXY_NETWORK
 
 
 # The only part of 172.16.0.0/12 that is not one of Docker's default local address pools (172.17.0.0/16 to

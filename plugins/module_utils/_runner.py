@@ -19,13 +19,18 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Dok
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import STATE_ARGS, StateStore, resolve_state_dir
 from ansible_collections.dokku_ps.docker.plugins.module_utils._context import Context
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import NGINX_ARGS
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import validate_params as validate_proxy_params
 
 
 def build_module(argument_spec, **kwargs):
-    """The AnsibleModule of a module of the collection: its own options, the Docker connection options and
-    ``state_dir`` (doc fragments dokku_ps.docker.docker and dokku_ps.docker.state_dir)."""
+    """The AnsibleModule of a module of the collection: its own options, the Docker connection options,
+    ``state_dir`` and the options of the nginx it drives for proxied apps (doc fragments dokku_ps.docker.docker,
+    dokku_ps.docker.state_dir and dokku_ps.docker.nginx). Every module takes them all, so that ``module_defaults``
+    of the action group can set them once."""
     required_together = list(DOCKER_REQUIRED_TOGETHER) + list(kwargs.pop('required_together', []))
     spec = dict((key, dict(value)) for key, value in STATE_ARGS.items())
+    spec.update((key, dict(value)) for key, value in NGINX_ARGS.items())
     spec.update(argument_spec)
     return AnsibleModule(argument_spec=docker_argument_spec(**spec), supports_check_mode=True,
                          required_together=required_together, **kwargs)
@@ -49,11 +54,19 @@ def run(module, parse, operation):
     ctx = None
     try:
         request = parse(module.params)
+        if 'nginx_include_dir' in module.params:
+            validate_proxy_params(module.params)
         docker = Docker(module.params)
         store = StateStore(resolve_state_dir(module.params.get('state_dir')))
-        ctx = Context(docker, store, check_mode=module.check_mode)
+        ctx = Context(docker, store, check_mode=module.check_mode, params=module.params, run=module.run_command)
         try:
-            result = operation(ctx, request)
+            try:
+                result = operation(ctx, request)
+            except DokkuPsError as exc:
+                # the apps that converged before another one failed still get their proxy config
+                _finish_proxy(ctx, exc.details.get('result'))
+                raise
+            _finish_proxy(ctx, result)
         finally:
             ctx.close()
     except DokkuPsError as exc:
@@ -69,3 +82,18 @@ def run(module, parse, operation):
         result['diff'] = diff
     result.update(extra)
     module.exit_json(**result)
+
+
+def _finish_proxy(ctx, result):
+    """Apply the nginx configs the run queued (one reload for every app), and say in ``result`` which apps' configs
+    changed (``proxy_changed``; check mode: would change), with their texts in the diff."""
+    ctx.proxy.flush()
+    if result is None or not ctx.proxy.changes:
+        return
+    apps = sorted(ctx.proxy.changes)
+    result['proxy_changed'] = apps
+    result['changed'] = True
+    diff = result.get('diff')
+    if diff is not None:
+        diff.setdefault('before', {})['nginx'] = dict((app, ctx.proxy.changes[app]['before']) for app in apps)
+        diff.setdefault('after', {})['nginx'] = dict((app, ctx.proxy.changes[app]['after']) for app in apps)

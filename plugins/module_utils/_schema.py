@@ -157,7 +157,7 @@ APP_SCHEMA = {
         },
         "policy_window": {
             "description": ("what the restart policies of the app's containers are known from (see "
-                            "service.Context.verify_policies): since, the time (nanoseconds of the Docker daemon's "
+                            "_policy_drift.PolicyWatch.verify): since, the time (nanoseconds of the Docker daemon's "
                             "clock) up to which they are known; caused, container id -> the 'update' and 'start' "
                             "events the collection itself caused after that, all before caused_before"),
             "type": "object",
@@ -171,6 +171,26 @@ APP_SCHEMA = {
                     "additionalProperties": {"type": "integer", "minimum": 1},
                 },
                 "caused_before": {"type": "integer", "minimum": 0},
+            },
+        },
+        "proxy": {
+            "description": ("the app's web proxy (docs/proxy.md): on or off, its port mappings "
+                            "(scheme:host-port:container-port; null: http:80:<web_port>), its domains, and the seconds "
+                            "old web containers keep serving after a switch (null: the default)"),
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["enabled", "ports", "domains", "wait_to_retire"],
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "ports": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string", "pattern": _schema_pattern(r"^http:[0-9]{1,5}:[0-9]{1,5}$")},
+                },
+                "domains": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": _schema_pattern(r"^(\*\.)?[a-z0-9.-]+$")},
+                },
+                "wait_to_retire": {"type": ["integer", "null"], "minimum": 0},
             },
         },
         "updated_at": _TIMESTAMP,

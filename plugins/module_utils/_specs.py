@@ -51,6 +51,8 @@ LABEL_RESTART_POLICY = 'io.dokku-ps.restart-policy'
 
 
 UPCOMING = 'upcoming'
+# the Docker network of proxied web containers (docs/proxy.md)
+PROXY_NETWORK = 'dokku-ps'
 
 
 # What the kernel lets a container's process receive (execve): one argv word or KEY=value env entry of at most
@@ -141,6 +143,9 @@ def spec_hash(spec):
         'ports': spec['ports'],
         'init': spec['init'],
     }
+    if spec.get('network'):
+        # only when set: the containers of apps without a proxy keep the hash they had before the proxy existed
+        material['network'] = spec['network']
     encoded = json.dumps(material, sort_keys=True, separators=(',', ':')).encode('utf-8')
     return hashlib.sha256(encoded).hexdigest()
 
@@ -182,6 +187,8 @@ def build_spec(app_doc, restart_policy, ptype, index):
     publish = app_doc.get('publish')
     if ptype == WEB and publish not in (None, False):
         ports = {'container': web_port, 'host': None if publish == 'auto' else int(publish)}
+    # a proxied web container lives on the proxy's network, at an address the executor picks when it creates it
+    network = PROXY_NETWORK if ptype == WEB and (app_doc.get('proxy') or {}).get('enabled') else None
     spec = {
         'name': container_name(app, ptype, index),
         'app': app,
@@ -193,6 +200,7 @@ def build_spec(app_doc, restart_policy, ptype, index):
         'ports': ports,
         'init': True,
         'restart_policy': restart_policy,
+        'network': network,
     }
     spec['hash'] = spec_hash(spec)
     spec['labels'] = {

@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.state_dir
+  - dokku_ps.docker.nginx
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -125,6 +126,36 @@ options:
       - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.
       - When omitted, the recorded checks are kept.
     type: dict
+  proxy:
+    description:
+      - Put the app's V(web) containers behind the host's nginx, which balances requests between them round robin
+        (docs/proxy.md). V(false) (the default for a new app) removes the app's nginx config; when omitted, the
+        recorded value is kept.
+      - Proxied V(web) containers join the collection's Docker network C(dokku-ps) at fixed addresses, so nginx
+        reaches them again after Docker restarts them on its own; turning the proxy on or off replaces them.
+      - nginx itself is installed by the role M(dokku_ps.docker.proxy); which nginx is driven is set by the C(nginx_*)
+        options.
+    type: bool
+  proxy_ports:
+    description:
+      - Port mappings of the proxy in Dokku's C(scheme:host-port:container-port) form, for example V(http:80:5000).
+        Only V(http) is rendered (TLS is added by hand, docs/proxy.md). One mapping per host port.
+      - An empty list means Dokku's default, V(http:80:<web_port>); when omitted, the recorded value is kept.
+    type: list
+    elements: str
+  domains:
+    description:
+      - The names the proxy answers for (nginx's C(server_name)), so several apps share a host port. DNS names or
+        V(*.) wildcards. Without domains the app answers every name on its host ports, which it then needs to itself.
+        When omitted, the recorded value is kept.
+    type: list
+    elements: str
+  wait_to_retire:
+    description:
+      - Seconds the old V(web) containers keep serving the requests they already have after the proxy switched to
+        the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default 10 (Dokku
+        waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
+    type: int
   deploy:
     description:
       - Make the containers match the declaration (create missing ones, replace changed ones, remove those of types
@@ -263,6 +294,14 @@ can_scale:
   description: False when the image's C(DOKKU_SCALE) file sets the formation.
   returned: when O(state=present)
   type: bool
+proxy_changed:
+  description:
+    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was
+      just turned off. In diff mode the diff shows the configs before and after under C(nginx).
+  returned: when a config changed
+  type: list
+  elements: str
+  sample: ["shop"]
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

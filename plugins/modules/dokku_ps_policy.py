@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.state_dir
+  - dokku_ps.docker.nginx
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:

@@ -34,6 +34,7 @@ author:
 extends_documentation_fragment:
   - dokku_ps.docker.docker
   - dokku_ps.docker.state_dir
+  - dokku_ps.docker.nginx
   - dokku_ps.docker.attributes
   - dokku_ps.docker.attributes.actiongroup
 attributes:
@@ -229,6 +230,14 @@ apps_failed:
   returned: when O(apps) or O(all) is given
   type: dict
   sample: {}
+proxy_changed:
+  description:
+    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was
+      just turned off. In diff mode the diff shows the configs before and after under C(nginx).
+  returned: when a config changed
+  type: list
+  elements: str
+  sample: ["shop"]
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

@@ -65,7 +65,7 @@ class FakeDocker(object):
                 self.in_flight -= 1
 
     # the Docker wrapper's interface, as the executor uses it
-    def create_container(self, spec, name):
+    def create_container(self, spec, name, address=None):
         with self.lock:
             cid = 'new%04d' % next(self._ids)
         self._call('create', None, name, spec)
@@ -639,3 +639,120 @@ def test_removal_of_each_state(state, expected):
     action = remove(state=state)
     run(docker, [action])
     assert docker.touching(action.container.id) == expected
+
+
+# ---------------------------------------------------------------- web behind the proxy
+
+class FakeProxy(object):
+    """The executor's view of the proxy (an AppProxy): addresses, and the switch in the middle of a web phase."""
+
+    def __init__(self, docker, taken=0, switch_fails=False):
+        self.docker = docker
+        self.wait = 7
+        self.switches = []
+        self.handed = []
+        self.taken = taken
+        self.switch_fails = switch_fails
+
+    def address(self, refresh=False):
+        self.handed.append('10.0.0.%d%s' % (len(self.handed) + 2, ' (refreshed)' if refresh else ''))
+        return self.handed[-1]
+
+    def switch(self, exclude):
+        # what had happened when the proxy switched
+        self.switches.append((sorted(exclude), list(self.docker.methods())))
+        if self.switch_fails:
+            raise DockerError('nginx: [emerg] broken')
+        return True
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    slept = []
+    monkeypatch.setattr(executor_mod.time, 'sleep', slept.append)
+    return slept
+
+
+def test_a_proxied_web_rollout_switches_once_between_the_new_and_the_old(sleeps):
+    docker = FakeDocker()
+    proxy = FakeProxy(docker)
+    done = run(docker, [replace('web', 1), replace('web', 2)], proxy=proxy)
+    assert len(proxy.switches) == 1
+    excluded, before = proxy.switches[0]
+    assert excluded == ['old-web-1', 'old-web-2'], 'the old containers leave the upstream'
+    assert [m for m, _n in before].count('start') == 2 and [m for m, _n in before].count('inspect') >= 2
+    assert not any(m in ('stop', 'remove', 'rename') for m, _n in before), 'nothing old stopped before the switch'
+    assert sleeps == [7], 'the old containers drain for wait_to_retire seconds after the switch'
+    after = docker.methods()[len(before):]
+    assert sorted(name for m, name in after if m == 'rename') == ['demo.web.1', 'demo.web.2']
+    assert [m for m, _n in after].count('remove') == 2
+    assert sorted(a.name for a, _id in done) == ['demo.web.1', 'demo.web.2']
+
+
+def test_a_proxied_scale_down_and_stop_leave_the_upstream_before_they_stop(sleeps):
+    docker = FakeDocker()
+    proxy = FakeProxy(docker)
+    run(docker, [remove('web', 3), create('web', 4)], proxy=proxy)
+    excluded, before = proxy.switches[0]
+    assert excluded == ['old-web-3'] and ('create', 'demo.web.4') in before
+    assert not any(m in ('stop', 'remove') for m, _n in before)
+    assert ('remove', 'demo.web.3') in docker.methods()[len(before):] and sleeps == [7]
+
+
+def test_a_failure_before_the_switch_keeps_the_proxy_and_the_old_containers(sleeps):
+    docker = FakeDocker(fail=[('start', 'demo.web.2.upcoming-*')])
+    proxy = FakeProxy(docker)
+    with pytest.raises(ExecutionError):
+        run(docker, [replace('web', 1), replace('web', 2)], proxy=proxy)
+    assert proxy.switches == [] and sleeps == []
+    assert docker.touching('old-web-1') == [] and docker.touching('old-web-2') == []
+    # the replacement that came up is retired again: it never served
+    new = [cid for cid, name in docker.names.items() if name.startswith('demo.web.1.upcoming-')]
+    assert docker.touching(new[0])[-1] == ('remove', True)
+    assert not any(m == 'rename' for m, _n in docker.methods())
+
+
+def test_a_switch_that_fails_retires_what_came_up(sleeps):
+    docker = FakeDocker()
+    proxy = FakeProxy(docker, switch_fails=True)
+    with pytest.raises(ExecutionError) as info:
+        run(docker, [replace('web', 1)], proxy=proxy)
+    assert 'nginx' in str(info.value) and docker.touching('old-web-1') == [] and sleeps == []
+    assert not any(m == 'rename' for m, _n in docker.methods())
+
+
+def test_proxied_web_containers_get_an_address_and_another_when_it_was_taken(sleeps):
+    proxied = dict(DOC, proxy={'enabled': True})
+    docker = FakeDocker()
+    addresses = []
+
+    def create_container(spec, name, address=None):
+        addresses.append(address)
+        return FakeDocker.create_container(docker, spec, name, address)
+
+    docker.create_container = create_container
+    proxy = FakeProxy(docker)
+    web = specs.build_spec(proxied, POLICY, 'web', 1)
+    assert web['network'] == 'dokku-ps'
+    # the first start is refused as Docker refuses an address another container holds
+    original = docker._call
+
+    def refuse_once(method, cid, name, arg=None):
+        if method == 'start' and not getattr(refuse_once, 'done', False):
+            refuse_once.done = True
+            raise DockerError('Docker API error while trying to start container %s: 403 Client Error: Forbidden '
+                              '("Address already in use")' % name)
+        return original(method, cid, name, arg)
+
+    docker._call = refuse_once
+    run(docker, [planner.Action(planner.CREATE, web['name'], 'web', 1, spec=web)], proxy=proxy)
+    assert addresses == ['10.0.0.2', '10.0.0.3 (refreshed)']
+    assert proxy.switches == [], 'a scale up joins the upstream at the end of the run, not in a switch'
+
+
+def test_workers_and_unproxied_web_run_as_before(sleeps):
+    docker = FakeDocker()
+    run(docker, [replace('worker', 1)], proxy=FakeProxy(docker))
+    plain = FakeDocker()
+    run(plain, [replace('web', 1)])
+    assert sleeps == [] and [m for m, _n in docker.methods()] == [m for m, _n in plain.methods()]

@@ -33,6 +33,9 @@ class _Module(object):
     def warn(self, message):
         self.warnings.append(message)
 
+    def run_command(self, argv):
+        raise AssertionError('no program runs here: %r' % (argv,))
+
     def exit_json(self, **result):
         self.exited = result
         raise _Exit()
@@ -51,9 +54,16 @@ def connected(monkeypatch):
         def __init__(self, params):
             seen['docker'] += 1
 
+    class Proxy(object):
+        changes = {}
+
+        def flush(self):
+            seen['flushed'] = seen.get('flushed', 0) + 1
+
     class Context(object):
-        def __init__(self, docker, store, check_mode=False):
+        def __init__(self, docker, store, check_mode=False, params=None, run=None):
             self.warnings = ['careful']
+            self.proxy = Proxy()
 
         def close(self):
             seen['closed'] = True
@@ -81,6 +91,7 @@ def test_the_operation_takes_the_request_parse_made_once(connected):
         runner.run(module, parse, operation)
     assert calls == [module.params], 'parsed once'
     assert module.exited == {'changed': True} and module.warnings == ['careful'] and connected['closed']
+    assert connected['flushed'] == 1, 'the queued nginx configs are applied once, at the end'
 
 
 def test_bad_input_fails_before_docker_is_asked(connected):
