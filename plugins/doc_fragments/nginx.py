@@ -15,7 +15,7 @@ options:
   nginx_include_dir:
     description:
       - The directory the collection owns in nginx's configuration, one C(<app>.conf) per proxied app (the role
-        M(dokku_ps.docker.proxy) creates it and includes it in nginx's C(http) block).
+        P(dokku_ps.docker.proxy#role) creates it and includes it in nginx's C(http) block).
       - Like every option of this group, it can be set once for every module with C(module_defaults) and the
         action group C(group/dokku_ps.docker.ps).
     type: path

@@ -142,8 +142,8 @@ options:
             the recorded value is kept.
           - Proxied V(web) containers join the collection's Docker network C(dokku-ps) at fixed addresses, so nginx
             reaches them again after Docker restarts them on its own; turning the proxy on or off replaces them.
-          - nginx itself is installed by the role M(dokku_ps.docker.proxy); which nginx is driven is set by the
-            C(nginx_*) options.
+          - nginx itself is installed by the role P(dokku_ps.docker.proxy#role); which nginx is driven is set by
+            the C(nginx_*) options.
         type: bool
       proxy_ports:
         description:
