@@ -219,15 +219,17 @@ class Context(object):
         stored['applied_policies'] = applied
         self.store.write_app(stored)
 
-    def commit(self, plan, doc, global_doc, inventory, write):
+    def commit(self, plan, doc, global_doc, inventory, write, proxy=True):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
-        were set in place (they are remembered in ``applied_policies``, since labels cannot change).
+        were set in place (they are remembered in ``applied_policies``, since labels cannot change). With
+        ``proxy``, the app's nginx config follows its web containers (not for a run that only records).
 
         A failing plan raises before the write, so the recorded definition stays as it was and a later start
         never brings up a rejected version.
         """
         if self.check_mode:
-            self.sync_proxy(doc, inventory, plan)
+            if proxy:
+                self.sync_proxy(doc, inventory, plan)
             return
         window = self.policies.window(inventory)
         # containers had to be inspected: what was learnt is recorded (a bookkeeping write, not a change of the
@@ -249,7 +251,8 @@ class Context(object):
             if write:
                 doc['updated_at'] = timestamp()
             self.store.write_app(doc)
-        self.sync_proxy(doc, inventory, plan)
+        if proxy:
+            self.sync_proxy(doc, inventory, plan)
 
 
 def timestamp():

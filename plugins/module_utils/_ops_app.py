@@ -62,7 +62,7 @@ def define_app(ctx, request):
         ctx.warnings.extend(plan.warnings)
 
         changed = new_definition or first_deploy or plan.changed
-        ctx.commit(plan, doc, global_doc, inventory, write=changed)
+        ctx.commit(plan, doc, global_doc, inventory, write=changed, proxy=request.deploy)
         return results.one_app(app_outcome(doc, global_doc, plan, changed),
                                diff={'before': definitions.definition_view(old),
                                      'after': definitions.definition_view(doc, old)})

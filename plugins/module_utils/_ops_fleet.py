@@ -140,7 +140,7 @@ def converge_app(ctx, item):
         if deploy and doc.get('deployed'):
             inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
-        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed)
+        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, proxy=deploy)
         outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc,
                                       global_doc=global_doc, state=item.state, formation_changes=scale_changes,
                                       property_changes=property_changes)

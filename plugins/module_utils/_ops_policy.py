@@ -100,7 +100,7 @@ def converge_policies(ctx, doc, global_doc, write=False):
     running_policy, stopped_policy = _desired_policies(doc, global_doc)
     inventory = ctx.inventory(doc['name'], doc)
     plan = planner.plan_policy(doc, running_policy, inventory, stopped_policy=stopped_policy)
-    ctx.commit(plan, doc, global_doc, inventory, write=write)
+    ctx.commit(plan, doc, global_doc, inventory, write=write, proxy=False)
     return plan
 
 
@@ -114,7 +114,7 @@ def set_app_properties(ctx, name, changes):
         if new_doc.get('deployed') and 'restart_policy' in changes:
             plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
         else:
-            ctx.commit(plan, new_doc, global_doc, None, write=bool(diff))
+            ctx.commit(plan, new_doc, global_doc, None, write=bool(diff), proxy=False)
         outcome = results.app_outcome(name, results.status_of(bool(diff) or plan.changed), plan=plan, doc=new_doc,
                                       global_doc=global_doc, property_changes=diff)
         return results.one_app(outcome, diff={'before': {'properties': doc.get('properties')},

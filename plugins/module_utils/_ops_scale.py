@@ -96,7 +96,7 @@ def scale_app(ctx, name, scale, skip_deploy=False):
             plan = planner.plan_converge(new_doc, policy, inventory, types=sorted(scale), replace=False, start=False)
             ctx.warnings.extend(plan.warnings)
         changed = bool(changes) or plan.changed
-        ctx.commit(plan, new_doc, global_doc, inventory, write=bool(changes))
+        ctx.commit(plan, new_doc, global_doc, inventory, write=bool(changes), proxy=not skip_deploy)
         return results.one_app(_scale_outcome(new_doc, global_doc, plan, changes, changed, before),
                                diff={'before': {'formation': before}, 'after': {'formation': after}})
 
