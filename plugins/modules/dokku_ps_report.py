@@ -176,7 +176,7 @@ apps:
       C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
-    - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos)).
+    - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos), C(proxy)).
   returned: when neither O(app) nor O(global) is given
   type: dict
   sample:
@@ -219,6 +219,15 @@ proxy_changed:
   type: list
   elements: str
   sample: ["shop"]
+proxy:
+  description:
+    - The app's web proxy, when it is on or has a config left (docs/proxy.md). V(enabled) false alone otherwise.
+    - C(ports) the port mappings, C(domains), C(wait_to_retire) in seconds, C(config) the path of its nginx config,
+      and C(members) the C(address:port) entries of its live upstreams (empty while nginx answers 503).
+  returned: when O(app) is given
+  type: dict
+  sample: {"enabled": true, "ports": ["http:80:5000"], "domains": ["shop.example.com"], "wait_to_retire": 10,
+           "config": "/etc/nginx/dokku-ps/shop.conf", "members": ["172.16.240.2:5000", "172.16.240.3:5000"]}
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run
