@@ -117,7 +117,12 @@ Gotchas
 - with ``--bridge=none`` containers still report ``NetworkMode: bridge`` and a ``bridge`` entry
   without an address; they have a network namespace with only ``lo``. The host cannot reach a
   private daemon's containers over the network at all (even networks created in it live in the
-  private namespace): use ``exec_run``, or the main daemon, for tests that need HTTP.
+  private namespace): use ``exec_run``, or the main daemon, for tests that need HTTP -- or go into
+  the daemon's namespace: ``netns`` is its path while dockerd runs (every ``start()`` makes a NEW
+  namespace, so it changes with ``restart()``), ``netns_command(argv)`` runs a program there (nsenter),
+  ``loopback_up()`` brings up its ``lo`` (down in a new namespace; needed to listen on 127.0.0.1), and
+  ``in_network_namespace(path, function, ...)`` calls a Python function whose sockets live there (a
+  private nginx in front of the daemon's containers: ``tests/integration/test_proxy_restore.py``).
 - every wait is bounded; failures raise ``PrivateDaemonError`` with the tail of the log.
 """
 
@@ -130,7 +135,9 @@ import re
 import shutil
 import signal
 import socket
+import ctypes
 import subprocess
+import threading
 import time
 
 import docker
@@ -145,6 +152,7 @@ _BINARIES = ("dockerd", "containerd", "containerd-shim-runc-v2", "runc", "docker
 _EXTRA_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _DROPPED_ENV_PREFIXES = ("DOCKER_", "CONTAINERD_")
 _DROPPED_ENV = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
+CLONE_NEWNET = 0x40000000  # <sched.h>
 
 
 class PrivateDaemonError(RuntimeError):
@@ -327,6 +335,34 @@ class PrivateDaemon:
     def pid(self):
         """The dockerd pid while it runs, else None."""
         return self._proc.pid if self.running else None
+
+    @property
+    def netns(self):
+        """The network namespace dockerd runs in (``/proc/<pid>/ns/net``) while it runs, else None. Every
+        ``start()`` makes a new one: after ``restart()`` this names another namespace, and processes left in the
+        old one no longer see the daemon's networks."""
+        return "/proc/%d/ns/net" % self._proc.pid if self.running else None
+
+    def netns_command(self, *argv):
+        """``argv`` run in the daemon's current network namespace: ``nsenter --net=<netns> -- argv...``
+        (nsenter execs the program, so a Popen of it has the program's pid). Without ``argv``: the prefix."""
+        if not self.running:
+            raise PrivateDaemonError("dockerd %s does not run: it has no network namespace" % self.name)
+        nsenter = shutil.which("nsenter", path=_search_path())
+        if not nsenter:
+            raise PrivateDaemonError("nsenter not found on PATH (%s)" % _search_path())
+        return [nsenter, "--net=%s" % self.netns, "--"] + list(argv)
+
+    def loopback_up(self, timeout=30):
+        """Bring up ``lo`` in the daemon's network namespace (a new one has it down), so processes there can
+        listen on and connect to 127.0.0.1. Needed again after every ``start()``."""
+        ip = shutil.which("ip", path=_search_path())
+        if not ip:
+            raise PrivateDaemonError("ip (iproute2) not found on PATH (%s)" % _search_path())
+        result = subprocess.run(self.netns_command(ip, "link", "set", "lo", "up"), capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise PrivateDaemonError("bringing up lo of dockerd %s: %s" % (self.name, result.stderr.strip()))
 
     @property
     def containerd_pids(self):
@@ -630,6 +666,45 @@ class PrivateDaemon:
                 result = subprocess.run([umount, point], check=False, capture_output=True, timeout=30)
                 if result.returncode != 0:
                     subprocess.run([umount, "-l", point], check=False, capture_output=True, timeout=30)
+
+
+def _setns(path, nstype):
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if libc.setns(fd, nstype) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, "setns(%s): %s" % (path, os.strerror(err)))
+    finally:
+        os.close(fd)
+
+
+def in_network_namespace(netns, function, *args, call_timeout=120, **kwargs):
+    """Call ``function(*args, **kwargs)`` in a thread of its own that first joins the network namespace
+    ``netns`` (a path such as ``PrivateDaemon.netns``), and return its result or raise its exception.
+
+    A network namespace belongs to a thread, not to the process, so only that thread (which ends with the call)
+    is moved; the sockets it opens stay in ``netns``. The caller waits at most ``call_timeout`` seconds: bound
+    ``function`` itself (``nginx.request_loop`` is).
+    """
+    outcome = {}
+
+    def target():
+        try:
+            _setns(netns, CLONE_NEWNET)
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001  (handed to the caller)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="netns-call", daemon=True)
+    thread.start()
+    thread.join(call_timeout)
+    if thread.is_alive():
+        raise PrivateDaemonError("%s in %s did not return within %ss" % (getattr(function, "__name__", function),
+                                                                         netns, call_timeout))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def private_daemon(tmp_path_factory, name, build_images=True, timeout=60):

@@ -47,13 +47,22 @@ DEMO_PROCFILE = (
     "web: httpd -f -p $PORT -h /app/www\n"
     "worker: sh -c 'while true; do echo working; sleep 5; done'\n"
 )
-DEMO_INDEX_HTML = (
+# The demo's page, made at each request: www/ has no index.html, so busybox httpd answers / with the CGI script
+# cgi-bin/index.cgi. The page names the container that answered (its hostname, the short container id), so
+# calls through the proxy show which web container served them (playbooks/demo.yml prints it).
+DEMO_INDEX_CGI = (
+    "#!/bin/sh\n"
+    "# the page of the dokku-ps demo: it names the container that answered (its hostname)\n"
+    "printf 'Content-Type: text/html\\r\\n\\r\\n'\n"
+    "cat <<EOF\n"
     "<!DOCTYPE html>\n"
     "<html><head><title>dokku-ps demo</title></head>\n"
     "<body><h1>Hello from dokku-ps demo</h1>\n"
-    "<p>Served by busybox httpd, managed by the dokku_ps.docker collection.</p></body></html>\n"
+    "<p>Served by busybox httpd, managed by the dokku_ps.docker collection.</p>\n"
+    "<p>Answered by container <code id=\"container\">$(hostname)</code>.</p></body></html>\n"
+    "EOF\n"
 )
-DEMO_FILES = {"Procfile": DEMO_PROCFILE, "www/index.html": DEMO_INDEX_HTML}
+DEMO_FILES = {"Procfile": DEMO_PROCFILE, "www/cgi-bin/index.cgi": DEMO_INDEX_CGI}
 
 # The web process of the proxy tests: busybox httpd on $PORT whose only page is the container's hostname,
 # so a response through nginx tells which container answered. The page is written at every start (a
@@ -314,6 +323,7 @@ def smoke_test(client, log=print):
             except OSError:
                 time.sleep(0.2)
         assert body is not None and "Hello from dokku-ps demo" in body, "httpd did not serve index"
+        assert '<code id="container">%s</code>' % web.attrs["Config"]["Hostname"] in body, "no hostname: %s" % body
         log("images: check: httpd in %s serves %s" % (DEMO_IMAGE, url))
         started = time.monotonic()
         web.stop(timeout=10)

@@ -14,6 +14,12 @@ dir, pid file): exactly the options the modules will take::
         driver.apply({"shop": proxy.render("shop", mappings, (), members, listen_address="127.0.0.1")})
         result = nginx.request_loop(server.url(), count=30, seconds=10)
 
+``command_prefix`` (default none) goes in front of every nginx command line this class runs (``-t``, the
+master, ``-s reload``): e.g. ``PrivateDaemon.netns_command()`` runs the nginx inside a private Docker daemon's
+network namespace, where that daemon's containers are reachable. It may be changed while nginx is stopped (a
+restarted daemon has a new namespace). The collection's ``proxy.Nginx`` runs the plain binary (``nginx -t`` binds
+nothing and ``-s reload`` signals the pid in the pid file, so neither needs the namespace).
+
 ``request_loop`` sends at most ``count`` requests and stops after ``seconds`` whatever happens, one fresh
 connection each, and counts successes, failures and the body of each answer (PROXY_IMAGE answers with the
 container's hostname, so the body names the backend). ``BackgroundLoop`` runs one in a thread while a
@@ -67,9 +73,10 @@ def free_port(address=LISTEN_ADDRESS):
 
 
 class PrivateNginx:
-    def __init__(self, root, binary=BINARY):
+    def __init__(self, root, binary=BINARY, command_prefix=()):
         self.root = os.path.abspath(str(root))
         self.binary = binary
+        self.command_prefix = list(command_prefix)
         self.conf = os.path.join(self.root, "nginx.conf")
         self.include_dir = os.path.join(self.root, "dokku-ps")
         self.pid_file = os.path.join(self.root, "nginx.pid")
@@ -107,7 +114,7 @@ class PrivateNginx:
         return pid if pid == self._proc.pid else None
 
     def argv(self, *args):
-        return [self.binary, "-p", self.root, "-c", self.conf] + list(args)
+        return list(self.command_prefix) + [self.binary, "-p", self.root, "-c", self.conf] + list(args)
 
     def start(self, timeout=10):
         os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
