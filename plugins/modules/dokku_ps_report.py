@@ -176,7 +176,8 @@ apps:
       C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
-    - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale), C(image), C(image_id), C(dynos), C(proxy)).
+    - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale),
+      C(image), C(image_id), C(dynos), C(proxy)).
   returned: when neither O(app) nor O(global) is given
   type: dict
   sample:
