@@ -286,12 +286,15 @@ def predictions(summ, counts):
     return out
 
 
-def _fmt(summ_entry):
+def _fmt(summ_entry, fmt="%.2f"):
     if not summ_entry:
         return "–"
     if summ_entry["n"] == 1:
-        return "%.2f" % summ_entry["median"]
-    return "%.2f (%.2f–%.2f)" % (summ_entry["median"], summ_entry["min"], summ_entry["max"])
+        return fmt % summ_entry["median"]
+    if fmt == "%.2f":
+        return "%.2f (%.2f–%.2f)" % (summ_entry["median"], summ_entry["min"], summ_entry["max"])
+    # signed values or units: "median (min to max)", an en dash would read as a minus
+    return "%s (%s to %s)" % (fmt % summ_entry["median"], fmt % summ_entry["min"], fmt % summ_entry["max"])
 
 
 def markdown(data):
@@ -434,8 +437,8 @@ def _proxy_markdown(proxy):
             lines.append("| %s | %d | %s | %s | %s | %d / %d |" % (
                 text, throughput["n"], _rate(entry["rps"]), _ms(entry["p50"]), _ms(entry["p99"]), entry["failed"],
                 entry["requests"]))
-        lines.append("| ratio through nginx / straight (per repetition) | %d | %s× | | | |" % (
-            throughput["n"], _fmt(throughput["ratio"])))
+        lines.append("| ratio through nginx / straight (per repetition) | %d | %s | | | |" % (
+            throughput["n"], _fmt(throughput["ratio"], "%.2f×")))
         lines.append("")
     elif settings.get("wrk_skip"):
         lines.append("Web proxy: throughput not measured: %s." % settings["wrk_skip"])
@@ -486,7 +489,7 @@ def _proxy_markdown(proxy):
                 entry = deploy[contender]
                 lines.append("| %s | %s | %+.2f | %s |" % (
                     CONTENDER_TEXT[contender].replace("collection, ", ""), _fmt(entry["wall"]),
-                    entry["extra_of_medians"], _fmt(entry["extra_each"])))
+                    entry["extra_of_medians"], _fmt(entry["extra_each"], "%+.2f")))
         lines.append("")
     return lines
 
