@@ -111,10 +111,11 @@ def summarise_proxy(results, samples):
     if pairs:
         out["throughput"] = {"n": len(pairs), "ratio": summary([p["ratio"] for p in pairs])}
         for target in ("proxy", "direct"):
+            runs = [run for p in pairs for run in p[target]["runs"]]  # latency: per wrk run (two per repetition)
             out["throughput"][target] = {
                 "rps": summary([p[target]["rps"] for p in pairs]),
-                "p50": summary([p[target]["latency"].get("p50") for p in pairs]),
-                "p99": summary([p[target]["latency"].get("p99") for p in pairs]),
+                "p50": summary([run["latency"].get("p50") for run in runs]),
+                "p99": summary([run["latency"].get("p99") for run in runs]),
                 "requests": sum(p[target]["requests"] for p in pairs),
                 "failed": sum(p[target]["failed"] for p in pairs)}
     for key in ("rollout", "scale_down"):
@@ -425,9 +426,10 @@ def _proxy_markdown(proxy):
     wrk = settings.get("wrk")
     throughput = proxy.get("throughput")
     if throughput:
-        lines.append("Web proxy: requests/s of wrk (`-t%d -c%d -d%ds`, keep-alive) through a private nginx (worker_processes "
-                     "%s) to the app `bn-proxy-web` with web=3, and straight to one of its web containers (port 5000 at its "
-                     "address on the `dokku-ps` network), one after the other in each repetition; median (min–max):"
+        lines.append("Web proxy: requests/s of wrk (`-t%d -c%d`, keep-alive, %d s per target in two halves ordered A B B A) "
+                     "through a private nginx (worker_processes %s) to the app `bn-proxy-web` with web=3, and straight to "
+                     "one of its web containers (port 5000 at its address on the `dokku-ps` network); median (min–max) over "
+                     "the repetitions, latency over the wrk runs:"
                      % (wrk["threads"], wrk["connections"], wrk["seconds"], settings.get("nginx_worker_processes")))
         lines.append("")
         lines.append("| target | n | requests/s | latency p50 | latency p99 | failed / requests |")

@@ -450,7 +450,7 @@ class Bench:
 
         1. requests/s of wrk through nginx to the app bn-proxy-web (web=3) and straight to ONE of its web
            containers (its address on the proxy network, port 5000): same client, concurrency and duration,
-           alternating which goes first;
+           in halves ordered A B B A;
         2. failed requests during a rollout of web=3 (a changed env; wait_to_retire at its default) and during a
            scale 3 -> 1, both under load: PROXY_LOOPS Python loops of one fresh connection per request (the issue's
            request loop, as in the integration tests) and, at the same time, PROXY_LOAD_CONNECTIONS keep-alive
@@ -553,11 +553,18 @@ class Bench:
         return "http://%s:5000/" % address
 
     def _proxy_throughput(self, app, server, seconds, rep):
-        """wrk through nginx and straight to web.1, one after the other (the order alternates by repetition)."""
+        """wrk through nginx and straight to web.1 for ``seconds`` each, in two halves ordered A B B A (which is A
+        alternates by repetition), so that a drift of the shared machine's load weighs on both alike."""
         urls = {"proxy": server.url(), "direct": self._proxy_direct_url("%s.web.1" % app)}
-        sample = {"order": self.rotated(["proxy", "direct"], rep), "direct_target": "%s.web.1" % app}
+        first, second = self.rotated(["proxy", "direct"], rep)
+        sample = {"order": [first, second, second, first], "direct_target": "%s.web.1" % app}
+        runs = {"proxy": [], "direct": []}
         for target in sample["order"]:
-            sample[target] = load.run(urls[target], seconds)
+            runs[target].append(load.run(urls[target], max(1, seconds // 2)))
+        for target, parts in runs.items():
+            requests = sum(part["requests"] for part in parts)
+            sample[target] = {"runs": parts, "requests": requests, "failed": sum(part["failed"] for part in parts),
+                              "rps": requests / sum(part["seconds"] for part in parts)}
         sample["ratio"] = sample["proxy"]["rps"] / sample["direct"]["rps"] if sample["direct"]["rps"] else None
         log("proxy: requests/s through nginx %.0f, straight to one container %.0f (ratio %.2f); failed %d / %d" % (
             sample["proxy"]["rps"], sample["direct"]["rps"], sample["ratio"] or 0, sample["proxy"]["failed"],
