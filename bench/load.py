@@ -2,9 +2,11 @@
 
 Why wrk (Debian's package, installed by bench/setup.sh when missing) and not a Python thread pool: on these
 2-CPU machines nginx, the busybox httpd of the web containers (one fork per connection) and the client share
-two cores. A Python client spends most of a core per ~1,000-2,000 requests/s under the GIL, so it would measure
-itself; wrk (C, epoll, 2 threads, keep-alive connections) reaches the servers' limit with a fraction of a core,
-and it is the same client, at the same concurrency and for the same duration, for both targets.
+two cores, so the client's own CPU is taken from the servers. Measured side by side through the private nginx
+(web=3): wrk -t2 -c8 made 3,300-3,550 requests/s using 0.16-0.18 of a core; a pool of 8 Python threads with one
+keep-alive http.client connection each made 1,400-2,400 requests/s using 0.4-0.55 of a core (4-5 times the CPU
+per request, and the GIL in between), so it would measure itself as much as nginx. wrk is the same client, at
+the same concurrency and for the same duration, for both targets.
 
 Every wrk run is bounded in time twice: by its own ``-d`` and by the timeout of the wait for it.
 """
