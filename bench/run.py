@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py            # full run, 3 repetitions per scenario (about 15 minutes)
     .venv/bin/python bench/run.py --quick    # 1 repetition
     .venv/bin/python bench/run.py --quick --small --only scale   # development: tenfold smaller sizes
+    .venv/bin/python bench/run.py --only proxy   # the web proxy (issue 14): a private nginx, wrk (setup.sh installs it)
 
 A full run writes bench/results/latest.json and latest.md and regenerates the table in docs/performance.md;
 runs with --small or --only write bench/results/partial.* instead. Every container, app, compose project and
@@ -31,11 +32,12 @@ import ansible.release  # noqa: E402  pylint: disable=wrong-import-position
 import docker  # noqa: E402  pylint: disable=wrong-import-position
 
 import common  # noqa: E402  pylint: disable=wrong-import-position
+import load  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import scenarios  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import images  # noqa: E402  pylint: disable=wrong-import-position
 
-ALL = ("scale", "converge", "restore", "policy", "api", "growth")
+ALL = ("scale", "converge", "restore", "policy", "api", "growth", "proxy")
 RESULTS = os.path.join(BENCH_DIR, "results")
 
 
@@ -67,6 +69,16 @@ def setup_compose(image, disabled):
     if not common.compose_binary() and os.path.exists(setup):
         subprocess.run(["bash", setup], check=False, timeout=600)
     return common.compose_problem(image)
+
+
+def setup_wrk():
+    """None when wrk (the proxy scenario's load generator) is there, installed by bench/setup.sh if missing."""
+    setup = os.path.join(BENCH_DIR, "setup.sh")
+    if not load.binary() and os.path.exists(setup):
+        subprocess.run(["bash", setup, "wrk"], check=False, timeout=600)
+    if not load.binary():
+        return "wrk is not installed and bench/setup.sh could not install Debian's package"
+    return None
 
 
 def loadavg():
@@ -109,6 +121,10 @@ def main(argv=None):
             data["skipped"]["compose"] = compose_skip
         else:
             common.log("bench: docker-compose works offline with a local image")
+        wrk_skip = setup_wrk() if "proxy" in args.only else None
+        if wrk_skip:
+            common.log("bench: proxy throughput and keep-alive counts SKIPPED: %s" % wrk_skip)
+            data["skipped"]["proxy throughput"] = wrk_skip
         bench = scenarios.Bench(api, workdir, args.reps, small=args.small, compose_skip=compose_skip)
         bench.measure_baseline(max(3, args.reps + 2))
         contenders = ["collection", "sdk-seq", "sdk-pool8", "cli-loop"] + ([] if compose_skip else ["compose"])
@@ -123,9 +139,11 @@ def main(argv=None):
             ("growth", lambda: (bench.growth_containers([bench.size(10), bench.size(100)], min(args.reps, 2)),
                                 bench.growth_apps([bench.size(10)], min(args.reps, 2)),
                                 bench.growth_apps([bench.size(10), bench.size(50)], args.reps, timed=False))),
+            # --small: 3 s of load per wrk run instead of 10 (the app sizes are the issue's: web=3)
+            ("proxy", lambda: bench.proxy(seconds=3 if args.small else 10, wrk_skip=wrk_skip)),
         ]
         # minimal cost of one repetition of each step on an idle machine, to keep room for the steps to come
-        minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180}
+        minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180, "proxy": 150}
         if args.budget:
             bench.deadline = time.monotonic() + args.budget - (time.time() - started)
         for position, (name, step) in enumerate(steps):
@@ -159,6 +177,8 @@ def main(argv=None):
     data["notes"] = bench.notes
     meta["repetitions_cut"] = bench.cut
     data["baseline_samples"] = bench.baseline
+    if bench.proxy_results:
+        data["proxy"] = bench.proxy_results
     if failure:
         data["failure"] = failure.splitlines()[0]
     table = report.markdown(data)

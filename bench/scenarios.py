@@ -8,7 +8,9 @@ is the wall time of the operation, run from this (warm) Python process or as she
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import ipaddress
 import os
 import re
 import shutil
@@ -17,11 +19,26 @@ import time
 from common import (DEFAULT_POLICY, MAIN_DOCKER, PREFIX, WORKERS, Ansible, Compose, Timer, api_client,
                     cli_run, cli_stop_remove, compose_service, containers_named, expect_running, force_remove,
                     log, raw_create_start, raw_spec, raw_stop_remove, run_many)
+import load
 from tests.support import daemons, images
 from tests.support.docker_proxy import CountingProxy
+from tests.support.nginx import BackgroundLoop, PrivateNginx
 
 TYPES = ("web", "worker", "clock")
 PROCESSES = dict((ptype, "sleep 86400") for ptype in TYPES)
+
+# The proxy scenario (issue 14). The collection's proxy network: every proxied web container has an address on it.
+PROXY_NETWORK = "dokku-ps"
+PROXY_WEB = {"web": "sh -c '%s'" % images.PROXY_WEB_SCRIPT}  # busybox httpd on $PORT (5000), answers its hostname
+PROXY_CHECKS = {"web": {"uptime": 1}}  # the same short check for every app of the scenario (the default waits 10 s)
+PROXY_LOOPS = 2  # Python request loops, one fresh connection per request, during a rollout and a scale-down
+# wrk's connections during a rollout and a scale-down: 4 keep-alive connections still keep both CPUs busy, and
+# with the loops they stay within what ONE web container accepts (busybox httpd listens with a backlog of 9;
+# beyond it the kernel drops SYNs, a connect waits for the retransmission 1 s and 3 s later, and nginx's 2 s
+# connect timeout answers 504 when no other member is left: overload, not the switch, which is what is counted)
+PROXY_LOAD_CONNECTIONS = 4
+PROXY_BOUND = 300  # seconds any load of the scenario runs at most (a rollout under load takes 15-30 s)
+PROXY_RELOADS = 5  # nginx reloads of the control measurement (a keep-alive client and reloads alone)
 
 
 class Bench:
@@ -42,6 +59,7 @@ class Bench:
         self.reserve = 0.0  # minimal seconds the steps after the current one need
         self.step = ""
         self.cut = []
+        self.proxy_results = {}
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -424,6 +442,177 @@ class Bench:
         finally:
             proxy.close()
 
+    # -- scenario: the web proxy: throughput, failed requests under load, the cost in a deploy -------------
+
+    def proxy(self, reps=None, seconds=10, wrk_skip=None):
+        """Issue 14's benchmark, against a PRIVATE nginx (tests/support/nginx.py) driven through the modules' nginx
+        options, like tests/integration/test_proxy.py. Per repetition:
+
+        1. requests/s of wrk through nginx to the app bn-proxy-web (web=3) and straight to ONE of its web
+           containers (its address on the proxy network, port 5000): same client, concurrency and duration,
+           in halves ordered A B B A;
+        2. failed requests during a rollout of web=3 (a changed env; wait_to_retire at its default) and during a
+           scale 3 -> 1, both under load: PROXY_LOOPS Python loops of one fresh connection per request (the issue's
+           request loop, as in the integration tests) and, at the same time, PROXY_LOAD_CONNECTIONS keep-alive
+           connections of wrk;
+        3. the time of a rollout of web=3 with a changed env of three apps declared alike but for the proxy:
+           unproxied, proxied with wait_to_retire 0, proxied with wait_to_retire left at its default (10 s).
+
+        Without wrk (``wrk_skip`` says why) part 1 and the keep-alive counts are left out."""
+        results = self.proxy_results
+        results.update({"settings": {
+            "wrk": None if wrk_skip else {"threads": load.THREADS, "connections": load.CONNECTIONS, "seconds": seconds,
+                                          "request_timeout": load.REQUEST_TIMEOUT},
+            "wrk_skip": wrk_skip, "loops": PROXY_LOOPS, "load_connections": None if wrk_skip else PROXY_LOAD_CONNECTIONS,
+            "nginx_worker_processes": 1, "checks": PROXY_CHECKS},
+            "throughput": [], "rollout": [], "scale_down": [], "reload_control": None})
+        server = PrivateNginx(os.path.join(self.workdir, "proxy-nginx"))
+        ansible = self.ansible("proxy")
+        web_port, wtr0_port, wtr10_port = server.ports(3)
+        options = {"nginx_binary": server.binary, "nginx_conf": server.conf, "nginx_include_dir": server.include_dir,
+                   "nginx_pid_file": server.pid_file, "nginx_prefix": server.root, "proxy_listen_address": "127.0.0.1"}
+        app = "bn-proxy-web"
+
+        def declaration(name, proxy_port=None, **extra):
+            args = dict(options, name=name, image=images.PROXY_IMAGE, processes=dict(PROXY_WEB),
+                        checks=dict(PROXY_CHECKS), env={"RELEASE": "0"})
+            if proxy_port:
+                args.update(proxy=True, proxy_ports=["http:%d:5000" % proxy_port])
+            args.update(extra)
+            return args
+
+        # part 3's apps: the same app three times, only the proxy settings differ (no wait_to_retire: the default)
+        deploy_apps = {"collection": declaration("bn-proxy-plain"),
+                       "collection-proxy-wtr0": declaration("bn-proxy-wtr0", wtr0_port, wait_to_retire=0),
+                       "collection-proxy-wtr10": declaration("bn-proxy-wtr10", wtr10_port)}
+        try:
+            server.start()
+            for args in [declaration(app, web_port)] + list(deploy_apps.values()):
+                ansible.module("dokku_ps_app", args, expect_changed=True)
+                ansible.module("dokku_ps_scale", dict(options, app=args["name"], scale={"web": 3}), expect_changed=True)
+                expect_running(self.api, args["name"] + ".", 3, "proxy setup")
+            # what each app's proxy retires with, as dokku_ps_report tells (None: unproxied)
+            reported = dict((name, ansible.module("dokku_ps_report", dict(options, app=name)).result.get("proxy") or {})
+                            for name in [app] + [args["name"] for args in deploy_apps.values()])
+            results["settings"]["wait_to_retire"] = dict(
+                (name, proxy.get("wait_to_retire") if proxy.get("enabled") else None) for name, proxy in reported.items())
+            log("proxy: wait_to_retire as reported: %s" % results["settings"]["wait_to_retire"])
+            for rep in self.repetitions(reps):
+                if not wrk_skip:
+                    results["throughput"].append(self._proxy_throughput(app, server, seconds, rep))
+                    if rep == 0:
+                        results["reload_control"] = self._proxy_reload_control(server)
+                replaced = ["%s.web.%d" % (app, index) for index in (1, 2, 3)]
+                rollout = self._proxy_under_load(
+                    server, wrk_skip, lambda r=rep: ansible.module("dokku_ps_app", dict(
+                        declaration(app, web_port), env={"RELEASE": str(r + 1)}), expect_changed=True))
+                if rollout.pop("run").result["containers"].get("replaced") != replaced:
+                    raise RuntimeError("proxy: the rollout did not replace %s" % replaced)
+                expect_running(self.api, app + ".", 3, "proxy rollout")
+                results["rollout"].append(rollout)
+                scaled = self._proxy_under_load(
+                    server, wrk_skip, lambda: ansible.module("dokku_ps_scale", dict(options, app=app, scale={"web": 1}),
+                                                             expect_changed=True))
+                if scaled.pop("run").result["containers"].get("removed") != replaced[1:]:
+                    raise RuntimeError("proxy: the scale-down did not remove %s" % replaced[1:])
+                expect_running(self.api, app + ".", 1, "proxy scale-down")
+                results["scale_down"].append(scaled)
+                log("proxy: rollout %.1f s, %d/%d failed (fresh connections), %s failed (keep-alive); scale 3 -> 1 "
+                    "%.1f s, %d/%d failed, %s failed (keep-alive)" % (
+                        rollout["seconds"], rollout["loop"]["failed"], rollout["loop"]["sent"],
+                        (rollout["wrk"] or {}).get("failed", "-"), scaled["seconds"], scaled["loop"]["failed"],
+                        scaled["loop"]["sent"], (scaled["wrk"] or {}).get("failed", "-")))
+                ansible.module("dokku_ps_scale", dict(options, app=app, scale={"web": 3}), expect_changed=True)
+                for contender in self.rotated(list(deploy_apps), rep):
+                    args = deploy_apps[contender]
+                    run = ansible.module("dokku_ps_app", dict(args, env={"RELEASE": str(rep + 1)}),
+                                         expect_changed=True)
+                    expect_running(self.api, args["name"] + ".", 3, contender)
+                    self.record_run("proxy_deploy_web3", contender, run)
+                log("proxy: deploy web=3 unproxied %.1f s, proxied wait_to_retire 0 %.1f s, default %.1f s (wall)" % tuple(
+                    self.samples["proxy_deploy_web3"][c][-1]["wall"] for c in deploy_apps))
+        finally:
+            for args in [declaration(app)] + list(deploy_apps.values()):
+                try:
+                    ansible.module("dokku_ps_app", dict(options, name=args["name"], state="absent"))
+                except Exception as exc:  # noqa: BLE001  (cleanup_main removes what is left)
+                    log("proxy: cleanup of %s: %s" % (args["name"], str(exc).strip().splitlines()[0][:200]))
+            force_remove(self.api, "bn-proxy-")
+            server.stop()
+
+    def _proxy_direct_url(self, container):
+        """The URL of one web container straight, at its address on the proxy network: a container of this run,
+        at an address inside the proxy network's subnet of the local daemon (never anything else)."""
+        if not container.startswith("bn-proxy-"):
+            raise RuntimeError("proxy: %s is not a container of the benchmark" % container)
+        address = self.api.inspect_container(container)["NetworkSettings"]["Networks"][PROXY_NETWORK]["IPAddress"]
+        subnets = [ipaddress.ip_network(config["Subnet"])
+                   for config in self.api.inspect_network(PROXY_NETWORK)["IPAM"]["Config"]]
+        if not address or not any(ipaddress.ip_address(address) in subnet for subnet in subnets):
+            raise RuntimeError("proxy: %s has no address on the local network %s" % (container, PROXY_NETWORK))
+        return "http://%s:5000/" % address
+
+    def _proxy_throughput(self, app, server, seconds, rep):
+        """wrk through nginx and straight to web.1 for ``seconds`` each, in two halves ordered A B B A (which is A
+        alternates by repetition), so that a drift of the shared machine's load weighs on both alike."""
+        urls = {"proxy": server.url(), "direct": self._proxy_direct_url("%s.web.1" % app)}
+        first, second = self.rotated(["proxy", "direct"], rep)
+        sample = {"order": [first, second, second, first], "direct_target": "%s.web.1" % app}
+        runs = {"proxy": [], "direct": []}
+        for target in sample["order"]:
+            runs[target].append(load.run(urls[target], max(1, seconds // 2)))
+        for target, parts in runs.items():
+            requests = sum(part["requests"] for part in parts)
+            sample[target] = {"runs": parts, "requests": requests, "failed": sum(part["failed"] for part in parts),
+                              "rps": requests / sum(part["seconds"] for part in parts)}
+        sample["ratio"] = sample["proxy"]["rps"] / sample["direct"]["rps"] if sample["direct"]["rps"] else None
+        log("proxy: requests/s through nginx %.0f, straight to one container %.0f (ratio %.2f); failed %d / %d" % (
+            sample["proxy"]["rps"], sample["direct"]["rps"], sample["ratio"] or 0, sample["proxy"]["failed"],
+            sample["direct"]["failed"]))
+        return sample
+
+    def _proxy_reload_control(self, server):
+        """wrk's keep-alive connections (as during the operations) while nginx is reloaded PROXY_RELOADS times and
+        nothing else changes: what the reloads alone do to a keep-alive client."""
+        before = server.reloads()
+        log_offset = _size(server.error_log)
+        with load.During(server.url(), PROXY_BOUND, connections=PROXY_LOAD_CONNECTIONS, settle=1.0) as during:
+            for _index in range(PROXY_RELOADS):
+                server.reload()
+                time.sleep(1.0)
+        control = {"reloads": server.reloads() - before, "wrk": during.result,
+                   "nginx_errors": _nginx_errors(server.error_log, log_offset)}
+        log("proxy: control, %d reloads and nothing else: wrk %d requests, %d failed (%s)" % (
+            control["reloads"], during.result["requests"], during.result["failed"], _wrk_errors(during.result)))
+        return control
+
+    def _proxy_under_load(self, server, wrk_skip, operation):
+        """``operation`` (an ansible-playbook run) while PROXY_LOOPS request loops (and wrk) run through nginx."""
+        url = server.url()
+        before = server.reloads()
+        log_offset = _size(server.error_log)
+        loops = [BackgroundLoop(url, count=1000000, seconds=PROXY_BOUND) for _index in range(PROXY_LOOPS)]
+        during = None if wrk_skip else load.During(url, PROXY_BOUND, connections=PROXY_LOAD_CONNECTIONS, settle=0.0)
+        with contextlib.ExitStack() as stack:
+            for loop in loops:
+                stack.enter_context(loop)
+            if during is not None:
+                stack.enter_context(during)
+            time.sleep(1.0)
+            with Timer() as timer:
+                run = operation()
+            time.sleep(1.0)
+        results = [loop.result for loop in loops]
+        backends = set()
+        for result in results:
+            backends.update(result.bodies)
+        return {"run": run, "seconds": timer.elapsed, "reloads": server.reloads() - before,
+                "nginx_errors": _nginx_errors(server.error_log, log_offset),
+                "loop": {"sent": sum(r.sent for r in results), "failed": sum(r.failed for r in results),
+                         "errors": [e for r in results for e in r.errors][:5],
+                         "max_latency": max(r.max_latency for r in results), "backends": len(backends)},
+                "wrk": during.result if during is not None else None}
+
 
 def _policy(name):
     from common import policy_dict  # pylint: disable=import-outside-toplevel
@@ -468,6 +657,40 @@ def other_processes():
         if ("pytest" in text or "ansible-playbook" in text) and "bench/run.py" not in text:
             found.append(int(entry))
     return found
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _nginx_errors(path, offset, limit=20):
+    """What nginx logged at level warn or worse since ``offset`` of its error log, counted by kind of message
+    (addresses, ports and connection numbers left out): why requests failed, as nginx saw it."""
+    kinds = {}
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read(20 * 1024 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return kinds
+    for line in text.splitlines():
+        match = re.search(r"\[(warn|error|crit|alert|emerg)\] [0-9#]+: (?:\*[0-9]+ )?(.*)", line)
+        if not match:
+            continue
+        message = re.sub(r"(client|server|request|upstream|host): .*", "", match.group(2)).rstrip(" ,")
+        message = re.sub(r"[0-9]+(\.[0-9]+){3}(:[0-9]+)?", "<address>", message)
+        key = "%s: %s" % (match.group(1), message[:160])
+        if key in kinds or len(kinds) < limit:
+            kinds[key] = kinds.get(key, 0) + 1
+    return kinds
+
+
+def _wrk_errors(result):
+    return ", ".join("%s %d" % (key, result[key]) for key in ("connect", "read", "write", "timeout", "non2xx")
+                     if result[key]) or "none"
 
 
 __all__ = ["Bench", "PREFIX", "wait_quiet", "other_processes"]
