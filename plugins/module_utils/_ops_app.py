@@ -72,7 +72,7 @@ def app_outcome(doc, global_doc, plan, changed, **extra):
     """The outcome of dokku_ps_app for a defined app: its definition, formation, properties and container work."""
     return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
                                image=doc.get('image'), image_id=doc.get('image_id'),
-                               deployed=doc.get('deployed', False), can_scale=doc.get('dokku_scale') is None,
+                               deployed=doc.get('deployed', False), can_scale=definitions.can_scale(doc),
                                **extra)
 
 

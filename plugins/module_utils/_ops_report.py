@@ -96,7 +96,7 @@ def report(ctx, app=None, inspect=False, top=False):
             processes=len(inventory.containers()),
             running=planner.running_state(inventory.containers()),
             restore=computed_property(doc, global_doc, 'restore'),
-            can_scale=doc.get('dokku_scale') is None,
+            can_scale=definitions.can_scale(doc),
             image=doc.get('image'),
             image_id=doc.get('image_id'),
             dynos=dynos,

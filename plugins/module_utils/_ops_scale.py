@@ -44,11 +44,16 @@ def apply_scale(doc, scale, field='scale'):
     """Set the counts of ``scale`` in ``doc['formation']`` (Dokku's ps:scale rules).
 
     Returns {type: {'before', 'after'}} of the counts that change. Refuses manual scaling of an app whose image
-    has a DOKKU_SCALE file, and counts above 0 for types the processes do not define; a 0 for such a type is
+    has an app.json formation or a DOKKU_SCALE file, and counts above 0 for types the processes do not define; a 0 for such a type is
     accepted and not kept.
     """
     name = doc['name']
-    if doc.get('dokku_scale') is not None:
+    owner = definitions.formation_owner(doc)
+    if owner == 'app.json':
+        raise ValidationError(field, 'app %s takes its formation from the formation key of its app.json (%s) and '
+                              'cannot be scaled manually (change the quantities in app.json, or remove its formation '
+                              'key to scale by hand)' % (name, doc['app_json']['source']))
+    if owner == 'DOKKU_SCALE':
         raise ValidationError(field, 'app %s takes its formation from the DOKKU_SCALE file in image %s and cannot '
                               'be scaled manually (remove the file from the image to scale by hand)'
                               % (name, doc.get('image')))
@@ -107,4 +112,4 @@ def _scale_outcome(doc, global_doc, plan, changes, changed, before=None):
     formation = dict(doc.get('formation') or {})
     return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
                                before=formation if before is None else before, formation_changes=changes,
-                               can_scale=doc.get('dokku_scale') is None)
+                               can_scale=definitions.can_scale(doc))

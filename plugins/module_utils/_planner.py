@@ -6,7 +6,8 @@
 Pure logic: no Docker and no files, so every decision is unit-tested. The executor carries a plan out.
 
 A plan is a list of phases; the actions of one phase are independent of each other and may run
-concurrently; phases run in order (``web`` first, then the other types, as Dokku deploys).
+concurrently; phases run in order (``web`` first, then the other types, as Dokku deploys). A type whose app.json
+sets ``max_parallel`` has its replacements split over several phases of at most that many.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 # Action kinds
@@ -267,11 +269,30 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
             if container.process_type == ptype:
                 phase.append(Action(CLEANUP, container.name, ptype, container.index, container=container,
                                     reason='leftover of an interrupted run'))
-        if phase:
-            plan.phases.append(phase)
+        plan.phases.extend(_batches(phase, _max_parallel(app_doc, ptype)))
     if conflicts:
         raise ConflictError(conflict_message(conflicts))
     return plan
+
+
+def _max_parallel(app_doc, ptype):
+    """How many containers of ``ptype`` are replaced at once: app.json's max_parallel, else no bound."""
+    document = app_doc.get('app_json')
+    return app_json.max_parallel(document, ptype) if document else None
+
+
+def _batches(phase, limit):
+    """A type's phase as phases that replace at most ``limit`` containers each (in index order); the other actions
+    go with the first. Without a limit, or with few replacements, the phase stays whole."""
+    if not phase:
+        return []
+    replacing = [action for action in phase if action.kind == REPLACE]
+    if not limit or len(replacing) <= limit:
+        return [phase]
+    replacing.sort(key=lambda action: action.index)
+    rest = [action for action in phase if action.kind != REPLACE]
+    batches = [replacing[start:start + limit] for start in range(0, len(replacing), limit)]
+    return [rest + batches[0]] + batches[1:]
 
 
 def plan_policy(app_doc, restart_policy, inventory, stopped_policy=None):

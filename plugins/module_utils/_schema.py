@@ -71,6 +71,17 @@ _NULLABLE_SECONDS = {"type": ["integer", "null"], "minimum": 0}
 _NULLABLE_RESTART_POLICY = {"type": ["string", "null"], "pattern": _schema_pattern(RESTART_POLICY_PATTERN)}
 _TIMESTAMP = {"type": "string", "pattern": _schema_pattern(TIMESTAMP_PATTERN)}
 
+# an app.json as _app_json.parse normalises it (validated there against its own schema), with where it came from
+_APP_JSON = {
+    "type": ["object", "null"],
+    "required": ["source", "formation", "healthchecks"],
+    "properties": {
+        "source": {"type": "string", "minLength": 1},
+        "formation": {"type": ["object", "null"], "propertyNames": _PROCESS_TYPE},
+        "healthchecks": {"type": ["object", "null"], "propertyNames": _PROCESS_TYPE},
+    },
+}
+
 APP_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://dokku-ps.invalid/schemas/app-1.json",
@@ -193,6 +204,9 @@ APP_SCHEMA = {
                 "wait_to_retire": {"type": ["integer", "null"], "minimum": 0},
             },
         },
+        "app_json": dict(_APP_JSON, description="the app.json that applies: the app_json option's, else the image's"),
+        "app_json_option": dict(_APP_JSON, description="the app_json option as given (normalised), null: not given"),
+        "app_json_image": dict(_APP_JSON, description="the app.json in the image's WORKDIR (normalised), null: none"),
         "updated_at": _TIMESTAMP,
     },
 }

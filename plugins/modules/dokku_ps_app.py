@@ -126,6 +126,17 @@ options:
       - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.
       - When omitted, the recorded checks are kept.
     type: dict
+  app_json:
+    description:
+      - The app's Dokku C(app.json), as a dict or as JSON text (docs/app-json.md). Its V(formation) sets the instances
+        of the types it lists (every other type then runs 0, and the app cannot be scaled by hand) and how many
+        instances of a type are replaced at once (V(max_parallel)); its V(healthchecks) gate replacements (V(startup),
+        V(readiness)) and become Docker health checks of the containers (V(liveness)). Keys that do not concern
+        processes are ignored.
+      - Given here, it wins over an C(app.json) in the image's WORKDIR, which applies otherwise (read once per image
+        id, and validated either way). An empty dict or text removes the option, so the image's file applies again;
+        when omitted, the recorded value is kept.
+    type: raw
   proxy:
     description:
       - Put the app's V(web) containers behind the host's nginx, which balances requests between them round robin

@@ -269,6 +269,35 @@ def test_new_image_replaces_matching_containers():
                                                                   (planner.REPLACE, 'demo.web.2')]
 
 
+def _app_json(**formation):
+    return {'source': 'app_json option', 'healthchecks': None,
+            'formation': dict((ptype, {'quantity': None, 'max_parallel': limit}) for ptype, limit in formation.items())}
+
+
+@pytest.mark.parametrize('limit, expected', [
+    (1, [['demo.web.1'], ['demo.web.2'], ['demo.web.3']]),
+    (2, [['demo.web.1', 'demo.web.2'], ['demo.web.3']]),
+    (3, [['demo.web.1', 'demo.web.2', 'demo.web.3']]),
+    (None, [['demo.web.1', 'demo.web.2', 'demo.web.3']]),
+])
+def test_max_parallel_splits_a_types_replacements_into_phases(limit, expected):
+    doc = app_doc({'web': 3, 'worker': 1}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'web', 2), ours(doc, 'web', 3), ours(doc, 'worker', 1))
+    new_doc = dict(doc, image_id=OTHER_IMAGE_ID, app_json=_app_json(web=limit))
+    plan = planner.plan_converge(new_doc, POLICY, inv)
+    assert [[action.name for action in phase] for phase in plan.phases] == expected + [['demo.worker.1']]
+    assert plan.summary()['replaced'] == ['demo.web.1', 'demo.web.2', 'demo.web.3', 'demo.worker.1']
+
+
+def test_max_parallel_leaves_other_actions_in_the_first_phase():
+    doc = app_doc({'web': 3}, processes=PROCS, app_json=_app_json(web=1))
+    inv = inventory(stale(doc, 'web', 1), stale(doc, 'web', 2), ours(doc, 'web', 4))
+    doc['formation'] = {'web': 3}
+    plan = planner.plan_converge(doc, POLICY, inv)
+    assert phase_kinds(plan) == [[(planner.CREATE, 'demo.web.3'), (planner.REMOVE, 'demo.web.4'),
+                                  (planner.REPLACE, 'demo.web.1')], [(planner.REPLACE, 'demo.web.2')]]
+
+
 def test_stopped_matching_container_started_only_when_start():
     doc = app_doc({'web': 2}, processes=PROCS)
     inv = inventory(ours(doc, 'web', 1, state='exited'), ours(doc, 'web', 2))
