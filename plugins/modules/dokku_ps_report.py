@@ -151,7 +151,7 @@ restore:
   returned: when O(app) is given
   type: bool
 can_scale:
-  description: False when the image's C(DOKKU_SCALE) file sets the formation.
+  description: False when the formation is set by the quantities of the app's C(app.json) or by the image's C(DOKKU_SCALE) file.
   returned: when O(app) is given
   type: bool
 image:

@@ -154,7 +154,7 @@ formation_changes:
   type: dict
   sample: {"web": {"before": 1, "after": 2}}
 can_scale:
-  description: False when the image's C(DOKKU_SCALE) file sets the formation.
+  description: False when the formation is set by the quantities of the app's C(app.json) or by the image's C(DOKKU_SCALE) file.
   returned: always
   type: bool
 proxy_changed:
