@@ -52,6 +52,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
@@ -185,7 +186,7 @@ def _found(value):
     if isinstance(value, int):
         return 'an integer'
     if isinstance(value, float):
-        return 'a number with a fraction' if value == value and value != int(value) else 'a number'
+        return 'a number with a fraction' if math.isfinite(value) and not value.is_integer() else 'a number'
     if isinstance(value, str):
         return 'a string'
     if isinstance(value, list):
@@ -223,9 +224,9 @@ def _schema_problem(error):
         words = [_TYPE_WORDS.get(name, name) for name in wanted if name != 'null']
         return path, 'must be %s (found %s)' % (' or '.join(words), _found(instance))
     if error.validator == 'minimum':
-        return path, 'must be at least %d (found %d)' % (error.validator_value, instance)
+        return path, 'must be at least %d (found %s)' % (error.validator_value, instance)
     if error.validator == 'maximum':
-        return path, 'must be at most %d (found %d)' % (error.validator_value, instance)
+        return path, 'must be at most %d (found %s)' % (error.validator_value, instance)
     if error.validator == 'enum':
         allowed = ', '.join(str(value) for value in error.validator_value if value is not None)
         shown = _show(instance) if isinstance(instance, str) else _found(instance)
@@ -252,7 +253,8 @@ def _validator_class():
 
 def _sort_key(error):
     path = list(error.absolute_path)
-    return (len(path), [str(part) for part in path], str(error.validator))
+    # at one path, a wrong type first: a bound broken by a value of the wrong type says less
+    return (len(path), [str(part) for part in path], error.validator != 'type', str(error.validator))
 
 
 # -- reading ---------------------------------------------------------------------------------------------------

@@ -240,6 +240,9 @@ def test_keys_dokku_has_that_do_not_concern_us_are_accepted_and_ignored():
      'formation.web.quantity: must be an integer (found a number with a fraction)'),
     ({'formation': {'web': {'quantity': 1.0}}}, 'formation.web.quantity: must be an integer (found a number)'),
     ({'formation': {'web': {'quantity': True}}}, 'formation.web.quantity: must be an integer (found a boolean)'),
+    ({'formation': {'web': {'quantity': -1.5}}},
+     'formation.web.quantity: must be an integer (found a number with a fraction)'),
+    ({'healthchecks': {'web': [{'port': 1e9}]}}, 'healthchecks.web[0].port: must be an integer (found a number)'),
     ({'healthchecks': []}, 'healthchecks: must be an object (found an array)'),
     ({'healthchecks': {'web': {'path': '/'}}}, 'healthchecks.web: must be an array (found an object)'),
     ({'healthchecks': {'web': ['/health']}}, 'healthchecks.web[0]: must be an object (found a string)'),
@@ -326,6 +329,12 @@ def test_refused_from_the_inline_option_too():
     assert str(info.value) == 'app_json: formation.web.quantity: must be at least 0 (found -2)'
 
 
+def test_non_finite_numbers_of_the_dict_form():
+    for number in (float('inf'), float('-inf'), float('nan')):
+        assert refused({'formation': {'web': {'quantity': number}}}) == (
+            'formation.web.quantity: must be an integer (found a number)')
+
+
 def test_keys_of_the_dict_form_must_be_strings():
     assert refused({'formation': {1: {}}}) == 'formation: process type names must be strings (found an integer)'
     assert refused({'formation': {'web': {1: 2}}}) == 'formation.web: keys must be strings (found an integer)'
@@ -359,7 +368,7 @@ def test_command_content_is_never_shown():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=60),
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=60),
                     lambda children: st.lists(children, max_size=4) | st.dictionaries(
                         st.sampled_from(['type', 'path', 'port', 'command', 'wait', 'quantity', 'web', 'x']),
                         children, max_size=4),
