@@ -152,7 +152,7 @@ def _fresh(**extra):
 def _apply(files, doc=None, old=None, values=None):
     ctx = _Ctx(files)
     doc = doc or _fresh()
-    definitions.apply_image(ctx, doc, old, values or {}, IMAGE)
+    definitions.apply_image(ctx, doc, old, values or {'image': 'demo:1'}, IMAGE)
     return ctx, doc
 
 
