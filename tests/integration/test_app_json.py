@@ -132,8 +132,8 @@ def test_max_parallel_bounds_how_many_roll_at_once(runner, api, app_name, docker
 
 
 BAD_DOCUMENTS = [
-    ("{not json", ["app.json", "JSON"]),
-    ("[1, 2]", ["app.json"]),
+    ("{not json", ["invalid JSON", "line 1"]),
+    ("[1, 2]", ["top level", "object"]),
     ({"formation": {"web": {"quantity": -1}}}, ["formation.web.quantity"]),
     ({"formation": {"web": {"quantity": "two"}}}, ["formation.web.quantity"]),
     ({"formation": {"web": {"quantity": 1, "max_parallel": 0}}}, ["formation.web.max_parallel"]),
