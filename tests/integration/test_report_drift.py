@@ -71,8 +71,7 @@ def test_fresh_deploy_is_current_and_sources_are_named(runner, api, app_name, st
     assert drift(every) == drift(report)
 
 
-def test_a_definition_recorded_without_deploy_shows_the_dynos_it_would_replace(runner, api, app_name,
-                                                                              standard_images):
+def test_a_definition_recorded_without_deploy_shows_the_dynos_to_replace(runner, api, app_name, standard_images):
     args = deploy(runner, app_name, standard_images["base"], web=2, worker=1)
     before = snapshot(api, app_name)
 
@@ -111,8 +110,8 @@ def test_a_definition_recorded_without_deploy_shows_the_dynos_it_would_replace(r
     assert drift(report) == {"web.1": ALL_CURRENT, "web.2": ALL_CURRENT, "worker.1": ALL_CURRENT}
 
 
-def test_a_restart_policy_changed_by_hand_shows_until_a_run_puts_it_back(runner, docker_client, api, app_name,
-                                                                        standard_images):
+def test_a_restart_policy_changed_by_hand_shows_until_a_run_sets_it(runner, docker_client, api, app_name,
+                                                                    standard_images):
     deploy(runner, app_name, standard_images["base"], web=2, worker=1)
     set_policy_by_hand(docker_client, api, app_name, "web.2", "always")
     report = runner.module("dokku_ps_report", {"app": app_name})
