@@ -23,8 +23,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 
 # Where an app's formation comes from (``sources.formation``): the formation of its app.json, the image's
 # DOKKU_SCALE file, or the counts set through dokku_ps_scale and declarations' ``scale`` (or the default).
-FORMATION_APP_JSON = 'app.json'
-FORMATION_DOKKU_SCALE = 'DOKKU_SCALE'
 FORMATION_SCALE = 'scale'
 
 
@@ -57,13 +55,8 @@ def _published_ports(ports):
 
 def formation_source(doc):
     """Where the app's formation comes from: 'app.json' when its app.json sets the quantity of a process type,
-    'DOKKU_SCALE' when the image's DOKKU_SCALE file sets it, else 'scale'."""
-    formation = (doc.get('app_json') or {}).get('formation') or {}
-    if any((entry or {}).get('quantity') is not None for entry in formation.values()):
-        return FORMATION_APP_JSON
-    if doc.get('dokku_scale') is not None:
-        return FORMATION_DOKKU_SCALE
-    return FORMATION_SCALE
+    'DOKKU_SCALE' when the image's DOKKU_SCALE file sets it, else 'scale' (definitions.formation_owner)."""
+    return definitions.formation_owner(doc) or FORMATION_SCALE
 
 
 def sources(doc):

@@ -208,5 +208,16 @@ def test_a_liveness_check_is_the_containers_docker_health(runner, api, app_name,
     assert web["Config"]["Healthcheck"]["Interval"] == 10 ** 9 and web["Config"]["Healthcheck"]["Retries"] == 1
     _health(api, app_name, "worker.1", "unhealthy")
     assert running(api, app_name) == ["web.1", "worker.1"], "liveness gates nothing: an unhealthy worker runs on"
-    # the same document again changes nothing; a changed liveness check replaces the containers
+    report = runner.module("dokku_ps_report", {"app": app_name})
+    assert report["dynos"]["web.1"]["health"] == "healthy" and report["dynos"]["worker.1"]["health"] == "unhealthy"
+    assert report["sources"]["formation"] == "app.json"
+    assert report["sources"]["app_json"] == "/app/app.json in image %s" % image
+    # the same document again changes nothing; a changed liveness check replaces the container it concerns
     assert runner.module("dokku_ps_app", declare(app_name, image))["changed"] is False
+    changed = runner.module("dokku_ps_app", declare(app_name, image, app_json={
+        "formation": {"web": {"quantity": 1}, "worker": {"quantity": 1}},
+        "healthchecks": {"web": [{"type": "liveness", "name": "alive", "wait": 2, "timeout": 2, "attempts": 1,
+                                  "command": ["/bin/sh", "-c", "exit 0"]}]}}))
+    assert changed["containers"]["replaced"] == ["%s.web.1" % app_name, "%s.worker.1" % app_name]
+    assert "Healthcheck" not in containers(api, app_name)["%s.worker.1" % app_name]["Config"] or not containers(
+        api, app_name)["%s.worker.1" % app_name]["Config"]["Healthcheck"]
