@@ -73,7 +73,7 @@ def test_formation_source(extra, expected):
 
 
 def test_sources_of_formation_checks_and_app_json():
-    doc = app_doc(checks={'worker': {'mode': 'skipped'}}, image_checks={'http': [], 'wait': 1})
+    doc = app_doc(checks={'worker': {'uptime': 3}}, image_checks={'http': [], 'wait': 1})
     assert ops_report.sources(doc) == {
         'formation': 'scale',
         'checks': {'web': 'CHECKS file in the image', 'worker': 'checks option'},
