@@ -161,14 +161,15 @@ def test_every_bad_document_is_refused_with_nothing_changed(runner, api, app_nam
         assert snapshot(api, app_name) == before and state_files(runner.state_dir) == files, document
 
 
-def test_a_failing_startup_check_keeps_the_old_containers(runner, api, app_name, docker_client):
+@pytest.mark.parametrize("kind", ["startup", "readiness"])
+def test_a_failing_startup_check_keeps_the_old_containers(runner, api, app_name, docker_client, kind):
     good = app_image(docker_client, "dokku-ps-test/app-json-startup:v1",
                      {"healthchecks": {"web": [{"type": "startup", "name": "boot",
                                                 "command": ["/bin/sh", "-c", "echo booted"]}]}})
-    bad = app_image(docker_client, "dokku-ps-test/app-json-startup:v2",
+    bad = app_image(docker_client, "dokku-ps-test/app-json-startup:v2-%s" % kind,
                     {"healthchecks": {"web": [{"type": "startup", "name": "boot",
                                                "command": ["/bin/sh", "-c", "echo booted"]},
-                                              {"type": "readiness", "name": "warm", "attempts": 2, "wait": 1,
+                                              {"type": kind, "name": "warm", "attempts": 2, "wait": 1,
                                                "command": ["/bin/sh", "-c", "echo cache-still-cold; exit 4"]}]}})
     args = {"name": app_name, "image": good, "procfile_path": "Procfile"}
     first = runner.module("dokku_ps_app", args)
@@ -176,7 +177,7 @@ def test_a_failing_startup_check_keeps_the_old_containers(runner, api, app_name,
     before = snapshot(api, app_name)
     failed = runner.module("dokku_ps_app", dict(args, image=bad), expect_failure=True)
     message = failed["msg"]
-    assert "'warm'" in message and "cache-still-cold" in message and "app.json" in message, message
+    assert "%s check 'warm'" % kind in message and "cache-still-cold" in message and "app.json" in message, message
     assert "exit status 4" in message and "2 attempt(s)" in message, message
     assert snapshot(api, app_name) == before, "the old container keeps serving, nothing else is left"
 
