@@ -172,6 +172,9 @@ def effective(doc, ptype):
     else:
         config, source = settings, DEFAULT_SOURCE
     config.setdefault('mode', 'enabled')
+    if config['mode'] != 'enabled':
+        # skipped or disabled: the option decides, and nothing of the other sources runs
+        source = OPTION_SOURCE
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
     if source != APP_JSON_SOURCE and config.get('uptime') is None and not config.get('http') \

@@ -229,10 +229,11 @@ def test_app_json_checks_come_after_the_options_own_checks_and_before_the_checks
     assert checks.effective(doc, 'web')['source'] == 'checks option'
     assert checks.effective(doc, 'web')['http'][0]['path'] == '/own'
     worker = checks.effective(doc, 'worker')
-    assert worker['source'] == 'app.json' and worker['mode'] == 'skipped'
+    # skipped or disabled: nothing of the other sources runs, so the option is named as the source
+    assert worker['source'] == 'checks option' and worker['mode'] == 'skipped'
     doc['checks'] = checks.validate_checks({'web': {'mode': 'disabled', 'attempts': 9}})
     web = checks.effective(doc, 'web')
-    assert web['source'] == 'app.json' and web['mode'] == 'disabled'
+    assert web['source'] == 'checks option' and web['mode'] == 'disabled'
     assert web['entries'][0]['attempts'] == 1, "an entry keeps its own settings, not the option's"
 
 
