@@ -16,10 +16,8 @@ import pytest
 from tests.support import images
 from tests.support.docker_state import containers
 from tests.support.four_step import four_step
-from tests.support.nginx import BackgroundLoop, PrivateNginx, get, request_loop
-
-WEB = {"web": "sh -c '%s'" % images.PROXY_WEB_SCRIPT}
-QUICK = {"web": {"uptime": 1}}
+from tests.support.nginx import BackgroundLoop, PrivateNginx, get
+from tests.support.proxy_apps import answers, app_args, config, hostnames, options
 
 
 @pytest.fixture
@@ -31,40 +29,6 @@ def nginx(tmp_path):
 @pytest.fixture(scope="session")
 def proxy_image(docker_client, standard_images):
     return images.PROXY_IMAGE
-
-
-def options(server):
-    """The modules' nginx options for a private nginx."""
-    return {"nginx_binary": server.binary, "nginx_conf": server.conf, "nginx_include_dir": server.include_dir,
-            "nginx_pid_file": server.pid_file, "nginx_prefix": server.root, "proxy_listen_address": "127.0.0.1"}
-
-
-def app_args(app, image, server, port=None, **extra):
-    args = {"name": app, "image": image, "processes": WEB, "checks": QUICK, "proxy": True,
-            "proxy_ports": ["http:%d:5000" % (port or server.port)], "wait_to_retire": 1}
-    args.update(options(server))
-    args.update(extra)
-    return args
-
-
-def hostnames(api, app, ptype="web"):
-    """The hostnames (container id prefixes) of the app's running containers of a type."""
-    return set(data["Config"]["Hostname"] for name, data in containers(api, app).items()
-               if ".%s." % ptype in name and data["State"]["Running"])
-
-
-def config(server, app):
-    path = os.path.join(server.include_dir, "%s.conf" % app)
-    if not os.path.exists(path):
-        return None
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def answers(server, count=30, host=None, port=None):
-    result = request_loop(server.url(port=port), count=count, seconds=20, host=host)
-    assert result.failed == 0, result.errors
-    return set(result.bodies)
 
 
 def test_round_robin_over_every_web_container_in_four_steps(runner, api, app_name, proxy_image, nginx):

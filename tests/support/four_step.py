@@ -6,6 +6,10 @@
 4. apply again: ``changed: false``, the containers are exactly as after step 2, and so is the desired state
    recorded in the state store (``docker_state.desired_state``: a run may record how far it read the daemon's
    events, see ``docker_state.OBSERVATION_KEYS``; check mode records nothing at all).
+
+``after_check(predicted)`` and ``after_apply(applied)``, when given, run right after step 1 and step 2 (before
+the next step), for what a feature must also leave alone in check mode or must have done when applied
+(e.g. the proxy's nginx config and its reloads).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ def _did_something(value):
     return False
 
 
-def four_step(runner, api, app, module, args):
+def four_step(runner, api, app, module, args, after_check=None, after_apply=None):
     """Returns the results of step 1 (prediction) and step 2 (apply), both run with diff."""
     before = snapshot(api, app)
     files = state_files(runner.state_dir)
@@ -33,9 +37,13 @@ def four_step(runner, api, app, module, args):
     assert predicted["changed"] is True, "check mode predicted no change"
     assert snapshot(api, app) == before, "check mode changed containers"
     assert state_files(runner.state_dir) == files, "check mode changed the state store"
+    if after_check is not None:
+        after_check(predicted)
     applied = runner.module(module, args, diff=True)
     assert applied["changed"] is True
     assert all_containers(applied) == all_containers(predicted), "check mode mispredicted the containers"
+    if after_apply is not None:
+        after_apply(applied)
     after = snapshot(api, app)
     files = state_files(runner.state_dir)
     desired = desired_state(runner.state_dir)

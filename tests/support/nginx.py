@@ -14,6 +14,9 @@ dir, pid file): exactly the options the modules will take::
         driver.apply({"shop": proxy.render("shop", mappings, (), members, listen_address="127.0.0.1")})
         result = nginx.request_loop(server.url(), count=30, seconds=10)
 
+``http_extra`` (default none), set before ``start``, is more configuration inside ``http {}`` after the include,
+e.g. a ``default_server`` of the test's own (``default_server_conf``) that answers names no app claims.
+
 ``command_prefix`` (default none) goes in front of every nginx command line this class runs (``-t``, the
 master, ``-s reload``): e.g. ``PrivateDaemon.netns_command()`` runs the nginx inside a private Docker daemon's
 network namespace, where that daemon's containers are reachable. It may be changed while nginx is stopped (a
@@ -57,8 +60,18 @@ http {
     uwsgi_temp_path %(prefix)s/tmp/uwsgi;
     scgi_temp_path %(prefix)s/tmp/scgi;
     include %(include_dir)s/*.conf;
-}
+%(http_extra)s}
 """
+
+
+# what a test's own default server answers for a name no app claims: 421 Misdirected Request
+DEFAULT_SERVER_STATUS = 421
+
+
+def default_server_conf(port, address=LISTEN_ADDRESS):
+    """A ``default_server`` on ``address:port`` that answers every name no other server claims with 421."""
+    return ("    server {\n        listen %s:%d default_server;\n        server_name _;\n        return %d;\n    }\n"
+            % (address, port, DEFAULT_SERVER_STATUS))
 
 
 class NginxError(RuntimeError):
@@ -84,6 +97,7 @@ class PrivateNginx:
         self.port = free_port()
         self._extra_ports = []
         self._proc = None
+        self.http_extra = ""
 
     def ports(self, count):
         """``count`` free ports, the first being ``port``."""
@@ -121,7 +135,8 @@ class PrivateNginx:
         os.makedirs(os.path.join(self.root, "logs"), exist_ok=True)  # nginx opens <prefix>/logs/error.log early
         os.makedirs(self.include_dir, mode=0o755, exist_ok=True)
         with open(self.conf, "w", encoding="utf-8") as handle:
-            handle.write(MAIN_CONF % {"prefix": self.root, "include_dir": self.include_dir})
+            handle.write(MAIN_CONF % {"prefix": self.root, "include_dir": self.include_dir,
+                                      "http_extra": self.http_extra})
         check = subprocess.run(self.argv("-t"), capture_output=True, text=True, timeout=30, check=False)
         if check.returncode != 0:
             raise NginxError("nginx -t of the private config failed: %s" % check.stderr.strip())
