@@ -43,7 +43,8 @@ def _doc(env=None, **extra):
 def test_definition_view_shape_and_masking():
     doc = _doc()
     view = definitions.definition_view(doc)
-    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed'}
+    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed', 'release'}
+    assert view['release'] is None, 'a document without releases has no current release'
     assert view['env'] == {'API_KEY': MASK, 'DEBUG': MASK}
     assert view['image'] == 'demo:1' and view['formation'] == {'web': 2} and view['deployed'] is True
     assert 'hunter2-secret' not in json.dumps(view) and 'sekrit-debug' not in json.dumps(view)
