@@ -14,8 +14,10 @@ import stat
 import time
 
 import pytest
+import yaml
 
 from tests.support import images
+from tests.support.ansible_runner import REPO_ROOT
 from tests.support.docker_state import containers, desired_state, snapshot, state_files
 from tests.support.four_step import four_step
 from tests.support.nginx import BackgroundLoop, PrivateNginx
@@ -320,3 +322,22 @@ def test_releases_after_an_upgrade_and_a_moved_tag(runner, api, app_name, docker
         remove_app_containers(api, app_name)
         for image in built:
             docker_client.images.remove(image.id, force=True)
+
+
+def test_the_report_playbook_shows_the_releases(runner, app_name, versions):
+    (v1, _image1), (v2, _image2) = versions["v1"], versions["v2"]
+    base = {"name": app_name, "processes": WEB, "checks": QUICK}
+    runner.module("dokku_ps_app", dict(base, image=v1))
+    runner.module("dokku_ps_app", dict(base, image=v2))
+    runner.module("dokku_ps_app", {"name": app_name, "release": 1})
+    with open(os.path.join(REPO_ROOT, "playbooks", "report.yml")) as handle:
+        plays = yaml.safe_load(handle)
+    plays[0]["vars"] = {"dokku_ps_state_dir": runner.state_dir}
+    returncode, results, output = runner.playbook(plays)
+    assert returncode == 0, output[-3000:]
+    table = results[-1]["result"]["msg"]
+    print(table)
+    lines = [line.split() for line in table.splitlines() if line.split()[:1] == ["release"]]
+    assert [line[:2] for line in lines] == [["release", "3*"], ["release", "2"], ["release", "1"]], table
+    assert lines[0][3:7] == ["rollback", "to", "1", v1] and lines[0][-1] == "web", table
+    assert lines[1][3:5] == ["deploy", v2] and lines[2][3:5] == ["deploy", v1], table
