@@ -219,7 +219,6 @@ def report_rows(doc):
     return rows
 
 
-
 def report(doc):
     """The release keys of an app's report: ``release`` (the current one), ``previous_release`` (the number a
     rollback to the previous release pins) and ``releases`` (:func:`report_rows`)."""

@@ -215,7 +215,6 @@ APP_SCHEMA = {
 }
 
 
-
 def _release_schema():
     """One release of an app (_releases.py): its number, when, what made it, and the definition it recorded,
     each key with the schema of the same key of the app document (an app without proxy settings: null)."""

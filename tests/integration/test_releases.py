@@ -183,7 +183,7 @@ def test_rollback_in_four_steps(runner, api, app_name, versions):
 
 
 def test_a_rollback_whose_image_is_gone_is_refused_with_nothing_changed(runner, api, app_name, versions,
-                                                                      docker_client):
+                                                                        docker_client):
     first_env, second_env = secrets_of(app_name)
     (v1, image1), (v2, _image2) = versions["v1"], versions["v2"]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
