@@ -16,6 +16,7 @@ import copy
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import AppsFailed, DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._context import timestamp
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
@@ -138,6 +139,7 @@ def _keep_releases(ctx, global_doc):
                     continue
                 dropped = releases.prune(doc, keep)
                 if not ctx.check_mode:
+                    doc['updated_at'] = timestamp()
                     ctx.store.write_app(doc)
         except DokkuPsError as exc:
             outcomes.append(results.app_outcome(name, 'failed', str(exc)))

@@ -341,3 +341,32 @@ def test_the_report_playbook_shows_the_releases(runner, app_name, versions):
     assert [line[:2] for line in lines] == [["release", "3*"], ["release", "2"], ["release", "1"]], table
     assert lines[0][3:7] == ["rollback", "to", "1", v1] and lines[0][-1] == "web", table
     assert lines[1][3:5] == ["deploy", v2] and lines[2][3:5] == ["deploy", v1], table
+
+
+def test_the_app_role_pins_a_release(runner, api, app_name, versions):
+    first_env, second_env = secrets_of(app_name)
+    (v1, image1), (v2, _image2) = versions["v1"], versions["v2"]
+    declaration = {"name": app_name, "image": v2, "processes": WEB, "checks": QUICK, "env": second_env}
+
+    def role(app, extra_args=()):
+        play = {"hosts": "localhost", "gather_facts": False, "roles": ["dokku_ps.docker.app"],
+                "vars": {"dokku_ps_app": app, "dokku_ps_state_dir": runner.state_dir}}
+        returncode, results, output = runner.playbook([play], extra_args=extra_args)
+        assert returncode == 0, output[-3000:]
+        [result] = [entry["result"] for entry in results if "apps_pruned" in entry["result"]]
+        assert_no_secret([results], (first_env, second_env))
+        for env in (first_env, second_env):
+            assert all(secret not in output for secret in env.values())
+        return result
+
+    role(dict(declaration, image=v1, env=first_env))
+    role(declaration)
+    pinned = role(dict(declaration, release=1, keep_releases=2), extra_args=["-vvv"])
+    outcome = pinned["apps"][app_name]
+    assert pinned["changed"] is True and outcome["release"]["rollback_of"] == 1
+    assert outcome["properties"]["keep_releases"]["raw"] == 2
+    web = web_containers(api, app_name)["%s.web.1" % app_name]
+    assert web["Image"] == image1.id and env_of(web)["GREETING"] == first_env["GREETING"]
+    assert [release["number"] for release in state_document(runner, app_name)["releases"]] == [2, 3]
+    again = role(dict(declaration, release=1, keep_releases=2))
+    assert again["changed"] is False, "the pin is idempotent, also once release 1 is dropped"
