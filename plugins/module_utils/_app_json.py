@@ -57,6 +57,7 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_PATTERN, PROCESS_TYPE_RULE
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
 
 try:
     import jsonschema
@@ -267,15 +268,9 @@ def _decode(value, source):
     """JSON text (str or bytes) -> the decoded value; a dict is taken as it is."""
     if isinstance(value, dict):
         return value
-    if isinstance(value, bytes):
-        try:
-            value = value.decode('utf-8')
-        except UnicodeDecodeError as exc:
-            raise ValidationError(source, 'not valid UTF-8 text (byte %d)' % exc.start)
-    if not isinstance(value, str):
+    if not isinstance(value, (str, bytes)):
         raise ValidationError(source, 'must be a JSON object or its text (found %s)' % _found(value))
-    if value.startswith(u'\ufeff'):
-        value = value[1:]
+    value = parsers.decode_text(value, source)
     try:
         return json.loads(value, parse_constant=_reject_constant)
     except ValueError as exc:

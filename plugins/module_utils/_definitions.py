@@ -211,6 +211,9 @@ def apply_image(ctx, doc, old, values, image_data, force=False):
     if doc['app_json'] is not None:
         app_json.check_processes(doc['app_json'], doc['processes'], doc['app_json']['source'])
         owned = app_json.formation(doc['app_json'], doc['processes'])
+        if doc['app_json'] != (old or {}).get('app_json'):
+            for note in specs.ignored_liveness(doc):
+                ctx.warn(note)
     if owned is not None:
         if dokku_scale is not None:
             ctx.warn('the DOKKU_SCALE file in image %s is ignored: the formation of %s (%s) sets the formation '

@@ -328,7 +328,8 @@ class Docker(object):
 
     def create_container(self, spec, name, address=None):
         """Create a container from a model spec (see _specs.build_spec). Returns its id. A spec with a ``network``
-        (a proxied web container) joins that network only, at ``address``."""
+        (a proxied web container) joins that network only, at ``address``; one with a ``healthcheck`` gets that
+        Docker HEALTHCHECK."""
         port_bindings = None
         exposed = None
         if spec.get('ports'):
@@ -346,6 +347,10 @@ class Docker(object):
             networking_config = self.api.create_networking_config(
                 {network: self.api.create_endpoint_config(ipv4_address=address)})
         extra = {'networking_config': networking_config} if networking_config else {}
+        if spec.get('healthcheck'):
+            # an app.json liveness check (the Engine API's HealthConfig); without one the image's own HEALTHCHECK,
+            # if any, applies as before
+            extra['healthcheck'] = spec['healthcheck']
         result = self.call('create container %s' % name, self.api.create_container,
                            image=spec['image'], command=spec['command'], name=name,
                            environment=spec['env'], labels=spec['labels'], host_config=host_config,

@@ -23,7 +23,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import GLOBAL_PROPERTIES, computed_property, global_report
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
+    GLOBAL_PROPERTIES, desired_restart_policies, global_report)
 
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')
@@ -95,8 +96,7 @@ def apply_properties(document, changes):
 def _desired_policies(doc, global_doc):
     """(policy of running containers, policy of stopped ones): a stopped app keeps its stopped containers at
     'no' so that a daemon restart never brings them back."""
-    computed = computed_property(doc, global_doc, 'restart_policy')
-    return computed, computed if definitions.app_is_active(doc, global_doc) else 'no'
+    return desired_restart_policies(doc, global_doc, definitions.app_is_active(doc, global_doc))
 
 
 def converge_policies(ctx, doc, global_doc, write=False):

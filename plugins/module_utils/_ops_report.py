@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import collections
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
@@ -18,7 +19,12 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases a
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    computed_property, global_report, restart_policy_from_docker)
+    computed_property, desired_restart_policies, global_report, restart_policy_from_docker)
+
+
+# Where an app's formation comes from (``sources.formation``): the formation of its app.json, the image's
+# DOKKU_SCALE file, or the counts set through dokku_ps_scale and declarations' ``scale`` (or the default).
+FORMATION_SCALE = 'scale'
 
 
 # What a dokku_ps_report task asks for, validated: one app (``app``), every app (None), or the global properties.
@@ -48,6 +54,45 @@ def _published_ports(ports):
     return sorted(result, key=lambda p: (p['container_port'] or 0, p['host_ip'] or ''))
 
 
+def formation_source(doc):
+    """Where the app's formation comes from: 'app.json' when its app.json sets the quantity of a process type,
+    'DOKKU_SCALE' when the image's DOKKU_SCALE file sets it, else 'scale' (definitions.formation_owner)."""
+    return definitions.formation_owner(doc) or FORMATION_SCALE
+
+
+def sources(doc):
+    """Where the app's formation and, per process type of the formation, its checks come from (the checks a new
+    container must pass, see _checks.effective), and what the app's app.json document was read from (None
+    without one)."""
+    return {
+        'formation': formation_source(doc),
+        'checks': dict((ptype, checks.effective(doc, ptype)['source']) for ptype in sorted(doc.get('formation') or {})),
+        'app_json': (doc.get('app_json') or {}).get('source'),
+    }
+
+
+def health(data):
+    """The health Docker reports for a container with a HEALTHCHECK (healthy, unhealthy, starting), from its
+    inspect data; None without one."""
+    return ((data.get('State') or {}).get('Health') or {}).get('Status') or None
+
+
+def drift(doc, container, data, policies):
+    """Whether a container still matches what the next deploy or rebuild would create, by the planner's own rules:
+    ``definition_current`` (the spec its dyno gets now has the hash it was created with, else a deploy replaces
+    it) and ``restart_policy_current`` (its restart policy, as ``data`` (its inspect data) shows it, is the one
+    it should have; ``policies``: the app's (running, stopped) policies, see desired_restart_policies)."""
+    running_policy, stopped_policy = policies
+    if data:
+        container.actual_policy = restart_policy_from_docker((data.get('HostConfig') or {}).get('RestartPolicy'))
+    spec = specs.build_spec(doc, running_policy, container.process_type, container.index)
+    return {
+        'definition_current': planner.spec_matches(container, spec),
+        'restart_policy_current': planner.policy_current(container, doc.get('applied_policies'), running_policy,
+                                                         stopped_policy),
+    }
+
+
 def report(ctx, app=None, inspect=False, top=False):
     """dokku_ps_report: the report of one app at the top level, or of every app under ``apps`` (``app`` None).
     Never changes anything."""
@@ -74,6 +119,7 @@ def report(ctx, app=None, inspect=False, top=False):
         inventory = inventories[doc['name']]
         dynos = {}
         public = definitions.public_names(doc)
+        policies = desired_restart_policies(doc, global_doc, definitions.app_is_active(doc, global_doc))
         for container in inventory.containers():
             data, processes = inspected.get(container.id, ({}, None))
             state = data.get('State') or {}
@@ -85,7 +131,9 @@ def report(ctx, app=None, inspect=False, top=False):
                 'restart_policy': restart_policy_from_docker((data.get('HostConfig') or {}).get('RestartPolicy')),
                 'ports': _published_ports(container.ports),
                 'started_at': state.get('StartedAt'),
+                'health': health(data),
             }
+            entry.update(drift(doc, container, data, policies))
             if inspect and data:
                 entry['inspect'] = redaction.sanitize_inspect(data, ctx.redactor, public)
             if top:
@@ -101,6 +149,7 @@ def report(ctx, app=None, inspect=False, top=False):
             image=doc.get('image'),
             image_id=doc.get('image_id'),
             dynos=dynos,
+            sources=sources(doc),
             proxy=ctx.proxy.report(doc),
             **releases.report(doc)
         ))

@@ -30,7 +30,9 @@ def _show(value):
     return repr(value)
 
 
-def _text(text, source):
+def decode_text(text, source):
+    """Text of a file as str: bytes decoded as UTF-8 (a one-line error naming ``source`` otherwise), a byte order
+    mark dropped."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -101,7 +103,7 @@ def parse_procfile(text, source="Procfile"):
     a command with a NUL character (no process can receive it), and a Procfile that defines no process type
     at all.
     """
-    text = _text(text, source)
+    text = decode_text(text, source)
     processes = OrderedDict()
     first_seen = {}
     for number, line in _lines(text):
@@ -144,7 +146,7 @@ def parse_dokku_scale(text, source="DOKKU_SCALE"):
     type or a negative count is an error here. A file with no entries gives an empty dict; whether that
     is acceptable is the caller's decision.
     """
-    text = _text(text, source)
+    text = decode_text(text, source)
     scale = OrderedDict()
     first_seen = {}
     for number, line in _lines(text):
@@ -367,7 +369,7 @@ def parse_checks_file(text, source="CHECKS"):
     ``https://host/path`` (or ``http://``) gives the scheme and the Host header. Each check is
     ``{'path', 'content', 'host', 'scheme'}``.
     """
-    text = _text(text, source)
+    text = decode_text(text, source)
     result = {"http": []}
     for number, line in _lines(text):
         stripped = line.strip()

@@ -193,6 +193,27 @@ class Inventory(object):
         return [self.by_dyno[key] for key in sorted(self.by_dyno)]
 
 
+def spec_matches(container, spec):
+    """Whether ``container`` still matches ``spec``, the spec its dyno gets now (specs.build_spec): the hash of what
+    needs a new container is the one it was created with. A deploy replaces it when not; the restart policy is not
+    part of it (it changes in place)."""
+    return container.spec_hash == spec['hash']
+
+
+def wanted_policy(container, restart_policy, stopped_policy=None):
+    """The restart policy ``container`` should have: ``restart_policy`` while it is up or paused, or when no
+    ``stopped_policy`` is given; else ``stopped_policy`` (a stopped app keeps its stopped containers at 'no')."""
+    return restart_policy if (container.active or stopped_policy is None) else stopped_policy
+
+
+def policy_current(container, applied, restart_policy, stopped_policy=None):
+    """Whether ``container``'s restart policy (effective_policy) is the one it should have (wanted_policy). A dead
+    container or one being removed counts as current: no policy is ever set on it."""
+    if not container.settled:
+        return True
+    return effective_policy(container, applied) == wanted_policy(container, restart_policy, stopped_policy)
+
+
 def effective_policy(container, applied):
     """The restart policy a container has now: what Docker reported when this run inspected it (see
     ``service.Context.verify_policies``), else what was set in place (recorded in ``applied``), else the policy
@@ -250,9 +271,9 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
                 if start or replace or force_replace:
                     phase.append(Action(RECREATE, name, ptype, index, spec=spec, container=current,
                                         reason='dead container'))
-            elif force_replace or (replace and current.spec_hash != spec['hash']):
+            elif force_replace or (replace and not spec_matches(current, spec)):
                 phase.append(Action(REPLACE, name, ptype, index, spec=spec, container=current,
-                                    reason='restart' if current.spec_hash == spec['hash'] else 'spec changed'))
+                                    reason='restart' if spec_matches(current, spec) else 'spec changed'))
             elif (start or current.state == CREATED) and not current.running:
                 # 'created' was never started: the leftover of an interrupted create, started even by a scale;
                 # a paused container is unpaused
@@ -302,12 +323,11 @@ def plan_policy(app_doc, restart_policy, inventory, stopped_policy=None):
     applied = app_doc.get('applied_policies') or {}
     actions = []
     for container in inventory.containers():
-        if not container.settled:
-            continue  # a dead container is never started again, one being removed is going
-        wanted = restart_policy if (container.active or stopped_policy is None) else stopped_policy
-        if effective_policy(container, applied) != wanted:
+        # a dead container is never started again, one being removed is going: both count as current
+        if not policy_current(container, applied, restart_policy, stopped_policy):
             actions.append(Action(UPDATE_POLICY, container.name, container.process_type, container.index,
-                                  container=container, policy=wanted, reason='restart policy'))
+                                  container=container, policy=wanted_policy(container, restart_policy, stopped_policy),
+                                  reason='restart policy'))
     if actions:
         plan.phases.append(actions)
     return plan

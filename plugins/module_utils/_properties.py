@@ -43,6 +43,14 @@ def computed_property(app_doc, global_doc, key):
     return PROPERTY_DEFAULTS[key]
 
 
+def desired_restart_policies(app_doc, global_doc, active):
+    """(the restart policy of an app's running containers, of its stopped ones): the computed policy, and for an
+    app that is not ``active`` (stopped on purpose, or never deployed) 'no' on its stopped containers, so that a
+    daemon restart never brings them back."""
+    computed = computed_property(app_doc, global_doc, 'restart_policy')
+    return computed, computed if active else 'no'
+
+
 def property_report(app_doc, global_doc):
     """raw / global / computed values of every property, as ps:report shows them."""
     app_props = (app_doc or {}).get('properties') or {}

@@ -119,8 +119,10 @@ options:
         V(path), V(content), V(host) (Host header) and V(scheme) (V(http) or V(https)); V(command) a command run
         inside the container that must exit 0; V(wait) seconds before the first attempt (default 5), V(timeout)
         seconds per attempt (default 30), V(attempts) (default 5).
-      - A type without checks gets, for V(web), the image's Dokku C(CHECKS) file if it has one, else Dokku's default
-        check, which is that the container is still up, without restarts, after 10 seconds.
+      - A type without checks of its own here gets the V(startup) and V(readiness) checks of the app's C(app.json)
+        (O(app_json), docs/app-json.md), else, for V(web), the image's Dokku C(CHECKS) file if it has one, else
+        Dokku's default check, which is that the container is still up, without restarts, after 10 seconds. A V(mode)
+        applies to the checks of every source.
       - HTTP checks go to the container's address on its Docker network, or to the loopback address when the port
         is published on the host; nowhere else.
       - New containers that replace nothing (scaling up, a first deploy) are only checked to be running.

@@ -192,10 +192,34 @@ dynos:
   description:
     - Per instance (C(web.1), ...) the container name, id, status, restart count, restart policy, published
       ports, start time, and with O(inspect) or O(top) the sanitized inspect data and the process list.
+    - C(health) is the health Docker reports for a container with a C(HEALTHCHECK) (V(starting), V(healthy) or
+      V(unhealthy)), V(null) without one.
+    - C(definition_current) is V(false) when the next deploy or rebuild would replace the container because the
+      app's recorded definition changed since it was created (image, command, env, port, published port, proxy
+      network; for example after O(dokku_ps.docker.dokku_ps_app#module:deploy=false)). The planner's own rule.
+    - C(restart_policy_current) is V(false) when the container's restart policy, as Docker reports it, is not the
+      one it should have (for example after C(docker update --restart)); the next run that converges the app sets
+      it back in place. An app that is stopped keeps its stopped containers at V(no) on purpose, which is current;
+      a container that is dead or being removed always counts as current.
+    - These come from the one list call and the one inspect per container the report makes anyway.
   returned: when O(app) is given
   type: dict
   sample: {"web.1": {"name": "shop.web.1", "id": "9b0e...", "status": "running", "restart_count": 0,
-                     "restart_policy": "on-failure:10", "ports": [], "started_at": "2026-12-04T10:00:00Z"}}
+                     "restart_policy": "on-failure:10", "ports": [], "started_at": "2026-12-04T10:00:00Z",
+                     "health": "healthy", "definition_current": false, "restart_policy_current": true}}
+sources:
+  description:
+    - Where the app's formation and checks come from.
+    - C(formation) is V(app.json) when the app's app.json sets the quantity of a process type, V(DOKKU_SCALE) when
+      the image's C(DOKKU_SCALE) file sets it, else V(scale) (M(dokku_ps.docker.dokku_ps_scale), the C(scale) of a
+      declaration, or the default).
+    - C(checks) gives, per process type of the formation, where the checks a new container must pass come from,
+      for example V(checks option), V(CHECKS file in the image) or V(default).
+    - C(app_json) names what the app's app.json was read from (the option, or the file in the image), V(null)
+      when the app has none.
+  returned: when O(app) is given
+  type: dict
+  sample: {"formation": "scale", "checks": {"web": "checks option", "worker": "default"}, "app_json": null}
 apps:
   description:
     - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
@@ -203,7 +227,7 @@ apps:
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
     - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale),
-      C(image), C(image_id), C(dynos), C(proxy), C(release), C(previous_release), C(releases)).
+      C(image), C(image_id), C(dynos), C(sources), C(proxy), C(release), C(previous_release), C(releases)).
   returned: when neither O(app) nor O(global) is given
   type: dict
   sample:

@@ -7,6 +7,8 @@ inspect of every container once (docs/decisions.md), and would make the counts d
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import daemons
@@ -107,3 +109,47 @@ def test_noop_request_count_of_many_apps_is_independent_of_the_number_of_apps(
     assert result["apps_changed"] == ["%s.a5" % app_name]
     after = api.inspect_container(worker[0]["Id"])
     assert after["State"]["Running"] is True
+
+
+def test_report_drift_and_health_cost_no_request_per_container_beyond_its_inspect(
+        proxy, state_dir, tmp_path, app_name, standard_images, api):
+    """dokku_ps_report inspects each container once (status, restart count, policy): where the formation and checks
+    come from, each dyno's drift (definition, restart policy) and its health come from that and from the one list
+    call, with no other request per container, whether dynos drifted or not."""
+    runner = Runner(state_dir, docker_host=proxy.url, workdir=str(tmp_path))
+    app_args = {"name": app_name, "image": standard_images["base"],
+                "processes": {"web": "sleep 86400", "worker": "sleep 86400"},
+                "checks": {"web": "skipped", "worker": "skipped"}, "env": {}}
+    runner.module("dokku_ps_app", app_args)
+    inspect_path = re.compile(r"^(?:/v[0-9.]+)?/containers/([0-9a-f]{64})/json$")
+    extra = {}
+    for size in (1, 4):
+        runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": size, "worker": 1}})
+        for drifted in (False, True):
+            if drifted:
+                # a definition recorded without a deploy, and a restart policy changed by hand
+                runner.module("dokku_ps_app", dict(app_args, env={"SIZE": str(size)}, deploy=False))
+                web = api.containers(filters={"name": ["^/%s\\.web\\.1$" % app_name]})[0]
+                api.update_container(web["Id"], restart_policy={"Name": "always", "MaximumRetryCount": 0})
+            for args in ({"app": app_name}, {}):
+                proxy.reset()
+                result = runner.module("dokku_ps_report", args)
+                report = result if args else result["apps"][app_name]
+                dynos = report["dynos"]
+                assert len(dynos) == size + 1
+                assert all(not entry["definition_current"] for entry in dynos.values()) is drifted
+                assert dynos["web.1"]["restart_policy_current"] is not drifted
+                assert not [request for request in proxy.requests if request[0] != "GET"], proxy.requests
+                paths = [path.split("?")[0] for _method, path in proxy.requests]
+                inspected = [match.group(1) for match in map(inspect_path.match, paths) if match]
+                assert sorted(inspected) == sorted(entry["id"] for entry in dynos.values()), \
+                    "one inspect per container, no more: %s" % proxy.requests
+                assert len([path for path in paths if path.endswith("/containers/json")]) == 1, proxy.requests
+                extra[(size, drifted, bool(args))] = proxy.count() - len(inspected)
+        # back to the recorded definition and policy without replacing anything (the private daemon has no bridge
+        # network, on which Docker cannot rename a running container)
+        runner.module("dokku_ps_app", dict(app_args, deploy=False))
+        api.update_container(web["Id"], restart_policy={"Name": "on-failure", "MaximumRetryCount": 10})
+    print("dokku_ps_report: Docker API requests besides the inspects: %s" % extra)
+    # the version probe and the one list call, whatever the number of containers and their drift
+    assert set(extra.values()) == {2}, extra

@@ -132,8 +132,8 @@ def test_max_parallel_bounds_how_many_roll_at_once(runner, api, app_name, docker
 
 
 BAD_DOCUMENTS = [
-    ("{not json", ["app.json", "JSON"]),
-    ("[1, 2]", ["app.json"]),
+    ("{not json", ["invalid JSON", "line 1"]),
+    ("[1, 2]", ["top level", "object"]),
     ({"formation": {"web": {"quantity": -1}}}, ["formation.web.quantity"]),
     ({"formation": {"web": {"quantity": "two"}}}, ["formation.web.quantity"]),
     ({"formation": {"web": {"quantity": 1, "max_parallel": 0}}}, ["formation.web.max_parallel"]),
@@ -159,3 +159,66 @@ def test_every_bad_document_is_refused_with_nothing_changed(runner, api, app_nam
         message = from_image["msg"]
         assert "/app/app.json in image %s" % bad in message and all(word in message for word in words), message
         assert snapshot(api, app_name) == before and state_files(runner.state_dir) == files, document
+
+
+@pytest.mark.parametrize("kind", ["startup", "readiness"])
+def test_a_failing_startup_check_keeps_the_old_containers(runner, api, app_name, docker_client, kind):
+    good = app_image(docker_client, "dokku-ps-test/app-json-startup:v1",
+                     {"healthchecks": {"web": [{"type": "startup", "name": "boot",
+                                                "command": ["/bin/sh", "-c", "echo booted"]}]}})
+    bad = app_image(docker_client, "dokku-ps-test/app-json-startup:v2-%s" % kind,
+                    {"healthchecks": {"web": [{"type": "startup", "name": "boot",
+                                               "command": ["/bin/sh", "-c", "echo booted"]},
+                                              {"type": kind, "name": "warm", "attempts": 2, "wait": 1,
+                                               "command": ["/bin/sh", "-c", "echo cache-still-cold; exit 4"]}]}})
+    args = {"name": app_name, "image": good, "procfile_path": "Procfile"}
+    first = runner.module("dokku_ps_app", args)
+    assert first["containers"]["created"] == ["%s.web.1" % app_name]
+    before = snapshot(api, app_name)
+    failed = runner.module("dokku_ps_app", dict(args, image=bad), expect_failure=True)
+    message = failed["msg"]
+    assert "%s check 'warm'" % kind in message and "cache-still-cold" in message and "app.json" in message, message
+    assert "exit status 4" in message and "2 attempt(s)" in message, message
+    assert snapshot(api, app_name) == before, "the old container keeps serving, nothing else is left"
+
+
+def _health(api, app, dyno, wanted, seconds=30):
+    import time
+
+    deadline = time.monotonic() + seconds
+    status = None
+    while time.monotonic() < deadline:
+        data = containers(api, app)["%s.%s" % (app, dyno)]
+        status = ((data["State"].get("Health") or {}).get("Status"))
+        if status == wanted:
+            return data
+        time.sleep(0.5)
+    raise AssertionError("%s.%s is %s after %d s, not %s" % (app, dyno, status, seconds, wanted))
+
+
+def test_a_liveness_check_is_the_containers_docker_health(runner, api, app_name, docker_client):
+    image = app_image(docker_client, "dokku-ps-test/app-json-liveness:v1", {
+        "formation": {"web": {"quantity": 1}, "worker": {"quantity": 1}},
+        "healthchecks": {"web": [{"type": "liveness", "name": "alive", "wait": 1, "timeout": 2, "attempts": 1,
+                                  "command": ["/bin/sh", "-c", "exit 0"]}],
+                         "worker": [{"type": "liveness", "name": "queue", "wait": 1, "timeout": 2, "attempts": 2,
+                                     "command": ["/bin/sh", "-c", "exit 1"]}]}})
+    runner.module("dokku_ps_app", declare(app_name, image))
+    web = _health(api, app_name, "web.1", "healthy")
+    assert web["Config"]["Healthcheck"]["Test"] == ["CMD", "/bin/sh", "-c", "exit 0"]
+    assert web["Config"]["Healthcheck"]["Interval"] == 10 ** 9 and web["Config"]["Healthcheck"]["Retries"] == 1
+    _health(api, app_name, "worker.1", "unhealthy")
+    assert running(api, app_name) == ["web.1", "worker.1"], "liveness gates nothing: an unhealthy worker runs on"
+    report = runner.module("dokku_ps_report", {"app": app_name})
+    assert report["dynos"]["web.1"]["health"] == "healthy" and report["dynos"]["worker.1"]["health"] == "unhealthy"
+    assert report["sources"]["formation"] == "app.json"
+    assert report["sources"]["app_json"] == "/app/app.json in image %s" % image
+    # the same document again changes nothing; a changed liveness check replaces the container it concerns
+    assert runner.module("dokku_ps_app", declare(app_name, image))["changed"] is False
+    changed = runner.module("dokku_ps_app", declare(app_name, image, app_json={
+        "formation": {"web": {"quantity": 1}, "worker": {"quantity": 1}},
+        "healthchecks": {"web": [{"type": "liveness", "name": "alive", "wait": 2, "timeout": 2, "attempts": 1,
+                                  "command": ["/bin/sh", "-c", "exit 0"]}]}}))
+    assert changed["containers"]["replaced"] == ["%s.web.1" % app_name, "%s.worker.1" % app_name]
+    assert "Healthcheck" not in containers(api, app_name)["%s.worker.1" % app_name]["Config"] or not containers(
+        api, app_name)["%s.worker.1" % app_name]["Config"]["Healthcheck"]

@@ -77,7 +77,7 @@ def status(server, host=None, port=None):
 
 def not_served(server, app_hosts, host=None, port=None, count=5):
     """``count`` requests that none of the app's containers answers."""
-    for _ in range(count):
+    for _attempt in range(count):
         try:
             code, body = get(server.url(port=port), host=host, timeout=5)
         except OSError:

@@ -431,6 +431,23 @@ def test_create_container_passes_the_spec():
     assert kwargs['ports'] == [5000]
     assert kwargs['host_config'] == {'init': True, 'restart_policy': {'Name': 'on-failure', 'MaximumRetryCount': 10},
                                      'port_bindings': {5000: None}}
+    assert 'healthcheck' not in kwargs, "without a liveness check the image's own HEALTHCHECK applies as before"
+
+
+def test_create_container_passes_the_liveness_check_as_the_healthcheck():
+    from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+    liveness = {'type': 'liveness', 'name': 'alive', 'command': ['test', '-f', '/tmp/ok'], 'path': None,
+                'content': None, 'port': None, 'attempts': 2, 'timeout': 3, 'wait': 4, 'initial_delay': 5,
+                'uptime': None, 'listening': False, 'scheme': 'http'}
+    doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {},
+           'web_port': 5000, 'app_json': {'source': 'app_json option', 'formation': None,
+                                          'healthchecks': {'web': [liveness]}}}
+    spec = specs.build_spec(doc, 'on-failure:10', 'web', 1)
+    client = _docker_with(_FakeAPI())
+    client.create_container(spec, 'demo.web.1')
+    _method, _args, kwargs = client.api.calls[0]
+    assert kwargs['healthcheck'] == {'Test': ['CMD', 'test', '-f', '/tmp/ok'], 'Interval': 4 * 10 ** 9,
+                                     'Timeout': 3 * 10 ** 9, 'Retries': 2, 'StartPeriod': 5 * 10 ** 9}
 
 
 def test_update_restart_policy_sends_the_docker_form():

@@ -676,3 +676,48 @@ def test_an_inspected_policy_wins_over_what_was_recorded():
     doc['applied_policies'] = {container.id: 'no'}
     container.actual_policy = 'always'
     assert planner.applied_policies(doc, found, []) == {container.id: 'always'}, 'what Docker said is recorded'
+
+
+# ---------------------------------------------------------------- what the report calls current (drift)
+
+@pytest.mark.parametrize('change', [
+    {}, {'env': {'A': '1'}}, {'image_id': OTHER_IMAGE_ID}, {'processes': dict(PROCS, web='server --other')},
+    {'proxy': {'enabled': True}}, {'publish': 'auto'},
+])
+def test_spec_matches_is_what_a_deploy_replaces(change):
+    recorded = app_doc({'web': 1}, processes=PROCS)
+    found = inventory(ours(recorded, 'web', 1))
+    container = found.by_dyno[('web', 1)]
+    now = dict(recorded, **change)
+    matches = planner.spec_matches(container, specs.build_spec(now, 'always', 'web', 1))
+    assert matches is (not change)
+    replaced = kinds(planner.plan_converge(now, POLICY, found)) == [(planner.REPLACE, 'demo.web.1')]
+    assert replaced is not matches
+    assert planner.plan_converge(now, POLICY, found, force_replace=True).actions[0].reason == \
+        ('restart' if matches else 'spec changed')
+
+
+@pytest.mark.parametrize('state', STATES)
+@pytest.mark.parametrize('actual', [POLICY, 'no', 'always'])
+@pytest.mark.parametrize('stopped_policy', [None, POLICY, 'no'])
+def test_policy_current_is_what_plan_policy_leaves_alone(state, actual, stopped_policy):
+    doc, found = _one(state, policy=actual)
+    container = found.by_dyno[('web', 1)]
+    current = planner.policy_current(container, {}, POLICY, stopped_policy)
+    assert current is not planner.plan_policy(doc, POLICY, found, stopped_policy=stopped_policy).changed
+    if state in ('removing', 'dead'):
+        assert current is True, 'no policy is ever set on it'
+    else:
+        wanted = POLICY if (container.active or stopped_policy is None) else stopped_policy
+        assert planner.wanted_policy(container, POLICY, stopped_policy) == wanted
+        assert current is (actual == wanted)
+
+
+def test_policy_current_reads_the_effective_policy():
+    doc, found = _one('running')
+    container = found.by_dyno[('web', 1)]
+    assert planner.policy_current(container, {}, POLICY)
+    assert not planner.policy_current(container, {container.id: 'always'}, POLICY), 'set in place'
+    assert not planner.policy_current(container, {container.id: planner.UNKNOWN_POLICY}, POLICY)
+    container.actual_policy = POLICY
+    assert planner.policy_current(container, {container.id: 'always'}, POLICY), 'what Docker reported wins'

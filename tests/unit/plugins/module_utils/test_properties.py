@@ -10,7 +10,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    computed_property, global_report, property_report, restart_policy_from_docker, restart_policy_to_docker)
+    computed_property, desired_restart_policies, global_report, property_report, restart_policy_from_docker,
+    restart_policy_to_docker)
 
 
 def test_global_report_defaults():
@@ -76,3 +77,12 @@ def test_property_report_shape():
     assert report['restart_policy'] == {'raw': 'always', 'global': None, 'computed': 'always'}
     assert report['stop_timeout_seconds'] == {'raw': None, 'global': 3, 'computed': 3}
     assert report['restore'] == {'raw': None, 'computed': True}
+
+
+def test_desired_restart_policies():
+    app = {'properties': {'restart_policy': 'always'}}
+    assert desired_restart_policies(app, None, True) == ('always', 'always')
+    assert desired_restart_policies(app, None, False) == ('always', 'no')
+    assert desired_restart_policies({}, {'properties': {'restart_policy': 'unless-stopped'}}, True) == \
+        ('unless-stopped', 'unless-stopped')
+    assert desired_restart_policies(None, None, False) == ('on-failure:10', 'no')

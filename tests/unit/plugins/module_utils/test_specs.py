@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import shutil
+import subprocess
 
 import pytest
 from hypothesis import given, settings
@@ -431,3 +433,181 @@ def test_check_process_limits_refuses_an_env_entry_of_an_old_document():
 def test_check_process_limits_keeps_the_syntax_errors_of_split_command():
     doc = _limits_doc(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
     assert refused(specs.check_process_limits, doc).startswith('procfile (process type web): unterminated')
+
+
+# ---------------------------------------------------------------- app.json liveness -> Docker HEALTHCHECK, spec hash
+
+# The hashes of three containers as every release before app.json computed them: an upgrade must not replace
+# the containers of apps without a liveness check.
+HASHES_BEFORE_APP_JSON = [
+    ('web', 1, {}, 'bfa23ea7acce7c86a24be3f323dd3d6303184e25e16c17f44663b875bb4c1f68'),
+    ('worker', 2, {}, '5814831bb14922d5f8067c7e862e6fcdbc353428e3b5f66e8debfdd9bdd5237c'),
+    ('web', 1, {'proxy': {'enabled': True}, 'publish': 'auto'},
+     '8781c71efb56265afe9fab8bc5ccda5da99fab3933e979ec28fe1d9c5972392c'),
+]
+
+
+def entry(check_type='liveness', name='check', **fields):
+    """An app.json healthcheck entry as the app document carries it (defaults filled in)."""
+    result = {'type': check_type, 'name': name, 'path': None, 'content': None, 'command': None, 'port': None,
+              'attempts': 3, 'timeout': 5, 'wait': 2, 'initial_delay': 0, 'uptime': None, 'listening': False,
+              'scheme': 'http'}
+    result.update(fields)
+    return result
+
+
+def with_app_json(healthchecks=None, formation=None, **extra):
+    return _app(app_json={'source': 'app_json option', 'formation': formation, 'healthchecks': healthchecks},
+                **extra)
+
+
+@pytest.mark.parametrize('ptype, index, extra, wanted', HASHES_BEFORE_APP_JSON)
+def test_spec_hash_of_apps_without_a_liveness_check_is_the_one_before_app_json(ptype, index, extra, wanted):
+    without = specs.build_spec(_app(**extra), 'on-failure:10', ptype, index)
+    assert 'healthcheck' not in without and without['hash'] == wanted
+    # an app.json without liveness checks (a formation, startup and readiness checks, an uptime liveness check
+    # Docker cannot run) changes nothing on the container either
+    for app_json in (None, {}, {'web': [entry('startup', path='/health'), entry('readiness', command=['true'])],
+                                'worker': [entry('liveness', uptime=5)]}):
+        doc = with_app_json(app_json, formation={'web': {'quantity': 2, 'max_parallel': 1}}, **extra)
+        spec = specs.build_spec(doc, 'on-failure:10', ptype, index)
+        assert 'healthcheck' not in spec and spec['hash'] == wanted, app_json
+        assert spec == dict(without, labels=spec['labels']) and spec['labels'] == without['labels']
+
+
+def test_a_liveness_check_is_on_the_spec_and_in_its_hash():
+    base = specs.build_spec(_app(), 'no', 'web', 1)
+    doc = with_app_json({'web': [entry(command=['test', '-f', '/tmp/ok'])]})
+    spec = specs.build_spec(doc, 'no', 'web', 1)
+    assert spec['healthcheck'] == {'Test': ['CMD', 'test', '-f', '/tmp/ok'], 'Interval': 2 * 10 ** 9,
+                                   'Timeout': 5 * 10 ** 9, 'Retries': 3, 'StartPeriod': 10 ** 6}
+    assert spec['hash'] != base['hash'] and spec['labels'][specs.LABEL_SPEC_HASH] == spec['hash']
+    assert specs.spec_hash(spec) == spec['hash']
+    changed = with_app_json({'web': [entry(command=['test', '-f', '/tmp/ok'], attempts=4)]})
+    assert specs.build_spec(changed, 'no', 'web', 1)['hash'] != spec['hash'], 'a changed liveness check replaces'
+    # the liveness check of web is not the worker's
+    assert 'healthcheck' not in specs.build_spec(doc, 'no', 'worker', 1)
+    assert specs.build_spec(doc, 'no', 'worker', 1)['hash'] == specs.build_spec(_app(), 'no', 'worker', 1)['hash']
+    # the restart policy still stays out of the hash
+    assert specs.build_spec(doc, 'always', 'web', 1)['hash'] == spec['hash']
+
+
+def test_entry_kind_and_order():
+    assert specs.entry_kind(entry(command=['true'], path='/x', listening=True)) == specs.COMMAND_CHECK
+    assert specs.entry_kind(entry(listening=True, path='/x')) == specs.LISTENING_CHECK
+    assert specs.entry_kind(entry(uptime=5)) == specs.UPTIME_CHECK
+    assert specs.entry_kind(entry(uptime=5, path='/x')) == specs.HTTP_CHECK
+    assert specs.entry_kind(entry(path='/x')) == specs.HTTP_CHECK
+    assert specs.entry_kind(entry()) == specs.HTTP_CHECK, 'an entry without anything is an HTTP check of /'
+    doc = with_app_json({'web': [entry('readiness', 'r1'), entry('liveness', 'l1'), entry('startup', 's1'),
+                                 entry('readiness', 'r2'), entry('startup', 's2')]})
+    names = [item['name'] for item in specs.app_json_checks(doc, 'web', specs.GATING_CHECK_TYPES)]
+    assert names == ['s1', 's2', 'r1', 'r2']
+    assert specs.app_json_checks(doc, 'worker', specs.GATING_CHECK_TYPES) == []
+    assert specs.app_json_checks(_app(), 'web', specs.GATING_CHECK_TYPES) == []
+    assert specs.app_json_checks(with_app_json(None), 'web', specs.GATING_CHECK_TYPES) == []
+
+
+def test_check_port():
+    assert specs.check_port(_app(web_port=8080), 'web') == 8080
+    assert specs.check_port(_app(web_port=None), 'web') == specs.DEFAULT_WEB_PORT
+    assert specs.check_port(_app(web_port=8080), 'worker') == 5000, "Dokku's port for types without PORT"
+    assert specs.check_port(_app(web_port=8080), 'web', 9000) == 9000
+    assert specs.check_port(_app(web_port=8080), 'worker', 9000) == 9000
+
+
+def test_docker_healthcheck_durations():
+    def health(**fields):
+        return specs.docker_healthcheck(with_app_json({'web': [entry(command=['true'], **fields)]}), 'web')
+
+    assert health(wait=7, timeout=3, attempts=4, initial_delay=20) == {
+        'Test': ['CMD', 'true'], 'Interval': 7 * 10 ** 9, 'Timeout': 3 * 10 ** 9, 'Retries': 4,
+        'StartPeriod': 20 * 10 ** 9}
+    floored = health(wait=0, timeout=0, attempts=1, initial_delay=0)
+    # 0 would mean "the image's value, else Docker's default" (30 s); durations are 0 or at least 1 ms
+    assert floored['Interval'] == 10 ** 9 and floored['Timeout'] == 10 ** 9
+    assert floored['StartPeriod'] == specs.MIN_HEALTH_DURATION and floored['Retries'] == 1
+    assert specs.docker_healthcheck(_app(), 'web') is None
+    assert specs.docker_healthcheck(with_app_json({'web': [entry('startup', command=['true'])]}), 'web') is None
+
+
+def test_docker_healthcheck_http_and_listening_tests():
+    doc = with_app_json({'web': [entry(path='/health')], 'worker': [entry(path='/up', port=8000, scheme='https')],
+                         'clock': [entry(listening=True)]}, web_port=8080)
+    web = specs.docker_healthcheck(doc, 'web')['Test']
+    assert web == ['CMD-SHELL', "{ wget -q -O - http://127.0.0.1:8080/health || "
+                                "curl -fsS http://127.0.0.1:8080/health; } >/dev/null"]
+    worker = specs.docker_healthcheck(doc, 'worker')['Test'][1]
+    assert 'wget -q --no-check-certificate -O - https://127.0.0.1:8000/up' in worker
+    assert 'curl -fsSk https://127.0.0.1:8000/up' in worker
+    clock = specs.docker_healthcheck(doc, 'clock')['Test']
+    assert clock[0] == 'CMD-SHELL' and '*:1388\\ 0A) exit 0' in clock[1], 'port 5000 is 1388 in /proc/net/tcp'
+    assert '/proc/net/tcp /proc/net/tcp6' in clock[1]
+
+
+def test_docker_healthcheck_quotes_every_value():
+    nasty = "it's $HOME `id` \"x\" *"
+    doc = with_app_json({'web': [entry(path="/a'b$c", content=nasty)]})
+    script = specs.docker_healthcheck(doc, 'web')['Test'][1]
+    assert "'http://127.0.0.1:5000/a'\"'\"'b$c'" in script
+    assert 'case "$body" in *' + "'it'\"'\"'s $HOME `id` \"x\" *'" + '*)' in script
+
+
+def _run_health_script(tmp_path, script, body, client='wget', status=0):
+    """Run a CMD-SHELL test with /bin/sh and a fake HTTP client on PATH that records its arguments and prints
+    ``body``: what the shell makes of the quoting, without a container."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / 'body').write_bytes(body.encode('utf-8'))
+    fake = bin_dir / client
+    fake.write_text('#!/bin/sh\nfor arg in "$@"; do printf "%%s\\n" "$arg"; done > "%s"\ncat "%s"\nexit %d\n'
+                    % (tmp_path / 'args', tmp_path / 'body', status))
+    fake.chmod(0o755)
+    if not (bin_dir / 'cat').exists():
+        (bin_dir / 'cat').symlink_to(shutil.which('cat'))
+    # nothing but the fake client and cat: no wget or curl of this host answers instead
+    env = {'PATH': str(bin_dir), 'HOME': '/expanded-home'}
+    done = subprocess.run(['/bin/sh', '-c', script], env=env, capture_output=True, timeout=10, check=False)
+    return done.returncode, (tmp_path / 'args').read_text().splitlines()
+
+
+def test_docker_healthcheck_script_runs_in_a_shell_with_every_value_literal(tmp_path):
+    nasty = "it's $HOME `id` \"x\" *"
+    script = specs.docker_healthcheck(with_app_json({'web': [entry(path="/a'b$c", content=nasty)]}), 'web')['Test'][1]
+    code, args = _run_health_script(tmp_path, script, 'before %s\nafter' % nasty)
+    assert code == 0 and args == ['-q', '-O', '-', "http://127.0.0.1:5000/a'b$c"]
+    code, _args = _run_health_script(tmp_path, script, "it's /expanded-home uid=0 \"x\" *")
+    assert code == 1, 'the content is matched literally, never expanded'
+    code, _args = _run_health_script(tmp_path, script, 'an error page %s' % nasty, status=1)
+    assert code != 0, 'a failed request fails even when its body has the content'
+    plain = specs.docker_healthcheck(with_app_json({'web': [entry(path='/up')]}), 'web')['Test'][1]
+    assert _run_health_script(tmp_path, plain, 'anything')[0] == 0
+    assert _run_health_script(tmp_path, plain, 'anything', status=8)[0] != 0
+    # an image with curl and no wget
+    (tmp_path / 'bin' / 'wget').unlink()
+    code, args = _run_health_script(tmp_path, plain, 'anything', client='curl')
+    assert code == 0 and args == ['-fsS', 'http://127.0.0.1:5000/up']
+
+
+def test_docker_healthcheck_several_entries_must_all_pass():
+    doc = with_app_json({'web': [
+        entry(name='a', command=['test', '-f', "/tmp/it's"], wait=10, timeout=2, attempts=2, initial_delay=5),
+        entry(name='b', listening=True, wait=3, timeout=4, attempts=5, initial_delay=1),
+        entry(name='c', uptime=30),
+    ]})
+    health = specs.docker_healthcheck(doc, 'web')
+    assert health['Test'][0] == 'CMD-SHELL'
+    parts = health['Test'][1].split(' && ')
+    assert parts[0] == "( test -f '/tmp/it'\"'\"'s' )" and parts[1].startswith('( for f in /proc/net/tcp')
+    assert len(parts) == 2, 'the uptime entry has no Docker form'
+    assert health['Interval'] == 3 * 10 ** 9, 'the shortest wait'
+    assert health['Timeout'] == 6 * 10 ** 9, 'time for every entry'
+    assert health['Retries'] == 5 and health['StartPeriod'] == 5 * 10 ** 9
+
+
+def test_ignored_liveness_names_uptime_entries():
+    doc = with_app_json({'worker': [entry(name='up', uptime=5), entry(name='cmd', command=['true'])],
+                         'web': [entry('startup', name='start', uptime=5)]})
+    notes = specs.ignored_liveness(doc)
+    assert len(notes) == 1 and "liveness check 'up' of worker" in notes[0] and 'ignored' in notes[0]
+    assert specs.ignored_liveness(_app()) == []
