@@ -264,3 +264,10 @@ def test_no_code_of_the_collection_removes_an_image():
                              text):
                     found.append(name)
     assert scanned > 30 and found == []
+
+
+def test_a_release_holds_every_definition_key_but_the_formation():
+    """A key added to the definition must be part of a release, or a rollback would not bring it back."""
+    expected = (set(definitions.DEFINITION_KEYS) - {'formation'}) | {definitions.APP_JSON_OPTION,
+                                                                      definitions.APP_JSON_IMAGE}
+    assert set(releases.RELEASE_KEYS) == expected
