@@ -24,7 +24,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases a
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    GLOBAL_PROPERTIES, desired_restart_policies, global_report)
+    GLOBAL_PROPERTIES, computed_property, desired_restart_policies, global_report)
 
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')
