@@ -159,7 +159,7 @@ def test_three_deploys_two_releases_and_a_rollback_through_the_proxy(runner, api
 
 def test_rollback_in_four_steps(runner, api, app_name, versions):
     first_env, second_env = secrets_of(app_name)
-    (v1, image1), (v2, _image2) = versions["v1"], versions["v2"]
+    (v1, image1), v2 = versions["v1"], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
     runner.module("dokku_ps_app", dict(base, image=v1, env=first_env))
     runner.module("dokku_ps_app", dict(base, image=v2, env=second_env))
@@ -185,7 +185,7 @@ def test_rollback_in_four_steps(runner, api, app_name, versions):
 def test_a_rollback_whose_image_is_gone_is_refused_with_nothing_changed(runner, api, app_name, versions,
                                                                         docker_client):
     first_env, second_env = secrets_of(app_name)
-    (v1, image1), (v2, _image2) = versions["v1"], versions["v2"]
+    (v1, image1), v2 = versions["v1"], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
     runner.module("dokku_ps_app", dict(base, image=v1, env=first_env))
     runner.module("dokku_ps_app", dict(base, image=v2, env=second_env))
@@ -242,7 +242,7 @@ def test_keep_releases_drops_the_oldest(runner, api, app_name, versions):
 
 
 def test_a_failed_rollback_leaves_the_current_release_serving(runner, api, app_name, versions, nginx):
-    (v1, image1), (v2, image2) = versions["v1"], versions["v2"]
+    v1, (v2, image2) = versions["v1"][0], versions["v2"]
     runner.module("dokku_ps_app", app_args(app_name, v1, nginx))
     # recorded without a rollout (deploy: false): release 2 never passed its checks
     failing = dict(QUICK["web"], http=["/no-such-page"], attempts=1, wait=0, timeout=2)
@@ -325,7 +325,7 @@ def test_releases_after_an_upgrade_and_a_moved_tag(runner, api, app_name, docker
 
 
 def test_the_report_playbook_shows_the_releases(runner, app_name, versions):
-    (v1, _image1), (v2, _image2) = versions["v1"], versions["v2"]
+    v1, v2 = versions["v1"][0], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
     runner.module("dokku_ps_app", dict(base, image=v1))
     runner.module("dokku_ps_app", dict(base, image=v2))
@@ -345,7 +345,7 @@ def test_the_report_playbook_shows_the_releases(runner, app_name, versions):
 
 def test_the_app_role_pins_a_release(runner, api, app_name, versions):
     first_env, second_env = secrets_of(app_name)
-    (v1, image1), (v2, _image2) = versions["v1"], versions["v2"]
+    (v1, image1), v2 = versions["v1"], versions["v2"][0]
     declaration = {"name": app_name, "image": v2, "processes": WEB, "checks": QUICK, "env": second_env}
 
     def role(app, extra_args=()):
