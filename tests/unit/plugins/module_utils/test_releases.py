@@ -268,6 +268,6 @@ def test_no_code_of_the_collection_removes_an_image():
 
 def test_a_release_holds_every_definition_key_but_the_formation():
     """A key added to the definition must be part of a release, or a rollback would not bring it back."""
-    expected = (set(definitions.DEFINITION_KEYS) - {'formation'}) | {definitions.APP_JSON_OPTION,
-                                                                      definitions.APP_JSON_IMAGE}
+    app_json = {definitions.APP_JSON_OPTION, definitions.APP_JSON_IMAGE}
+    expected = (set(definitions.DEFINITION_KEYS) - {'formation'}) | app_json
     assert set(releases.RELEASE_KEYS) == expected
