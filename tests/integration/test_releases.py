@@ -13,12 +13,13 @@ import os
 import stat
 import time
 
+import docker
 import pytest
 import yaml
 
 from tests.support import images
 from tests.support.ansible_runner import REPO_ROOT
-from tests.support.docker_state import containers, desired_state, snapshot, state_files
+from tests.support.docker_state import containers, desired_state, remove_app_containers, snapshot, state_files
 from tests.support.four_step import four_step
 from tests.support.nginx import BackgroundLoop, PrivateNginx
 from tests.support.proxy_apps import WEB, answers, app_args, hostnames, options
@@ -34,8 +35,9 @@ def nginx(tmp_path):
 
 
 @pytest.fixture
-def versions(docker_client, app_name):
-    """Three images of the app, ``v1`` to ``v3`` (tag -> image), removed afterwards."""
+def versions(docker_client, api, app_name):
+    """Three images of the app, ``v1`` to ``v3`` (tag -> image), removed afterwards with the app's containers (an
+    image a running container uses cannot be removed)."""
     built = {}
     for version in ("v1", "v2", "v3"):
         tag = "dokku-ps-test/%s:%s" % (app_name, version)
@@ -43,11 +45,12 @@ def versions(docker_client, app_name):
         built[version] = images.build_image(docker_client, tag, files=files, cmd=images.PROXY_WEB_COMMAND,
                                             env={"PORT": "5000"})
     yield dict((version, ("dokku-ps-test/%s:%s" % (app_name, version), image)) for version, image in built.items())
-    for version, image in built.items():
+    remove_app_containers(api, app_name)
+    for image in built.values():
         try:
             docker_client.images.remove(image.id, force=True)
-        except Exception:  # noqa: BLE001 - a test may have removed it already
-            pass
+        except docker.errors.ImageNotFound:
+            pass  # the test removed it
 
 
 def secrets_of(app):
@@ -318,7 +321,6 @@ def test_releases_after_an_upgrade_and_a_moved_tag(runner, api, app_name, docker
         assert env_only["image_id"] == old.id and env_only["release"]["number"] == 4
         assert web_containers(api, app_name)["%s.web.1" % app_name]["Image"] == old.id
     finally:
-        from tests.support.docker_state import remove_app_containers
         remove_app_containers(api, app_name)
         for image in built:
             docker_client.images.remove(image.id, force=True)
