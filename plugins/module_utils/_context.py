@@ -22,6 +22,7 @@ import threading
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils._definitions import public_names
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
@@ -65,12 +66,16 @@ class Context(object):
         """Register an app document's secrets (its env values) and public names with the run's redactor."""
         if doc:
             self.redactor.add_env(doc.get('env'))
+            for release in releases.kept(doc):
+                self.redactor.add_env(release['definition'].get('env'))
             self.redactor.add_public(public_names(doc))
         return doc
 
     def read_app(self, name):
-        """The app's document from the state store (None when it has none), its secrets registered."""
-        return self.know(self.store.read_app(name))
+        """The app's document from the state store (None when it has none), its secrets registered. A document
+        written before releases existed gets its definition as release 1 (releases.seed; written with its next
+        change)."""
+        return self.know(releases.seed(self.store.read_app(name), timestamp()))
 
     def image_files(self, image_id, paths):
         """Text files read out of an image (see Docker.read_files), read once per image and run."""
@@ -219,14 +224,22 @@ class Context(object):
         stored['applied_policies'] = applied
         self.store.write_app(stored)
 
-    def commit(self, plan, doc, global_doc, inventory, write, proxy=True):
+    def commit(self, plan, doc, global_doc, inventory, write, proxy=True, rollback_of=None):
         """Outside check mode: carry out the plan, then record ``doc`` if ``write`` or if restart policies
         were set in place (they are remembered in ``applied_policies``, since labels cannot change). With
         ``proxy``, the app's nginx config follows its web containers (not for a run that only records).
 
+        A document about to be written whose definition differs from its current release's gets a new release
+        (``rollback_of``: the release number a rollback goes back to), and keeps the last ``keep_releases``; in
+        check mode ``doc`` shows the release the run would record.
+
         A failing plan raises before the write, so the recorded definition stays as it was and a later start
-        never brings up a rejected version.
+        never brings up a rejected version (nor a release of it).
         """
+        release = None
+        if write or plan.changed:
+            release = releases.record(doc, timestamp(), computed_property(doc, global_doc, 'keep_releases'),
+                                      releases.ROLLBACK if rollback_of else releases.DEPLOY, rollback_of)
         if self.check_mode:
             if proxy:
                 self.sync_proxy(doc, inventory, plan)
@@ -250,6 +263,8 @@ class Context(object):
                 doc['policy_window'] = window
             if write:
                 doc['updated_at'] = timestamp()
+                if release is not None:
+                    release['created_at'] = doc['updated_at']  # when it went live, after its rollout
             self.store.write_app(doc)
         if proxy:
             self.sync_proxy(doc, inventory, plan)

@@ -122,6 +122,20 @@ KEYS = [
         'the new ones, before they are stopped (Dokku\'s C(wait-to-retire)); also after a scale down. Default 10 '
         '(Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.',
     ]),
+    ('release', BOTH, dict(type='int'), [
+        'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points at '
+        'now), processes, env, web port, publishing, checks, proxy settings and app.json come back through the '
+        'usual zero-downtime rollout, and the rollback is recorded as a new release. The formation and the '
+        'properties stay; the formation is fitted to the release\'s processes.',
+        'Idempotent: a run when the app already runs that release (or a rollback to it) changes nothing. A release '
+        'that is no longer kept, or whose image is no longer on the Docker host, is refused before anything '
+        'changes. M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is '
+        'its C(previous_release).',
+        'While a release is pinned, the keys of the declaration that a release replaces (O(@image), '
+        'O(@processes), O(@procfile), O(@procfile_path), O(@env), O(@web_port), O(@publish), O(@checks), '
+        'O(@app_json), O(@proxy), O(@proxy_ports), O(@domains), O(@wait_to_retire)) are not applied, with a '
+        'warning; remove the pin to deploy the declaration again.',
+    ]),
     ('scale', (FLEET,), dict(type='dict'), [
         'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count '
         '(M(dokku_ps.docker.dokku_ps_scale)\'s rules).',
@@ -133,6 +147,11 @@ KEYS = [
     ]),
     ('stop_timeout_seconds', (FLEET,), dict(type='raw'), [
         'The app\'s stop timeout in seconds, an integer of 0 or more; an empty string unsets it.',
+    ]),
+    ('keep_releases', (FLEET,), dict(type='raw'), [
+        'How many releases the app keeps, an integer of 1 or more (default 5, or the global value of '
+        'M(dokku_ps.docker.dokku_ps_policy)); the oldest beyond it are dropped, never the current one. An empty '
+        'string unsets it.',
     ]),
     ('deploy', BOTH, dict(type='bool', default=True), [
         'Make the containers match the declaration (create missing ones, replace changed ones, remove those of '

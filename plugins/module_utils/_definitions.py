@@ -21,6 +21,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy_settings
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
@@ -98,6 +99,8 @@ def validate_app_params(params):
     if params.get('app_json') is not None:
         values['app_json'] = _validate_app_json_option(params['app_json'])
     values.update(_validate_proxy_params(params))
+    if params.get('release') is not None:
+        values['release'] = releases.validate_number(params['release'], 'release')
     return values
 
 
@@ -280,6 +283,7 @@ def definition_view(doc, compare_to=None):
     view = dict((key, copy.deepcopy(doc.get(key))) for key in DEFINITION_KEYS)
     view['env'] = redaction.masked_env(doc.get('env') or {}, (compare_to.get('env') or {}) if compare_to else None)
     view['deployed'] = doc.get('deployed', False)
+    view['release'] = releases.current_number(doc)
     return view
 
 
@@ -315,7 +319,12 @@ def build_definition(ctx, values, old):
     reference = values.get('image') or (old or {}).get('image')
     if not reference:
         raise ValidationError('image', 'is required to create app %s' % values['name'])
-    image_data = resolve_image(ctx, reference)
+    if values.get('image') or not (old or {}).get('image_id'):
+        image_data = resolve_image(ctx, reference)
+    else:
+        # a run that does not name the image keeps the recorded image id (docs/decisions.md), so a moved tag never
+        # undoes a rollback (docs/releases.md); dokku_ps_state rebuilt resolves the reference again
+        image_data = _recorded_image(ctx, old)
     doc = _new_document(values, old)
     doc['image'] = reference
     doc['image_id'] = image_data['Id']
@@ -336,6 +345,59 @@ def build_definition(ctx, values, old):
             doc['processes'] = values['processes']
     apply_image(ctx, doc, old, values, image_data)
     return ctx.know(doc)
+
+
+def _recorded_image(ctx, old):
+    data = ctx.image(old['image_id'])
+    if data is None:
+        raise NotFoundError('image: the image %s (%s) app %s runs is no longer on the Docker host; name an image to '
+                            'deploy' % (old['image'], old['image_id'], old['name']))
+    return data
+
+
+def build_declared(ctx, values, old):
+    """The app document of a declaration: ``build_definition``, or the release it pins (``release``) as
+    ``build_pinned`` makes it. Returns (document, the release number a rollback goes back to, or None)."""
+    if values.get('release') is not None:
+        return build_pinned(ctx, values, old)
+    return build_definition(ctx, values, old), None
+
+
+def build_pinned(ctx, values, old):
+    """The app document of a declaration that pins release ``values['release']`` (docs/releases.md): the recorded
+    document when the app runs that release already; else the release's definition on top of the recorded
+    document (formation and properties kept, the formation fitted to the release's processes), checked like a
+    deploy. The release's image is looked up by id: a release whose image is gone is refused before anything
+    changes. Returns (document, the number rolled back to, or None for a release that already runs)."""
+    name = values['name']
+    number = values['release']
+    if old is None:
+        raise ValidationError('release', 'app %s has no releases yet: deploy it first' % name)
+    if releases.runs(old, number):
+        return ctx.know(copy.deepcopy(old)), None
+    release = releases.target(old, number, name)
+    definition = release['definition']
+    image_data = ctx.image(definition['image_id'])
+    if image_data is None:
+        raise NotFoundError('release: release %d of app %s cannot be rolled back to: its image %s (%s) is no longer '
+                            'on the Docker host (dokku_ps never pulls; load that image again, or pin another release)'
+                            % (number, name, definition['image'], definition['image_id']))
+    doc = _new_document(values, old)
+    for key in releases.RELEASE_KEYS:
+        value = copy.deepcopy(definition.get(key))
+        if key == 'proxy' and value is None:
+            if 'proxy' in doc:
+                doc['proxy'] = dict(NO_PROXY)
+            continue
+        if value is None and key in ('web_port', 'checks', 'publish'):
+            continue  # recorded by an earlier version without it: what the app has now stays
+        doc[key] = value
+    # the release's files of the image were read when it was recorded: reused, not read again
+    known = dict(old, **dict((key, definition.get(key)) for key in (
+        'image_id', 'procfile_path', 'process_source', 'processes', 'dokku_scale', 'image_checks', APP_JSON_IMAGE)))
+    apply_image(ctx, doc, known, {'image': doc['image'], 'process_source': doc['process_source'],
+                                  'procfile_path': doc['procfile_path']}, image_data)
+    return ctx.know(doc), number
 
 
 def check_proxy(ctx, doc, old, others=None, gone=()):

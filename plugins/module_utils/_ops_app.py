@@ -11,6 +11,7 @@ import collections
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import DEFAULT_RESTART_POLICY, computed_property
@@ -41,7 +42,8 @@ def define_app(ctx, request):
     with ctx.app_lock(name):
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
-        doc = definitions.build_definition(ctx, values, old)
+        doc, rollback_of = definitions.build_declared(ctx, values, old)
+        warn_pinned(ctx, name, values)
         validation.check_publish(doc)
         definitions.check_proxy(ctx, doc, old)
         new_definition = definitions.definition_changed(old, doc)
@@ -62,10 +64,29 @@ def define_app(ctx, request):
         ctx.warnings.extend(plan.warnings)
 
         changed = new_definition or first_deploy or plan.changed
-        ctx.commit(plan, doc, global_doc, inventory, write=changed, proxy=request.deploy)
-        return results.one_app(app_outcome(doc, global_doc, plan, changed),
+        ctx.commit(plan, doc, global_doc, inventory, write=changed, proxy=request.deploy, rollback_of=rollback_of)
+        return results.one_app(app_outcome(doc, global_doc, plan, changed, release=releases.outcome(doc, old)),
                                diff={'before': definitions.definition_view(old),
                                      'after': definitions.definition_view(doc, old)})
+
+
+def warn_pinned(ctx, name, values, prefix=''):
+    """A declaration that pins a release and also gives what a release replaces: those keys are not applied."""
+    if values.get('release') is None:
+        return
+    ignored = releases.ignored_keys(declared_keys(values))
+    if ignored:
+        ctx.warn('%sapp %s pins release %d: its %s %s not applied while the pin stays (docs/releases.md)' % (
+            prefix, name, values['release'], ', '.join(ignored), 'is' if len(ignored) == 1 else 'are'))
+
+
+def declared_keys(values):
+    """The declaration keys ``values`` (definitions.validate_app_params) were given."""
+    given = set(values)
+    source = values.get('process_source')
+    if source is not None:
+        given.add({'procfile': 'procfile', 'procfile_path': 'procfile_path'}.get(source, 'processes'))
+    return given
 
 
 def app_outcome(doc, global_doc, plan, changed, **extra):

@@ -19,6 +19,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
@@ -76,6 +77,7 @@ def validate_declaration(given, position):
             'app': values['name'],
             'restart_policy': given.get('restart_policy'),
             'stop_timeout_seconds': given.get('stop_timeout_seconds'),
+            'keep_releases': given.get('keep_releases'),
         })
     except ValidationError as exc:
         raise ValidationError('%s.%s' % (where, exc.details['field']), exc.details['rule'])
@@ -112,7 +114,8 @@ def converge_app(ctx, item):
                                        state='absent'), result['diff']
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
-        doc = definitions.build_definition(ctx, item.values, old)
+        doc, rollback_of = definitions.build_declared(ctx, item.values, old)
+        ops_app.warn_pinned(ctx, name, item.values)
         scale_changes = ops_scale.apply_scale(doc, item.scale, 'scale') if item.scale else {}
         validation.check_publish(doc)
         doc, property_changes = ops_policy.apply_properties(doc, item.properties)
@@ -140,10 +143,10 @@ def converge_app(ctx, item):
         if deploy and doc.get('deployed'):
             inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
         ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
-        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, proxy=deploy)
+        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, proxy=deploy, rollback_of=rollback_of)
         outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc,
                                       global_doc=global_doc, state=item.state, formation_changes=scale_changes,
-                                      property_changes=property_changes)
+                                      property_changes=property_changes, release=releases.outcome(doc, old))
         diff = {'before': definitions.definition_view(old), 'after': definitions.definition_view(doc, old)}
         return outcome, diff
 
@@ -162,7 +165,7 @@ def check_declarations(ctx, items):
         except StateError:
             continue
         try:
-            doc = definitions.build_definition(ctx, item.values, old)
+            doc, _rollback_of = definitions.build_declared(ctx, item.values, old)
             if item.scale:
                 ops_scale.apply_scale(doc, item.scale, 'scale')
             validation.check_publish(doc)

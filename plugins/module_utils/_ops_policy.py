@@ -16,16 +16,18 @@ import copy
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import AppsFailed, DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._context import timestamp
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    GLOBAL_PROPERTIES, desired_restart_policies, global_report)
+    GLOBAL_PROPERTIES, computed_property, desired_restart_policies, global_report)
 
 
-PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore')
+PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')
 UNSET = ''
 
 # What a dokku_ps_policy task asks for, validated: ``changes`` maps a property to its new raw value (None unsets).
@@ -69,6 +71,8 @@ def validate_policy_params(params):
             changes[key] = validation.validate_restart_policy(value if isinstance(value, str) else str(value), key)
         elif key == 'stop_timeout_seconds':
             changes[key] = validation.validate_stop_timeout(value, key)
+        elif key == 'keep_releases':
+            changes[key] = releases.validate_keep(value, key)
         else:
             try:
                 changes[key] = boolean(value, strict=True)
@@ -115,10 +119,34 @@ def set_app_properties(ctx, name, changes):
             plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
         else:
             ctx.commit(plan, new_doc, global_doc, None, write=bool(diff), proxy=False)
+        # a smaller keep_releases drops the oldest releases when the document is written (Context.commit)
+        dropped = sorted(set(releases.numbers(doc)) - set(releases.numbers(new_doc)))
         outcome = results.app_outcome(name, results.status_of(bool(diff) or plan.changed), plan=plan, doc=new_doc,
-                                      global_doc=global_doc, property_changes=diff)
+                                      global_doc=global_doc, property_changes=diff, releases_dropped=dropped)
         return results.one_app(outcome, diff={'before': {'properties': doc.get('properties')},
                                               'after': {'properties': new_doc.get('properties')}})
+
+
+def _keep_releases(ctx, global_doc):
+    """A new global keep_releases: every app that inherits it and keeps more releases drops its oldest now."""
+    keep = computed_property(None, global_doc, 'keep_releases')
+    outcomes = []
+    for name in ctx.store.list_apps():
+        try:
+            with ctx.app_lock(name):
+                doc = ctx.read_app(name)
+                if not doc or doc['properties'].get('keep_releases') is not None or len(releases.kept(doc)) <= keep:
+                    continue
+                dropped = releases.prune(doc, keep)
+                if not ctx.check_mode:
+                    doc['updated_at'] = timestamp()
+                    ctx.store.write_app(doc)
+        except DokkuPsError as exc:
+            outcomes.append(results.app_outcome(name, 'failed', str(exc)))
+            continue
+        outcomes.append(results.app_outcome(name, 'changed', 'inherits the global keep_releases', doc=doc,
+                                            global_doc=global_doc, releases_dropped=dropped))
+    return outcomes
 
 
 def _set_global(ctx, changes):
@@ -142,6 +170,17 @@ def _set_global(ctx, changes):
                 continue
             outcomes.append(results.app_outcome(name, results.status_of(plan.changed), 'inherits the global '
                                                 'restart policy', plan=plan, doc=doc, global_doc=new_global))
+    if 'keep_releases' in changes:
+        by_name = dict((outcome['name'], outcome) for outcome in outcomes)
+        for outcome in _keep_releases(ctx, new_global):
+            first = by_name.get(outcome['name'])
+            if first is None:
+                outcomes.append(outcome)
+            elif first['status'] != 'failed':
+                # its restart policy changed too: one outcome with both
+                first.update(status=outcome['status'] if outcome['status'] == 'failed' else 'changed',
+                             reason='%s; %s' % (first['reason'], outcome['reason']),
+                             releases_dropped=outcome.get('releases_dropped', []))
     result = results.many_apps(outcomes, property_changes=diff,
                                diff={'before': {'properties': global_doc.get('properties')},
                                      'after': {'properties': new_global.get('properties')}},

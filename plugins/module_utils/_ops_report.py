@@ -15,6 +15,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._names import vali
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
@@ -150,6 +151,7 @@ def report(ctx, app=None, inspect=False, top=False):
             dynos=dynos,
             sources=sources(doc),
             proxy=ctx.proxy.report(doc),
+            **releases.report(doc)
         ))
     if app is not None:
         return results.one_app(outcomes[0], **{'global': global_report(global_doc)})

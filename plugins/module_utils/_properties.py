@@ -14,14 +14,22 @@ DEFAULT_RESTART_POLICY = 'on-failure:10'
 DEFAULT_STOP_TIMEOUT = 30
 
 
+# how many releases an app keeps (docs/releases.md): the current one and the four before it
+DEFAULT_KEEP_RELEASES = 5
+
+
 PROPERTY_DEFAULTS = {
     'restart_policy': DEFAULT_RESTART_POLICY,
     'stop_timeout_seconds': DEFAULT_STOP_TIMEOUT,
     'restore': True,
+    'keep_releases': DEFAULT_KEEP_RELEASES,
 }
 
 
-GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds')
+GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'keep_releases')
+
+# every property, in the order reports show them
+PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')
 
 
 def computed_property(app_doc, global_doc, key):
@@ -48,7 +56,7 @@ def property_report(app_doc, global_doc):
     app_props = (app_doc or {}).get('properties') or {}
     global_props = (global_doc or {}).get('properties') or {}
     report = {}
-    for key in ('restart_policy', 'stop_timeout_seconds', 'restore'):
+    for key in PROPERTIES:
         entry = {'raw': app_props.get(key), 'computed': computed_property(app_doc, global_doc, key)}
         if key in GLOBAL_PROPERTIES:
             entry['global'] = global_props.get(key)

@@ -27,6 +27,7 @@ import re
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
     APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, ENV_KEY_PATTERN, PROCESS_TYPE_PATTERN)
+from ansible_collections.dokku_ps.docker.plugins.module_utils._releases import MADE_BY as RELEASE_MADE_BY, RELEASE_KEYS
 
 try:
     import jsonschema
@@ -70,6 +71,7 @@ _COUNT = {"type": "integer", "minimum": 0}
 _NULLABLE_SECONDS = {"type": ["integer", "null"], "minimum": 0}
 _NULLABLE_RESTART_POLICY = {"type": ["string", "null"], "pattern": _schema_pattern(RESTART_POLICY_PATTERN)}
 _TIMESTAMP = {"type": "string", "pattern": _schema_pattern(TIMESTAMP_PATTERN)}
+_NULLABLE_KEEP = {"type": ["integer", "null"], "minimum": 1}
 
 # an app.json as _app_json.parse normalises it (validated there against its own schema), with where it came from
 _APP_JSON = {
@@ -153,6 +155,7 @@ APP_SCHEMA = {
                 "restart_policy": _NULLABLE_RESTART_POLICY,
                 "stop_timeout_seconds": _NULLABLE_SECONDS,
                 "restore": {"type": ["boolean", "null"]},
+                "keep_releases": _NULLABLE_KEEP,
             },
         },
         "deployed": {"type": "boolean"},
@@ -211,6 +214,43 @@ APP_SCHEMA = {
     },
 }
 
+
+def _release_schema():
+    """One release of an app (_releases.py): its number, when, what made it, and the definition it recorded,
+    each key with the schema of the same key of the app document (an app without proxy settings: null)."""
+    documented = APP_SCHEMA["properties"]
+    definition = {}
+    for key in RELEASE_KEYS:
+        schema = copy.deepcopy(documented[key])
+        if key in ("proxy", "image", "image_id", "publish", "web_port", "checks", "dokku_scale"):
+            # documents of earlier versions may lack a key: the release records null
+            schema = {"anyOf": [{"type": "null"}, schema]}
+        definition[key] = schema
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["number", "created_at", "made_by", "rollback_of", "definition"],
+        "properties": {
+            "number": {"type": "integer", "minimum": 1},
+            "created_at": _TIMESTAMP,
+            "made_by": {"enum": list(RELEASE_MADE_BY)},
+            "rollback_of": {"type": ["integer", "null"], "minimum": 1},
+            "definition": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(RELEASE_KEYS),
+                "properties": definition,
+            },
+        },
+    }
+
+
+APP_SCHEMA["properties"]["releases"] = {
+    "description": "the app's releases, oldest first; the last one is current (docs/releases.md)",
+    "type": "array",
+    "items": _release_schema(),
+}
+
 GLOBAL_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://dokku-ps.invalid/schemas/global-1.json",
@@ -227,6 +267,7 @@ GLOBAL_SCHEMA = {
             "properties": {
                 "restart_policy": _NULLABLE_RESTART_POLICY,
                 "stop_timeout_seconds": _NULLABLE_SECONDS,
+                "keep_releases": _NULLABLE_KEEP,
             },
         },
         "updated_at": _TIMESTAMP,
@@ -285,13 +326,18 @@ def _shown(instance, secret):
     return _quote(instance)
 
 
+def _in_release_env(path):
+    """``$.releases[n].definition.env...``: the env a release recorded, as secret as the app's own."""
+    return len(path) > 3 and path[0] == "releases" and path[2] == "definition" and path[3] in _SECRET_ROOTS
+
+
 def _message(error):
     """A one-line problem description for one jsonschema error, with no secret or bulky value in it."""
     path = list(error.absolute_path)
     schema_path = list(error.schema_path)
     instance = error.instance
     is_key = "propertyNames" in schema_path
-    secret = bool(path) and path[0] in _SECRET_ROOTS and not is_key
+    secret = bool(path) and (path[0] in _SECRET_ROOTS or _in_release_env(path)) and not is_key
     if error.validator in ("anyOf", "oneOf") and isinstance(error.schema, dict) and error.schema.get("description"):
         message = "%s is not valid: expected %s" % (_shown(instance, secret), error.schema["description"])
     else:

@@ -169,6 +169,20 @@ options:
         the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default 10 (Dokku
         waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
     type: int
+  release:
+    description:
+      - 'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points at
+        now), processes, env, web port, publishing, checks, proxy settings and app.json come back through the usual
+        zero-downtime rollout, and the rollback is recorded as a new release. The formation and the properties stay;
+        the formation is fitted to the release''s processes.'
+      - 'Idempotent: a run when the app already runs that release (or a rollback to it) changes nothing. A release
+        that is no longer kept, or whose image is no longer on the Docker host, is refused before anything changes.
+        M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is its C(previous_release).'
+      - While a release is pinned, the keys of the declaration that a release replaces (O(image), O(processes),
+        O(procfile), O(procfile_path), O(env), O(web_port), O(publish), O(checks), O(app_json), O(proxy), O(proxy_ports),
+        O(domains), O(wait_to_retire)) are not applied, with a warning; remove the pin to deploy the declaration
+        again.
+    type: int
   deploy:
     description:
       - Make the containers match the declaration (create missing ones, replace changed ones, remove those of types
@@ -221,6 +235,11 @@ EXAMPLES = r'''
             content: Welcome
         attempts: 10
       worker: skipped
+
+- name: Go back to release 4 of the shop (dokku_ps_report lists the releases; a rollback is release 6, say)
+  dokku_ps.docker.dokku_ps_app:
+    name: shop
+    release: 4
 
 - name: Delete an app and its containers
   dokku_ps.docker.dokku_ps_app:
@@ -283,12 +302,14 @@ formation:
   type: dict
   sample: {"web": 2, "worker": 1}
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
+    releases kept.
   returned: when O(state=present)
   type: dict
   sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true}}
+           "restore": {"raw": true, "computed": true},
+           "keep_releases": {"raw": null, "global": null, "computed": 5}}
 image:
   description: The recorded image reference.
   returned: when O(state=present)
@@ -307,6 +328,15 @@ can_scale:
   description: False when the formation is set by the quantities of the app's C(app.json) or by the image's C(DOKKU_SCALE) file.
   returned: when O(state=present)
   type: bool
+release:
+  description:
+    - The app's current release after the run (in check mode, the one the run would record), never its env
+      (docs/releases.md). C(new) is true when this run made it; C(made_by) is V(deploy) or V(rollback), and
+      C(rollback_of) the release number a rollback went back to.
+  returned: when O(state=present)
+  type: dict
+  sample: {"number": 4, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 2,
+           "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d...", "new": true}
 proxy_changed:
   description:
     - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was

@@ -178,6 +178,20 @@ options:
             to the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default
             10 (Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
         type: int
+      release:
+        description:
+          - 'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points
+            at now), processes, env, web port, publishing, checks, proxy settings and app.json come back through
+            the usual zero-downtime rollout, and the rollback is recorded as a new release. The formation and the
+            properties stay; the formation is fitted to the release''s processes.'
+          - 'Idempotent: a run when the app already runs that release (or a rollback to it) changes nothing. A release
+            that is no longer kept, or whose image is no longer on the Docker host, is refused before anything changes.
+            M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is its C(previous_release).'
+          - While a release is pinned, the keys of the declaration that a release replaces (O(apps[].image), O(apps[].processes),
+            O(apps[].procfile), O(apps[].procfile_path), O(apps[].env), O(apps[].web_port), O(apps[].publish), O(apps[].checks),
+            O(apps[].app_json), O(apps[].proxy), O(apps[].proxy_ports), O(apps[].domains), O(apps[].wait_to_retire))
+            are not applied, with a warning; remove the pin to deploy the declaration again.
+        type: int
       scale:
         description:
           - 'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count (M(dokku_ps.docker.dokku_ps_scale)''s
@@ -191,6 +205,11 @@ options:
       stop_timeout_seconds:
         description:
           - The app's stop timeout in seconds, an integer of 0 or more; an empty string unsets it.
+        type: raw
+      keep_releases:
+        description:
+          - How many releases the app keeps, an integer of 1 or more (default 5, or the global value of M(dokku_ps.docker.dokku_ps_policy));
+            the oldest beyond it are dropped, never the current one. An empty string unsets it.
         type: raw
       deploy:
         description:
@@ -237,6 +256,16 @@ EXAMPLES = r'''
       - name: old-api
         state: stopped
     prune: false
+
+- name: Pin the shop to its release 7 (a rollback; the blog as declared)
+  dokku_ps.docker.dokku_ps_fleet:
+    apps:
+      - name: shop
+        image: shop:1.5.0
+        release: 7
+      - name: blog
+        image: blog:latest
+        procfile_path: Procfile
 '''
 
 RETURN = r'''
@@ -247,6 +276,8 @@ apps:
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
     - Also C(state) (the declared state), C(formation_changes) and C(property_changes) (before and after), and C(pruned) for an app deleted by O(prune).
+    - And C(release), the app's current release after the run as M(dokku_ps.docker.dokku_ps_app) returns it (never
+      its env), for every app that is not deleted.
   returned: always
   type: dict
   sample:

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Sets Dokku's process properties (C(ps:set)) for one app, or globally with O(global=true).
   - The computed value of a property is the app's value, else the global one, else the default
-    (restart policy V(on-failure:10), stop timeout V(30), restore V(true)).
+    (restart policy V(on-failure:10), stop timeout V(30), restore V(true), releases kept V(5)).
   - A restart policy change is applied to the existing containers B(in place) through Docker's update API,
     keeping the same containers without a restart (Dokku needs a rebuild for this). A global change reaches every deployed app
     that inherits it. Containers of an app that was stopped on purpose keep the policy V(no) while stopped.
@@ -44,7 +44,7 @@ options:
     aliases: [name]
   global:
     description:
-      - Set the global properties (O(restart_policy) and O(stop_timeout_seconds) only).
+      - Set the global properties (O(restart_policy), O(stop_timeout_seconds) and O(keep_releases) only).
     type: bool
     default: false
   restart_policy:
@@ -63,6 +63,15 @@ options:
         by a start or deploy. App only.
       - An empty string unsets it (the default is V(true)).
     type: raw
+  keep_releases:
+    description:
+      - How many releases an app keeps (docs/releases.md), an integer >= 1; the default is V(5). The oldest releases
+        beyond it are dropped when it is set (for a global value, from every app that inherits it), and whenever a
+        new release is recorded. The current release is never dropped.
+      - The images of kept releases are never removed by the collection (it removes no image at all), so a
+        rollback to a kept release finds its image unless someone removed it by hand.
+      - An empty string unsets it.
+    type: raw
 seealso:
   - module: dokku_ps.docker.dokku_ps_state
   - module: dokku_ps.docker.dokku_ps_report
@@ -78,6 +87,11 @@ EXAMPLES = r'''
   dokku_ps.docker.dokku_ps_policy:
     global: true
     stop_timeout_seconds: 60
+
+- name: Keep the last 10 releases of every app that does not set its own number
+  dokku_ps.docker.dokku_ps_policy:
+    global: true
+    keep_releases: 10
 
 - name: Back to the inherited restart policy
   dokku_ps.docker.dokku_ps_policy:
@@ -140,12 +154,20 @@ formation:
   type: dict
   sample: {"web": 2, "worker": 1}
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
+    releases kept.
   returned: when O(global=false)
   type: dict
   sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true}}
+           "restore": {"raw": true, "computed": true},
+           "keep_releases": {"raw": null, "global": null, "computed": 5}}
+releases_dropped:
+  description: The numbers of the app's releases that a smaller O(keep_releases) dropped (in check mode, would drop).
+  returned: when O(global=false)
+  type: list
+  elements: int
+  sample: [1, 2]
 property_changes:
   description: The raw values that changed, before and after (the app's, or the global ones with O(global=true)).
   returned: always
@@ -156,7 +178,8 @@ global:
   returned: when O(global=true)
   type: dict
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"global": 60, "computed": 60}}
+           "stop_timeout_seconds": {"global": 60, "computed": 60},
+           "keep_releases": {"global": null, "computed": 5}}
 apps:
   description:
     - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
@@ -164,6 +187,8 @@ apps:
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
     - With O(global=true) and a new restart policy, every deployed app that inherits it, its containers updated in place under C(containers.updated).
+    - With O(global=true) and a smaller O(keep_releases), every app that inherits it and kept more releases, with
+      C(releases_dropped).
   returned: when O(global=true)
   type: dict
   sample:
@@ -208,6 +233,7 @@ def main():
             restart_policy=dict(type='str'),
             stop_timeout_seconds=dict(type='raw'),
             restore=dict(type='raw'),
+            keep_releases=dict(type='raw'),
             **{'global': dict(type='bool', default=False)}
         ),
         mutually_exclusive=[['app', 'global']],

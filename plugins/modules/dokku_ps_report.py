@@ -128,12 +128,14 @@ formation:
   type: dict
   sample: {"web": 2, "worker": 1}
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
+    releases kept.
   returned: when O(app) is given
   type: dict
   sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true}}
+           "restore": {"raw": true, "computed": true},
+           "keep_releases": {"raw": null, "global": null, "computed": 5}}
 deployed:
   description: Whether the app has been deployed.
   returned: when O(app) is given
@@ -162,6 +164,30 @@ image_id:
   description: The image id the app's definition records.
   returned: when O(app) is given
   type: str
+release:
+  description: The app's current release (its number, when it was recorded, what made it, its image), never its env.
+  returned: when O(app) is given
+  type: dict
+  sample: {"number": 6, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 4,
+           "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d..."}
+previous_release:
+  description:
+    - The number of the kept release before the current one (what C(heroku releases:rollback) without a number goes
+      back to), to pin with the option C(release) of M(dokku_ps.docker.dokku_ps_app); null when there is none.
+  returned: when O(app) is given
+  type: int
+  sample: 5
+releases:
+  description:
+    - The kept releases of the app, newest first (docs/releases.md), each with C(number), C(created_at),
+      C(made_by) (V(deploy) or V(rollback)), C(rollback_of), C(image), C(image_id), C(processes), C(env) (the keys,
+      every value masked as V(XXXXXX)) and C(current) (true for the one the app runs).
+  returned: when O(app) is given
+  type: list
+  elements: dict
+  sample: [{"number": 6, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 4,
+            "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d...", "processes": {"web": "bin/server"},
+            "env": {"DATABASE_URL": "XXXXXX"}, "current": true}]
 dynos:
   description:
     - Per instance (C(web.1), ...) the container name, id, status, restart count, restart policy, published
@@ -201,7 +227,7 @@ apps:
       V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
       wherever the app's document could be read.
     - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale),
-      C(image), C(image_id), C(dynos), C(sources), C(proxy)).
+      C(image), C(image_id), C(dynos), C(sources), C(proxy), C(release), C(previous_release), C(releases)).
   returned: when neither O(app) nor O(global) is given
   type: dict
   sample:
@@ -235,7 +261,8 @@ global:
   returned: always
   type: dict
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"global": null, "computed": 30}}
+           "stop_timeout_seconds": {"global": null, "computed": 30},
+           "keep_releases": {"global": null, "computed": 5}}
 proxy_changed:
   description:
     - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was

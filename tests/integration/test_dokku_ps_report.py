@@ -58,7 +58,8 @@ def test_report_all_apps_and_global(runner, api, app_name, standard_images):
     glob = runner.module("dokku_ps_report", {"global": True})
     assert "apps" not in glob
     assert glob["global"] == {"restart_policy": {"global": None, "computed": "on-failure:10"},
-                              "stop_timeout_seconds": {"global": None, "computed": 30}}
+                              "stop_timeout_seconds": {"global": None, "computed": 30},
+                              "keep_releases": {"global": None, "computed": 5}}
 
 
 def test_report_of_undeployed_app(runner, api, app_name, standard_images):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.support.apps import QUICK, deploy
 from tests.support.results import CONTAINER_WORK
 
-PROPERTY_KEYS = ["restart_policy", "restore", "stop_timeout_seconds"]
+PROPERTY_KEYS = ["keep_releases", "restart_policy", "restore", "stop_timeout_seconds"]
 SUMMARY_KEYS = ("apps_changed", "apps_skipped", "apps_failed")
 
 

@@ -9,10 +9,14 @@ __metaclass__ = type
 
 import json
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 
 
 MASK = 'XXXXXX'
@@ -43,7 +47,8 @@ def _doc(env=None, **extra):
 def test_definition_view_shape_and_masking():
     doc = _doc()
     view = definitions.definition_view(doc)
-    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed'}
+    assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed', 'release'}
+    assert view['release'] is None, 'a document without releases has no current release'
     assert view['env'] == {'API_KEY': MASK, 'DEBUG': MASK}
     assert view['image'] == 'demo:1' and view['formation'] == {'web': 2} and view['deployed'] is True
     assert 'hunter2-secret' not in json.dumps(view) and 'sekrit-debug' not in json.dumps(view)
@@ -227,3 +232,76 @@ def test_an_image_command_app_keeps_only_the_listed_types():
     doc = _fresh(processes=None, formation={'web': 1}, process_source='none')
     _ctx, doc = _apply({'/app/app.json': json.dumps({'formation': {'worker': {'quantity': 1}}})}, doc=doc)
     assert doc['formation'] == {'worker': 1}
+
+
+# ---------------------------------------------------------------- a pinned release (docs/releases.md)
+
+class _PinCtx(_Ctx):
+    """What build_pinned needs of a run besides apply_image's: images by id, and the redactor's registration."""
+
+    def __init__(self, images, files=None):
+        super(_PinCtx, self).__init__(files or {})
+        self.images = images
+        self.looked_up = []
+
+    def image(self, reference):
+        self.looked_up.append(reference)
+        return self.images.get(reference)
+
+    def know(self, doc):
+        return doc
+
+
+V1 = 'sha256:' + '1' * 64
+V2 = 'sha256:' + '2' * 64
+
+
+def _two_releases():
+    """An app deployed twice: release 1 runs demo:1 (V1) with web and worker, release 2 demo:2 (V2) with web only,
+    another env and web port, scaled to web 3 since."""
+    doc = _doc(image='demo:1', image_id=V1, env={'API_KEY': 'first-secret'}, app_json_image=None,
+               processes={'web': 'serve', 'worker': 'work'}, formation={'web': 2, 'worker': 1})
+    releases.record(doc, '2026-12-04T10:00:00Z', 5)
+    doc.update(image='demo:2', image_id=V2, env={'API_KEY': 'second-secret'}, web_port=8080,
+               processes={'web': 'serve --new'}, formation={'web': 3})
+    releases.record(doc, '2026-12-04T11:00:00Z', 5)
+    return doc
+
+
+def test_a_pin_builds_the_release_on_top_of_the_recorded_document():
+    old = _two_releases()
+    ctx = _PinCtx({V1: dict(IMAGE, Id=V1)})
+    doc, rollback_of = definitions.build_pinned(ctx, {'name': 'demo', 'release': 1}, old)
+    assert rollback_of == 1 and ctx.looked_up == [V1], 'the image is looked up by id, not by its tag'
+    assert (doc['image'], doc['image_id'], doc['web_port']) == ('demo:1', V1, 5000)
+    assert doc['env'] == {'API_KEY': 'first-secret'} and doc['processes'] == {'web': 'serve', 'worker': 'work'}
+    assert doc['formation'] == {'web': 3, 'worker': 0}, 'the formation stays, fitted to the processes'
+    assert ctx.reads == 0, "the image's files were read when the release was recorded"
+    assert releases.numbers(doc) == [1, 2] and old['image_id'] == V2, 'the release is recorded at the commit'
+
+
+def test_a_pin_of_the_release_that_runs_is_the_recorded_document():
+    old = _two_releases()
+    ctx = _PinCtx({})
+    doc, rollback_of = definitions.build_pinned(ctx, {'name': 'demo', 'release': 2}, old)
+    assert rollback_of is None and doc == old and doc is not old and ctx.looked_up == []
+
+
+@pytest.mark.parametrize('values, old, expected', [
+    ({'name': 'demo', 'release': 1}, None, 'release: app demo has no releases yet: deploy it first'),
+    ({'name': 'demo', 'release': 3}, 'two', 'release: app demo has no release 3 (kept releases: 1, 2; see '
+                                            'dokku_ps_report)'),
+    ({'name': 'demo', 'release': 1}, 'two', 'release: release 1 of app demo cannot be rolled back to: its image '
+                                            'demo:1 (%s) is no longer on the Docker host' % V1),
+])
+def test_a_pin_that_cannot_be_met_is_refused_naming_the_release(values, old, expected):
+    old = _two_releases() if old else None
+    with pytest.raises(DokkuPsError) as info:
+        definitions.build_pinned(_PinCtx({}), values, old)
+    assert str(info.value).startswith(expected) and 'secret' not in str(info.value)
+
+
+def test_validate_app_params_release():
+    assert definitions.validate_app_params({'name': 'demo', 'release': '4'})['release'] == 4
+    with pytest.raises(definitions.ValidationError, match='^release: '):
+        definitions.validate_app_params({'name': 'demo', 'release': 0})

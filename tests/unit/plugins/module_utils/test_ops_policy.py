@@ -29,6 +29,9 @@ def policy(**params):
     ({'restore': False}, {'restore': False}),
     ({'restore': 'yes'}, {'restore': True}),
     ({'restore': ''}, {'restore': None}),
+    ({'keep_releases': 3}, {'keep_releases': 3}),
+    ({'keep_releases': '10'}, {'keep_releases': 10}),
+    ({'keep_releases': ''}, {'keep_releases': None}),
     ({}, {}),
 ])
 def test_policy_values(params, expected):
@@ -43,6 +46,8 @@ def test_policy_values(params, expected):
     ({'stop_timeout_seconds': -1}, 'stop_timeout_seconds'),
     ({'stop_timeout_seconds': 'abc'}, 'stop_timeout_seconds'),
     ({'restore': 'maybe'}, 'restore'),
+    ({'keep_releases': 0}, 'keep_releases'),
+    ({'keep_releases': 'all'}, 'keep_releases'),
     ({'app': 'Bad_Name'}, 'app'),
     ({'app': None}, 'app'),
     ({'app': None, 'global': True, 'restore': True}, 'restore'),
@@ -54,6 +59,7 @@ def test_policy_refusals_name_the_field(params, field):
     assert '\n' not in str(info.value)
 
 
-def test_global_takes_the_two_global_properties():
+def test_global_takes_the_global_properties():
     assert policy(app=None, **{'global': True, 'restart_policy': 'no', 'stop_timeout_seconds': 5}) == {
         'restart_policy': 'no', 'stop_timeout_seconds': 5}
+    assert policy(app=None, **{'global': True, 'keep_releases': 2}) == {'keep_releases': 2}
