@@ -324,13 +324,19 @@ def test_reloads_of_runs_over_three_apps(runner, api, more_apps, proxy_image, ng
     domains = ["r%d.example.test" % index for index in range(len(apps))]
     decls = [declaration(app_args(app, proxy_image, nginx, domains=[domain])) for app, domain in zip(apps, domains)]
 
-    def run(module, args, expected):
-        """Run once; the master got exactly ``expected`` reloads; every app's config changed."""
+    def run(module, args, expected, per_app=False):
+        """Run once; the master got exactly ``expected`` reloads (``per_app``: one switch per app, at most
+        ``expected``: the kernel merges a SIGHUP that arrives while the master has not yet taken the one before,
+        so two apps switching at the same moment may count once); every app's config changed."""
         reloads = nginx.reloads()
         result = runner.module(module, dict(options(nginx), **args))
         got = reloads_reach(nginx, reloads + expected)
         print("%s %s: %d reload(s)" % (module, sorted(args), got - reloads))
-        assert got == reloads + expected, "%s: %d reloads, documented %d" % (module, got - reloads, expected)
+        if per_app:
+            assert reloads + 1 <= got <= reloads + expected, "%s: %d reloads, documented at most %d" % (
+                module, got - reloads, expected)
+        else:
+            assert got == reloads + expected, "%s: %d reloads, documented %d" % (module, got - reloads, expected)
         assert result.get("proxy_changed", []) == (apps if expected else [])
         return result
 
@@ -340,7 +346,7 @@ def test_reloads_of_runs_over_three_apps(runner, api, more_apps, proxy_image, ng
 
     # restarted, every app: a rollout each, whose switch is that app's one reload; the end of the run adds none
     before = dict((app, hostnames(api, app)) for app in apps)
-    result = run("dokku_ps_state", dict(state="restarted", all=True), len(apps))
+    result = run("dokku_ps_state", dict(state="restarted", all=True), len(apps), per_app=True)
     assert all(result["apps"][app]["containers"]["replaced"] == ["%s.web.1" % app] for app in apps)
     assert_every_app_served_alone(api, nginx, apps, domains)
     assert all(not hostnames(api, app) & before[app] for app in apps)
@@ -359,18 +365,18 @@ def test_reloads_of_runs_over_three_apps(runner, api, more_apps, proxy_image, ng
 
     # dokku_ps_fleet rolling all three out (a new env): one switch reload per app
     decls = [dict(decl, env={"RELEASE": "2"}) for decl in decls]
-    result = run("dokku_ps_fleet", dict(apps=decls), len(apps))
+    result = run("dokku_ps_fleet", dict(apps=decls), len(apps), per_app=True)
     assert all(len(result["apps"][app]["containers"]["replaced"]) == 2 for app in apps)
     assert_every_app_served_alone(api, nginx, apps, domains)
 
     # stopped, every app: their members leave before they stop, one reload each; started: one reload
-    run("dokku_ps_state", dict(state="stopped", all=True), len(apps))
+    run("dokku_ps_state", dict(state="stopped", all=True), len(apps), per_app=True)
     assert all(status(nginx, host=domain) == 503 for domain in domains)
     run("dokku_ps_state", dict(state="started", all=True), 1)
     assert_every_app_served_alone(api, nginx, apps, domains)
 
     # dokku_ps_fleet scaling all three down: the leaving members go first, one reload per app
-    run("dokku_ps_fleet", dict(apps=[dict(decl, scale={"web": 1}) for decl in decls]), len(apps))
+    run("dokku_ps_fleet", dict(apps=[dict(decl, scale={"web": 1}) for decl in decls]), len(apps), per_app=True)
     assert_every_app_served_alone(api, nginx, apps, domains)
     assert all(len(hostnames(api, app)) == 1 for app in apps)
 
