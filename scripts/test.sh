@@ -14,7 +14,7 @@
 #                antsibull-docs lint-collection-docs (modules, roles, extra docs)
 #   docs         the documentation site (antsibull-docs + Sphinx): every module, role and guide page
 #                (docs/*.md), in .build/docs/build/html/index.html; any warning fails the stage
-#   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on two
+#   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on three
 #                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
 # Every stage runs even when an earlier one failed; the summary at the end lists them all and the
@@ -98,11 +98,12 @@ stage_unit() {
     run_pytest tests/unit
 }
 
-# The integration tests wait on the daemon most of the time: two pytest workers (pytest-xdist, one test
-# file per worker at a time, so module-scoped private daemons are started once) halve the stage on two
-# CPUs. DOKKU_PS_TEST_WORKERS=0 runs them in one process.
+# The integration tests wait on the daemon most of the time (checks, drains, ansible starting up): three
+# pytest workers (pytest-xdist, one test file per worker at a time, so module-scoped private daemons are
+# started once) keep two CPUs busy; 174 tests took 16.5 minutes. DOKKU_PS_TEST_WORKERS=0 runs them in one
+# process.
 stage_integration() {
-    local workers="${DOKKU_PS_TEST_WORKERS:-2}"
+    local workers="${DOKKU_PS_TEST_WORKERS:-3}"
     if [ "$workers" = 0 ] || [ "$workers" = 1 ]; then
         run_pytest tests/integration
     else
