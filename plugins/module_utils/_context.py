@@ -19,17 +19,18 @@ import contextlib
 import datetime
 import threading
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as checker
 from ansible_collections.dokku_ps.docker.plugins.module_utils._definitions import public_names
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ActionPool, Executor
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._policy_drift import PolicyWatch
-from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import AppProxy, ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import AppProxy, ProxyRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 
 class Context(object):
@@ -168,18 +169,18 @@ class Context(object):
     def run_plan(self, plan, doc, global_doc):
         """Carry out a plan with the app's stop timeout; returns the (action, container id) pairs done."""
         timeout = computed_property(doc, global_doc, 'stop_timeout_seconds')
-        checker = checks.Checker(self.docker, doc, idle=self.actions.idle, redactor=self.redactor)
+        check = checker.Checker(self.docker, doc, idle=self.actions.idle, redactor=self.redactor)
         for action in plan.actions:
-            if action.kind == planner.REPLACE and checker.stop_first(action.spec):
-                reason = ('its checks are disabled' if checker.config(action.spec)['mode'] == 'disabled'
+            if action.kind == planner.REPLACE and check.stop_first(action.spec):
+                reason = ('its checks are disabled' if check.config(action.spec)['mode'] == 'disabled'
                           else 'it publishes the fixed host port %s' % action.spec['ports']['host'])
                 self.warn('%s is replaced by stopping the old container first, because %s: expect a short '
                           'downtime' % (action.name, reason))
         proxy = None
-        if plan.touches(specs.WEB) and self.proxy.concerns(doc):
+        if plan.touches(WEB) and self.proxy.concerns(doc):
             self.proxy.check_ready(doc)
             proxy = AppProxy(self.proxy, doc, lambda: self._list(doc['name']))
-        return Executor(self.docker, timeout, check=checker, stop_first=checker.stop_first,
+        return Executor(self.docker, timeout, check=check, stop_first=check.stop_first,
                         pool=self.actions, proxy=proxy).run(plan)
 
     def _list(self, app):
@@ -193,7 +194,7 @@ class Context(object):
         mode predicts: a plan that changes web containers changes the config anyway (new addresses)."""
         if not self.proxy.concerns(doc):
             return
-        web_changed = plan.touches(specs.WEB)
+        web_changed = plan.touches(WEB)
         if self.check_mode:
             summaries = inventory.summaries if inventory is not None else []
             if web_changed:

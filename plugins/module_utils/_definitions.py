@@ -13,19 +13,23 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as check_rules
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import (
+    DokkuPsError, NotFoundError, ValidationError)
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _formation as formation
+from ansible_collections.dokku_ps.docker.plugins.module_utils._health import ignored_liveness
+from ansible_collections.dokku_ps.docker.plugins.module_utils._limits import check_process_limits
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
+    DEFAULT_WEB_PORT, validate_app_name, validate_process_type)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy_settings
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 
 DOKKU_SCALE_FILE = 'DOKKU_SCALE'
@@ -84,7 +88,7 @@ def validate_app_params(params):
     if params.get('publish') is not None:
         values['publish'] = validation.validate_publish(params['publish'], 'publish')
     if params.get('checks') is not None:
-        values['checks'] = checks.validate_checks(params['checks'], 'checks')
+        values['checks'] = check_rules.validate_checks(params['checks'], 'checks')
     if params.get('processes') is not None:
         values['processes'] = _validate_processes(params['processes'])
         values['process_source'] = 'processes' if values['processes'] else 'none'
@@ -212,7 +216,7 @@ def apply_image(ctx, doc, old, values, image_data, force=False):
         app_json.check_processes(doc['app_json'], doc['processes'], doc['app_json']['source'])
         owned = app_json.formation(doc['app_json'], doc['processes'])
         if doc['app_json'] != (old or {}).get('app_json'):
-            for note in specs.ignored_liveness(doc):
+            for note in ignored_liveness(doc):
                 ctx.warn(note)
     if owned is not None:
         if dokku_scale is not None:
@@ -220,21 +224,21 @@ def apply_image(ctx, doc, old, values, image_data, force=False):
                      '(Dokku\'s precedence)' % (reference, doc['app_json']['source'], doc['name']))
     else:
         _check_dokku_scale(dokku_scale, doc['processes'], reference)
-    start = old.get('formation') if old else specs.initial_formation(doc['processes'])
+    start = old.get('formation') if old else formation.initial_formation(doc['processes'])
     if owned is not None:
         doc['formation'], dropped = _owned_formation(start, doc['processes'], owned)
     else:
-        doc['formation'], dropped = specs.reconcile_formation(start, doc['processes'], dokku_scale)
+        doc['formation'], dropped = formation.reconcile_formation(start, doc['processes'], dokku_scale)
     for ptype in dropped if old else ():
         ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
                  'the next deploy' % ptype)
     # what the kernel would refuse to pass to a process (after $VAR expansion), also for a rebuild's new Procfile
-    specs.check_process_limits(doc)
+    check_process_limits(doc)
 
 
 def _owned_formation(formation, processes, owned):
     """The formation app.json sets (Dokku clears the previous one: the listed quantities, every other type 0; with
-    no processes known only the listed types stay). Returns (formation, dropped) like specs.reconcile_formation."""
+    no processes known only the listed types stay). Returns (formation, dropped) like formation.reconcile_formation."""
     result = dict((ptype, count) for ptype, count in owned.items() if count > 0 or processes is None
                   or ptype in processes)
     dropped = sorted(ptype for ptype, count in (formation or {}).items()
@@ -297,7 +301,7 @@ def _new_document(values, old):
         'process_source': 'none',
         'procfile_path': None,
         'env': {},
-        'web_port': specs.DEFAULT_WEB_PORT,
+        'web_port': DEFAULT_WEB_PORT,
         'publish': None,
         'formation': {},
         'dokku_scale': None,

@@ -17,10 +17,11 @@ import os
 import threading
 import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._checks import require_running
+from ansible_collections.dokku_ps.docker.plugins.module_utils._checker import require_running
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import is_address_in_use
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import is_address_in_use
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 DEFAULT_MAX_WORKERS = 8
@@ -281,7 +282,7 @@ class Executor(object):
     def _switched(self, phase):
         """True when the phase changes who serves the app's web requests behind the proxy, so the proxy has to
         switch between its two halves."""
-        return (self.proxy is not None and any(action.process_type == specs.WEB for action in phase)
+        return (self.proxy is not None and any(action.process_type == WEB for action in phase)
                 and any(action.kind in LEAVING and action.container is not None for action in phase))
 
     def _submit_all(self, func, actions):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Names: the one rule, and the one text of that rule, for each kind of name (apps, process types, env keys).
+"""Names: the one rule and text for each kind of name (apps, process types, env keys), and the type everyone knows.
 
 Every module, the parsers, the state store and the JSON Schema of the state documents take their rule from here,
 so a name refused in one place is refused everywhere, with the same words.
@@ -30,6 +30,11 @@ PROCESS_TYPE_RULE = ('must be at most 63 characters: lowercase letters, digits a
 ENV_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ENV_KEY_RULE = ('must be letters, digits and underscores, not starting with a digit (a shell variable name, %s)'
                 % ENV_KEY_PATTERN)
+
+# The one process type with a port: the one the proxy and the HTTP checks reach, and the first of a deploy.
+WEB = 'web'
+# The port web listens on inside its containers (PORT) unless the app says otherwise: Dokku's default.
+DEFAULT_WEB_PORT = 5000
 
 _APP_RE = re.compile(APP_NAME_PATTERN)
 _TYPE_RE = re.compile(PROCESS_TYPE_PATTERN)
@@ -62,3 +67,10 @@ def validate_process_type(name, field='process type'):
     if not is_process_type(name):
         raise ValidationError(field, '%r %s' % (name, PROCESS_TYPE_RULE))
     return name
+
+
+def ordered_types(types):
+    """web first, then the other types alphabetically (Dokku's deploy order)."""
+    types = set(types)
+    head = [WEB] if WEB in types else []
+    return head + sorted(types - set([WEB]))

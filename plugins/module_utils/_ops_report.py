@@ -9,17 +9,17 @@ __metaclass__ = type
 
 import collections
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as check_rules
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
+    computed_property, desired_restart_policies, global_report, restart_policy_from_docker)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    computed_property, desired_restart_policies, global_report, restart_policy_from_docker)
 
 
 # Where an app's formation comes from (``sources.formation``): the formation of its app.json, the image's
@@ -62,11 +62,11 @@ def formation_source(doc):
 
 def sources(doc):
     """Where the app's formation and, per process type of the formation, its checks come from (the checks a new
-    container must pass, see _checks.effective), and what the app's app.json document was read from (None
+    container must pass, see _check_rules.effective), and what the app's app.json document was read from (None
     without one)."""
     return {
         'formation': formation_source(doc),
-        'checks': dict((ptype, checks.effective(doc, ptype)['source']) for ptype in sorted(doc.get('formation') or {})),
+        'checks': check_rules.sources(doc),
         'app_json': (doc.get('app_json') or {}).get('source'),
     }
 

@@ -10,14 +10,14 @@ __metaclass__ = type
 import collections
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 
 # What a dokku_ps_scale task asks for, validated: ``scale`` None only reads the formation.
@@ -58,12 +58,12 @@ def apply_scale(doc, scale, field='scale'):
                               'be scaled manually (remove the file from the image to scale by hand)'
                               % (name, doc.get('image')))
     for ptype in sorted(scale):
-        if scale[ptype] > 0 and not specs.type_is_defined(doc, ptype):
+        if scale[ptype] > 0 and not type_is_defined(doc, ptype):
             raise ValidationError(field, '%s is not a valid process name to scale up' % ptype)
     before = dict(doc.get('formation') or {})
     after = dict(before)
     for ptype, count in scale.items():
-        if count == 0 and not specs.type_is_defined(doc, ptype):
+        if count == 0 and not type_is_defined(doc, ptype):
             after.pop(ptype, None)
         else:
             after[ptype] = count

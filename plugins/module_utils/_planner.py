@@ -14,8 +14,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import ordered_types
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 # Action kinds
@@ -243,10 +245,10 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
     else:
         scope = set(types)
     conflicts = []
-    for ptype in specs.ordered_types(scope):
+    for ptype in ordered_types(scope):
         phase = []
         wanted = formation.get(ptype, 0)
-        if wanted and not specs.type_is_defined(app_doc, ptype):
+        if wanted and not type_is_defined(app_doc, ptype):
             plan.warnings.append('%s is scaled to %d but the processes do not define it; its containers are removed'
                                  % (ptype, wanted))
             wanted = 0

@@ -18,6 +18,7 @@ import os
 import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT, WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
@@ -47,7 +48,7 @@ def enabled(doc):
 def settings(doc):
     """(mappings, domains, seconds to wait before retiring) of an app whose proxy is on."""
     proxy = (doc or {}).get('proxy') or {}
-    web_port = doc.get('web_port') or specs.DEFAULT_WEB_PORT
+    web_port = doc.get('web_port') or DEFAULT_WEB_PORT
     mappings = proxy_config.parse_mappings(proxy.get('ports'), web_port, 'proxy_ports')
     domains = proxy_config.parse_domains(proxy.get('domains') or [], 'domains')
     wait = proxy.get('wait_to_retire')
@@ -89,7 +90,7 @@ def members(app, summaries, exclude=()):
             parsed = specs.parse_container_name(app, name)
             if parsed is not None:
                 break
-        if parsed is None or parsed[0] != specs.WEB:
+        if parsed is None or parsed[0] != WEB:
             continue
         endpoint = ((summary.get('NetworkSettings') or {}).get('Networks') or {}).get(specs.PROXY_NETWORK) or {}
         address = (endpoint.get('IPAMConfig') or {}).get('IPv4Address') or endpoint.get('IPAddress')
@@ -213,10 +214,10 @@ class ProxyRun(object):
         """Check mode, for a plan that changes web containers: the config after it, as far as it can be known
         before the new containers have their addresses (they are named in a comment)."""
         leaving = set(action.container.id for action in plan.actions
-                      if action.process_type == specs.WEB and action.container is not None
+                      if action.process_type == WEB and action.container is not None
                       and action.kind in (planner.REPLACE, planner.REMOVE, planner.STOP, planner.RECREATE))
         text = self.wanted(doc, members(doc['name'], summaries, leaving))
-        coming = [action.name for action in plan.actions if action.process_type == specs.WEB
+        coming = [action.name for action in plan.actions if action.process_type == WEB
                   and action.kind in (planner.CREATE, planner.REPLACE, planner.RECREATE, planner.START)]
         if text is not None and coming:
             text += '# and the web containers this run starts: %s\n' % ', '.join(sorted(coming))

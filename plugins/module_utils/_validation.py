@@ -13,9 +13,10 @@ __metaclass__ = type
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import ENV_KEY_RULE, is_env_key, validate_process_type
+from ansible_collections.dokku_ps.docker.plugins.module_utils._limits import MAX_STRING_BYTES, text_bytes
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
+    ENV_KEY_RULE, is_env_key, validate_process_type, WEB)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import RESTART_POLICY_PATTERN
-from ansible_collections.dokku_ps.docker.plugins.module_utils._specs import MAX_STRING_BYTES, WEB, text_bytes
 
 
 RESTART_POLICY_RULE = 'must be one of no, always, unless-stopped, on-failure or on-failure:N with N >= 1'

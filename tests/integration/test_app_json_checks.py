@@ -20,7 +20,9 @@ from tests.support.images import build_image
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 # pylint: disable=wrong-import-position
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks  # noqa: E402
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _listening as listening
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as checking
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs  # noqa: E402
 from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker  # noqa: E402
 
@@ -50,7 +52,7 @@ def base_id(api, standard_images):
 
 def app_doc(app, image_id, processes, healthchecks=None, checks_option=None):
     return {"name": app, "image_id": image_id, "processes": processes, "env": {}, "web_port": 5000,
-            "publish": None, "checks": checks.validate_checks(checks_option),
+            "publish": None, "checks": rules.validate_checks(checks_option),
             "app_json": {"source": "/app/app.json in image test", "formation": None, "healthchecks": healthchecks}
             if healthchecks is not None else None}
 
@@ -67,8 +69,8 @@ def wait_listening(docker, container_id, port, timeout=15):
     the server's start."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        _code, output = docker.exec_run(container_id, list(checks.READ_LISTENING_COMMANDS[0]))
-        if port in [number for _address, number in checks.parse_listening(output) or []]:
+        _code, output = docker.exec_run(container_id, list(listening.READ_LISTENING_COMMANDS[0]))
+        if port in [number for _address, number in listening.parse_listening(output) or []]:
             return
         time.sleep(0.1)
     raise AssertionError("the container never listened on %d" % port)
@@ -77,8 +79,8 @@ def wait_listening(docker, container_id, port, timeout=15):
 def check(docker, doc, container_id, spec):
     """Run the checks of a new container; the failure message, or None when it passed."""
     try:
-        checks.Checker(docker, doc)(docker, container_id, spec)
-    except checks.CheckFailed as exc:
+        checking.Checker(docker, doc)(docker, container_id, spec)
+    except checking.CheckFailed as exc:
         return str(exc)
     return None
 
@@ -105,7 +107,7 @@ def test_the_default_check_fails_a_web_container_on_another_port(docker, api, ap
             thread.start()
         for thread in threads:
             thread.join()
-        assert time.time() - started >= checks.DEFAULT_UPTIME, "the default check waited its uptime"
+        assert time.time() - started >= rules.DEFAULT_UPTIME, "the default check waited its uptime"
     finally:
         for container_id in (good, quiet):
             docker.remove(container_id, force=True)

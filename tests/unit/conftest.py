@@ -43,3 +43,6 @@ def _ensure_collection_link():
 
 
 _ensure_collection_link()
+# the tests' shared helpers are imported as tests.unit.helpers
+if REPO_ROOT not in sys.path:
+    sys.path.append(REPO_ROOT)

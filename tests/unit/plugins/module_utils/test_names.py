@@ -141,3 +141,12 @@ def test_bug_app_name_property_with_newlines(name):
         assert names.validate_app_name(name) == name
     else:
         refused(names.validate_app_name, name)
+
+
+def test_ordered_types_web_first():
+    assert names.ordered_types(['worker', 'web', 'clock']) == ['web', 'clock', 'worker']
+    assert names.ordered_types({'b', 'a'}) == ['a', 'b']
+    assert names.ordered_types(['web']) == ['web']
+    assert names.ordered_types([]) == []
+    assert names.ordered_types(['web', 'web', 'a']) == ['web', 'a']
+

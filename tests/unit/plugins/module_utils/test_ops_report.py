@@ -87,13 +87,13 @@ def test_sources_of_formation_checks_and_app_json():
 
 
 def test_checks_sources_are_what_the_checks_use(monkeypatch):
-    """The checks source of each type is _checks.effective's, whatever it says (app.json included)."""
+    """The checks source of each type is _check_rules.effective's, whatever it says (app.json included)."""
     seen = []
 
     def effective(doc, ptype):
         seen.append(ptype)
         return {'source': 'app.json' if ptype == 'web' else 'default', 'mode': 'enabled'}
-    monkeypatch.setattr(ops_report.checks, 'effective', effective)
+    monkeypatch.setattr(ops_report.check_rules, 'effective', effective)
     assert ops_report.sources(app_doc())['checks'] == {'web': 'app.json', 'worker': 'default'}
     assert sorted(seen) == ['web', 'worker']
 

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _formation as formations
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
@@ -150,7 +152,7 @@ def test_inventory_sorts_containers():
 # ---------------------------------------------------------------- plan_converge
 
 def test_fresh_app_creates_web_1_only():
-    doc = app_doc(specs.initial_formation(PROCS), processes=PROCS)
+    doc = app_doc(formations.initial_formation(PROCS), processes=PROCS)
     plan = planner.plan_converge(doc, POLICY, inventory())
     assert phase_kinds(plan) == [[(planner.CREATE, 'demo.web.1')]]
     action = plan.actions[0]
@@ -163,7 +165,7 @@ def test_fresh_app_creates_web_1_only():
 
 
 def test_fresh_app_without_processes():
-    doc = app_doc(specs.initial_formation(None))
+    doc = app_doc(formations.initial_formation(None))
     assert kinds(planner.plan_converge(doc, POLICY, inventory())) == [(planner.CREATE, 'demo.web.1')]
 
 
@@ -539,7 +541,7 @@ def test_sequences_of_formations_converge(steps):
         assert set(state) == _expected(formation)
         if plan is not None:
             types_in_order = [phase[0].process_type for phase in plan.phases]
-            assert types_in_order == specs.ordered_types(types_in_order), 'web first, then alphabetical'
+            assert types_in_order == names.ordered_types(types_in_order), 'web first, then alphabetical'
             for phase in plan.phases:
                 assert len(set(a.process_type for a in phase)) == 1
 

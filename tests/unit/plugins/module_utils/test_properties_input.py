@@ -29,7 +29,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _checks as checks
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _limits as limits
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError, ValidationError
@@ -40,7 +41,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_from_docker, restart_policy_to_docker
 
@@ -83,9 +83,9 @@ def test_value_validators_only_raise_validation_error(value):
     _refused_properly(validation.validate_port, value, 'web_port')
     _refused_properly(validation.validate_image_reference, value, 'image')
     _refused_properly(validation.validate_procfile_path, value, 'procfile_path')
-    _refused_properly(checks.validate_checks, value, 'checks')
-    _refused_properly(checks.validate_checks, {'web': value}, 'checks')
-    _refused_properly(checks.validate_checks, {'web': {'http': value, 'command': value}}, 'checks')
+    _refused_properly(rules.validate_checks, value, 'checks')
+    _refused_properly(rules.validate_checks, {'web': value}, 'checks')
+    _refused_properly(rules.validate_checks, {'web': {'http': value, 'command': value}}, 'checks')
     _refused_properly(ops_state.resolve_parallel, value)
 
 
@@ -175,13 +175,13 @@ def test_process_limits_only_raise_validation_error(env, processes, source, chec
     try:
         env = validation.validate_env(env)
         values = definitions.validate_app_params({'name': 'ft-a', 'processes': processes})
-        configured = checks.validate_checks({'worker': {'command': check_command}} if check_command else None)
+        configured = rules.validate_checks({'worker': {'command': check_command}} if check_command else None)
     except ValidationError:
         return
     doc = {'name': 'ft-a', 'image': 'x:1', 'image_id': 'sha256:' + 'a' * 64, 'web_port': 5000, 'publish': None,
            'env': env, 'processes': values.get('processes'), 'process_source': source, 'procfile_path': 'Procfile',
            'formation': {'web': 1}, 'checks': configured or {}}
-    result = _refused_properly(specs.check_process_limits, doc)
+    result = _refused_properly(limits.check_process_limits, doc)
     if isinstance(result, ValidationError):
         for value in env.values():
             if len(value) >= 8:

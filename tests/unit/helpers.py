@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the unit tests share: refusals read as one line, app documents, app.json entries, /proc/net tables.
+
+Imported as ``tests.unit.helpers`` (conftest.py puts the repository root on ``sys.path``). Pure data and pure
+functions only: no Docker, no files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+
+
+def refused(func, *args, **kwargs):
+    """The message of the ValidationError ``func(*args, **kwargs)`` raises, checked to be one line."""
+    with pytest.raises(ValidationError) as info:
+        func(*args, **kwargs)
+    message = str(info.value)
+    assert '\n' not in message, 'error messages are one line: %r' % message
+    return message
+
+
+# -- app documents ------------------------------------------------------------------------------------------------
+
+IMAGE_ID = 'sha256:' + 'a' * 64
+OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
+
+
+def two_process_app(**extra):
+    """The part of an app document a container spec is made from: app ``demo`` with a web and a worker process whose
+    commands expand $PORT and $QUEUE, three env values, the default web port, nothing published."""
+    doc = {
+        'name': 'demo',
+        'image_id': IMAGE_ID,
+        'processes': {'web': 'server --port $PORT', 'worker': 'work --queue $QUEUE --port=$PORT'},
+        'env': {'QUEUE': 'jobs', 'ZED': 'last', 'ALPHA': 'first'},
+        'web_port': 5000,
+        'publish': None,
+    }
+    doc.update(extra)
+    return doc
+
+
+# -- app.json healthcheck entries, as the app document carries them (normalised, defaults filled in) ---------------
+
+def healthcheck_entry(check_type='startup', name='check', **fields):
+    """One entry; every field not given has the value app.json's parser fills in for a bare entry, except
+    ``attempts`` 1 and ``wait`` 0 (one quick attempt)."""
+    result = {'type': check_type, 'name': name, 'path': None, 'content': None, 'command': None, 'port': None,
+              'attempts': 1, 'timeout': 5, 'wait': 0, 'initial_delay': 0, 'uptime': None, 'listening': False,
+              'scheme': 'http'}
+    result.update(fields)
+    return result
+
+
+def app_json_document(healthchecks=None, formation=None, source='app_json option'):
+    """The ``app_json`` of an app document: where it was read, its formation and its healthchecks per type."""
+    return {'source': source, 'formation': formation, 'healthchecks': healthchecks}
+
+
+# -- /proc/net/tcp and /proc/net/tcp6 as a container shows them --------------------------------------------------
+
+TCP4_HEADER = ('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode')
+TCP6_HEADER = ('  sl  local_address                         remote_address                        st tx_queue '
+               'rx_queue tr tm->when retrnsmt   uid  timeout inode')
+
+
+def proc_line(number, local, state='0A', remote=None):
+    """One socket line; ``local`` is the kernel's hex ``address:port``, state 0A is listening."""
+    remote = remote or ('0' * (len(local.split(':')[0])) + ':0000')
+    return ('%4d: %s %s %s 00000000:00000000 00:00000000 00000000     0        0 11263906 1 0000000000000000 100 0 0 '
+            '10 0' % (number, local, remote, state))
+
+
+def proc_tables(tcp4=(), tcp6=()):
+    """Both tables with listening sockets at these local addresses."""
+    lines = [TCP4_HEADER] + [proc_line(n, local) for n, local in enumerate(tcp4)]
+    lines += [TCP6_HEADER] + [proc_line(n, local) for n, local in enumerate(tcp6)]
+    return '\n'.join(lines) + '\n'
