@@ -22,7 +22,8 @@ import threading
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as checker
 from ansible_collections.dokku_ps.docker.plugins.module_utils._definitions import public_names
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ActionPool, Executor
+from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import ActionPool
+from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._policy_drift import PolicyWatch

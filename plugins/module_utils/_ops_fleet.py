@@ -11,7 +11,7 @@ import collections
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, StateError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_app as ops_app

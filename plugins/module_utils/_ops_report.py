@@ -11,7 +11,7 @@ import collections
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as check_rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
-from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (

@@ -12,7 +12,7 @@ import copy
 import os
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each
+from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner

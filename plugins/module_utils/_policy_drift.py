@@ -17,7 +17,7 @@ __metaclass__ = type
 import threading
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import EVENT_BUFFER
-from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import for_each, max_workers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each, max_workers
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_from_docker
 
 # events after which a container's restart policy may not be what the collection set

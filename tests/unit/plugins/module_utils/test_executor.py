@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _concurrency as concurrency
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _executor as executor_mod
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
@@ -416,18 +417,18 @@ def test_concurrency_mixed_actions_keep_their_own_order():
 
 def test_default_workers_from_the_environment(monkeypatch):
     monkeypatch.delenv('DOKKU_PS_MAX_WORKERS', raising=False)
-    assert executor_mod.max_workers() == 8
+    assert concurrency.max_workers() == 8
     assert Executor(FakeDocker(), 1).workers == 8
     monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '3')
-    assert executor_mod.max_workers() == 3
+    assert concurrency.max_workers() == 3
     assert Executor(FakeDocker(), 1).workers == 3
     assert Executor(FakeDocker(), 1, workers=5).workers == 5
     monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', 'many')
-    assert executor_mod.max_workers() == 8
+    assert concurrency.max_workers() == 8
     monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '0')
-    assert executor_mod.max_workers() == 1
+    assert concurrency.max_workers() == 1
     monkeypatch.setenv('DOKKU_PS_MAX_WORKERS', '-4')
-    assert executor_mod.max_workers() == 1
+    assert concurrency.max_workers() == 1
 
 
 def test_env_bound_applies_to_a_run(monkeypatch):
@@ -443,12 +444,12 @@ def test_shared_pool_bounds_the_actions_of_many_executors_together():
     """Apps worked on at once share one bound: 6 apps x 3 containers, pool of 4 -> never more than 4 requests in
     flight, and the free slots of an app that waits for its slowest start go to the others (all 18 are done)."""
     docker = FakeDocker(delay=0.01)
-    pool = executor_mod.ActionPool(workers=4)
+    pool = concurrency.ActionPool(workers=4)
     try:
         def one_app(app_index):
             plan = plan_of([create('t%d' % app_index, i) for i in range(1, 4)])
             return Executor(docker, STOP_TIMEOUT, workers=1, pool=pool).run(plan)
-        results = executor_mod.for_each(one_app, range(6), 6)
+        results = concurrency.for_each(one_app, range(6), 6)
     finally:
         pool.close()
     assert [len(done) for done in results] == [3] * 6
@@ -458,7 +459,7 @@ def test_shared_pool_bounds_the_actions_of_many_executors_together():
 
 def test_shared_pool_keeps_phases_in_order_and_stops_an_app_at_its_failing_phase():
     docker = FakeDocker(fail=[('create', 'demo.web.2')])
-    pool = executor_mod.ActionPool(workers=3)
+    pool = concurrency.ActionPool(workers=3)
     try:
         with pytest.raises(ExecutionError) as info:
             Executor(docker, STOP_TIMEOUT, pool=pool).run(
@@ -472,38 +473,6 @@ def test_shared_pool_keeps_phases_in_order_and_stops_an_app_at_its_failing_phase
     assert [a.name for a, _cid in done] == ['demo.clock.1', 'demo.clock.2']
     names = [n for m, n in docker.methods() if m == 'create']
     assert names.index('demo.clock.1') < names.index('demo.clock.2')
-
-
-def test_action_pool_starts_no_thread_until_used_and_closes_twice():
-    pool = executor_mod.ActionPool(workers=2)
-    assert pool._pool is None
-    pool.close()
-    assert pool.submit(lambda x: x * 2, 21).result() == 42
-    pool.close()
-    pool.close()
-    assert pool._pool is None
-
-
-@pytest.mark.parametrize('parallel', [1, 0, 2, 5, 50])
-def test_for_each_keeps_the_order_and_bounds_the_threads(parallel):
-    lock = threading.Lock()
-    state = {'now': 0, 'max': 0, 'threads': set()}
-
-    def work(item):
-        with lock:
-            state['now'] += 1
-            state['max'] = max(state['max'], state['now'])
-            state['threads'].add(threading.get_ident())
-        time.sleep(0.005)
-        with lock:
-            state['now'] -= 1
-        return item * item
-
-    assert executor_mod.for_each(work, range(10), parallel) == [i * i for i in range(10)]
-    assert state['max'] <= max(1, min(parallel, 10))
-    if parallel <= 1:
-        assert state['threads'] == set([threading.get_ident()])
-    assert executor_mod.for_each(work, [], parallel) == []
 
 
 # ---------------------------------------------------------------- running_check
@@ -539,7 +508,7 @@ def test_check_waits_do_not_hold_a_slot_of_the_shared_pool():
     """16 replacements whose check waits 0.3 s, on a pool of 4 slots: the waits overlap (well under the 1.2 s of
     four rounds of 4), while the Docker requests themselves never exceed the 4 slots."""
     docker = FakeDocker(delay=0.002)
-    pool = executor_mod.ActionPool(workers=4)
+    pool = concurrency.ActionPool(workers=4)
     waiting = {'now': 0, 'max': 0}
     lock = threading.Lock()
 
@@ -563,21 +532,6 @@ def test_check_waits_do_not_hold_a_slot_of_the_shared_pool():
     assert docker.max_in_flight <= 4
     assert waiting['max'] > 4, 'the waits overlapped beyond the slots'
     assert elapsed < 1.0, elapsed
-
-
-def test_idle_outside_a_slot_is_a_no_op_and_slots_are_given_back():
-    pool = executor_mod.ActionPool(workers=1)
-    with pool.idle():
-        assert pool._slots.acquire(blocking=False), 'nothing was released: the only slot is free'
-        pool._slots.release()
-    with pool.slot():
-        assert not pool._slots.acquire(blocking=False), 'the only slot is held'
-        with pool.idle():
-            assert pool._slots.acquire(timeout=1), 'free for another action during the wait'
-            pool._slots.release()
-        assert not pool._slots.acquire(blocking=False), 'held again after the wait'
-    assert pool._slots.acquire(blocking=False)
-    pool._slots.release()
 
 
 # ---------------------------------------------------------------- containers in every state Docker reports
