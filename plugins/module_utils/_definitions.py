@@ -23,9 +23,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._limits import che
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
     DEFAULT_WEB_PORT, validate_app_name, validate_process_type)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy_settings
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
@@ -45,20 +43,9 @@ APP_JSON_OPTION = 'app_json_option'
 APP_JSON_IMAGE = 'app_json_image'
 APP_JSON_OPTION_SOURCE = 'app_json option'
 
-# what an app's proxy settings are before it sets any
-NO_PROXY = {'enabled': False, 'ports': None, 'domains': [], 'wait_to_retire': None}
 # the declaration keys of the proxy -> their place in the document's ``proxy``
 PROXY_KEYS = (('proxy', 'enabled'), ('proxy_ports', 'ports'), ('domains', 'domains'),
               ('wait_to_retire', 'wait_to_retire'))
-
-
-def public_names(doc):
-    """The names of an app that results show anyway (never taken for secrets): the app, its process types and
-    its image reference."""
-    names = [doc.get('name'), doc.get('image')]
-    names.extend(doc.get('formation') or {})
-    names.extend(doc.get('processes') or {})
-    return [name for name in names if name]
 
 
 def _validate_processes(processes):
@@ -135,10 +122,10 @@ def _validate_proxy_params(params):
     if params.get('proxy_ports') is not None:
         ports = params['proxy_ports']
         # the default mapping depends on web_port, which is known only with the document: kept as None
-        values['proxy_ports'] = ([str(mapping) for mapping in proxy_config.parse_mappings(ports, 1, 'proxy_ports')]
+        values['proxy_ports'] = ([str(mapping) for mapping in proxy_settings.parse_mappings(ports, 1, 'proxy_ports')]
                                  if ports else None)
     if params.get('domains') is not None:
-        values['domains'] = list(proxy_config.parse_domains(params['domains'], 'domains'))
+        values['domains'] = list(proxy_settings.parse_domains(params['domains'], 'domains'))
     if params.get('wait_to_retire') is not None:
         values['wait_to_retire'] = validation.validate_stop_timeout(params['wait_to_retire'], 'wait_to_retire')
     return values
@@ -313,10 +300,6 @@ def _new_document(values, old):
     return doc
 
 
-def app_is_active(doc, global_doc):
-    return doc.get('deployed') and computed_property(doc, global_doc, 'restore') is not False
-
-
 def build_definition(ctx, values, old):
     """The app document ``values`` (from validate_app_params) describe, on top of the recorded one ``old``:
     image resolved to an id, processes, env, web port, what the image defines, and the formation fitted."""
@@ -338,7 +321,7 @@ def build_definition(ctx, values, old):
     if 'app_json' in values:
         doc[APP_JSON_OPTION] = values['app_json']
     if any(key in values for key, _field in PROXY_KEYS):
-        doc['proxy'] = dict(doc.get('proxy') or NO_PROXY)
+        doc['proxy'] = dict(doc.get('proxy') or proxy_settings.NO_PROXY)
         for key, field in PROXY_KEYS:
             if key in values:
                 doc['proxy'][field] = values[key]
@@ -391,7 +374,7 @@ def build_pinned(ctx, values, old):
         value = copy.deepcopy(definition.get(key))
         if key == 'proxy' and value is None:
             if 'proxy' in doc:
-                doc['proxy'] = dict(NO_PROXY)
+                doc['proxy'] = dict(proxy_settings.NO_PROXY)
             continue
         if value is None and key in ('web_port', 'checks', 'publish'):
             continue  # recorded by an earlier version without it: what the app has now stays
@@ -420,7 +403,13 @@ def check_proxy(ctx, doc, old, others=None, gone=()):
             documents.append(ctx.store.read_app(name))
         except DokkuPsError:
             continue  # a damaged document fails its own app, not this one
-    proxy_settings.check_conflicts(doc, documents)
+    taken = {}
+    for other in documents:
+        if other and other.get('name') != doc['name']:
+            settings = proxy_settings.settings_of(other)
+            if settings.enabled:
+                taken[other['name']] = settings
+    proxy_settings.check_conflicts(doc['name'], proxy_settings.settings_of(doc), taken, field='proxy_ports')
 
 
 def read_defined_app(ctx, name):
@@ -428,3 +417,25 @@ def read_defined_app(ctx, name):
     if doc is None:
         raise NotFoundError('app: %s is not defined on this host (create it with dokku_ps_app first)' % name)
     return doc
+
+
+# Where an app's formation comes from (``sources.formation``): the formation of its app.json, the image's
+# DOKKU_SCALE file, or the counts set through dokku_ps_scale and declarations' ``scale`` (or the default).
+FORMATION_SCALE = 'scale'
+
+
+def formation_source(doc):
+    """Where the app's formation comes from: 'app.json' when its app.json sets the quantity of a process type,
+    'DOKKU_SCALE' when the image's DOKKU_SCALE file sets it, else 'scale' (definitions.formation_owner)."""
+    return formation_owner(doc) or FORMATION_SCALE
+
+
+def sources(doc):
+    """Where the app's formation and, per process type of the formation, its checks come from (the checks a new
+    container must pass, see _check_rules.effective), and what the app's app.json document was read from (None
+    without one)."""
+    return {
+        'formation': formation_source(doc),
+        'checks': check_rules.sources(doc),
+        'app_json': (doc.get('app_json') or {}).get('source'),
+    }

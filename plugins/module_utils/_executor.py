@@ -19,7 +19,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency impor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import is_address_in_use
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_addresses import is_address_in_use
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 

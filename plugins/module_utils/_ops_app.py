@@ -1,73 +1,114 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""dokku_ps_app's operations: define and deploy an app, or delete it."""
+"""dokku_ps_app's operations, and the one converge of an app declaration (dokku_ps_app, every app of a fleet)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import collections
+import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import DEFAULT_RESTART_POLICY, computed_property
 
+# One app declared, validated. ``state``: ``present`` (dokku_ps_app: recorded, and deployed as it runs now: a
+# stopped app stays stopped), ``started``, ``stopped`` or ``absent``; ``values``: its definition
+# (definitions.validate_app_params); ``scale``: its formation counts (None: kept); ``properties``: the properties
+# it sets or unsets (ops_policy.validate_policy_params; None: none). dokku_ps_app is a fleet of one.
+Declaration = collections.namedtuple('Declaration', 'name state deploy values scale properties')
 
-# What a dokku_ps_app task asks for, validated: ``values`` is the declaration (definitions.validate_app_params).
-AppRequest = collections.namedtuple('AppRequest', 'name state deploy values')
+# What converging a declaration did: the app's document before (``old``) and after (``doc``, None once deleted),
+# the global document, the scheduler's work, whether anything changed, and the counts and properties it changed.
+Converged = collections.namedtuple('Converged',
+                                   'name doc old global_doc work changed formation_changes property_changes')
 
 
 def parse(params):
-    """The module's parameters -> an AppRequest; every value is checked here, once, before anything changes."""
+    """The module's parameters -> the app's Declaration; every value is checked here, once, before anything
+    changes."""
     values = definitions.validate_app_params(params)
-    return AppRequest(values['name'], params['state'], params['deploy'], values)
+    return Declaration(values['name'], params['state'], params['deploy'], values, None, None)
 
 
-def run(ctx, request):
+def run(ctx, item):
     """dokku_ps_app: define and deploy the app, or delete it."""
-    if request.state == 'absent':
-        with ctx.app_lock(request.name):
-            return delete_app_locked(ctx, request.name)
-    return define_app(ctx, request)
+    done = converge(ctx, item)
+    if item.state == 'absent':
+        return results.one_app(results.app_outcome(item.name, results.status_of(done.changed), plan=done.work),
+                               diff=diff(done))
+    doc = done.doc
+    return results.one_app(results.app_outcome(
+        item.name, results.status_of(done.changed), plan=done.work, doc=doc, global_doc=done.global_doc,
+        image=doc.get('image'), image_id=doc.get('image_id'), deployed=doc.get('deployed', False),
+        can_scale=definitions.can_scale(doc), release=releases.outcome(doc, done.old)), diff=diff(done))
 
 
-def define_app(ctx, request):
-    """dokku_ps_app state=present."""
-    values = request.values
-    name = request.name
+def diff(done):
+    """The diff of a converged app: its definition before and after (never an env value)."""
+    return {'before': definitions.definition_view(done.old),
+            'after': definitions.definition_view(done.doc, done.old) if done.doc is not None else {}}
+
+
+def _state_of(doc):
+    return {'properties': copy.deepcopy((doc or {}).get('properties')), 'deployed': (doc or {}).get('deployed')}
+
+
+def converge(ctx, item, warning_prefix=''):
+    """Bring one app to its Declaration ``item``; the caller holds no lock. Returns what it did (Converged).
+    The scheduler's warnings are added to the run's with ``warning_prefix``."""
+    name = item.name
     with ctx.app_lock(name):
+        if item.state == 'absent':
+            return delete_app_locked(ctx, name)
         old = ctx.read_app(name)
         global_doc = ctx.store.read_global()
-        doc, rollback_of = definitions.build_declared(ctx, values, old)
-        warn_pinned(ctx, name, values)
+        doc, rollback_of = definitions.build_declared(ctx, item.values, old)
+        warn_pinned(ctx, name, item.values)
+        scale_changes = ops_scale.apply_scale(doc, item.scale, 'scale') if item.scale else {}
         validation.check_publish(doc)
-        definitions.check_proxy(ctx, doc, old)
-        new_definition = definitions.definition_changed(old, doc)
-        plan = planner.Plan()
-        inventory = None
-        first_deploy = False
-        if request.deploy:
-            if not doc.get('deployed'):
-                first_deploy = True
+        if item.state == 'present':
+            # a fleet checks the proxy settings of all its apps together, before any of them changes
+            definitions.check_proxy(ctx, doc, old)
+        property_changes = {}
+        if item.properties is not None:
+            doc, property_changes = ops_policy.apply_properties(doc, item.properties)
+
+        # deploy false: everything is recorded (the restore flag follows a declared state), no process is touched
+        # and the app is not marked deployed; it applies at the next deploy, start or restore
+        deploy = item.deploy
+        if item.state == 'started':
+            if deploy:
                 doc['deployed'] = True
-                doc['properties']['restore'] = True
-            if definitions.app_is_active(doc, global_doc):
-                policy = computed_property(doc, global_doc, 'restart_policy')
-                inventory = ctx.inventory(name, doc)
-                plan = planner.plan_converge(doc, policy, inventory)
+            doc['properties']['restore'] = True
+        elif item.state == 'stopped':
+            # declared stopped: never started by a restore, whether deployed yet or not
+            doc['properties']['restore'] = False
+        elif deploy and not doc.get('deployed'):
+            # present: the first deploy marks the app deployed, and restored after a reboot
+            doc['deployed'] = True
+            doc['properties']['restore'] = True
+        new_definition = definitions.definition_changed(old, doc)
+        recorded = new_definition or _state_of(old) != _state_of(doc)
+        work = scheduler.nothing()
+        if deploy and doc.get('deployed'):
+            app = ctx.scheduler(doc)
+            if item.state == 'stopped':
+                work = app.stop(doc, will_write=recorded)
+            elif item.state == 'started' or app_is_active(doc, global_doc):
+                work = app.converge(doc, global_doc, will_write=recorded)
             elif new_definition:
                 ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
-        ctx.warnings.extend(plan.warnings)
-
-        changed = new_definition or first_deploy or plan.changed
-        ctx.commit(plan, doc, global_doc, inventory, write=changed, proxy=request.deploy, rollback_of=rollback_of)
-        return results.one_app(app_outcome(doc, global_doc, plan, changed, release=releases.outcome(doc, old)),
-                               diff={'before': definitions.definition_view(old),
-                                     'after': definitions.definition_view(doc, old)})
+        ctx.warnings.extend(warning_prefix + warning for warning in work.warnings)
+        ctx.commit(work, doc, global_doc, write=recorded, proxy=deploy, rollback_of=rollback_of)
+        return Converged(name, doc, old, global_doc, work, recorded or work.changed, scale_changes, property_changes)
 
 
 def warn_pinned(ctx, name, values, prefix=''):
@@ -89,30 +130,21 @@ def declared_keys(values):
     return given
 
 
-def app_outcome(doc, global_doc, plan, changed, **extra):
-    """The outcome of dokku_ps_app for a defined app: its definition, formation, properties and container work."""
-    return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
-                               image=doc.get('image'), image_id=doc.get('image_id'),
-                               deployed=doc.get('deployed', False), can_scale=definitions.can_scale(doc),
-                               **extra)
-
-
 def delete_app_locked(ctx, name):
-    """dokku_ps_app state=absent, for a caller that holds the app's lock: stop (policy 'no' first) and remove
-    every container, then the state."""
+    """Delete the app, for a caller that holds the app's lock: its processes removed (stopped with policy 'no'
+    first), then its state. Returns what it did (Converged, ``doc`` None)."""
     old = ctx.read_app(name)
     global_doc = ctx.store.read_global()
     doc = old or {'name': name, 'formation': {}}
-    inventory = ctx.inventory(name)
-    plan = planner.plan_converge(doc, DEFAULT_RESTART_POLICY, inventory, remove_all=True)
-    changed = plan.changed or old is not None
-    # the proxy forgets the app first (its config removed, nginx reloaded), then its containers go
-    ctx.proxy.remove(name)
+    # the proxy forgets the app first (its config removed, nginx reloaded), then its processes go
     doc = dict(doc, proxy=None)
+    app = ctx.scheduler(doc)
+    work = app.delete(doc)
+    changed = work.changed or old is not None
+    ctx.proxy.remove(name)
     if not ctx.check_mode:
-        if plan.changed:
-            ctx.run_plan(plan, doc, global_doc)
+        if work.changed:
+            app.apply(work, doc, global_doc)
         if old is not None:
             ctx.store.delete_app(name)
-    return results.one_app(results.app_outcome(name, results.status_of(changed), plan=plan),
-                           diff={'before': definitions.definition_view(old), 'after': {}})
+    return Converged(name, None, old, global_doc, work, changed, {}, {})

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, NotFoundError, StateError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
@@ -18,11 +17,9 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_app as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 
 
 APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
@@ -30,9 +27,8 @@ APP_STATES = tuple(declaration.STATE[declaration.FLEET][0]['choices'])
 
 DECLARATION_KEYS = tuple(declaration.keys(declaration.FLEET))
 
-# One app of the fleet, validated: ``values`` is its definition (definitions.validate_app_params), ``scale`` its
-# formation counts (None: keep), ``properties`` the properties it sets or unsets (ops_policy.validate_policy_params).
-Declaration = collections.namedtuple('Declaration', 'name state deploy values scale properties')
+# One app of the fleet, validated (the declaration of dokku_ps_app too).
+Declaration = ops_app.Declaration
 # What a dokku_ps_fleet task asks for, validated.
 FleetRequest = collections.namedtuple('FleetRequest', 'declarations prune workers')
 
@@ -100,55 +96,14 @@ def validate_fleet_params(params):
     return result, workers
 
 
-def _state_of(doc):
-    return {'properties': copy.deepcopy((doc or {}).get('properties')), 'deployed': (doc or {}).get('deployed')}
-
-
-def converge_app(ctx, item):
-    """Bring one app to its Declaration ``item``. Returns (outcome, diff); the caller holds no lock."""
-    name = item.name
-    with ctx.app_lock(name):
-        if item.state == 'absent':
-            result = ops_app.delete_app_locked(ctx, name)
-            return results.app_outcome(name, result['status'], containers=result['containers'],
-                                       state='absent'), result['diff']
-        old = ctx.read_app(name)
-        global_doc = ctx.store.read_global()
-        doc, rollback_of = definitions.build_declared(ctx, item.values, old)
-        ops_app.warn_pinned(ctx, name, item.values)
-        scale_changes = ops_scale.apply_scale(doc, item.scale, 'scale') if item.scale else {}
-        validation.check_publish(doc)
-        doc, property_changes = ops_policy.apply_properties(doc, item.properties)
-
-        plan = planner.Plan()
-        inventory = None
-        # deploy false: everything is recorded (the restore flag follows the declared state), no container is
-        # touched and the app is not marked deployed; it applies at the next deploy, start or restore
-        deploy = item.deploy
-        if item.state == 'started':
-            if deploy:
-                doc['deployed'] = True
-            doc['properties']['restore'] = True
-            policy = computed_property(doc, global_doc, 'restart_policy')
-
-            def make_plan(inventory):
-                return planner.plan_converge(doc, policy, inventory)
-        else:
-            # declared stopped: never started by a restore, whether deployed yet or not
-            doc['properties']['restore'] = False
-
-            def make_plan(inventory):
-                return planner.plan_stop(doc, inventory)
-        recorded_changed = (definitions.definition_changed(old, doc) or _state_of(old) != _state_of(doc))
-        if deploy and doc.get('deployed'):
-            inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=recorded_changed)
-        ctx.warnings.extend('%s: %s' % (name, warning) for warning in plan.warnings)
-        ctx.commit(plan, doc, global_doc, inventory, write=recorded_changed, proxy=deploy, rollback_of=rollback_of)
-        outcome = results.app_outcome(name, results.status_of(recorded_changed or plan.changed), plan=plan, doc=doc,
-                                      global_doc=global_doc, state=item.state, formation_changes=scale_changes,
-                                      property_changes=property_changes, release=releases.outcome(doc, old))
-        diff = {'before': definitions.definition_view(old), 'after': definitions.definition_view(doc, old)}
-        return outcome, diff
+def _outcome(item, done):
+    """A fleet app's outcome: its state, container work, formation and properties and what of them changed."""
+    status = results.status_of(done.changed)
+    if done.doc is None:
+        return results.app_outcome(item.name, status, plan=done.work, state='absent')
+    return results.app_outcome(item.name, status, plan=done.work, doc=done.doc, global_doc=done.global_doc,
+                               state=item.state, formation_changes=done.formation_changes,
+                               property_changes=done.property_changes, release=releases.outcome(done.doc, done.old))
 
 
 def check_declarations(ctx, items):
@@ -192,16 +147,17 @@ def run(ctx, request):
         items = items + [_pruned(name) for name in ctx.store.list_apps() if name not in declared]
     if len([item for item in items if item.state != 'absent']) > 1:
         # one list call for all apps proves the no-ops; an app with work to do lists its containers again
-        ctx.take_snapshot([item.name for item in items if item.state != 'absent'])
+        ctx.prefetch([item.name for item in items if item.state != 'absent'])
 
     def one(item):
         try:
-            outcome, diff = converge_app(ctx, item)
+            done = ops_app.converge(ctx, item, warning_prefix='%s: ' % item.name)
         except DokkuPsError as exc:
             return results.app_outcome(item.name, 'failed', str(exc), state=item.state), None
+        outcome = _outcome(item, done)
         if item.name not in declared:
             outcome['pruned'] = True
-        return outcome, diff
+        return outcome, ops_app.diff(done)
 
     done = for_each(one, items, request.workers)
     result = results.many_apps([outcome for outcome, _diff in done])

@@ -19,12 +19,12 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import App
 from ansible_collections.dokku_ps.docker.plugins.module_utils._context import timestamp
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
-    GLOBAL_PROPERTIES, computed_property, desired_restart_policies, global_report)
+    GLOBAL_PROPERTIES, computed_property, global_report)
 
 
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')
@@ -93,19 +93,12 @@ def apply_properties(document, changes):
     return new, diff
 
 
-def _desired_policies(doc, global_doc):
-    """(policy of running containers, policy of stopped ones): a stopped app keeps its stopped containers at
-    'no' so that a daemon restart never brings them back."""
-    return desired_restart_policies(doc, global_doc, definitions.app_is_active(doc, global_doc))
-
-
 def converge_policies(ctx, doc, global_doc, write=False):
-    """Set the desired restart policy in place on every container of a deployed app that differs."""
-    running_policy, stopped_policy = _desired_policies(doc, global_doc)
-    inventory = ctx.inventory(doc['name'], doc)
-    plan = planner.plan_policy(doc, running_policy, inventory, stopped_policy=stopped_policy)
-    ctx.commit(plan, doc, global_doc, inventory, write=write, proxy=False)
-    return plan
+    """Set the desired restart policy in place on every process of a deployed app that differs (a stopped app
+    keeps its stopped processes at 'no')."""
+    work = ctx.scheduler(doc).policies(doc, global_doc)
+    ctx.commit(work, doc, global_doc, write=write, proxy=False)
+    return work
 
 
 def set_app_properties(ctx, name, changes):
@@ -114,14 +107,14 @@ def set_app_properties(ctx, name, changes):
         doc = definitions.read_defined_app(ctx, name)
         global_doc = ctx.store.read_global()
         new_doc, diff = apply_properties(doc, changes)
-        plan = planner.Plan()
+        work = scheduler.nothing()
         if new_doc.get('deployed') and 'restart_policy' in changes:
-            plan = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
+            work = converge_policies(ctx, new_doc, global_doc, write=bool(diff))
         else:
-            ctx.commit(plan, new_doc, global_doc, None, write=bool(diff), proxy=False)
+            ctx.commit(work, new_doc, global_doc, write=bool(diff), proxy=False)
         # a smaller keep_releases drops the oldest releases when the document is written (Context.commit)
         dropped = sorted(set(releases.numbers(doc)) - set(releases.numbers(new_doc)))
-        outcome = results.app_outcome(name, results.status_of(bool(diff) or plan.changed), plan=plan, doc=new_doc,
+        outcome = results.app_outcome(name, results.status_of(bool(diff) or work.changed), plan=work, doc=new_doc,
                                       global_doc=global_doc, property_changes=diff, releases_dropped=dropped)
         return results.one_app(outcome, diff={'before': {'properties': doc.get('properties')},
                                               'after': {'properties': new_doc.get('properties')}})
@@ -164,12 +157,12 @@ def _set_global(ctx, changes):
                     doc = ctx.read_app(name)
                     if not doc or not doc.get('deployed') or doc['properties'].get('restart_policy'):
                         continue
-                    plan = converge_policies(ctx, doc, new_global)
+                    work = converge_policies(ctx, doc, new_global)
             except DokkuPsError as exc:
                 outcomes.append(results.app_outcome(name, 'failed', str(exc)))
                 continue
-            outcomes.append(results.app_outcome(name, results.status_of(plan.changed), 'inherits the global '
-                                                'restart policy', plan=plan, doc=doc, global_doc=new_global))
+            outcomes.append(results.app_outcome(name, results.status_of(work.changed), 'inherits the global '
+                                                'restart policy', plan=work, doc=doc, global_doc=new_global))
     if 'keep_releases' in changes:
         by_name = dict((outcome['name'], outcome) for outcome in outcomes)
         for outcome in _keep_releases(ctx, new_global):

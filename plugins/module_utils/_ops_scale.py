@@ -14,9 +14,9 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 
@@ -87,29 +87,27 @@ def scale_app(ctx, name, scale, skip_deploy=False):
         before = dict(doc.get('formation') or {})
         after = new_doc['formation']
 
-        plan = planner.Plan()
-        inventory = None
+        work = scheduler.nothing()
         if skip_deploy:
             pass
         elif not doc.get('deployed'):
             ctx.warn('app %s has not been deployed: the formation is recorded and applies at its first deploy' % name)
-        elif not definitions.app_is_active(doc, global_doc):
+        elif not app_is_active(doc, global_doc):
             ctx.warn('app %s is stopped: the formation is recorded and applies at its next start' % name)
         else:
-            policy = computed_property(doc, global_doc, 'restart_policy')
-            inventory = ctx.inventory(name, new_doc)
-            plan = planner.plan_converge(new_doc, policy, inventory, types=sorted(scale), replace=False, start=False)
-            ctx.warnings.extend(plan.warnings)
-        changed = bool(changes) or plan.changed
-        ctx.commit(plan, new_doc, global_doc, inventory, write=bool(changes), proxy=not skip_deploy)
-        return results.one_app(_scale_outcome(new_doc, global_doc, plan, changes, changed, before),
+            work = ctx.scheduler(new_doc).converge(new_doc, global_doc, types=sorted(scale), replace=False,
+                                                   start=False)
+            ctx.warnings.extend(work.warnings)
+        changed = bool(changes) or work.changed
+        ctx.commit(work, new_doc, global_doc, write=bool(changes), proxy=not skip_deploy)
+        return results.one_app(_scale_outcome(new_doc, global_doc, work, changes, changed, before),
                                diff={'before': {'formation': before}, 'after': {'formation': after}})
 
 
-def _scale_outcome(doc, global_doc, plan, changes, changed, before=None):
+def _scale_outcome(doc, global_doc, work, changes, changed, before=None):
     """dokku_ps_scale's outcome: the formation after the run, the whole formation ``before`` it (SPEC) and the
     changed counts (``formation_changes``)."""
     formation = dict(doc.get('formation') or {})
-    return results.app_outcome(doc['name'], results.status_of(changed), plan=plan, doc=doc, global_doc=global_doc,
+    return results.app_outcome(doc['name'], results.status_of(changed), plan=work, doc=doc, global_doc=global_doc,
                                before=formation if before is None else before, formation_changes=changes,
                                can_scale=definitions.can_scale(doc))

@@ -15,9 +15,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Dok
 from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
-from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active, computed_property
 
 
 STATES = ('started', 'stopped', 'restarted', 'rebuilt', 'restored')
@@ -96,36 +95,31 @@ def change_state(ctx, name, state, process_type=None):
     doc = definitions.read_defined_app(ctx, name)
     global_doc = ctx.store.read_global()
 
-    def outcome(status, reason, plan=None):
-        return results.app_outcome(name, status, reason, plan=plan, doc=doc, global_doc=global_doc,
+    def outcome(status, reason, work=None):
+        return results.app_outcome(name, status, reason, plan=work, doc=doc, global_doc=global_doc,
                                    restore=computed_property(doc, global_doc, 'restore'))
     if not doc.get('deployed'):
         return outcome('skipped', 'not deployed')
-    if state == 'restored' and not definitions.app_is_active(doc, global_doc):
+    if state == 'restored' and not app_is_active(doc, global_doc):
         return outcome('skipped', 'restore flag is false (the app was stopped on purpose)')
 
-    policy = computed_property(doc, global_doc, 'restart_policy')
+    app = ctx.scheduler(doc)
     if state == 'stopped':
         flag_changed = _set_restore(doc, False)
-
-        def make_plan(inventory):
-            return planner.plan_stop(doc, inventory)
+        write = flag_changed
+        work = app.stop(doc, will_write=write)
     else:
         flag_changed = _set_restore(doc, True)
         if state == 'rebuilt':
             _rebuild_definition(ctx, doc)
-        force = state in ('restarted', 'rebuilt')
-        types = [process_type] if process_type else None
-
-        def make_plan(inventory):
-            return planner.plan_converge(doc, policy, inventory, types=types, force_replace=force)
-    write = flag_changed or state == 'rebuilt'
-    inventory, plan = ctx.plan_app(name, make_plan, doc, will_write=write)
-    ctx.warnings.extend(plan.warnings)
-    ctx.commit(plan, doc, global_doc, inventory, write=write)
-    if plan.changed or flag_changed:
-        return outcome('changed', state, plan)
-    return outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', plan)
+        write = flag_changed or state == 'rebuilt'
+        work = app.converge(doc, global_doc, types=[process_type] if process_type else None,
+                            force_replace=state in ('restarted', 'rebuilt'), will_write=write)
+    ctx.warnings.extend(work.warnings)
+    ctx.commit(work, doc, global_doc, write=write)
+    if work.changed or flag_changed:
+        return outcome('changed', state, work)
+    return outcome('unchanged', 'already stopped' if state == 'stopped' else 'already running', work)
 
 
 def change_states(ctx, names, state, process_type=None, workers=1, single=False):
@@ -136,7 +130,7 @@ def change_states(ctx, names, state, process_type=None, workers=1, single=False)
         names = ctx.store.list_apps()
     if len(names) > 1 and state not in ('restarted', 'rebuilt'):
         # one list call for all apps proves the no-ops (restarted and rebuilt always change)
-        ctx.take_snapshot(names)
+        ctx.prefetch(names)
 
     def one(name):
         try:

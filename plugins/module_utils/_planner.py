@@ -218,7 +218,7 @@ def policy_current(container, applied, restart_policy, stopped_policy=None):
 
 def effective_policy(container, applied):
     """The restart policy a container has now: what Docker reported when this run inspected it (see
-    ``service.Context.verify_policies``), else what was set in place (recorded in ``applied``), else the policy
+    ``_policy_drift.PolicyWatch.verify``), else what was set in place (recorded in ``applied``), else the policy
     it was created with (its label)."""
     return (container.actual_policy or (applied or {}).get(container.id)
             or container.labels.get(specs.LABEL_RESTART_POLICY))

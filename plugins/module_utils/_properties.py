@@ -43,6 +43,11 @@ def computed_property(app_doc, global_doc, key):
     return PROPERTY_DEFAULTS[key]
 
 
+def app_is_active(app_doc, global_doc):
+    """An app whose containers should run: deployed, and not stopped on purpose (its restore flag is not false)."""
+    return app_doc.get('deployed') and computed_property(app_doc, global_doc, 'restore') is not False
+
+
 def desired_restart_policies(app_doc, global_doc, active):
     """(the restart policy of an app's running containers, of its stopped ones): the computed policy, and for an
     app that is not ``active`` (stopped on purpose, or never deployed) 'no' on its stopped containers, so that a

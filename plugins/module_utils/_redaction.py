@@ -285,3 +285,12 @@ def release_from_ansible_masking(module, envs):
     masks them in what comes from outside (this module), so they are taken out of Ansible's substring masking."""
     for env in envs:
         module.no_log_values.difference_update(str(value) for value in env.values() if value is not None)
+
+
+def public_names(doc):
+    """The names of an app that results show anyway (never taken for secrets): the app, its process types and
+    its image reference."""
+    names = [doc.get('name'), doc.get('image')]
+    names.extend(doc.get('formation') or {})
+    names.extend(doc.get('processes') or {})
+    return [name for name in names if name]

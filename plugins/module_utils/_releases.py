@@ -22,6 +22,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 
 
@@ -40,8 +41,6 @@ MADE_BY = (DEPLOY, ROLLBACK)
 PINNED_KEYS = ('image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish', 'checks', 'app_json',
                'proxy', 'proxy_ports', 'domains', 'wait_to_retire')
 
-# an app without proxy settings is an app whose proxy is off (as _definitions.NO_PROXY)
-_NO_PROXY = {'enabled': False, 'ports': None, 'domains': [], 'wait_to_retire': None}
 
 
 def validate_number(value, field='release'):
@@ -75,7 +74,7 @@ def definition_of(doc):
 def _comparable(definition):
     found = dict((key, definition.get(key)) for key in RELEASE_KEYS)
     if found['proxy'] is None:
-        found['proxy'] = _NO_PROXY
+        found['proxy'] = NO_PROXY  # an app without proxy settings is an app whose proxy is off
     if found['publish'] is False:
         found['publish'] = None
     return found

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every module does around its operation: options, parse, connect, run, one-line failures.
 
-The argument spec with the shared connection and state directory options, parsing before any connection,
-the Docker client and state store, the run context, errors as one-line failures, the masked -vvv invocation.
+The argument spec with the shared options (_options.py), the request and the shared options parsed before any
+connection, the Docker client, state store and proxy of the run context, errors as one-line failures, the masked
+-vvv invocation.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,14 +14,13 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import (
-    DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
-from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import STATE_ARGS, StateStore, resolve_state_dir
 from ansible_collections.dokku_ps.docker.plugins.module_utils._context import Context
-from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import NGINX_ARGS
-from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import validate_params as validate_proxy_params
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker, require_sdk
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 
 
 def build_module(argument_spec, **kwargs):
@@ -28,11 +28,8 @@ def build_module(argument_spec, **kwargs):
     ``state_dir`` and the options of the nginx it drives for proxied apps (doc fragments dokku_ps.docker.docker,
     dokku_ps.docker.state_dir and dokku_ps.docker.nginx). Every module takes them all, so that ``module_defaults``
     of the action group can set them once."""
-    required_together = list(DOCKER_REQUIRED_TOGETHER) + list(kwargs.pop('required_together', []))
-    spec = dict((key, dict(value)) for key, value in STATE_ARGS.items())
-    spec.update((key, dict(value)) for key, value in NGINX_ARGS.items())
-    spec.update(argument_spec)
-    return AnsibleModule(argument_spec=docker_argument_spec(**spec), supports_check_mode=True,
+    required_together = list(options.REQUIRED_TOGETHER) + list(kwargs.pop('required_together', []))
+    return AnsibleModule(argument_spec=options.argument_spec(argument_spec), supports_check_mode=True,
                          required_together=required_together, **kwargs)
 
 
@@ -54,11 +51,11 @@ def run(module, parse, operation):
     ctx = None
     try:
         request = parse(module.params)
-        if 'nginx_include_dir' in module.params:
-            validate_proxy_params(module.params)
-        docker = Docker(module.params)
-        store = StateStore(resolve_state_dir(module.params.get('state_dir')))
-        ctx = Context(docker, store, check_mode=module.check_mode, params=module.params, run=module.run_command)
+        shared = options.parse(module.params)
+        docker = Docker(shared.docker)
+        store = StateStore(shared.state_dir)
+        proxy = ProxyRun(shared.proxy, check_mode=module.check_mode, run=module.run_command)
+        ctx = Context(docker, store, proxy, check_mode=module.check_mode)
         try:
             try:
                 result = operation(ctx, request)

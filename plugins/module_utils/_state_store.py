@@ -68,10 +68,6 @@ _TEMP_SUFFIX = ".tmp"
 _GLOBAL_LOCK_NAME = ".global"
 
 
-# The module option that says where the state directory is (doc fragment dokku_ps.docker.state_dir).
-STATE_ARGS = dict(state_dir=dict(type='path'))
-
-
 def resolve_state_dir(param=None):
     """The state directory: ``param`` if given, else ``$DOKKU_PS_STATE_DIR``, else ``/var/lib/dokku-ps``.
 

@@ -61,7 +61,7 @@ def test_noop_request_count_is_independent_of_container_count(proxy, state_dir, 
     print("no-op Docker API requests per run, by number of containers: %s" % counts)
     assert counts[SIZES[0]] == counts[SIZES[1]] == counts[SIZES[2]], counts
     # version probe + image inspect + one list call + one read of the daemon's events (restart policies changed
-    # by hand, see Context.verify_policies) for the app module; version + list + events for scale
+    # by hand, see _policy_drift.PolicyWatch.verify) for the app module; version + list + events for scale
     assert counts[SIZES[0]]["dokku_ps_app"] <= 4
     assert counts[SIZES[0]]["dokku_ps_scale"] <= 3
 

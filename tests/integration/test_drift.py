@@ -3,7 +3,7 @@ converges containers, while a run that changes nothing keeps its constant number
 
 The list call does not show restart policies; the collection reads the daemon's events since the app's policies
 were last known (one request) and inspects only the containers updated or started since then, or every container
-when the daemon no longer holds all those events (see ``Context.verify_policies``)."""
+when the daemon no longer holds all those events (see ``_policy_drift.PolicyWatch.verify``)."""
 
 from __future__ import annotations
 

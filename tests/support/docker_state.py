@@ -45,7 +45,7 @@ def state_files(state_dir):
 
 
 # Observations the collection may record on any run, a run that changes nothing included: how far the daemon's
-# events were read for restart policies changed by hand (service.Context.verify_policies). When the daemon's
+# events were read for restart policies changed by hand (_policy_drift.PolicyWatch.verify). When the daemon's
 # events buffer overflowed meanwhile (other tests share the daemon), a no-op inspects the containers once and
 # records the new window: not a change of the desired state.
 OBSERVATION_KEYS = ("policy_window",)

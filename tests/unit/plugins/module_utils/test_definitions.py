@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from tests.unit.helpers import IMAGE_ID
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 
 
 MASK = 'XXXXXX'
@@ -305,3 +306,120 @@ def test_validate_app_params_release():
     assert definitions.validate_app_params({'name': 'demo', 'release': '4'})['release'] == 4
     with pytest.raises(definitions.ValidationError, match='^release: '):
         definitions.validate_app_params({'name': 'demo', 'release': 0})
+
+
+# ---------------------------------------------------------------- the declaration's values, checked
+
+def _field(params):
+    with pytest.raises(ValidationError) as info:
+        definitions.validate_app_params(params)
+    assert '\n' not in str(info.value)
+    return info.value.details['field'], str(info.value)
+
+
+@pytest.mark.parametrize('params, field', [
+    ({'name': 'Bad_Name'}, 'name'),
+    ({'name': ''}, 'name'),
+    ({'name': 'x' * 64}, 'name'),
+    ({'name': 'demo', 'env': {'bad-key': '1'}}, 'env'),
+    ({'name': 'demo', 'env': {'PORT': '1'}}, 'env'),
+    ({'name': 'demo', 'env': 'A=1'}, 'env'),
+    ({'name': 'demo', 'processes': {'Web': 'server'}}, 'processes'),
+    ({'name': 'demo', 'processes': {'web_1': 'server'}}, 'processes'),
+    ({'name': 'demo', 'processes': ['web']}, 'processes'),
+    ({'name': 'demo', 'processes': {'web': ''}}, 'processes.web'),
+    ({'name': 'demo', 'processes': {'web': '   '}}, 'processes.web'),
+    ({'name': 'demo', 'processes': {'web': 5}}, 'processes.web'),
+    ({'name': 'demo', 'processes': {'web': None}}, 'processes.web'),
+    ({'name': 'demo', 'web_port': 0}, 'web_port'),
+    ({'name': 'demo', 'web_port': 70000}, 'web_port'),
+    ({'name': 'demo', 'web_port': 'http'}, 'web_port'),
+    ({'name': 'demo', 'procfile': 'this is not a procfile'}, 'procfile'),
+    ({'name': 'demo', 'procfile': 'web: a\nweb: b'}, 'procfile'),
+    ({'name': 'demo', 'procfile': 'Web: a'}, 'procfile'),
+    ({'name': 'demo', 'procfile': '# only a comment\n'}, 'procfile'),
+    ({'name': 'demo', 'procfile_path': '/'}, 'procfile_path'),
+    ({'name': 'demo', 'procfile_path': '  '}, 'procfile_path'),
+    ({'name': 'demo', 'image': ''}, 'image'),
+    ({'name': 'demo', 'image': '   '}, 'image'),
+])
+def test_validate_app_params_errors(params, field):
+    got_field, message = _field(params)
+    assert got_field == field
+    assert message.startswith(field + ': ')
+
+
+def test_validate_app_params_error_never_shows_env_values():
+    _field_name, message = _field({'name': 'demo', 'env': {'OK': 'very-secret-value', 'DYNO': 'other-secret'}})
+    assert 'very-secret-value' not in message and 'other-secret' not in message
+
+
+@pytest.mark.parametrize('params, field', [
+    ({'name': 'demo', 'env': {'FOO\n': 'x'}}, 'env'),
+    ({'name': 'demo', 'processes': {'web\n': 'server'}}, 'processes'),
+    ({'name': 'demo\n'}, 'name'),
+])
+def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
+    got_field, _message = _field(params)
+    assert got_field == field
+
+
+# ---------------------------------------------------------------- where formation and checks come from (the report's sources)
+
+def report_doc(**extra):
+    doc = {'name': 'shop', 'image_id': IMAGE_ID, 'processes': {'web': 'serve', 'worker': 'work'},
+           'env': {}, 'web_port': 5000, 'publish': None, 'formation': {'web': 1, 'worker': 0},
+           'dokku_scale': None, 'checks': {}, 'image_checks': None}
+    doc.update(extra)
+    return doc
+
+
+def app_json(formation=None, source='app.json in image shop:1'):
+    """An app document's ``app_json`` as the app.json reader records it."""
+    return {'source': source, 'formation': formation, 'healthchecks': None}
+
+
+@pytest.mark.parametrize('extra, expected', [
+    ({}, 'scale'),
+    ({'app_json': None}, 'scale'),
+    ({'dokku_scale': {'web': 2}}, 'DOKKU_SCALE'),
+    ({'dokku_scale': {}}, 'DOKKU_SCALE'),
+    ({'app_json': app_json({'web': {'quantity': 2, 'max_parallel': None}})}, 'app.json'),
+    ({'app_json': app_json({'web': {'quantity': 0, 'max_parallel': None}})}, 'app.json'),
+    # app.json wins over DOKKU_SCALE (Dokku's precedence)
+    ({'app_json': app_json({'worker': {'quantity': 1, 'max_parallel': 1}}), 'dokku_scale': {'web': 2}}, 'app.json'),
+    # an app.json without quantities does not own the formation
+    ({'app_json': app_json({'web': {'quantity': None, 'max_parallel': 2}}), 'dokku_scale': {'web': 2}},
+     'DOKKU_SCALE'),
+    ({'app_json': app_json({'web': {'quantity': None, 'max_parallel': 2}})}, 'scale'),
+    ({'app_json': app_json({})}, 'scale'),
+    ({'app_json': app_json(None)}, 'scale'),
+])
+def test_formation_source(extra, expected):
+    assert definitions.formation_source(report_doc(**extra)) == expected
+
+
+def test_sources_of_formation_checks_and_app_json():
+    doc = report_doc(checks={'worker': {'uptime': 3}}, image_checks={'http': [], 'wait': 1})
+    assert definitions.sources(doc) == {
+        'formation': 'scale',
+        'checks': {'web': 'CHECKS file in the image', 'worker': 'checks option'},
+        'app_json': None,
+    }
+    doc = report_doc(formation={'web': 2}, app_json=app_json({'web': {'quantity': 2, 'max_parallel': None}},
+                                                          source='app_json option'))
+    assert definitions.sources(doc) == {'formation': 'app.json', 'checks': {'web': 'default'},
+                                       'app_json': 'app_json option'}
+    assert definitions.sources(report_doc(formation={}))['checks'] == {}
+
+
+def test_checks_sources_are_what_the_checks_use(monkeypatch):
+    """The checks source of each type is _check_rules.effective's, whatever it says (app.json included)."""
+    seen = []
+
+    def effective(doc, ptype):
+        seen.append(ptype)
+        return {'source': 'app.json' if ptype == 'web' else 'default', 'mode': 'enabled'}
+    monkeypatch.setattr(definitions.check_rules, 'effective', effective)
+    assert definitions.sources(report_doc())['checks'] == {'web': 'app.json', 'worker': 'default'}
+    assert sorted(seen) == ['web', 'worker']

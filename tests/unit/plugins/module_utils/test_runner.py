@@ -61,7 +61,7 @@ def connected(monkeypatch):
             seen['flushed'] = seen.get('flushed', 0) + 1
 
     class Context(object):
-        def __init__(self, docker, store, check_mode=False, params=None, run=None):
+        def __init__(self, docker, store, proxy, check_mode=False):
             self.warnings = ['careful']
             self.proxy = Proxy()
 
@@ -72,6 +72,7 @@ def connected(monkeypatch):
     monkeypatch.setattr(runner, 'Docker', Docker)
     monkeypatch.setattr(runner, 'StateStore', lambda path: path)
     monkeypatch.setattr(runner, 'Context', Context)
+    monkeypatch.setattr(runner, 'ProxyRun', lambda options, check_mode=False, run=None: None)
     return seen
 
 

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The run context (module_utils/_context.py): the snapshot of a run over many apps, plans proven from it,
-and the restart-policy window it reads (module_utils/_policy_drift.py)."""
+"""The docker-local scheduler (module_utils/_scheduler_local.py): the snapshot of a run over many apps, plans proven
+from it, and the restart-policy window it reads (module_utils/_policy_drift.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,66 +12,21 @@ import re
 
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _context as context
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _policy_drift as policy_drift
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local as local
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 
-def _field(params):
-    with pytest.raises(ValidationError) as info:
-        definitions.validate_app_params(params)
-    assert '\n' not in str(info.value)
-    return info.value.details['field'], str(info.value)
-
-
-@pytest.mark.parametrize('params, field', [
-    ({'name': 'Bad_Name'}, 'name'),
-    ({'name': ''}, 'name'),
-    ({'name': 'x' * 64}, 'name'),
-    ({'name': 'demo', 'env': {'bad-key': '1'}}, 'env'),
-    ({'name': 'demo', 'env': {'PORT': '1'}}, 'env'),
-    ({'name': 'demo', 'env': 'A=1'}, 'env'),
-    ({'name': 'demo', 'processes': {'Web': 'server'}}, 'processes'),
-    ({'name': 'demo', 'processes': {'web_1': 'server'}}, 'processes'),
-    ({'name': 'demo', 'processes': ['web']}, 'processes'),
-    ({'name': 'demo', 'processes': {'web': ''}}, 'processes.web'),
-    ({'name': 'demo', 'processes': {'web': '   '}}, 'processes.web'),
-    ({'name': 'demo', 'processes': {'web': 5}}, 'processes.web'),
-    ({'name': 'demo', 'processes': {'web': None}}, 'processes.web'),
-    ({'name': 'demo', 'web_port': 0}, 'web_port'),
-    ({'name': 'demo', 'web_port': 70000}, 'web_port'),
-    ({'name': 'demo', 'web_port': 'http'}, 'web_port'),
-    ({'name': 'demo', 'procfile': 'this is not a procfile'}, 'procfile'),
-    ({'name': 'demo', 'procfile': 'web: a\nweb: b'}, 'procfile'),
-    ({'name': 'demo', 'procfile': 'Web: a'}, 'procfile'),
-    ({'name': 'demo', 'procfile': '# only a comment\n'}, 'procfile'),
-    ({'name': 'demo', 'procfile_path': '/'}, 'procfile_path'),
-    ({'name': 'demo', 'procfile_path': '  '}, 'procfile_path'),
-    ({'name': 'demo', 'image': ''}, 'image'),
-    ({'name': 'demo', 'image': '   '}, 'image'),
-])
-def test_validate_app_params_errors(params, field):
-    got_field, message = _field(params)
-    assert got_field == field
-    assert message.startswith(field + ': ')
-
-
-def test_validate_app_params_error_never_shows_env_values():
-    _field_name, message = _field({'name': 'demo', 'env': {'OK': 'very-secret-value', 'DYNO': 'other-secret'}})
-    assert 'very-secret-value' not in message and 'other-secret' not in message
-
-
-@pytest.mark.parametrize('params, field', [
-    ({'name': 'demo', 'env': {'FOO\n': 'x'}}, 'env'),
-    ({'name': 'demo', 'processes': {'web\n': 'server'}}, 'processes'),
-    ({'name': 'demo\n'}, 'name'),
-])
-def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
-    got_field, _message = _field(params)
-    assert got_field == field
+def _run(docker, store=None, check_mode=False):
+    """The docker-local part of a run over ``docker`` (a fake answering the requests these tests make)."""
+    ctx = context.Context(docker, store, ProxyRun(options.proxy_options({})), check_mode=check_mode)
+    run = ctx.scheduler_run('docker-local')
+    assert isinstance(run, local.LocalRun)
+    return run
 
 
 NOW = 1700000000
@@ -146,9 +101,10 @@ def _planner_wanting(count):
 
 def test_without_a_snapshot_every_app_is_listed_exactly():
     docker = _listing()
-    ctx = context.Context(docker, store=None)
+    run = _run(docker)
     make_plan, seen = _planner_wanting(2)
-    inventory, plan = ctx.plan_app('a', make_plan, CHECKED)
+    plan = run.plan('a', make_plan, CHECKED)
+    inventory = plan.inventory
     assert docker.lists == [specs.name_filter('a')]
     assert not plan.changed and seen == [['a1', 'a2']]
     assert [c.id for c in inventory.upcoming] == ['a3']
@@ -156,12 +112,13 @@ def test_without_a_snapshot_every_app_is_listed_exactly():
 
 def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
     docker = _listing()
-    ctx = context.Context(docker, store=None)
-    ctx.take_snapshot()
+    run = _run(docker)
+    run.prefetch([])
     assert docker.lists == [specs.ANY_APP_NAME_FILTER]
     for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
         make_plan, seen = _planner_wanting(len(ids))
-        inventory, plan = ctx.plan_app(app, make_plan, CHECKED)
+        plan = run.plan(app, make_plan, CHECKED)
+        inventory = plan.inventory
         assert not plan.changed and seen == [ids]
         assert sorted(c.id for c in inventory.containers()) == ids
     assert docker.lists == [specs.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
@@ -170,12 +127,13 @@ def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
 @pytest.mark.parametrize('want, will_write', [(3, False), (2, True)])
 def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
     docker = _listing()
-    ctx = context.Context(docker, store=None)
-    ctx.take_snapshot()
+    run = _run(docker)
+    run.prefetch([])
     # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
     docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
     make_plan, seen = _planner_wanting(want)
-    inventory, plan = ctx.plan_app('a', make_plan, CHECKED, will_write=will_write)
+    plan = run.plan('a', make_plan, CHECKED, will_write=will_write)
+    inventory = plan.inventory
     assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a')]
     assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
     assert sorted(c.id for c in inventory.containers()) == ['a1', 'a2', 'a4']
@@ -193,12 +151,12 @@ class _Store(object):
 def _policy_ctx(events=(), policies=None, check_mode=False, docs=None):
     docker = _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
                              _summary('b.web.1', 'b', 'web', 'b1')], events, policies)
-    return docker, context.Context(docker, store=_Store(docs or {}), check_mode=check_mode)
+    return docker, _run(docker, _Store(docs or {}), check_mode)
 
 
 def test_a_quiet_window_inspects_nothing_and_costs_one_request():
-    docker, ctx = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
-    inventory = ctx.inventory('a', CHECKED)
+    docker, run = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
+    inventory = run.inventory('a', CHECKED)
     assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)] and docker.inspected == []
     assert all(c.actual_policy is None for c in inventory.containers())
     assert inventory.checked_until == NOW * S - policy_drift.WINDOW_MARGIN and not inventory.inspected
@@ -206,45 +164,45 @@ def test_a_quiet_window_inspects_nothing_and_costs_one_request():
 
 @pytest.mark.parametrize('action', ['update', 'start'])
 def test_containers_updated_or_started_since_the_last_check_are_inspected(action):
-    docker, ctx = _policy_ctx(events=[_event(action, 'a2'), _event('update', 'b1'), _event('update', 'a1', 120)],
+    docker, run = _policy_ctx(events=[_event(action, 'a2'), _event('update', 'b1'), _event('update', 'a1', 120)],
                               policies={'a2': 'always'})
-    inventory = ctx.inventory('a', CHECKED)
+    inventory = run.inventory('a', CHECKED)
     assert docker.inspected == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
     assert dict((c.id, c.actual_policy) for c in inventory.containers()) == {'a1': None, 'a2': 'always'}
-    assert inventory.inspected and ctx.policies.records(inventory)
+    assert inventory.inspected and run.policies.records(inventory)
     app = {'name': 'a', 'formation': {'web': 2}, 'processes': None, 'applied_policies': {}}
     plan = planner.plan_policy(app, 'on-failure:10', inventory)
     assert [(a.kind, a.name) for a in plan.actions] == [(planner.UPDATE_POLICY, 'a.web.2')]
 
 
 def test_never_checked_or_a_full_event_window_inspects_every_container():
-    docker, ctx = _policy_ctx()
-    ctx.inventory('a', {})
+    docker, run = _policy_ctx()
+    run.inventory('a', {})
     assert sorted(docker.inspected) == ['a1', 'a2'] and docker.event_calls == [], 'no window to read'
     full = [_event('exec_start', 'x', seconds_ago=5) for _i in range(256)]
-    docker, ctx = _policy_ctx(events=full)
-    ctx.inventory('a', CHECKED)
+    docker, run = _policy_ctx(events=full)
+    run.inventory('a', CHECKED)
     assert sorted(docker.inspected) == ['a1', 'a2'], 'the daemon may have dropped events since the last check'
 
 
 def test_a_full_window_that_reaches_back_past_since_is_complete():
     events = [_event('exec_start', 'x', seconds_ago=100)] + [_event('exec_start', 'x', 5) for _i in range(255)]
-    docker, ctx = _policy_ctx(events=events)
-    ctx.policies.events_since((NOW - 200) * S)
-    ctx.inventory('a', CHECKED)
+    docker, run = _policy_ctx(events=events)
+    run.policies.events_since((NOW - 200) * S)
+    run.inventory('a', CHECKED)
     assert docker.inspected == [] and len(docker.event_calls) == 1, 'the window of the run serves a later since'
 
 
 def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_once():
     later = {'since': (NOW - 30) * S, 'caused': {}, 'caused_before': (NOW - 30) * S}
     docs = {'a': dict(CHECKED, name='a'), 'b': {'name': 'b', 'policy_window': later}}
-    docker, ctx = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
-    ctx.take_snapshot(['a', 'b', 'undeployed'])
+    docker, run = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
+    run.prefetch(['a', 'b', 'undeployed'])
     assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)]
     make_plan, _seen = _planner_wanting(2)
-    ctx.plan_app('a', make_plan, docs['a'])
+    run.plan('a', make_plan, docs['a'])
     make_plan, _seen = _planner_wanting(1)
-    ctx.plan_app('b', make_plan, docs['b'])
+    run.plan('b', make_plan, docs['b'])
     assert len(docker.event_calls) == 1
     assert sorted(docker.inspected) == ['a1', 'b1'], 'inspected once each, though their apps were listed again'
     assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a'), specs.name_filter('b')], \
@@ -252,11 +210,11 @@ def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_
 
 
 def test_check_mode_inspects_but_records_nothing():
-    docker, ctx = _policy_ctx(events=[_event('update', 'a1')], check_mode=True)
-    ctx.take_snapshot(['a'])
+    docker, run = _policy_ctx(events=[_event('update', 'a1')], check_mode=True)
+    run.prefetch(['a'])
     make_plan, _seen = _planner_wanting(2)
-    ctx.plan_app('a', make_plan, CHECKED)
-    assert docker.inspected == ['a1'] and not ctx.policies.records(ctx.inventory('a', CHECKED))
+    run.plan('a', make_plan, CHECKED)
+    assert docker.inspected == ['a1'] and not run.policies.records(run.inventory('a', CHECKED))
 
 
 def _window(caused, caused_before=(NOW - 40) * S):
@@ -265,22 +223,22 @@ def _window(caused, caused_before=(NOW - 40) * S):
 
 def test_the_events_the_last_run_caused_itself_are_expected():
     events = [_event('update', 'a1', 50), _event('start', 'a1', 50), _event('start', 'a2', 45)]
-    docker, ctx = _policy_ctx(events=events)
-    ctx.inventory('a', _window({'a1': 2, 'a2': 1}))
+    docker, run = _policy_ctx(events=events)
+    run.inventory('a', _window({'a1': 2, 'a2': 1}))
     assert docker.inspected == []
 
 
 def test_one_event_more_than_the_last_run_caused_or_one_after_it_is_suspect():
     events = [_event('update', 'a1', 50), _event('update', 'a1', 50), _event('start', 'a2', 45),
               _event('start', 'a2', 30)]
-    docker, ctx = _policy_ctx(events=events)
-    ctx.inventory('a', _window({'a1': 1, 'a2': 1}))
+    docker, run = _policy_ctx(events=events)
+    run.inventory('a', _window({'a1': 1, 'a2': 1}))
     assert sorted(docker.inspected) == ['a1', 'a2'], 'a1: one update more; a2: a start after the last run ended'
 
 
 def test_missing_events_of_the_last_run_mean_the_daemon_lost_events():
     """After a daemon restart its events are gone: the last run's own events are missing, and a start of the
     daemon's own would otherwise pass for one of them."""
-    docker, ctx = _policy_ctx(events=[_event('start', 'a1', 50)])
-    ctx.inventory('a', _window({'a1': 1, 'a2': 1}))
+    docker, run = _policy_ctx(events=[_event('start', 'a1', 50)])
+    run.inventory('a', _window({'a1': 1, 'a2': 1}))
     assert sorted(docker.inspected) == ['a1', 'a2']

@@ -1,43 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""dokku_ps_report (module_utils/_ops_report.py): published ports, where formation and checks come from, drift
-and health of each dyno."""
+"""The docker-local report (module_utils/_scheduler_local_report.py): published ports, drift and health of each dyno."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
 import pytest
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_report as ops_report
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local_report as local_report
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.helpers import IMAGE_ID
 
 POLICY = 'on-failure:10'
-IMAGE_ID = 'sha256:' + 'a' * 64
 
-
-def test_published_ports():
-    ports = [
-        {'PrivatePort': 5000, 'Type': 'tcp'},
-        {'IP': '::', 'PrivatePort': 5000, 'PublicPort': 32768, 'Type': 'tcp'},
-        {'IP': '0.0.0.0', 'PrivatePort': 5000, 'PublicPort': 32768, 'Type': 'tcp'},
-        {'IP': '0.0.0.0', 'PrivatePort': 53, 'PublicPort': 5353, 'Type': 'udp'},
-    ]
-    assert ops_report._published_ports(ports) == [
-        {'container_port': 53, 'host_port': 5353, 'host_ip': '0.0.0.0', 'protocol': 'udp'},
-        {'container_port': 5000, 'host_port': 32768, 'host_ip': '0.0.0.0', 'protocol': 'tcp'},
-        {'container_port': 5000, 'host_port': 32768, 'host_ip': '::', 'protocol': 'tcp'},
-    ]
-
-
-def test_published_ports_nothing_published():
-    assert ops_report._published_ports(None) == []
-    assert ops_report._published_ports([]) == []
-    assert ops_report._published_ports([{'PrivatePort': 5000, 'Type': 'tcp'}]) == []
-
-
-# ---------------------------------------------------------------- sources
 
 def app_doc(**extra):
     doc = {'name': 'shop', 'image_id': IMAGE_ID, 'processes': {'web': 'serve', 'worker': 'work'},
@@ -47,55 +25,24 @@ def app_doc(**extra):
     return doc
 
 
-def app_json(formation=None, source='app.json in image shop:1'):
-    """An app document's ``app_json`` as the app.json reader records it."""
-    return {'source': source, 'formation': formation, 'healthchecks': None}
+def test_published_ports():
+    ports = [
+        {'PrivatePort': 5000, 'Type': 'tcp'},
+        {'IP': '::', 'PrivatePort': 5000, 'PublicPort': 32768, 'Type': 'tcp'},
+        {'IP': '0.0.0.0', 'PrivatePort': 5000, 'PublicPort': 32768, 'Type': 'tcp'},
+        {'IP': '0.0.0.0', 'PrivatePort': 53, 'PublicPort': 5353, 'Type': 'udp'},
+    ]
+    assert local_report._published_ports(ports) == [
+        {'container_port': 53, 'host_port': 5353, 'host_ip': '0.0.0.0', 'protocol': 'udp'},
+        {'container_port': 5000, 'host_port': 32768, 'host_ip': '0.0.0.0', 'protocol': 'tcp'},
+        {'container_port': 5000, 'host_port': 32768, 'host_ip': '::', 'protocol': 'tcp'},
+    ]
 
 
-@pytest.mark.parametrize('extra, expected', [
-    ({}, 'scale'),
-    ({'app_json': None}, 'scale'),
-    ({'dokku_scale': {'web': 2}}, 'DOKKU_SCALE'),
-    ({'dokku_scale': {}}, 'DOKKU_SCALE'),
-    ({'app_json': app_json({'web': {'quantity': 2, 'max_parallel': None}})}, 'app.json'),
-    ({'app_json': app_json({'web': {'quantity': 0, 'max_parallel': None}})}, 'app.json'),
-    # app.json wins over DOKKU_SCALE (Dokku's precedence)
-    ({'app_json': app_json({'worker': {'quantity': 1, 'max_parallel': 1}}), 'dokku_scale': {'web': 2}}, 'app.json'),
-    # an app.json without quantities does not own the formation
-    ({'app_json': app_json({'web': {'quantity': None, 'max_parallel': 2}}), 'dokku_scale': {'web': 2}},
-     'DOKKU_SCALE'),
-    ({'app_json': app_json({'web': {'quantity': None, 'max_parallel': 2}})}, 'scale'),
-    ({'app_json': app_json({})}, 'scale'),
-    ({'app_json': app_json(None)}, 'scale'),
-])
-def test_formation_source(extra, expected):
-    assert ops_report.formation_source(app_doc(**extra)) == expected
-
-
-def test_sources_of_formation_checks_and_app_json():
-    doc = app_doc(checks={'worker': {'uptime': 3}}, image_checks={'http': [], 'wait': 1})
-    assert ops_report.sources(doc) == {
-        'formation': 'scale',
-        'checks': {'web': 'CHECKS file in the image', 'worker': 'checks option'},
-        'app_json': None,
-    }
-    doc = app_doc(formation={'web': 2}, app_json=app_json({'web': {'quantity': 2, 'max_parallel': None}},
-                                                          source='app_json option'))
-    assert ops_report.sources(doc) == {'formation': 'app.json', 'checks': {'web': 'default'},
-                                       'app_json': 'app_json option'}
-    assert ops_report.sources(app_doc(formation={}))['checks'] == {}
-
-
-def test_checks_sources_are_what_the_checks_use(monkeypatch):
-    """The checks source of each type is _check_rules.effective's, whatever it says (app.json included)."""
-    seen = []
-
-    def effective(doc, ptype):
-        seen.append(ptype)
-        return {'source': 'app.json' if ptype == 'web' else 'default', 'mode': 'enabled'}
-    monkeypatch.setattr(ops_report.check_rules, 'effective', effective)
-    assert ops_report.sources(app_doc())['checks'] == {'web': 'app.json', 'worker': 'default'}
-    assert sorted(seen) == ['web', 'worker']
+def test_published_ports_nothing_published():
+    assert local_report._published_ports(None) == []
+    assert local_report._published_ports([]) == []
+    assert local_report._published_ports([{'PrivatePort': 5000, 'Type': 'tcp'}]) == []
 
 
 # ---------------------------------------------------------------- health and drift of each dyno
@@ -109,7 +56,7 @@ def test_checks_sources_are_what_the_checks_use(monkeypatch):
     ({'State': {'Health': None}}, None),
 ])
 def test_health(data, expected):
-    assert ops_report.health(data) == expected
+    assert local_report.health(data) == expected
 
 
 def container(doc, state='running', policy=POLICY, spec_doc=None):
@@ -126,7 +73,7 @@ def inspect_data(policy):
 
 def test_drift_of_a_container_made_from_the_current_definition():
     doc = app_doc()
-    assert ops_report.drift(doc, container(doc), inspect_data(POLICY), (POLICY, POLICY)) == \
+    assert local_report.drift(doc, container(doc), inspect_data(POLICY), (POLICY, POLICY)) == \
         {'definition_current': True, 'restart_policy_current': True}
 
 
@@ -136,7 +83,7 @@ def test_drift_of_a_definition_recorded_without_a_deploy(change):
     before = app_doc()
     now = app_doc(**change)
     found = container(now, spec_doc=before)
-    assert ops_report.drift(now, found, inspect_data(POLICY), (POLICY, POLICY)) == \
+    assert local_report.drift(now, found, inspect_data(POLICY), (POLICY, POLICY)) == \
         {'definition_current': False, 'restart_policy_current': True}
     inventory = planner.Inventory('shop', [{'Id': found.id, 'Names': ['/shop.web.1'], 'Labels': found.labels,
                                             'State': 'running'}])
@@ -147,21 +94,21 @@ def test_drift_of_a_definition_recorded_without_a_deploy(change):
 def test_a_new_restart_policy_alone_keeps_the_definition_current():
     doc = app_doc()
     found = container(doc, policy='always')
-    assert ops_report.drift(doc, found, inspect_data('always'), (POLICY, POLICY)) == \
+    assert local_report.drift(doc, found, inspect_data('always'), (POLICY, POLICY)) == \
         {'definition_current': True, 'restart_policy_current': False}
 
 
 def test_drift_reads_the_policy_docker_reports():
     doc = app_doc()
     # changed by hand: the label says on-failure:10, Docker says always
-    assert ops_report.drift(doc, container(doc), inspect_data('always'), (POLICY, POLICY))['restart_policy_current'] \
+    assert local_report.drift(doc, container(doc), inspect_data('always'), (POLICY, POLICY))['restart_policy_current'] \
         is False
     # set in place by dokku_ps_policy: recorded in applied_policies, and Docker says so too
     found = container(doc, policy='always')
     doc['applied_policies'] = {found.id: POLICY}
-    assert ops_report.drift(doc, found, inspect_data(POLICY), (POLICY, POLICY))['restart_policy_current'] is True
+    assert local_report.drift(doc, found, inspect_data(POLICY), (POLICY, POLICY))['restart_policy_current'] is True
     # no inspect data (the container went away meanwhile): what was recorded
-    assert ops_report.drift(doc, container(doc, policy='always'), {}, (POLICY, POLICY))['restart_policy_current'] \
+    assert local_report.drift(doc, container(doc, policy='always'), {}, (POLICY, POLICY))['restart_policy_current'] \
         is True
 
 
@@ -175,5 +122,5 @@ def test_drift_reads_the_policy_docker_reports():
 def test_drift_of_a_stopped_apps_containers(state, policy, current):
     doc = app_doc()
     found = container(doc, state=state, policy=policy)
-    assert ops_report.drift(doc, found, inspect_data(policy), (POLICY, 'no')) == \
+    assert local_report.drift(doc, found, inspect_data(policy), (POLICY, 'no')) == \
         {'definition_current': True, 'restart_policy_current': current}

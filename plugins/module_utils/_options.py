@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options every module shares (Docker connection, state_dir, the nginx it drives), parsed once into RunOptions.
+
+Every module takes them all (doc fragments dokku_ps.docker.docker, dokku_ps.docker.state_dir and
+dokku_ps.docker.nginx), so that ``module_defaults`` of the action group set them once. The runner parses them into a
+RunOptions before it connects; nothing below it reads the module's parameters.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import (
+    DOCKER_COMMON_ARGS, DOCKER_REQUIRED_TOGETHER)
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyOptions
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_addresses import DEFAULT_SUBNET, pick_addresses
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import validate_listen_address
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import resolve_state_dir
+
+# Where the desired state lives on the managed host (doc fragment dokku_ps.docker.state_dir).
+STATE_ARGS = dict(state_dir=dict(type='path'))
+
+# Which nginx is driven and how it listens (doc fragment dokku_ps.docker.nginx).
+NGINX_ARGS = dict(
+    nginx_binary=dict(type='path', default=nginx.DEFAULT_BINARY),
+    nginx_conf=dict(type='path', default=nginx.DEFAULT_CONF),
+    nginx_include_dir=dict(type='path', default=nginx.DEFAULT_INCLUDE_DIR),
+    nginx_pid_file=dict(type='path', default=nginx.DEFAULT_PID_FILE),
+    nginx_prefix=dict(type='path'),
+    proxy_listen_address=dict(type='str'),
+    proxy_subnet=dict(type='str', default=DEFAULT_SUBNET),
+)
+
+REQUIRED_TOGETHER = DOCKER_REQUIRED_TOGETHER
+
+# The shared options of one run: ``docker`` (the connection options), ``state_dir`` (resolved), ``proxy`` (a
+# _proxy.ProxyOptions).
+RunOptions = collections.namedtuple('RunOptions', 'docker state_dir proxy')
+
+
+def argument_spec(own):
+    """A module's argument spec: its ``own`` options, and every shared one."""
+    spec = dict((key, dict(value)) for key, value in DOCKER_COMMON_ARGS.items())
+    spec.update((key, dict(value)) for key, value in STATE_ARGS.items())
+    spec.update((key, dict(value)) for key, value in NGINX_ARGS.items())
+    spec.update(own)
+    return spec
+
+
+def proxy_options(params):
+    """The nginx options of a module's parameters, checked (a one-line refusal naming the option)."""
+    listen_address = validate_listen_address(params.get('proxy_listen_address'), 'proxy_listen_address')
+    subnet = params.get('proxy_subnet')
+    if subnet is not None:
+        try:
+            pick_addresses(subnet, ())
+        except (ValueError, TypeError):
+            raise ValidationError('proxy_subnet', 'must be an IPv4 network such as %s' % DEFAULT_SUBNET)
+    return ProxyOptions(binary=params.get('nginx_binary') or nginx.DEFAULT_BINARY,
+                        conf=params.get('nginx_conf') or nginx.DEFAULT_CONF,
+                        include_dir=params.get('nginx_include_dir') or nginx.DEFAULT_INCLUDE_DIR,
+                        pid_file=params.get('nginx_pid_file') or nginx.DEFAULT_PID_FILE,
+                        prefix=params.get('nginx_prefix'), listen_address=listen_address,
+                        subnet=subnet or DEFAULT_SUBNET)
+
+
+def parse(params):
+    """A module's parameters -> RunOptions, every shared option checked once."""
+    proxy = proxy_options(params)
+    docker = dict((key, params.get(key)) for key in DOCKER_COMMON_ARGS)
+    return RunOptions(docker=docker, state_dir=resolve_state_dir(params.get('state_dir')), proxy=proxy)

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Proxy settings (module_utils/_proxy_settings.py): mappings, domains, conflicts, an app document's ProxySettings."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings
+
+
+M = proxy_settings.PortMapping
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('http:80:5000', M('http', 80, 5000)),
+    ('HTTP:8080:3000', M('http', 8080, 3000)),
+    (' http:1:65535 ', M('http', 1, 65535)),
+    (M('http', 81, 5000), M('http', 81, 5000)),
+])
+def test_mapping_accepted(text, expected):
+    assert proxy_settings.parse_mapping(text) == expected
+    assert str(expected) == 'http:%d:%d' % (expected.host_port, expected.container_port)
+
+
+@pytest.mark.parametrize('value, rule', [
+    ('https:443:5000', 'TLS is added by hand'),
+    ('tcp:80:5000', 'scheme must be http'),
+    ('http:0:5000', 'host port: must be a port number (1-65535)'),
+    ('http:65536:5000', 'host port: must be a port number'),
+    ('http:80:0', 'container port: must be a port number'),
+    ('http:80:99999', 'container port: must be a port number'),
+    ('http:80', 'must be scheme:host-port:container-port'),
+    ('80:5000', 'must be scheme:host-port:container-port'),
+    ('http:80:5000;', 'must be scheme:host-port:container-port'),
+    ('http:8x:5000', 'must be scheme:host-port:container-port'),
+    ('http:-80:5000', 'must be scheme:host-port:container-port'),
+    ('http:80:5000\nhttp:81:5000', 'must be scheme:host-port:container-port'),
+    ('', 'must be scheme:host-port:container-port'),
+    (80, 'must be scheme:host-port:container-port'),
+    (None, 'must be scheme:host-port:container-port'),
+])
+def test_mapping_refused_naming_field_and_rule(value, rule):
+    with pytest.raises(ValidationError) as refused:
+        proxy_settings.parse_mapping(value, 'ports[3]')
+    message = str(refused.value)
+    assert message.startswith('ports[3]')
+    assert rule in message
+    # one of the fixed rules, never the value
+    assert message in ('ports[3]: ' + proxy_settings.MAPPING_RULE, 'ports[3]: ' + proxy_settings.SCHEME_RULE,
+                       'ports[3] host port: ' + proxy_settings.PORT_RULE, 'ports[3] container port: ' + proxy_settings.PORT_RULE)
+
+
+def test_mappings_default_sorted_and_one_per_host_port():
+    assert proxy_settings.parse_mappings(None, 5000) == (M('http', 80, 5000),)
+    assert proxy_settings.parse_mappings([], 3000) == (M('http', 80, 3000),)
+    assert proxy_settings.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
+                                                                                     M('http', 8080, 5000))
+    with pytest.raises(ValidationError, match=r'^ports\[1\]: host port 80 is already mapped by ports\[0\]'):
+        proxy_settings.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
+    with pytest.raises(ValidationError, match='^ports: must be a list'):
+        proxy_settings.parse_mappings('http:80:5000', 5000)
+    with pytest.raises(ValidationError, match=r'^ports\[1\]: scheme must be http'):
+        proxy_settings.parse_mappings(['http:80:5000', 'https:443:5000'], 5000)
+    with pytest.raises(ValidationError, match='^web_port: must be a port number'):
+        proxy_settings.parse_mappings(None, 70000)
+
+
+@pytest.mark.parametrize('value, expected', [
+    (80, 80), ('80', 80), (' 443 ', 443), (65535, 65535), (1, 1),
+])
+def test_port_accepted(value, expected):
+    assert proxy_settings.validate_port(value, 'p') == expected
+
+
+@pytest.mark.parametrize('value', [0, 65536, -1, '0', '', 'eighty', True, 80.0, None, '1e3', '+80'])
+def test_port_refused(value):
+    with pytest.raises(ValidationError, match=r'^p: must be a port number \(1-65535\)$'):
+        proxy_settings.validate_port(value, 'p')
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('example.com', 'example.com'),
+    ('Shop.Example.COM', 'shop.example.com'),
+    ('*.example.com', '*.example.com'),
+    ('localhost', 'localhost'),
+    ('xn--bcher-kva.example', 'xn--bcher-kva.example'),
+    ('a-b.c0.example', 'a-b.c0.example'),
+    ('%s.example' % ('a' * 63), '%s.example' % ('a' * 63)),
+    ('.'.join(['a' * 61] * 4), '.'.join(['a' * 61] * 4)),  # 247 characters
+])
+def test_domain_accepted(value, expected):
+    assert proxy_settings.validate_domain(value) == expected
+
+
+@pytest.mark.parametrize('value', [
+    'a;b.example', 'shop.example;', 'a{b.example', 'a}b.example', 'a b.example', ' example.com', 'example.com ',
+    'a\tb.example', 'a\nb.example', 'example.com\n', 'a\rb', "'example.com'", '"example.com"', 'a`b',
+    'a..b', '.example.com', 'example.com.', '-a.example', 'a-.example', 'a_b.example', '*', '*.', '**.example',
+    'a.*.example', '*example.com', 'example.*', '%s.example' % ('a' * 64), '.'.join(['a' * 63] * 4),
+    u'b\u00fccher.example', u'\u212a.example', 'a/b', 'a:80', 'a\x00b', '', 5, None, ['example.com'],
+])
+def test_domain_refused_one_line_naming_field_not_value(value):
+    with pytest.raises(ValidationError) as refused:
+        proxy_settings.validate_domain(value, 'domains[2]')
+    message = str(refused.value)
+    assert message == 'domains[2]: ' + proxy_settings.DOMAIN_RULE
+    assert '\n' not in message
+
+
+def test_domains_sorted_deduplicated_and_list_only():
+    assert proxy_settings.parse_domains(['b.example', 'A.example', 'a.example']) == ('a.example', 'b.example')
+    assert proxy_settings.parse_domains(None) == ()
+    assert proxy_settings.parse_domains([]) == ()
+    with pytest.raises(ValidationError, match='^domains: must be a list'):
+        proxy_settings.parse_domains('a.example')
+    with pytest.raises(ValidationError, match=r'^domains\[1\]: must be a DNS name'):
+        proxy_settings.parse_domains(['a.example', 'b;example'])
+
+
+def settings(ports, domains=()):
+    return proxy_settings.ProxySettings(True, proxy_settings.parse_mappings(ports, 5000),
+                                        proxy_settings.parse_domains(list(domains)), 10)
+
+
+@pytest.mark.parametrize('ours, others, error', [
+    # different ports: always fine
+    (settings(['http:80:5000']), {'b': settings(['http:8080:5000'])}, None),
+    # same port, different domains: fine
+    (settings(['http:80:5000'], ['a.example']), {'b': settings(['http:80:5000'], ['b.example'])}, None),
+    # same port, a shared domain: refused, naming the other app
+    (settings(['http:80:5000'], ['a.example', 'x.example']), {'b': settings(['http:80:5000'], ['x.example'])},
+     r'^domains\[1\]: is already served by app b on host port 80'),
+    # the other app has no domains: it holds the port
+    (settings(['http:80:5000'], ['a.example']), {'b': settings(['http:80:5000'])},
+     '^ports: host port 80 is already used by app b without domains'),
+    # we have no domains: we need the port to ourselves
+    (settings(['http:80:5000']), {'b': settings(['http:80:5000'], ['b.example'])},
+     '^ports: host port 80 is already used by app b; an app without domains needs'),
+    (settings(['http:80:5000']), {'b': settings(['http:80:5000'])}, '^ports: host port 80 is already used by app b'),
+    # our own previous settings never conflict with us
+    (settings(['http:80:5000']), {'a': settings(['http:80:5000'])}, None),
+    # one of several mappings collides
+    (settings(['http:80:5000', 'http:81:5000'], ['a.example']), {'b': settings(['http:81:5000'])},
+     'host port 81 is already used by app b'),
+])
+def test_conflicts_between_apps(ours, others, error):
+    if error is None:
+        proxy_settings.check_conflicts('a', ours, others)
+    else:
+        with pytest.raises(ValidationError, match=error):
+            proxy_settings.check_conflicts('a', ours, others)
+
+
+def test_settings_of_a_document_parsed_once_with_dokkus_defaults():
+    off = proxy_settings.settings_of({'name': 'x'})
+    assert off == proxy_settings.ProxySettings(False, (M('http', 80, 5000),), (), 10)
+    doc = {'web_port': 3000, 'proxy': {'enabled': True, 'ports': ['http:8080:3000', 'http:81:3001'],
+                                       'domains': ['B.test', 'a.test'], 'wait_to_retire': 0}}
+    assert proxy_settings.settings_of(doc) == proxy_settings.ProxySettings(
+        True, (M('http', 81, 3001), M('http', 8080, 3000)), ('a.test', 'b.test'), 0)
+    assert proxy_settings.settings_of({'web_port': 3000, 'proxy': {'enabled': True}}).mappings == (
+        M('http', 80, 3000),), "Dokku's default mapping follows the web port"
+    assert proxy_settings.settings_of({'proxy': dict(proxy_settings.NO_PROXY)}) == off
+
+
+def test_conflicts_of_app_documents():
+    """The settings of app documents, as definitions.check_proxy compares them (only apps whose proxy is on)."""
+    def doc(**proxy):
+        settings = dict(proxy_settings.NO_PROXY, enabled=True)
+        settings.update(proxy)
+        return proxy_settings.settings_of({'web_port': 5000, 'proxy': settings})
+    others = {'one': doc(domains=['a.test'])}
+    proxy_settings.check_conflicts('shop', doc(domains=['b.test']), others)  # another domain on the same port
+    with pytest.raises(ValidationError, match=r'^domains\[0\]: is already served by app one'):
+        proxy_settings.check_conflicts('shop', doc(domains=['a.test']), others)
+    with pytest.raises(ValidationError, match=r'^proxy_ports: host port 80 is already used by app one'):
+        proxy_settings.check_conflicts('shop', doc(), others, field='proxy_ports')
+    proxy_settings.check_conflicts('shop', doc(ports=['http:81:5000']), others)
