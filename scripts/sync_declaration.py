@@ -5,7 +5,8 @@
 
 The generated blocks sit between ``# BEGIN app declaration`` and ``# END app declaration`` markers in
 dokku_ps_app's options, dokku_ps_fleet's ``apps`` suboptions, and the ``options`` of the app role's
-``dokku_ps_app`` and the fleet role's ``dokku_ps_apps``. tests/unit/test_declaration_sync.py runs the check.
+``dokku_ps_app`` and the fleet role's ``dokku_ps_apps``. tests/unit/plugins/module_utils/test_declaration.py
+runs the check.
 """
 
 from __future__ import annotations
