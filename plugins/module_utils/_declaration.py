@@ -11,6 +11,9 @@ roles' ``meta/argument_specs.yml``) is written from here by ``scripts/sync_decla
 
 In a description, ``O(@key)`` names another key of the declaration; it becomes the right reference in each place
 (``O(key)`` in dokku_ps_app, ``O(apps[].key)`` in dokku_ps_fleet, ``O(dokku_ps_app.key)`` in the app role...).
+
+Each key also says whether a release holds it (:func:`release_keys`): those are the keys a pinned release
+replaces (``_releases.PINNED_KEYS``), and the ``release`` key's description lists them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,19 +27,27 @@ APP = 'app'
 FLEET = 'fleet'
 BOTH = (APP, FLEET)
 
-# name -> (where, the Ansible option spec of the key without its documentation, description lines)
+# Whether a key is part of an app's definition, which every release records and a pinned release replaces
+# (release_keys(), _releases.PINNED_KEYS); the name, the formation, the properties, the pin and deploy are not.
+RELEASED = True
+NOT_RELEASED = False
+
+# In a description, this stands for the keys a release replaces, as O(@key) references (see release_keys()).
+RELEASE_KEYS_TEXT = '{release keys}'
+
+# name -> (where, RELEASED or not, the Ansible option spec of the key without its documentation, description lines)
 KEYS = [
-    ('name', BOTH, dict(type='str', required=True), [
+    ('name', BOTH, NOT_RELEASED, dict(type='str', required=True), [
         'The app name, at most 63 characters: lowercase letters, digits, dots and dashes, starting with a letter '
         'or a digit (Dokku\'s rule).',
     ]),
-    ('image', BOTH, dict(type='str'), [
+    ('image', BOTH, RELEASED, dict(type='str'), [
         'A reference to an image on the Docker host (name, name:tag or id). Required to create an app.',
         'The reference is resolved to an image id on every run, so a tag that now points to a new image is a '
         'change of definition. When omitted, the recorded reference and image id are kept.',
         'Images are never pulled.',
     ]),
-    ('processes', BOTH, dict(type='dict'), [
+    ('processes', BOTH, RELEASED, dict(type='dict'), [
         'The process types of the app as a dict of type to command, like the lines of a Procfile.',
         'Commands are split into arguments with shell-like quoting after C($VAR) and C(${VAR}) are expanded from '
         'the app\'s env (C($PORT) is the web port for V(web) and empty for other types). They are not run through '
@@ -45,31 +56,31 @@ KEYS = [
         'When none of O(@processes), O(@procfile) and O(@procfile_path) is given, the recorded processes are kept '
         '(a new app runs the image\'s own command).',
     ]),
-    ('procfile', BOTH, dict(type='str'), [
+    ('procfile', BOTH, RELEASED, dict(type='str'), [
         'The process types as Procfile text, one C(type: command) per line, C(#) comments, CRLF tolerated, '
         'duplicates refused.',
     ]),
-    ('procfile_path', BOTH, dict(type='str'), [
+    ('procfile_path', BOTH, RELEASED, dict(type='str'), [
         'Read the Procfile out of the image, at this path relative to the image\'s WORKDIR (Dokku\'s '
         'C(procfile-path)). It is read again whenever the image id changes.',
     ]),
-    ('env', BOTH, dict(type='dict', no_log=True), [
+    ('env', BOTH, RELEASED, dict(type='dict', no_log=True), [
         'Environment of every container of the app. Values are never logged or returned.',
         'C(DYNO) and C(PORT) are set by the collection for every container and cannot be set here.',
         'When omitted, the recorded env is kept; when given, it replaces the recorded env.',
     ]),
-    ('web_port', BOTH, dict(type='int'), [
+    ('web_port', BOTH, RELEASED, dict(type='int'), [
         'The port the V(web) process listens on inside its containers (C(PORT)). Defaults to 5000 for a new app; '
         'when omitted, the recorded value is kept.',
     ]),
-    ('publish', BOTH, dict(type='raw'), [
+    ('publish', BOTH, RELEASED, dict(type='raw'), [
         'Publish the V(web) port on the host. V(false) (the default for a new app) publishes nothing; a port number '
         'publishes it on that host port, which only one web container can hold (scaling web above 1 is refused, '
         'and a replacement stops the old container first, with a warning); V(auto) gives each web container an '
         'ephemeral host port (M(dokku_ps.docker.dokku_ps_report) shows the ports).',
         'When omitted, the recorded value is kept.',
     ]),
-    ('checks', BOTH, dict(type='dict'), [
+    ('checks', BOTH, RELEASED, dict(type='dict'), [
         'The checks a new container must pass before the container it replaces is retired (deploys, restarts, '
         'rebuilds), per process type. A type\'s value is a mode string or a dict with the keys below.',
         'V(mode) is V(enabled) (the default), V(skipped) (no checks, still zero downtime) or V(disabled) (no checks '
@@ -88,7 +99,7 @@ KEYS = [
         'New containers that replace nothing (scaling up, a first deploy) are only checked to be running.',
         'When omitted, the recorded checks are kept.',
     ]),
-    ('app_json', BOTH, dict(type='raw'), [
+    ('app_json', BOTH, RELEASED, dict(type='raw'), [
         'The app\'s Dokku C(app.json), as a dict or as JSON text (docs/app-json.md). Its V(formation) sets the '
         'instances of the types it lists (every other type then runs 0, and the app cannot be scaled by hand) and '
         'how many instances of a type are replaced at once (V(max_parallel)); its V(healthchecks) gate replacements '
@@ -98,7 +109,7 @@ KEYS = [
         'image id, and validated either way). An empty dict or text removes the option, so the image\'s file '
         'applies again; when omitted, the recorded value is kept.',
     ]),
-    ('proxy', BOTH, dict(type='bool'), [
+    ('proxy', BOTH, RELEASED, dict(type='bool'), [
         'Put the app\'s V(web) containers behind the host\'s nginx, which balances requests between them round robin '
         '(docs/proxy.md). V(false) (the default for a new app) removes the app\'s nginx config; when omitted, the '
         'recorded value is kept.',
@@ -107,22 +118,22 @@ KEYS = [
         'nginx itself is installed by the role P(dokku_ps.docker.proxy#role); which nginx is driven is set by the '
         'C(nginx_*) options.',
     ]),
-    ('proxy_ports', BOTH, dict(type='list', elements='str'), [
+    ('proxy_ports', BOTH, RELEASED, dict(type='list', elements='str'), [
         'Port mappings of the proxy in Dokku\'s C(scheme:host-port:container-port) form, for example '
         'V(http:80:5000). Only V(http) is rendered (TLS is added by hand, docs/proxy.md). One mapping per host port.',
         'An empty list means Dokku\'s default, V(http:80:<web_port>); when omitted, the recorded value is kept.',
     ]),
-    ('domains', BOTH, dict(type='list', elements='str'), [
+    ('domains', BOTH, RELEASED, dict(type='list', elements='str'), [
         'The names the proxy answers for (nginx\'s C(server_name)), so several apps share a host port. DNS names or '
         'V(*.) wildcards. Without domains the app answers every name on its host ports, which it then needs to '
         'itself. When omitted, the recorded value is kept.',
     ]),
-    ('wait_to_retire', BOTH, dict(type='int'), [
+    ('wait_to_retire', BOTH, RELEASED, dict(type='int'), [
         'Seconds the old V(web) containers keep serving the requests they already have after the proxy switched to '
         'the new ones, before they are stopped (Dokku\'s C(wait-to-retire)); also after a scale down. Default 10 '
         '(Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.',
     ]),
-    ('release', BOTH, dict(type='int'), [
+    ('release', BOTH, NOT_RELEASED, dict(type='int'), [
         'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points at '
         'now), processes, env, web port, publishing, checks, proxy settings and app.json come back through the '
         'usual zero-downtime rollout, and the rollback is recorded as a new release. The formation and the '
@@ -131,29 +142,27 @@ KEYS = [
         'that is no longer kept, or whose image is no longer on the Docker host, is refused before anything '
         'changes. M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is '
         'its C(previous_release).',
-        'While a release is pinned, the keys of the declaration that a release replaces (O(@image), '
-        'O(@processes), O(@procfile), O(@procfile_path), O(@env), O(@web_port), O(@publish), O(@checks), '
-        'O(@app_json), O(@proxy), O(@proxy_ports), O(@domains), O(@wait_to_retire)) are not applied, with a '
-        'warning; remove the pin to deploy the declaration again.',
+        'While a release is pinned, the keys of the declaration that a release replaces (%s) are not applied, '
+        'with a warning; remove the pin to deploy the declaration again.' % RELEASE_KEYS_TEXT,
     ]),
-    ('scale', (FLEET,), dict(type='dict'), [
+    ('scale', (FLEET,), NOT_RELEASED, dict(type='dict'), [
         'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count '
         '(M(dokku_ps.docker.dokku_ps_scale)\'s rules).',
     ]),
-    ('restart_policy', (FLEET,), dict(type='str'), [
+    ('restart_policy', (FLEET,), NOT_RELEASED, dict(type='str'), [
         'The app\'s restart policy, V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N) '
         '(M(dokku_ps.docker.dokku_ps_policy)); an empty string unsets it. Quote V(\'no\') in YAML, or it becomes '
         'a boolean.',
     ]),
-    ('stop_timeout_seconds', (FLEET,), dict(type='raw'), [
+    ('stop_timeout_seconds', (FLEET,), NOT_RELEASED, dict(type='raw'), [
         'The app\'s stop timeout in seconds, an integer of 0 or more; an empty string unsets it.',
     ]),
-    ('keep_releases', (FLEET,), dict(type='raw'), [
+    ('keep_releases', (FLEET,), NOT_RELEASED, dict(type='raw'), [
         'How many releases the app keeps, an integer of 1 or more (default 5, or the global value of '
         'M(dokku_ps.docker.dokku_ps_policy)); the oldest beyond it are dropped, never the current one. An empty '
         'string unsets it.',
     ]),
-    ('deploy', BOTH, dict(type='bool', default=True), [
+    ('deploy', BOTH, NOT_RELEASED, dict(type='bool', default=True), [
         'Make the containers match the declaration (create missing ones, replace changed ones, remove those of '
         'types that are no longer defined). The first deploy of an app creates the containers of its formation '
         'and marks it deployed.',
@@ -182,14 +191,19 @@ STATE = {
 
 def keys(where):
     """The keys of the declaration taken in ``where`` (APP or FLEET), state included, in documentation order."""
-    found = [name for name, places, _spec, _doc in KEYS if where in places]
+    found = [name for name, places, _released, _spec, _doc in KEYS if where in places]
     return found[:1] + ['state'] + found[1:]
+
+
+def release_keys():
+    """The keys of the declaration that a release holds, so a pinned release replaces them, in declaration order."""
+    return [name for name, _places, released, _spec, _doc in KEYS if released]
 
 
 def _entry(name, where):
     if name == 'state':
         return STATE[where]
-    for key, _places, spec, doc in KEYS:
+    for key, _places, _released, spec, doc in KEYS:
         if key == name:
             return spec, doc
     raise KeyError(name)
@@ -216,7 +230,7 @@ def documentation(where, reference, role=False):
         fields = tuple(field for field in fields if field != 'no_log')
     for name in keys(where):
         spec, doc = _entry(name, where)
-        option = {'description': [_references(line, reference) for line in doc]}
+        option = {'description': [_references(_release_keys_text(line), reference) for line in doc]}
         for field in fields:
             if field in spec:
                 option[field] = copy.deepcopy(spec[field])
@@ -224,6 +238,10 @@ def documentation(where, reference, role=False):
             option['aliases'] = ['app']
         options[name] = option
     return options
+
+
+def _release_keys_text(line):
+    return line.replace(RELEASE_KEYS_TEXT, ', '.join('O(@%s)' % key for key in release_keys()))
 
 
 def _references(line, reference):

@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils._declaration import release_keys
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
@@ -37,9 +38,8 @@ DEPLOY = 'deploy'
 ROLLBACK = 'rollback'
 MADE_BY = (DEPLOY, ROLLBACK)
 
-# the keys of a declaration that a pinned release replaces (the definition keys of _declaration.KEYS)
-PINNED_KEYS = ('image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish', 'checks', 'app_json',
-               'proxy', 'proxy_ports', 'domains', 'wait_to_retire')
+# the keys of a declaration that a pinned release replaces (the keys _declaration.KEYS marks RELEASED)
+PINNED_KEYS = tuple(release_keys())
 
 
 

@@ -22,9 +22,9 @@ __metaclass__ = type
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import AppsFailed
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import property_report
+# what a run did to containers (the six keys in the order a reader expects them), written once with their docs
+from ansible_collections.dokku_ps.docker.plugins.module_utils._result_docs import CONTAINER_WORK
 
-# what a run did to containers, in the order a reader expects them
-CONTAINER_WORK = ('created', 'started', 'replaced', 'stopped', 'removed', 'updated')
 STATUSES = ('changed', 'unchanged', 'skipped', 'failed')
 
 

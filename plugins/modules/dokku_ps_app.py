@@ -248,29 +248,40 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+# BEGIN shared results (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
 name:
   description: The app's name.
   returned: always
   type: str
   sample: shop
 status:
-  description: V(changed) or V(unchanged) (V(skipped) and V(failed) appear for apps of a several-apps run).
+  description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed) (the
+    task then fails; in a several-apps run, after every app was attempted).
   returned: always
   type: str
   sample: changed
 reason:
-  description: Why the app has this status, or an empty string.
+  description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+    app), or an empty string.
   returned: always
   type: str
-  sample: ""
+  sample: ''
 containers:
   description:
     - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
-      present; the same keys in every module (see the README, Results).
+      present, the same keys in every module (see the README, Results); a run that changes nothing, such as a report,
+      has six empty lists.
   returned: always
   type: dict
-  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
-           "updated": []}
+  sample:
+    created:
+      - shop.web.2
+    started: []
+    replaced:
+      - shop.web.1
+    stopped: []
+    removed: []
+    updated: []
   contains:
     created:
       description: Containers created (a missing instance, or a scale up).
@@ -300,16 +311,40 @@ formation:
   description: Instances wanted per process type, after the run.
   returned: when O(state=present)
   type: dict
-  sample: {"web": 2, "worker": 1}
+  sample:
+    web: 2
+    worker: 1
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
-    releases kept.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+    and the releases kept.
   returned: when O(state=present)
   type: dict
-  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true},
-           "keep_releases": {"raw": null, "global": null, "computed": 5}}
+  sample:
+    restart_policy:
+      raw: null
+      global: null
+      computed: on-failure:10
+    stop_timeout_seconds:
+      raw: null
+      global: null
+      computed: 30
+    restore:
+      raw: true
+      computed: true
+    keep_releases:
+      raw: null
+      global: null
+      computed: 5
+proxy_changed:
+  description:
+    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or
+      was just turned off. In diff mode the diff shows the configs before and after under C(nginx).
+  returned: when a config changed
+  type: list
+  elements: str
+  sample:
+    - shop
+# END shared results
 image:
   description: The recorded image reference.
   returned: when O(state=present)
@@ -337,14 +372,6 @@ release:
   type: dict
   sample: {"number": 4, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 2,
            "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d...", "new": true}
-proxy_changed:
-  description:
-    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was
-      just turned off. In diff mode the diff shows the configs before and after under C(nginx).
-  returned: when a config changed
-  type: list
-  elements: str
-  sample: ["shop"]
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

@@ -100,29 +100,40 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+# BEGIN shared results (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
 name:
   description: The app's name.
   returned: when O(global=false)
   type: str
   sample: shop
 status:
-  description: V(changed) or V(unchanged) (V(skipped) and V(failed) appear for apps of a several-apps run).
+  description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed) (the
+    task then fails; in a several-apps run, after every app was attempted).
   returned: when O(global=false)
   type: str
   sample: changed
 reason:
-  description: Why the app has this status, or an empty string.
+  description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+    app), or an empty string.
   returned: when O(global=false)
   type: str
-  sample: ""
+  sample: ''
 containers:
   description:
     - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
-      present; the same keys in every module (see the README, Results).
+      present, the same keys in every module (see the README, Results); a run that changes nothing, such as a report,
+      has six empty lists.
   returned: when O(global=false)
   type: dict
-  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
-           "updated": []}
+  sample:
+    created:
+      - shop.web.2
+    started: []
+    replaced:
+      - shop.web.1
+    stopped: []
+    removed: []
+    updated: []
   contains:
     created:
       description: Containers created (a missing instance, or a scale up).
@@ -152,16 +163,49 @@ formation:
   description: Instances wanted per process type, after the run.
   returned: when O(global=false)
   type: dict
-  sample: {"web": 2, "worker": 1}
+  sample:
+    web: 2
+    worker: 1
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
-    releases kept.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+    and the releases kept.
   returned: when O(global=false)
   type: dict
-  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true},
-           "keep_releases": {"raw": null, "global": null, "computed": 5}}
+  sample:
+    restart_policy:
+      raw: null
+      global: null
+      computed: on-failure:10
+    stop_timeout_seconds:
+      raw: null
+      global: null
+      computed: 30
+    restore:
+      raw: true
+      computed: true
+    keep_releases:
+      raw: null
+      global: null
+      computed: 5
+apps_changed:
+  description: The apps that changed.
+  returned: when O(global=true)
+  type: list
+  elements: str
+  sample:
+    - shop
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: when O(global=true)
+  type: dict
+  sample:
+    blog: restore flag is false (the app was stopped on purpose)
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when O(global=true)
+  type: dict
+  sample: {}
+# END shared results
 releases_dropped:
   description: The numbers of the app's releases that a smaller O(keep_releases) dropped (in check mode, would drop).
   returned: when O(global=false)
@@ -182,10 +226,8 @@ global:
            "keep_releases": {"global": null, "computed": 5}}
 apps:
   description:
-    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
-      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
-      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
-      wherever the app's document could be read.
+    - Each app's outcome under the app's name, with the keys a task naming one app returns at the top level (see the
+      README, Results). Every outcome has the keys below (C(apps.<name>.status) and so on).
     - With O(global=true) and a new restart policy, every deployed app that inherits it, its containers updated in place under C(containers.updated).
     - With O(global=true) and a smaller O(keep_releases), every app that inherits it and kept more releases, with
       C(releases_dropped).
@@ -204,22 +246,95 @@ apps:
         removed: []
         updated:
         - blog.web.1
-apps_changed:
-  description: The apps that changed.
-  returned: when O(global=true)
-  type: list
-  elements: str
-  sample: ["shop"]
-apps_skipped:
-  description: The apps skipped, with the reason.
-  returned: when O(global=true)
-  type: dict
-  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
-apps_failed:
-  description: The apps that failed, with the error (the task then fails after every app was attempted).
-  returned: when O(global=true)
-  type: dict
-  sample: {}
+  contains:
+    # BEGIN shared results of each app (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
+    name:
+      description: The app's name.
+      returned: always
+      type: str
+      sample: shop
+    status:
+      description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed)
+        (the task then fails; in a several-apps run, after every app was attempted).
+      returned: always
+      type: str
+      sample: changed
+    reason:
+      description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+        app), or an empty string.
+      returned: always
+      type: str
+      sample: ''
+    containers:
+      description:
+        - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+          present, the same keys in every module (see the README, Results); a run that changes nothing, such as
+          a report, has six empty lists.
+      returned: always
+      type: dict
+      sample:
+        created:
+          - shop.web.2
+        started: []
+        replaced:
+          - shop.web.1
+        stopped: []
+        removed: []
+        updated: []
+      contains:
+        created:
+          description: Containers created (a missing instance, or a scale up).
+          type: list
+          elements: str
+        started:
+          description: Existing containers started again (stopped, never started, or unpaused).
+          type: list
+          elements: str
+        replaced:
+          description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+          type: list
+          elements: str
+        stopped:
+          description: Containers stopped and kept (restart policy V(no) first).
+          type: list
+          elements: str
+        removed:
+          description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
+          type: list
+          elements: str
+        updated:
+          description: Containers whose restart policy was changed in place (same container, no restart).
+          type: list
+          elements: str
+    formation:
+      description: Instances wanted per process type, after the run.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        web: 2
+        worker: 1
+    properties:
+      description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+        and the releases kept.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        restart_policy:
+          raw: null
+          global: null
+          computed: on-failure:10
+        stop_timeout_seconds:
+          raw: null
+          global: null
+          computed: 30
+        restore:
+          raw: true
+          computed: true
+        keep_releases:
+          raw: null
+          global: null
+          computed: 5
+    # END shared results of each app
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

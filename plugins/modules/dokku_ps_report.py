@@ -75,28 +75,40 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+# BEGIN shared results (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
 name:
   description: The app's name.
   returned: when O(app) is given
   type: str
   sample: shop
 status:
-  description: Always V(unchanged), a report changes nothing.
+  description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed) (the
+    task then fails; in a several-apps run, after every app was attempted).
   returned: when O(app) is given
   type: str
-  sample: unchanged
+  sample: changed
 reason:
-  description: Why the app has this status, or an empty string.
+  description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+    app), or an empty string.
   returned: when O(app) is given
   type: str
-  sample: ""
+  sample: ''
 containers:
   description:
-    - Always six empty lists (a report changes nothing); present for the one result shape (see the README, Results).
+    - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+      present, the same keys in every module (see the README, Results); a run that changes nothing, such as a report,
+      has six empty lists.
   returned: when O(app) is given
   type: dict
-  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
-           "updated": []}
+  sample:
+    created:
+      - shop.web.2
+    started: []
+    replaced:
+      - shop.web.1
+    stopped: []
+    removed: []
+    updated: []
   contains:
     created:
       description: Containers created (a missing instance, or a scale up).
@@ -126,16 +138,58 @@ formation:
   description: Instances wanted per process type, after the run.
   returned: when O(app) is given
   type: dict
-  sample: {"web": 2, "worker": 1}
+  sample:
+    web: 2
+    worker: 1
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore and the
-    releases kept.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+    and the releases kept.
   returned: when O(app) is given
   type: dict
-  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true},
-           "keep_releases": {"raw": null, "global": null, "computed": 5}}
+  sample:
+    restart_policy:
+      raw: null
+      global: null
+      computed: on-failure:10
+    stop_timeout_seconds:
+      raw: null
+      global: null
+      computed: 30
+    restore:
+      raw: true
+      computed: true
+    keep_releases:
+      raw: null
+      global: null
+      computed: 5
+apps_changed:
+  description: The apps that changed.
+  returned: when neither O(app) nor O(global) is given
+  type: list
+  elements: str
+  sample:
+    - shop
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: when neither O(app) nor O(global) is given
+  type: dict
+  sample:
+    blog: restore flag is false (the app was stopped on purpose)
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when neither O(app) nor O(global) is given
+  type: dict
+  sample: {}
+proxy_changed:
+  description:
+    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or
+      was just turned off. In diff mode the diff shows the configs before and after under C(nginx).
+  returned: when a config changed
+  type: list
+  elements: str
+  sample:
+    - shop
+# END shared results
 deployed:
   description: Whether the app has been deployed.
   returned: when O(app) is given
@@ -222,10 +276,8 @@ sources:
   sample: {"formation": "scale", "checks": {"web": "checks option", "worker": "default"}, "app_json": null}
 apps:
   description:
-    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
-      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
-      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
-      wherever the app's document could be read.
+    - Each app's outcome under the app's name, with the keys a task naming one app returns at the top level (see the
+      README, Results). Every outcome has the keys below (C(apps.<name>.status) and so on).
     - Also the report keys of a task naming one app (C(deployed), C(processes), C(running), C(restore), C(can_scale),
       C(image), C(image_id), C(dynos), C(sources), C(proxy), C(release), C(previous_release), C(releases)).
   returned: when neither O(app) nor O(global) is given
@@ -240,22 +292,95 @@ apps:
       formation:
         web: 1
       dynos: {}
-apps_changed:
-  description: The apps that changed.
-  returned: when neither O(app) nor O(global) is given
-  type: list
-  elements: str
-  sample: ["shop"]
-apps_skipped:
-  description: The apps skipped, with the reason.
-  returned: when neither O(app) nor O(global) is given
-  type: dict
-  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
-apps_failed:
-  description: The apps that failed, with the error (the task then fails after every app was attempted).
-  returned: when neither O(app) nor O(global) is given
-  type: dict
-  sample: {}
+  contains:
+    # BEGIN shared results of each app (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
+    name:
+      description: The app's name.
+      returned: always
+      type: str
+      sample: shop
+    status:
+      description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed)
+        (the task then fails; in a several-apps run, after every app was attempted).
+      returned: always
+      type: str
+      sample: changed
+    reason:
+      description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+        app), or an empty string.
+      returned: always
+      type: str
+      sample: ''
+    containers:
+      description:
+        - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+          present, the same keys in every module (see the README, Results); a run that changes nothing, such as
+          a report, has six empty lists.
+      returned: always
+      type: dict
+      sample:
+        created:
+          - shop.web.2
+        started: []
+        replaced:
+          - shop.web.1
+        stopped: []
+        removed: []
+        updated: []
+      contains:
+        created:
+          description: Containers created (a missing instance, or a scale up).
+          type: list
+          elements: str
+        started:
+          description: Existing containers started again (stopped, never started, or unpaused).
+          type: list
+          elements: str
+        replaced:
+          description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+          type: list
+          elements: str
+        stopped:
+          description: Containers stopped and kept (restart policy V(no) first).
+          type: list
+          elements: str
+        removed:
+          description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
+          type: list
+          elements: str
+        updated:
+          description: Containers whose restart policy was changed in place (same container, no restart).
+          type: list
+          elements: str
+    formation:
+      description: Instances wanted per process type, after the run.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        web: 2
+        worker: 1
+    properties:
+      description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+        and the releases kept.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        restart_policy:
+          raw: null
+          global: null
+          computed: on-failure:10
+        stop_timeout_seconds:
+          raw: null
+          global: null
+          computed: 30
+        restore:
+          raw: true
+          computed: true
+        keep_releases:
+          raw: null
+          global: null
+          computed: 5
+    # END shared results of each app
 global:
   description: Global and computed values of the global properties.
   returned: always
@@ -263,14 +388,6 @@ global:
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"global": null, "computed": 30},
            "keep_releases": {"global": null, "computed": 5}}
-proxy_changed:
-  description:
-    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was
-      just turned off. In diff mode the diff shows the configs before and after under C(nginx).
-  returned: when a config changed
-  type: list
-  elements: str
-  sample: ["shop"]
 proxy:
   description:
     - The app's web proxy, when it is on or has a config left (docs/proxy.md). V(enabled) false alone otherwise.

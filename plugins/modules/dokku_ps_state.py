@@ -120,29 +120,40 @@ state:
   returned: always
   type: str
   sample: restored
+# BEGIN shared results (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
 name:
   description: The app's name.
   returned: when O(app) is given
   type: str
   sample: shop
 status:
-  description: V(changed), V(unchanged) or V(skipped) (an app not deployed, or not restored because it was stopped on purpose).
+  description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed) (the
+    task then fails; in a several-apps run, after every app was attempted).
   returned: when O(app) is given
   type: str
   sample: changed
 reason:
-  description: Why the app has this status, such as the state reached, V(already running), V(already stopped) or V(not deployed).
+  description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+    app), or an empty string.
   returned: when O(app) is given
   type: str
-  sample: restored
+  sample: ''
 containers:
   description:
     - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
-      present; the same keys in every module (see the README, Results).
+      present, the same keys in every module (see the README, Results); a run that changes nothing, such as a report,
+      has six empty lists.
   returned: when O(app) is given
   type: dict
-  sample: {"created": ["shop.web.2"], "started": [], "replaced": ["shop.web.1"], "stopped": [], "removed": [],
-           "updated": []}
+  sample:
+    created:
+      - shop.web.2
+    started: []
+    replaced:
+      - shop.web.1
+    stopped: []
+    removed: []
+    updated: []
   contains:
     created:
       description: Containers created (a missing instance, or a scale up).
@@ -172,24 +183,66 @@ formation:
   description: Instances wanted per process type, after the run.
   returned: when O(app) is given
   type: dict
-  sample: {"web": 2, "worker": 1}
+  sample:
+    web: 2
+    worker: 1
 properties:
-  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout and restore.
+  description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+    and the releases kept.
   returned: when O(app) is given
   type: dict
-  sample: {"restart_policy": {"raw": null, "global": null, "computed": "on-failure:10"},
-           "stop_timeout_seconds": {"raw": null, "global": null, "computed": 30},
-           "restore": {"raw": true, "computed": true}}
+  sample:
+    restart_policy:
+      raw: null
+      global: null
+      computed: on-failure:10
+    stop_timeout_seconds:
+      raw: null
+      global: null
+      computed: 30
+    restore:
+      raw: true
+      computed: true
+    keep_releases:
+      raw: null
+      global: null
+      computed: 5
+apps_changed:
+  description: The apps that changed.
+  returned: when O(apps) or O(all) is given
+  type: list
+  elements: str
+  sample:
+    - shop
+apps_skipped:
+  description: The apps skipped, with the reason.
+  returned: when O(apps) or O(all) is given
+  type: dict
+  sample:
+    blog: restore flag is false (the app was stopped on purpose)
+apps_failed:
+  description: The apps that failed, with the error (the task then fails after every app was attempted).
+  returned: when O(apps) or O(all) is given
+  type: dict
+  sample: {}
+proxy_changed:
+  description:
+    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or
+      was just turned off. In diff mode the diff shows the configs before and after under C(nginx).
+  returned: when a config changed
+  type: list
+  elements: str
+  sample:
+    - shop
+# END shared results
 restore:
   description: Whether a restore (after a reboot) starts the app.
   returned: when O(app) is given
   type: bool
 apps:
   description:
-    - Per app, its outcome, with the keys a task naming one app returns at the top level (see the README, Results), namely
-      C(name), C(status) (V(changed), V(unchanged), V(skipped) or V(failed)), C(reason), C(containers) (the six lists
-      V(created), V(started), V(replaced), V(stopped), V(removed), V(updated)), and C(formation) and C(properties)
-      wherever the app's document could be read.
+    - Each app's outcome under the app's name, with the keys a task naming one app returns at the top level (see the
+      README, Results). Every outcome has the keys below (C(apps.<name>.status) and so on).
     - Also C(restore), whether a restore (after a reboot) starts the app.
   returned: when O(apps) or O(all) is given
   type: dict
@@ -214,30 +267,95 @@ apps:
       name: blog
       status: skipped
       reason: restore flag is false (the app was stopped on purpose)
-apps_changed:
-  description: The apps that changed.
-  returned: when O(apps) or O(all) is given
-  type: list
-  elements: str
-  sample: ["shop"]
-apps_skipped:
-  description: The apps skipped, with the reason.
-  returned: when O(apps) or O(all) is given
-  type: dict
-  sample: {"blog": "restore flag is false (the app was stopped on purpose)"}
-apps_failed:
-  description: The apps that failed, with the error (the task then fails after every app was attempted).
-  returned: when O(apps) or O(all) is given
-  type: dict
-  sample: {}
-proxy_changed:
-  description:
-    - The apps whose nginx config this run changed (in check mode, would change), for apps whose proxy is on or was
-      just turned off. In diff mode the diff shows the configs before and after under C(nginx).
-  returned: when a config changed
-  type: list
-  elements: str
-  sample: ["shop"]
+  contains:
+    # BEGIN shared results of each app (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)
+    name:
+      description: The app's name.
+      returned: always
+      type: str
+      sample: shop
+    status:
+      description: V(changed), V(unchanged), V(skipped) (the app was left alone, C(reason) says why) or V(failed)
+        (the task then fails; in a several-apps run, after every app was attempted).
+      returned: always
+      type: str
+      sample: changed
+    reason:
+      description: Why the app has this status (such as V(not deployed), V(already running) or the error of a failed
+        app), or an empty string.
+      returned: always
+      type: str
+      sample: ''
+    containers:
+      description:
+        - What the run did (in check mode, would do) to the app's containers, by container name. Every key is always
+          present, the same keys in every module (see the README, Results); a run that changes nothing, such as
+          a report, has six empty lists.
+      returned: always
+      type: dict
+      sample:
+        created:
+          - shop.web.2
+        started: []
+        replaced:
+          - shop.web.1
+        stopped: []
+        removed: []
+        updated: []
+      contains:
+        created:
+          description: Containers created (a missing instance, or a scale up).
+          type: list
+          elements: str
+        started:
+          description: Existing containers started again (stopped, never started, or unpaused).
+          type: list
+          elements: str
+        replaced:
+          description: Containers replaced by a new one at the same name (a new definition, a restart, a dead container).
+          type: list
+          elements: str
+        stopped:
+          description: Containers stopped and kept (restart policy V(no) first).
+          type: list
+          elements: str
+        removed:
+          description: Containers stopped and removed (a scale down, a process type gone, an app deleted).
+          type: list
+          elements: str
+        updated:
+          description: Containers whose restart policy was changed in place (same container, no restart).
+          type: list
+          elements: str
+    formation:
+      description: Instances wanted per process type, after the run.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        web: 2
+        worker: 1
+    properties:
+      description: Raw (the app's own), global and computed values of the restart policy, the stop timeout, restore
+        and the releases kept.
+      returned: when the app's state document was read
+      type: dict
+      sample:
+        restart_policy:
+          raw: null
+          global: null
+          computed: on-failure:10
+        stop_timeout_seconds:
+          raw: null
+          global: null
+          computed: 30
+        restore:
+          raw: true
+          computed: true
+        keep_releases:
+          raw: null
+          global: null
+          computed: 5
+    # END shared results of each app
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

@@ -2,7 +2,8 @@
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The app declaration is written once (module_utils/_declaration.py): the modules build their argument specs
-from it, and every place that documents it (both modules, both roles) holds exactly what it says."""
+from it, and every place that documents it (both modules, both roles) holds exactly what it says. The RETURN
+entries every module shares are written once too (module_utils/_result_docs.py), and match the result shape."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +17,8 @@ import yaml
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _result_docs as result_docs
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -28,12 +31,17 @@ def _sync():
     return module
 
 
-def _documentation(path):
-    """The DOCUMENTATION of a module file, parsed."""
+def _block(path, name):
+    """A documentation block (DOCUMENTATION, RETURN) of a module file, parsed."""
     with open(os.path.join(ROOT, path)) as handle:
         source = handle.read()
-    start = source.index("DOCUMENTATION = r'''") + len("DOCUMENTATION = r'''")
+    start = source.index("%s = r'''" % name) + len("%s = r'''" % name)
     return yaml.safe_load(source[start:source.index("'''", start)])
+
+
+def _documentation(path):
+    """The DOCUMENTATION of a module file, parsed."""
+    return _block(path, 'DOCUMENTATION')
 
 
 def _role_options(role, variable):
@@ -42,11 +50,18 @@ def _role_options(role, variable):
     return spec
 
 
-@pytest.mark.parametrize('path', sorted(_sync().TARGETS))
+@pytest.mark.parametrize('path', _sync().targets())
 def test_every_copy_is_what_the_declaration_says(path):
     text, expected = _sync().synced(path)
-    assert text == expected, '%s differs from plugins/module_utils/_declaration.py: run python3 ' \
-                             'scripts/sync_declaration.py' % path
+    assert text == expected, '%s differs from plugins/module_utils/_declaration.py or _result_docs.py: run ' \
+                             'python3 scripts/sync_declaration.py' % path
+
+
+def test_every_module_has_the_shared_results():
+    sync = _sync()
+    assert sorted(sync.RESULT_TARGETS) == sorted(
+        'plugins/modules/%s' % name for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
+        if name.endswith('.py') and name != '__init__.py')
 
 
 def test_a_copy_that_drifts_is_found(tmp_path, monkeypatch):
@@ -64,6 +79,76 @@ def test_a_copy_that_drifts_is_found(tmp_path, monkeypatch):
     monkeypatch.setattr(sync, 'ROOT', str(copy_root))
     current, expected = sync.synced('roles/fleet/meta/argument_specs.yml')
     assert current != expected and expected == text
+
+
+def _tree(tmp_path):
+    """A copy of every file the script reads or writes, with the script's ROOT there."""
+    sync = _sync()
+    copy_root = tmp_path / 'tree'
+    for path in sync.targets() + ['plugins/module_utils/_declaration.py', 'plugins/module_utils/_result_docs.py']:
+        target = copy_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(os.path.join(ROOT, path)) as handle:
+            target.write_text(handle.read())
+    return sync, copy_root
+
+
+def test_a_shared_result_entry_that_drifts_is_found(tmp_path, monkeypatch, capsys):
+    sync, copy_root = _tree(tmp_path)
+    monkeypatch.setattr(sync, 'ROOT', str(copy_root))
+    module = copy_root / 'plugins' / 'modules' / 'dokku_ps_state.py'
+    text = module.read_text()
+    # the copy under apps.contains (the second one in the file) says something else
+    nested = text.index('description: Containers stopped and kept', text.index('# BEGIN shared results of each app'))
+    drifted = text[:nested] + text[nested:].replace('stopped and kept', 'stopped and left', 1)
+    module.write_text(drifted)
+    assert sync.synced('plugins/modules/dokku_ps_state.py') == (drifted, text)
+    assert sync.main(['--check']) == 1
+    assert 'plugins/modules/dokku_ps_state.py' in capsys.readouterr().err
+    assert module.read_text() == drifted, '--check writes nothing'
+    assert sync.main([]) == 0 and module.read_text() == text
+    assert sync.main(['--check']) == 0
+
+
+def test_a_shared_result_entry_changed_at_its_source_is_found(tmp_path, monkeypatch):
+    sync, copy_root = _tree(tmp_path)
+    monkeypatch.setattr(sync, 'ROOT', str(copy_root))
+    source = copy_root / 'plugins' / 'module_utils' / '_result_docs.py'
+    source.write_text(source.read_text().replace("'The apps that changed.'", "'The apps the run changed.'"))
+    assert sync.main(['--check']) == 1
+    for path in ('plugins/modules/dokku_ps_fleet.py', 'plugins/modules/dokku_ps_scale.py'):
+        current, expected = sync.synced(path)
+        assert (current != expected) == (path.endswith('fleet.py')), path
+
+
+def _modules():
+    return sorted(_sync().RESULT_TARGETS)
+
+
+@pytest.mark.parametrize('path', _modules())
+def test_the_documented_results_are_the_result_shape(path):
+    returns = _block(path, 'RETURN')
+    groups = _sync().RESULT_TARGETS[path]
+    outcome = results.app_outcome('shop', 'changed', doc={'name': 'shop', 'formation': {'web': 1}}, global_doc={})
+    several = results.many_apps([outcome])
+    places = []
+    if 'outcome' in groups:
+        places.append(returns)
+    if groups.get('apps'):
+        places.append(returns['apps']['contains'])
+    assert places
+    for place in places:
+        assert set(outcome) <= set(place), sorted(set(outcome) - set(place))
+        assert list(place['containers']['contains']) == list(results.CONTAINER_WORK)
+        assert sorted(place['properties']['sample']) == sorted(outcome['properties'])
+    if 'summaries' in groups:
+        assert set(several) - {'changed'} <= set(returns)
+    assert ('proxy_changed' in returns) == bool(groups.get('proxy_changed'))
+
+
+def test_the_container_work_is_written_once():
+    assert results.CONTAINER_WORK is result_docs.CONTAINER_WORK
+    assert results.CONTAINER_WORK == ('created', 'started', 'replaced', 'stopped', 'removed', 'updated')
 
 
 def test_the_documented_options_are_the_argument_spec():

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
@@ -200,6 +201,15 @@ def test_previous_release():
 def test_ignored_keys_of_a_pinned_declaration():
     assert releases.ignored_keys({'name', 'release', 'image', 'env', 'scale', 'domains'}) == ['image', 'env', 'domains']
     assert releases.ignored_keys({'name', 'release', 'restart_policy', 'keep_releases'}) == []
+
+
+def test_the_pinned_keys_are_the_declaration_s_release_keys():
+    assert releases.PINNED_KEYS == tuple(declaration.release_keys())
+    assert releases.PINNED_KEYS == ('image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
+                                    'checks', 'app_json', 'proxy', 'proxy_ports', 'domains', 'wait_to_retire')
+    # the release key's description lists them, in that order, in each place's own references
+    line = declaration.documentation(declaration.FLEET, lambda key: 'apps[].%s' % key)['release']['description'][-1]
+    assert '(%s)' % ', '.join('O(apps[].%s)' % key for key in releases.PINNED_KEYS) in line
 
 
 def test_results_and_reports_never_show_an_env_value():
