@@ -37,13 +37,11 @@ __metaclass__ = type
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import stat
-import tempfile
-import time
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _files as files
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import is_app_name, validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
@@ -57,14 +55,12 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
 DEFAULT_STATE_DIR = "/var/lib/dokku-ps"
 STATE_DIR_ENV = "DOKKU_PS_STATE_DIR"
 DEFAULT_LOCK_TIMEOUT = 300
-LOCK_POLL_INTERVAL = 0.05
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 CORRUPT_HINT = "fix or move it away; see docs/state.md"
-_TEMP_PREFIX = "."
-_TEMP_SUFFIX = ".tmp"
+_TEMP_PREFIX = files.TEMP_PREFIX
 _GLOBAL_LOCK_NAME = ".global"
 
 
@@ -88,14 +84,6 @@ def resolve_state_dir(param=None):
 def check_app_name(name):
     """Raise :class:`ValidationError` unless ``name`` is a valid app name (also keeps paths inside the store)."""
     validate_app_name(name, "app")
-
-
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
@@ -356,7 +344,7 @@ class StateStore(object):
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return
             raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
-        _fsync_dir(self.apps_dir)
+        files.fsync_dir(self.apps_dir)
 
     def _check_overwritable(self, path, schema):
         """Refuse to replace an existing document that is itself unreadable or invalid."""
@@ -381,30 +369,10 @@ class StateStore(object):
         data = text.encode("ascii")
         self._prepare_dir(directory)
         try:
-            fd, temp_path = tempfile.mkstemp(prefix=_TEMP_PREFIX + os.path.basename(path) + ".",
-                                             suffix=_TEMP_SUFFIX, dir=directory)
-        except OSError as exc:
+            files.write_atomic(path, data, FILE_MODE)
+        except files.TempFileError as exc:
             raise StateError("%s: cannot create a temporary file to write the state document: %s"
                              % (directory, _problem(exc)))
-        try:
-            try:
-                os.fchmod(fd, FILE_MODE)
-                with os.fdopen(fd, "wb") as handle:
-                    fd = None
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp_path, path)
-                temp_path = None
-            finally:
-                if fd is not None:
-                    os.close(fd)
-                if temp_path is not None:
-                    try:
-                        os.unlink(temp_path)
-                    except OSError:
-                        pass
-            _fsync_dir(directory)
         except OSError as exc:
             raise StateError("%s: cannot write the state document: %s" % (path, _problem(exc)))
 
@@ -541,41 +509,21 @@ class StateStore(object):
 
     @contextlib.contextmanager
     def _lock(self, path, what, timeout):
-        fd = self._open_lock_file(path)
-        try:
-            deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise StateError("%s: cannot lock: %s" % (path, _problem(exc)))
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise StateError("timed out after %s s waiting for the lock on %s (%s; held by another run?)"
-                                     % (_seconds(timeout), what, path))
-                time.sleep(LOCK_POLL_INTERVAL if remaining is None else min(LOCK_POLL_INTERVAL, remaining))
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-    def _open_lock_file(self, path):
         self._prepare_dir(self.locks_dir)
+        lock = files.FileLock(path, FILE_MODE)
         try:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            except OSError as exc:
-                if exc.errno != errno.EEXIST:
-                    raise
-                return os.open(path, os.O_RDWR)
-            os.fchmod(fd, FILE_MODE)
-            return fd
-        except OSError as exc:
-            raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc)))
+            lock.acquire(timeout)
+        except files.LockError as exc:
+            if exc.step == "open":
+                raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc.error)))
+            if exc.step == "lock":
+                raise StateError("%s: cannot lock: %s" % (path, _problem(exc.error)))
+            raise StateError("timed out after %s s waiting for the lock on %s (%s; held by another run?)"
+                             % (_seconds(timeout), what, path))
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 def _seconds(value):
