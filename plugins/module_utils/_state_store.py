@@ -38,7 +38,7 @@ import json
 import os
 import stat
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _files as files
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _files
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import is_app_name, validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
@@ -63,7 +63,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 CORRUPT_HINT = "fix or move it away; see docs/state.md"
-_TEMP_PREFIX = files.TEMP_PREFIX
+_TEMP_PREFIX = _files.TEMP_PREFIX
 _GLOBAL_LOCK_NAME = ".global"
 
 
@@ -237,7 +237,7 @@ class StateStore(object):
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return
             raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
-        files.fsync_dir(self.apps_dir)
+        _files.fsync_dir(self.apps_dir)
 
     def _check_overwritable(self, path, schema):
         """Refuse to replace an existing document that is itself unreadable or invalid."""
@@ -262,8 +262,8 @@ class StateStore(object):
         data = text.encode("ascii")
         self._prepare_dir(directory)
         try:
-            files.write_atomic(path, data, FILE_MODE)
-        except files.TempFileError as exc:
+            _files.write_atomic(path, data, FILE_MODE)
+        except _files.TempFileError as exc:
             raise StateError("%s: cannot create a temporary file to write the state document: %s"
                              % (directory, _problem(exc)))
         except OSError as exc:
@@ -327,10 +327,10 @@ class StateStore(object):
     @contextlib.contextmanager
     def _lock(self, path, what, timeout):
         self._prepare_dir(self.locks_dir)
-        lock = files.FileLock(path, FILE_MODE)
+        lock = _files.FileLock(path, FILE_MODE)
         try:
             lock.acquire(timeout)
-        except files.LockError as exc:
+        except _files.LockError as exc:
             if exc.step == "open":
                 raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc.error)))
             if exc.step == "lock":
