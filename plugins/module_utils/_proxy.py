@@ -157,15 +157,15 @@ class ProxyRun(object):
 
     def differs(self, app, text):
         """True when the app's live config is not ``text`` (None: no file)."""
-        return bool(self.nginx.plan({app: text}))
+        return bool(self.nginx.plan(nginx.conf_files({app: text})))
 
     def concerns(self, doc):
         """True when the app is proxied, or has a config left (its proxy was just turned off, or it is deleted)."""
-        return enabled(doc) or self.nginx.read(doc['name']) is not None
+        return enabled(doc) or self.nginx.read(nginx.conf_name(doc['name'])) is not None
 
     def report(self, doc):
         """What dokku_ps_report shows of the app's proxy: its settings and the members of its live config."""
-        text = self.nginx.read(doc['name'])
+        text = self.nginx.read(nginx.conf_name(doc['name']))
         if not enabled(doc) and text is None:
             return {'enabled': False}
         mappings, domains, wait = settings(doc)
@@ -174,7 +174,7 @@ class ProxyRun(object):
             'ports': [str(mapping) for mapping in mappings],
             'domains': list(domains),
             'wait_to_retire': wait,
-            'config': self.nginx.path(doc['name']) if text is not None else None,
+            'config': self.nginx.path(nginx.conf_name(doc['name'])) if text is not None else None,
             'members': upstream_members(text),
         }
 
@@ -220,7 +220,7 @@ class ProxyRun(object):
                   and action.kind in (planner.CREATE, planner.REPLACE, planner.RECREATE, planner.START)]
         if text is not None and coming:
             text += '# and the web containers this run starts: %s\n' % ', '.join(sorted(coming))
-        current = self.nginx.read(doc['name'])
+        current = self.nginx.read(nginx.conf_name(doc['name']))
         if text != current:
             with self._lock:
                 self.changes[doc['name']] = {'before': current, 'after': text}
@@ -240,12 +240,13 @@ class ProxyRun(object):
     def _apply(self, files):
         if not files:
             return False
+        files = nginx.conf_files(files)
         planned = self.nginx.plan(files)
         if not planned:
             return False
         with self._lock:
-            for app, change in planned.items():
-                self.changes[app] = {'before': change['before'], 'after': change['after']}
+            for name, change in planned.items():
+                self.changes[nginx.split_name(name)[0]] = {'before': change['before'], 'after': change['after']}
         if self.check_mode:
             return False
         return self.nginx.apply(files).reloaded

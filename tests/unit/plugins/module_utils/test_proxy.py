@@ -197,3 +197,22 @@ def test_nginx_options_are_checked_before_anything_changes():
         proxy.validate_params({'proxy_subnet': '172.16.240.1/20'})
     with pytest.raises(ValidationError, match='^proxy_listen_address: '):
         proxy.validate_params({'proxy_listen_address': 'not an address'})
+
+
+def test_the_app_config_is_read_reported_and_compared_by_app_name(tmp_path):
+    run, _recorder, include = make_run(tmp_path)
+    assert not run.concerns(doc(False)) and run.report(doc(False)) == {'enabled': False}
+    run.sync(doc(), addresses=['172.16.240.2'])
+    run.flush()
+    assert sorted(run.changes) == ['shop'] and run.changes['shop']['before'] is None
+    text = (include / 'shop.conf').read_text()
+    assert run.changes['shop']['after'] == text
+    assert oct(os.stat(str(include / 'shop.conf')).st_mode & 0o777) == '0o644'
+    assert run.concerns(doc(False)), 'a config is left'
+    assert run.report(doc()) == {'enabled': True, 'ports': ['http:80:5000'], 'domains': [], 'wait_to_retire': 10,
+                                 'config': str(include / 'shop.conf'), 'members': ['172.16.240.2:5000']}
+    assert not run.differs('shop', text) and run.differs('shop', None) and run.differs('blog', 'x')
+    with pytest.raises(ValidationError, match='^app: '):
+        run.differs('../shop', None)
+    assert run.remove('shop') is True and os.listdir(str(include)) == ['.lock']
+    assert run.changes['shop'] == {'before': text, 'after': None}
