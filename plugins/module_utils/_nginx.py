@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The nginx the collection drives: config files written under a lock, tested, restored, reloaded once.
+"""The nginx the collection drives: files of its include directory under a lock, nginx -t, restore, one reload.
 
-A file goes live only after nginx -t of the whole configuration passes with it; a failed test restores every
-file it changed; one reload per change.
+Files of the include directory are named by app: ``<app>.conf`` is its config (0644); ``<app>.crt`` and ``<app>.key``
+are kept for its certificate and private key (a key is written 0600). Every file is written with exactly its mode and
+goes live only after nginx -t of the whole configuration passes with it; a failed test restores every file it
+changed; one reload per change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,14 +16,14 @@ __metaclass__ = type
 import collections
 import contextlib
 import errno
-import fcntl
 import os
 import re
+import stat
 import subprocess
-import tempfile
-import time
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _files
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import APP_NAME_RULE, is_app_name, validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import ProxyError
 
 
@@ -41,6 +43,52 @@ LOCK_FILE = '.lock'
 
 
 CONF_SUFFIX = '.conf'
+
+
+CERT_SUFFIX = '.crt'
+
+
+KEY_SUFFIX = '.key'
+
+
+# the only files the collection keeps in the include directory: <app> followed by one of these
+SUFFIXES = (CONF_SUFFIX, CERT_SUFFIX, KEY_SUFFIX)
+
+
+CONF_MODE = 0o644
+
+
+LOCK_MODE = 0o644
+
+
+NginxFile = collections.namedtuple('NginxFile', 'text mode')
+
+
+NginxFile.__doc__ = ('One file of the include directory as it should be: text (written as UTF-8) and mode (its exact '
+                     'permission bits, 0644 for a config, 0600 for a private key).')
+
+
+def conf_name(app):
+    """The file name of the app's config in the include directory: ``<app>.conf``."""
+    return validate_app_name(app, 'app') + CONF_SUFFIX
+
+
+def split_name(name):
+    """``(app, suffix)`` of a file name of the include directory (``'shop.conf'`` -> ``('shop', '.conf')``); a
+    ValidationError unless it is an app name followed by one of SUFFIXES."""
+    if isinstance(name, str):
+        for suffix in SUFFIXES:
+            if name.endswith(suffix) and is_app_name(name[:-len(suffix)]):
+                return name[:-len(suffix)], suffix
+    raise ValidationError('nginx file', '%r must be an app name followed by %s, the app name %s'
+                          % (name, ' or '.join(SUFFIXES), APP_NAME_RULE))
+
+
+def conf_files(configs):
+    """``{app: config text or None}`` -> the files of :meth:`Nginx.apply`: ``{<app>.conf: NginxFile(text, 0644) or
+    None}``."""
+    return dict((conf_name(app), None if text is None else NginxFile(text, CONF_MODE))
+                for app, text in configs.items())
 
 
 def run_command(argv, timeout=60):
@@ -75,13 +123,13 @@ def first_error_line(output):
 ApplyResult = collections.namedtuple('ApplyResult', 'changed apps reloaded')
 
 
-ApplyResult.__doc__ = ('changed: a file was written or removed; apps: sorted names of the apps whose file changed; '
+ApplyResult.__doc__ = ('changed: a file was written or removed; apps: sorted names of the apps with a file that changed; '
                        'reloaded: nginx was told to reload.')
 
 
 class Nginx:
     """One nginx that the collection drives: its binary, main config, the include directory the collection owns
-    (one ``<app>.conf`` per app), and its pid file.
+    (``<app>.conf`` per app, and the app's ``.crt`` and ``.key`` when it has them), and its pid file.
 
     ``run`` runs an argv list and returns ``(returncode, stdout, stderr)`` (an Ansible module passes
     ``module.run_command``; default: :func:`run_command`). ``prefix`` is nginx's ``-p``; ``conf`` its ``-c``
@@ -101,13 +149,15 @@ class Nginx:
 
     # --- reading
 
-    def path(self, app):
-        return os.path.join(self.include_dir, validate_app_name(app, 'app') + CONF_SUFFIX)
+    def path(self, name):
+        """The path of the file ``name`` (``<app>.conf``, ``.crt`` or ``.key``) in the include directory."""
+        split_name(name)
+        return os.path.join(self.include_dir, name)
 
-    def read(self, app):
-        """The text of the app's current config file, or None when it has none."""
-        data = self._read_bytes(self.path(app))
-        return None if data is None else data.decode('utf-8', 'replace')
+    def read(self, name):
+        """The text of the file ``name`` (e.g. ``conf_name(app)``), or None when there is none."""
+        current = self._current(name)
+        return None if current is None else current[0].decode('utf-8', 'replace')
 
     def apps(self):
         """Sorted names of the apps that have a config file."""
@@ -121,32 +171,38 @@ class Nginx:
                       if name.endswith(CONF_SUFFIX) and not name.startswith('.'))
 
     def plan(self, files):
-        """What apply(files) would do, without writing: ``{app: {"action": create|update|remove, "before": text
-        or None, "after": text or None}}`` for the apps whose file would change (check mode and diff)."""
+        """What apply(files) would do, without writing: ``{name: {"action": create|update|remove, "before": text
+        or None, "after": text or None, "before_mode": mode or None, "after_mode": mode or None}}`` for the files
+        that would change, in content or in mode (check mode and diff)."""
+        _check_files(files)
         result = {}
-        for app in sorted(files):
-            before = self._read_bytes(self.path(app))
-            after = files[app]
-            after_bytes = None if after is None else after.encode('utf-8')
-            if before == after_bytes:
+        for name in sorted(files):
+            current = self._current(name)
+            wanted = files[name]
+            if wanted is None and current is None:
                 continue
-            action = 'remove' if after is None else ('create' if before is None else 'update')
-            result[app] = {'action': action, 'before': None if before is None else before.decode('utf-8', 'replace'),
-                           'after': after}
+            if wanted is not None and current == (wanted.text.encode('utf-8'), wanted.mode):
+                continue
+            action = 'remove' if wanted is None else ('create' if current is None else 'update')
+            result[name] = {'action': action,
+                            'before': None if current is None else current[0].decode('utf-8', 'replace'),
+                            'after': None if wanted is None else wanted.text,
+                            'before_mode': None if current is None else current[1],
+                            'after_mode': None if wanted is None else wanted.mode}
         return result
 
     # --- changing
 
     def apply(self, files):
-        """Make the include directory hold ``files`` ({app: text, or None to remove the app's file}).
+        """Make the include directory hold ``files``: ``{file name: NginxFile(text, mode), or None to remove the
+        file}``, file names as :func:`split_name` takes them (``conf_name(app)``, ``<app>.crt``, ``<app>.key``).
 
-        Under an exclusive lock: unchanged files -> nothing written, no reload. Otherwise every changed file is
-        replaced atomically (0644), ``nginx -t`` tests the whole configuration, and on failure every file is put
-        back as it was (the same inode: byte-for-byte, same mtime) and ProxyError names the apps and nginx's
-        first error line; on success nginx is reloaded once.
+        Under an exclusive lock: unchanged files (same bytes, same mode) -> nothing written, no reload. Otherwise
+        every changed file is replaced atomically with exactly its mode, ``nginx -t`` tests the whole
+        configuration, and on failure every file is put back as it was (the same inode: byte-for-byte, same mtime
+        and mode) and ProxyError names the apps and nginx's first error line; on success nginx is reloaded once.
         """
-        for app in files:
-            validate_app_name(app, 'app')
+        _check_files(files)
         if not os.path.isdir(self.include_dir):
             raise ProxyError('nginx include directory %s does not exist; the role dokku_ps.docker.proxy creates it'
                              % self.include_dir)
@@ -154,11 +210,11 @@ class Nginx:
             changes = self.plan(files)
             if not changes:
                 return ApplyResult(False, [], False)
-            apps = sorted(changes)
+            apps = sorted(set(split_name(name)[0] for name in changes))
             backups = {}
             try:
-                for app in apps:
-                    backups[app] = self._replace(app, changes[app]['after'])
+                for name in sorted(changes):
+                    self._replace(name, files[name], backups)
                 returncode, out, err = self.run(self._argv('-t'))
                 if returncode != 0:
                     raise ProxyError('nginx -t failed with the new proxy config of app(s) %s; the previous config is '
@@ -216,77 +272,76 @@ class Nginx:
                 return None
             raise
 
+    def _current(self, name):
+        """``(bytes, mode)`` of the file ``name``, or None when there is none."""
+        try:
+            with open(self.path(name), 'rb') as handle:
+                return handle.read(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        except IOError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+
     @contextlib.contextmanager
     def _lock(self):
         path = os.path.join(self.include_dir, LOCK_FILE)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = _files.FileLock(path, LOCK_MODE)
         try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except (IOError, OSError) as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise ProxyError('another run holds the proxy lock %s for more than %d s'
-                                         % (path, self.lock_timeout))
-                    time.sleep(0.05)
+            lock.acquire(self.lock_timeout)
+        except _files.LockError as exc:
+            if exc.error is not None:
+                raise exc.error from None
+            raise ProxyError('another run holds the proxy lock %s for more than %d s' % (path, self.lock_timeout))
+        try:
             yield
         finally:
-            os.close(fd)  # closing the descriptor releases the lock
+            lock.release()
 
-    def _fsync_dir(self):
-        fd = os.open(self.include_dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _replace(self, app, text):
-        """Put ``text`` (None: nothing) in place of the app's file; return the backup to restore it from:
-        ``(path, backup path or None)``, the backup being a hard link to the old file."""
-        path = self.path(app)
+    def _replace(self, name, wanted, backups):
+        """Put ``wanted`` (an NginxFile, or None: no file) in place of the file ``name``, after recording in
+        ``backups`` how to put the old one back: ``(path, backup path or None)``, the backup being a hard link to
+        the old file (same inode: bytes, mtime and mode)."""
+        path = self.path(name)
         backup = None
         if os.path.exists(path):
-            backup = '%s.%d.bak' % (os.path.join(self.include_dir, '.' + app + CONF_SUFFIX), os.getpid())
+            backup = '%s.%d.bak' % (os.path.join(self.include_dir, '.' + name), os.getpid())
             if os.path.lexists(backup):
                 os.unlink(backup)
             os.link(path, backup)
-        try:
-            if text is None:
-                os.unlink(path)
-            else:
-                fd, temp = tempfile.mkstemp(prefix='.%s.' % app, suffix='.tmp', dir=self.include_dir)
-                try:
-                    with os.fdopen(fd, 'wb') as handle:
-                        handle.write(text.encode('utf-8'))
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.chmod(temp, 0o644)
-                    os.rename(temp, path)
-                except BaseException:
-                    if os.path.lexists(temp):
-                        os.unlink(temp)
-                    raise
-            self._fsync_dir()
-        except BaseException:
-            if backup:
-                os.unlink(backup)
-            raise
-        return path, backup
+        backups[name] = (path, backup)
+        if wanted is None:
+            os.unlink(path)
+            _files.fsync_dir(self.include_dir)
+        else:
+            _files.write_atomic(path, wanted.text.encode('utf-8'), wanted.mode)
 
     def _restore(self, backups):
         for path, backup in backups.values():
             if backup:
                 os.rename(backup, path)
+                if os.path.lexists(backup):
+                    # the new file never took the old one's place: both names were links to the same inode, and
+                    # rename(2) then does nothing
+                    os.unlink(backup)
             elif os.path.lexists(path):
                 os.unlink(path)
         if backups:
-            self._fsync_dir()
+            _files.fsync_dir(self.include_dir)
 
     def _discard(self, backups):
         for _path, backup in backups.values():
             if backup:
                 os.unlink(backup)
+
+
+def _check_files(files):
+    """Refuse (ValidationError) a file name that is not an app name followed by a known suffix; a value that is
+    neither an NginxFile of a text and permission bits nor None is a programming error (TypeError)."""
+    for name, wanted in files.items():
+        split_name(name)
+        if wanted is None:
+            continue
+        if not (isinstance(wanted, NginxFile) and isinstance(wanted.text, str) and isinstance(wanted.mode, int)
+                and not isinstance(wanted.mode, bool) and 0 <= wanted.mode <= 0o777):
+            raise TypeError('%s: expected NginxFile(text, mode between 0 and 0o777) or None, not a %s'
+                            % (name, type(wanted).__name__))

@@ -63,11 +63,11 @@ class ProxyRun(object):
 
     def concerns(self, app, settings):
         """True when the app is proxied, or has a config left (its proxy was just turned off, or it is deleted)."""
-        return settings.enabled or self.nginx.read(app) is not None
+        return settings.enabled or self.nginx.read(nginx.conf_name(app)) is not None
 
     def report(self, app, settings):
         """What dokku_ps_report shows of the app's proxy: its settings and the members of its live config."""
-        text = self.nginx.read(app)
+        text = self.nginx.read(nginx.conf_name(app))
         if not settings.enabled and text is None:
             return {'enabled': False}
         return {
@@ -75,7 +75,7 @@ class ProxyRun(object):
             'ports': [str(mapping) for mapping in settings.mappings],
             'domains': list(settings.domains),
             'wait_to_retire': settings.wait_to_retire,
-            'config': self.nginx.path(app) if text is not None else None,
+            'config': self.nginx.path(nginx.conf_name(app)) if text is not None else None,
             'members': upstream_members(text),
         }
 
@@ -114,7 +114,7 @@ class ProxyRun(object):
         text = self.wanted(app, settings, addresses)
         if text is not None and coming:
             text += '# and the web containers this run starts: %s\n' % ', '.join(sorted(coming))
-        current = self.nginx.read(app)
+        current = self.nginx.read(nginx.conf_name(app))
         if text != current:
             with self._lock:
                 self.changes[app] = {'before': current, 'after': text}
@@ -131,15 +131,17 @@ class ProxyRun(object):
         self._apply(pending)
         return sorted(app for app in pending if app in self.changes)
 
-    def _apply(self, files):
-        if not files:
+    def _apply(self, configs):
+        """Write the apps' configs ({app: text, or None to remove it}) as nginx files, test and reload nginx."""
+        if not configs:
             return False
+        files = nginx.conf_files(configs)
         planned = self.nginx.plan(files)
         if not planned:
             return False
         with self._lock:
-            for app, change in planned.items():
-                self.changes[app] = {'before': change['before'], 'after': change['after']}
+            for name, change in planned.items():
+                self.changes[nginx.split_name(name)[0]] = {'before': change['before'], 'after': change['after']}
         if self.check_mode:
             return False
         return self.nginx.apply(files).reloaded

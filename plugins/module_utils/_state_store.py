@@ -20,13 +20,10 @@ Layout under the state directory (see :func:`resolve_state_dir`)::
 * Locks are exclusive ``fcntl.flock`` locks on separate lock files, polled every 50 ms until a timeout.
   They are not re-entrant (locking the same app twice in one process waits for itself), and lock files
   are never deleted (deleting a lock file someone may hold would break mutual exclusion).
-* Nothing is read or written through a path other users could tamper with (checked once per store, on first
-  use; see :meth:`StateStore._verify`): the state directory, ``apps/`` and ``locks/`` are owned by the running
-  user or root and writable by nobody else; every directory on the way to them is owned by root or the running
-  user and, when others may write it, sticky (like ``/tmp``); every document read (and so every document about to
-  be overwritten) is owned by the running user and mode 0600 or stricter, checked on the open descriptor.
-  Nothing is repaired: a store that fails a check refuses with :class:`UnsafeStateError`, one line naming the
-  path, the rule and the fix.
+* Nothing is read or written through a path other users could tamper with: the rules (owners and modes of the
+  state directory, of the directories on the way to it and of every document read) live in ``_state_safety``,
+  checked once per store, on first use (:meth:`StateStore._verify`). Nothing is repaired: a store that fails a
+  check refuses with :class:`UnsafeStateError`, one line naming the path, the rule and the fix.
 
 Callers hold :meth:`StateStore.lock` around every read-modify-write of an app document.
 """
@@ -37,13 +34,11 @@ __metaclass__ = type
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import stat
-import tempfile
-import time
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _files
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import is_app_name, validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
@@ -53,18 +48,22 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import (
     new_global_document,
     validate,
 )
+from ansible_collections.dokku_ps.docker.plugins.module_utils._state_safety import (
+    UnsafeStateError,
+    check_document,
+    problem as _problem,
+    verify_store,
+)
 
 DEFAULT_STATE_DIR = "/var/lib/dokku-ps"
 STATE_DIR_ENV = "DOKKU_PS_STATE_DIR"
 DEFAULT_LOCK_TIMEOUT = 300
-LOCK_POLL_INTERVAL = 0.05
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 CORRUPT_HINT = "fix or move it away; see docs/state.md"
-_TEMP_PREFIX = "."
-_TEMP_SUFFIX = ".tmp"
+_TEMP_PREFIX = _files.TEMP_PREFIX
 _GLOBAL_LOCK_NAME = ".global"
 
 
@@ -86,14 +85,6 @@ def check_app_name(name):
     validate_app_name(name, "app")
 
 
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
@@ -105,7 +96,7 @@ def _read_regular_file(path, limit):
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        _check_document(path, info)
+        check_document(path, info)
         if info.st_size > limit:
             raise OSError(errno.EFBIG, "larger than %d bytes" % limit)
         chunks = []
@@ -117,116 +108,6 @@ def _read_regular_file(path, limit):
         return b"".join(chunks)
     finally:
         os.close(descriptor)
-
-
-def _problem(exc):
-    """A short description of an OSError."""
-    return exc.strerror or str(exc)
-
-
-# ---------------------------------------------------------------- who may write the state directory
-
-UNSAFE_HINT = "see docs/state.md"
-_MAX_SYMLINKS = 40
-_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
-_OTHERS_ANY = stat.S_IRWXG | stat.S_IRWXO
-
-
-class UnsafeStateError(StateError):
-    """The state directory, a directory on the way to it or a document can be written (or read) by other users,
-    or belongs to another user. Never wrapped by other messages: the fix is about permissions, not content."""
-
-
-def _mode(info):
-    return "%04o" % stat.S_IMODE(info.st_mode)
-
-
-def _whom(mode):
-    """Who besides the owner the bits of ``mode`` (only group and others count) are granted to."""
-    return "other users" if mode & stat.S_IRWXO else "its group"
-
-
-def _owners(euid):
-    """The owners a directory of the store may have."""
-    if euid == 0:
-        return "root (the user running dokku_ps)"
-    return "root or the user running dokku_ps (uid %d)" % euid
-
-
-def _check_document(path, info):
-    """Refuse a document (``info``: fstat of its open descriptor) that another user owns or that grants group or
-    others any permission: documents hold env values in clear, and a writable one lets others plant content."""
-    euid = os.geteuid()
-    loose = stat.S_IMODE(info.st_mode) & _OTHERS_ANY
-    if info.st_uid != euid:
-        fix = "check its content, then chown %d %s" % (euid, path)
-        if loose:
-            fix += " && chmod 0600 %s" % path
-        raise UnsafeStateError("%s: the state document is owned by uid %d, not by the user running dokku_ps (uid %d);"
-                               " refusing to use it: %s (or move it away); %s"
-                               % (path, info.st_uid, euid, fix, UNSAFE_HINT))
-    if loose:
-        readable = loose & (stat.S_IRGRP | stat.S_IROTH)
-        writable = loose & _OTHERS_WRITE
-        if readable and writable:
-            access = "readable and writable"
-        elif readable:
-            access = "readable"
-        elif writable:
-            access = "writable"
-        else:
-            access = "accessible"
-        fix = "chmod 0600 %s" % path
-        if writable:
-            fix = "check its content, then " + fix
-        raise UnsafeStateError("%s: the state document is %s by %s (mode %s); refusing to use it: %s; %s"
-                               % (path, access, _whom(loose), _mode(info), fix, UNSAFE_HINT))
-
-
-def _resolve(path):
-    """Resolve the absolute ``path`` component by component as the kernel does.
-
-    Returns ``(lookups, resolved)``: ``lookups`` lists ``(directory, entry, info)`` for every name looked up,
-    ``directory`` a real path, ``info`` the ``lstat`` of the entry (symbolic links are followed, and their targets
-    resolved the same way); ``resolved`` is the real path, or None when a component is missing or cannot be
-    examined (the operation that follows reports that itself).
-    """
-    pending = [part for part in path.split("/") if part]
-    current = "/"
-    lookups = []
-    hops = 0
-    while pending:
-        name = pending.pop(0)
-        if name == ".":
-            continue
-        if name == "..":
-            current = os.path.dirname(current)
-            continue
-        candidate = os.path.join(current, name)
-        try:
-            info = os.lstat(candidate)
-        except OSError:
-            lookups.append((current, candidate, None))
-            return lookups, None
-        lookups.append((current, candidate, info))
-        if stat.S_ISLNK(info.st_mode):
-            hops += 1
-            if hops > _MAX_SYMLINKS:
-                return lookups, None
-            try:
-                target = os.readlink(candidate)
-            except OSError:
-                return lookups, None
-            if target.startswith("/"):
-                current = "/"
-            pending = [part for part in target.split("/") if part] + pending
-        elif stat.S_ISDIR(info.st_mode):
-            current = candidate
-        elif pending:
-            return lookups, None
-        else:
-            return lookups, candidate
-    return lookups, current
 
 
 class StateStore(object):
@@ -352,7 +233,7 @@ class StateStore(object):
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return
             raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
-        _fsync_dir(self.apps_dir)
+        _files.fsync_dir(self.apps_dir)
 
     def _check_overwritable(self, path, schema):
         """Refuse to replace an existing document that is itself unreadable or invalid."""
@@ -377,30 +258,10 @@ class StateStore(object):
         data = text.encode("ascii")
         self._prepare_dir(directory)
         try:
-            fd, temp_path = tempfile.mkstemp(prefix=_TEMP_PREFIX + os.path.basename(path) + ".",
-                                             suffix=_TEMP_SUFFIX, dir=directory)
-        except OSError as exc:
+            _files.write_atomic(path, data, FILE_MODE)
+        except _files.TempFileError as exc:
             raise StateError("%s: cannot create a temporary file to write the state document: %s"
                              % (directory, _problem(exc)))
-        try:
-            try:
-                os.fchmod(fd, FILE_MODE)
-                with os.fdopen(fd, "wb") as handle:
-                    fd = None
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp_path, path)
-                temp_path = None
-            finally:
-                if fd is not None:
-                    os.close(fd)
-                if temp_path is not None:
-                    try:
-                        os.unlink(temp_path)
-                    except OSError:
-                        pass
-            _fsync_dir(directory)
         except OSError as exc:
             raise StateError("%s: cannot write the state document: %s" % (path, _problem(exc)))
 
@@ -436,90 +297,14 @@ class StateStore(object):
     # ------------------------------------------------------------------ who may write the store
 
     def _verify(self):
-        """Refuse (:class:`UnsafeStateError`) a store other users could tamper with.
+        """Refuse (:class:`UnsafeStateError`) a store other users could tamper with (``_state_safety.verify_store``).
 
-        * every directory on the way to the state directory, ``apps/`` and ``locks/`` (symbolic links followed)
-          is owned by root or the effective uid and, when its group or others may write it, has the sticky bit;
-          a symbolic link in such a directory is owned by root or the effective uid;
-        * the state directory, ``apps/`` and ``locks/`` (when they exist) are owned by root or the effective uid
-          and writable by nobody else (the sticky bit does not help: others could create ``apps/`` or plant
-          documents).
-
-        Done once per store, on first use. A missing state directory is fine (nothing to read); the directories
-        on the way to it are checked all the same, and the whole check is done again on the next use, until it
-        exists.
+        Done once per store, on first use; while the state directory does not exist, again on every use.
         """
-        if self._verified:
-            return
-        euid = os.geteuid()
-        checked = set()
-        configured = os.path.abspath(self.state_dir)
-        state_real = self._verify_path(configured, "the state directory", euid, checked)
-        if state_real is None:
-            return
-        for path, what in ((self.apps_dir, "the directory of the app documents"),
-                           (self.locks_dir, "the directory of the lock files")):
-            self._verify_path(os.path.abspath(path), what, euid, checked)
-        self._verified = True
-
-    def _verify_path(self, path, what, euid, checked):
-        """Check the directories on the way to the directory ``path`` and ``path`` itself; its real path, or None
-        when it does not exist (or is not a directory: the operation that follows reports it)."""
-        label = "%s %s" % (what, path)
-        lookups, resolved = _resolve(path)
-        for directory, entry, info in lookups:
-            parent = self._verify_parent(directory, label, euid, checked)
-            if (info is not None and stat.S_ISLNK(info.st_mode) and parent.st_mode & _OTHERS_WRITE
-                    and info.st_uid not in (0, euid)):
-                raise UnsafeStateError("%s: a symbolic link on the path to %s is owned by uid %d, not by %s, in a"
-                                       " directory other users can write (mode %s), so its owner can point it"
-                                       " elsewhere; refusing to follow it: replace it by a link owned by root"
-                                       " (or choose another state_dir); %s"
-                                       % (entry, label, info.st_uid, _owners(euid), _mode(parent), UNSAFE_HINT))
-        if resolved is None:
-            return None
-        try:
-            info = os.lstat(resolved)
-        except OSError:
-            return None
-        if not stat.S_ISDIR(info.st_mode):
-            return None
-        if resolved != path:
-            what = label
-        if info.st_uid not in (0, euid):
-            raise UnsafeStateError("%s: %s is owned by uid %d, not by %s; refusing to use it: check what it holds,"
-                                   " then chown %d %s (or choose another state_dir); %s"
-                                   % (resolved, what, info.st_uid, _owners(euid), euid, resolved, UNSAFE_HINT))
-        if info.st_mode & _OTHERS_WRITE:
-            raise UnsafeStateError("%s: %s is writable by %s (mode %s); refusing to use it: check what it holds,"
-                                   " then chmod 0700 %s (or choose another state_dir); %s"
-                                   % (resolved, what, _whom(info.st_mode & _OTHERS_WRITE), _mode(info), resolved,
-                                      UNSAFE_HINT))
-        checked.add(resolved)
-        return resolved
-
-    @staticmethod
-    def _verify_parent(directory, label, euid, checked):
-        """Check one directory in which a name on the path to ``label`` is looked up; its ``lstat``."""
-        try:
-            info = os.lstat(directory)
-        except OSError as exc:
-            raise StateError("%s: cannot examine a directory on the path to %s: %s" % (directory, label, _problem(exc)))
-        if directory in checked:
-            return info
-        if info.st_uid not in (0, euid):
-            raise UnsafeStateError("%s: a directory on the path to %s is owned by uid %d, not by %s, so its owner"
-                                   " can replace what lies below it; refusing to go through it: choose another"
-                                   " state_dir (or chown 0 %s if that user should not own it); %s"
-                                   % (directory, label, info.st_uid, _owners(euid), directory, UNSAFE_HINT))
-        if info.st_mode & _OTHERS_WRITE and not info.st_mode & stat.S_ISVTX:
-            raise UnsafeStateError("%s: a directory on the path to %s is writable by %s without the sticky bit"
-                                   " (mode %s), so they can replace what lies below it; refusing to go through it:"
-                                   " chmod go-w %s, or chmod +t %s like /tmp (or choose another state_dir); %s"
-                                   % (directory, label, _whom(info.st_mode & _OTHERS_WRITE), _mode(info), directory,
-                                      directory, UNSAFE_HINT))
-        checked.add(directory)
-        return info
+        if not self._verified:
+            self._verified = verify_store(self.state_dir,
+                                          ((self.apps_dir, "the directory of the app documents"),
+                                           (self.locks_dir, "the directory of the lock files")))
 
     # ------------------------------------------------------------------ locks
 
@@ -537,41 +322,21 @@ class StateStore(object):
 
     @contextlib.contextmanager
     def _lock(self, path, what, timeout):
-        fd = self._open_lock_file(path)
-        try:
-            deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise StateError("%s: cannot lock: %s" % (path, _problem(exc)))
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise StateError("timed out after %s s waiting for the lock on %s (%s; held by another run?)"
-                                     % (_seconds(timeout), what, path))
-                time.sleep(LOCK_POLL_INTERVAL if remaining is None else min(LOCK_POLL_INTERVAL, remaining))
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-    def _open_lock_file(self, path):
         self._prepare_dir(self.locks_dir)
+        lock = _files.FileLock(path, FILE_MODE)
         try:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            except OSError as exc:
-                if exc.errno != errno.EEXIST:
-                    raise
-                return os.open(path, os.O_RDWR)
-            os.fchmod(fd, FILE_MODE)
-            return fd
-        except OSError as exc:
-            raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc)))
+            lock.acquire(timeout)
+        except _files.LockError as exc:
+            if exc.step == "open":
+                raise StateError("%s: cannot open the lock file: %s" % (path, _problem(exc.error)))
+            if exc.step == "lock":
+                raise StateError("%s: cannot lock: %s" % (path, _problem(exc.error)))
+            raise StateError("timed out after %s s waiting for the lock on %s (%s; held by another run?)"
+                             % (_seconds(timeout), what, path))
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 def _seconds(value):

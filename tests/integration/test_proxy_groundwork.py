@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -31,6 +32,7 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx_driver  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils._nginx import NginxFile  # noqa: E402  pylint: disable=wrong-import-position
 
 MEMBERS = 3
 
@@ -68,16 +70,17 @@ def _answers(url):
 
 
 def config(stack, app="shop", members=None, domains=(), port=None):
+    """The app's config file as the collection writes it (0644)."""
     mappings = proxy_config.parse_mappings(["http:%d:%d" % (port or stack["server"].port, static_net.WEB_PORT)], 5000)
     members = stack["addresses"] if members is None else members
-    return proxy_config.render(app, mappings, proxy_config.parse_domains(list(domains)), members,
-                               listen_address=nginx.LISTEN_ADDRESS)
+    return NginxFile(proxy_config.render(app, mappings, proxy_config.parse_domains(list(domains)), members,
+                                         listen_address=nginx.LISTEN_ADDRESS), 0o644)
 
 
 def file_state(path):
     info = os.stat(path)
     with open(path, "rb") as handle:
-        return handle.read(), info.st_ino, info.st_mtime_ns
+        return handle.read(), info.st_ino, info.st_mtime_ns, stat.S_IMODE(info.st_mode)
 
 
 def wait_reloaded(server, count, timeout=10):
@@ -90,11 +93,11 @@ def test_round_robin_every_member_answers(stack):
     server, driver = stack["server"], stack["driver"]
     reloads = server.reloads()
     started = time.monotonic()
-    result = driver.apply({"shop": config(stack)})
+    result = driver.apply({"shop.conf": config(stack)})
     applied = time.monotonic() - started
     assert result == nginx_driver.ApplyResult(True, ["shop"], True)
     started = time.monotonic()
-    assert not driver.apply({"shop": config(stack)}).changed
+    assert not driver.apply({"shop.conf": config(stack)}).changed
     print("\nproxy: apply with nginx -t and reload %.3f s, no-op apply %.4f s" % (applied, time.monotonic() - started))
     wait_reloaded(server, reloads + 1)
     loop = nginx.request_loop(server.url(), count=60, seconds=20)
@@ -107,17 +110,18 @@ def test_round_robin_every_member_answers(stack):
 
 def test_config_failing_nginx_t_leaves_live_file_and_serving(stack):
     server, driver = stack["server"], stack["driver"]
-    driver.apply({"shop": config(stack)})
-    path = driver.path("shop")
+    driver.apply({"shop.conf": config(stack)})
+    path = driver.path("shop.conf")
     before, pid, reloads = file_state(path), server.pid, server.reloads()
-    broken = config(stack, members=stack["addresses"][:1]).replace("    keepalive", "    keepalive_bogus")
+    broken = config(stack, members=stack["addresses"][:1]).text.replace("    keepalive", "    keepalive_bogus")
     with pytest.raises(proxy_config.ProxyError) as refused:
-        driver.apply({"shop": broken, "other": config(stack, app="other", domains=["other.test"])})
+        driver.apply({"shop.conf": NginxFile(broken, 0o644),
+                      "other.conf": config(stack, app="other", domains=["other.test"])})
     print("\nproxy: refused: %s" % refused.value)
     assert "app(s) other, shop" in str(refused.value)
     assert 'unknown directive "keepalive_bogus"' in str(refused.value)
     assert file_state(path) == before
-    assert driver.read("other") is None
+    assert driver.read("other.conf") is None
     assert sorted(os.listdir(driver.include_dir)) == [nginx_driver.LOCK_FILE, "shop.conf"]  # no backup or temp left
     assert server.pid == pid and server.reloads() == reloads
     loop = nginx.request_loop(server.url(), count=9, seconds=10)
@@ -126,21 +130,21 @@ def test_config_failing_nginx_t_leaves_live_file_and_serving(stack):
 
 def test_noop_apply_writes_nothing_and_sends_no_reload(stack):
     server, driver = stack["server"], stack["driver"]
-    driver.apply({"shop": config(stack)})
-    path = driver.path("shop")
+    driver.apply({"shop.conf": config(stack)})
+    path = driver.path("shop.conf")
     before, pid, reloads = file_state(path), server.pid, server.reloads()
     time.sleep(0.05)
-    result = driver.apply({"shop": config(stack), "never-existed": None})
+    result = driver.apply({"shop.conf": config(stack), "never-existed.conf": None})
     assert result == nginx_driver.ApplyResult(False, [], False)
-    assert driver.plan({"shop": config(stack)}) == {}
+    assert driver.plan({"shop.conf": config(stack)}) == {}
     assert file_state(path) == before
     assert server.pid == pid and server.reloads() == reloads
 
 
 def test_killed_member_restarted_by_docker_is_served_again_without_a_render(stack, docker_client):
     server, driver = stack["server"], stack["driver"]
-    driver.apply({"shop": config(stack)})
-    path = driver.path("shop")
+    driver.apply({"shop.conf": config(stack)})
+    path = driver.path("shop.conf")
     before, reloads = file_state(path), server.reloads()
     victim = stack["names"][1]
     data = docker_client.api.inspect_container(victim)
@@ -178,9 +182,9 @@ def test_no_members_503_and_two_apps_by_domain(stack):
     first, second, third = stack["addresses"]
     names = stack["names"]
     result = driver.apply({
-        "shop": config(stack, members=[first, second], domains=["shop.test"], port=port),
-        "blog": config(stack, app="blog", members=[third], domains=["blog.test", "*.blog.test"], port=port),
-        "empty": config(stack, app="empty", members=[], domains=["empty.test"], port=port),
+        "shop.conf": config(stack, members=[first, second], domains=["shop.test"], port=port),
+        "blog.conf": config(stack, app="blog", members=[third], domains=["blog.test", "*.blog.test"], port=port),
+        "empty.conf": config(stack, app="empty", members=[], domains=["empty.test"], port=port),
     })
     assert result.changed and result.apps == ["blog", "empty", "shop"]
     wait_reloaded(server, server.reloads())
@@ -192,7 +196,7 @@ def test_no_members_503_and_two_apps_by_domain(stack):
     started = time.monotonic()
     status, _body = nginx.get(url, host="empty.test")
     assert status == 503 and time.monotonic() - started < 1
-    driver.apply({"shop": None, "blog": None, "empty": None})
+    driver.apply({"shop.conf": None, "blog.conf": None, "empty.conf": None})
     assert driver.apps() == ["shop"] or driver.apps() == []
 
 
@@ -206,7 +210,7 @@ def test_app_without_domains_gets_its_port_despite_a_default_server(stack):
         handle.write("server {\n    listen %s:%d default_server;\n    server_name _;\n    return 418;\n}\n"
                      % (nginx.LISTEN_ADDRESS, port))
     try:
-        driver.apply({"shop": config(stack, port=port)})
+        driver.apply({"shop.conf": config(stack, port=port)})
         wait_reloaded(server, server.reloads())
         url = server.url(port=port)
         for host in ("anything.example", "127.0.0.1", "shop"):
@@ -226,4 +230,4 @@ def test_app_without_domains_gets_its_port_despite_a_default_server(stack):
         assert nginx.get(url, host="_")[0] == 418
     finally:
         os.unlink(default_site)
-        driver.apply({"shop": config(stack)})
+        driver.apply({"shop.conf": config(stack)})

@@ -111,7 +111,9 @@ def test_proxy_role_four_steps_in_a_scratch_root(runner, tmp_path):
     driver = nginx.Nginx(include_dir=str(include_dir), conf=str(main_conf), pid_file=str(root / "nginx.pid"))
     text = proxy_config.render("shop", proxy_config.parse_mappings(["http:18080:5000"], 5000), ["shop.test"], ["172.16.240.2"],
                                listen_address="127.0.0.1")
-    assert driver.apply({"shop": text}) == nginx.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
+    shop = nginx.NginxFile(text, 0o644)
+    assert driver.apply({"shop.conf": shop}) == nginx.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
+    assert stat.S_IMODE(os.stat(driver.path("shop.conf")).st_mode) == 0o644
     with pytest.raises(proxy_config.ProxyError, match=r'app\(s\) shop; .*\[emerg\]'):
-        driver.apply({"shop": text.replace("listen", "listen_bogus")})
-    assert driver.read("shop") == text
+        driver.apply({"shop.conf": nginx.NginxFile(text.replace("listen", "listen_bogus"), 0o644)})
+    assert driver.read("shop.conf") == text

@@ -6,12 +6,13 @@ conf.d file does for the system nginx), pid file, error log, temp paths. It list
 free high ports (``port`` is one, ``ports(n)`` gives more). The system nginx, its service and /etc/nginx are
 never touched. The master runs in the foreground (``daemon off``) as our child, so it is stopped by its pid.
 
-The collection drives it through ``proxy.Nginx(**nginx.driver_options())`` (binary, prefix, conf, include
+The collection drives it through ``_nginx.Nginx(**nginx.driver_options())`` (binary, prefix, conf, include
 dir, pid file): exactly the options the modules will take::
 
     with PrivateNginx(tmp_path / "nginx") as server:
-        driver = proxy.Nginx(**server.driver_options())
-        driver.apply({"shop": proxy.render("shop", mappings, (), members, listen_address="127.0.0.1")})
+        driver = _nginx.Nginx(**server.driver_options())
+        text = proxy_config.render("shop", mappings, (), members, listen_address="127.0.0.1")
+        driver.apply({"shop.conf": _nginx.NginxFile(text, 0o644)})
         result = nginx.request_loop(server.url(), count=30, seconds=10)
 
 ``http_extra`` (default none), set before ``start``, is more configuration inside ``http {}`` after the include,

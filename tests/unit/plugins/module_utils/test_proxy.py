@@ -13,6 +13,7 @@ import os
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import ProxyError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY, settings_of
@@ -121,3 +122,17 @@ def test_the_report_shows_the_settings_and_the_live_members(tmp_path):
     assert run.report('shop', settings(False, domains=['a.test'], wait_to_retire=3)) == {
         'enabled': False, 'ports': ['http:80:5000'], 'domains': ['a.test'], 'wait_to_retire': 3,
         'config': str(include / 'shop.conf'), 'members': ['172.16.240.2:5000']}
+
+
+def test_the_app_config_is_written_by_app_name_and_removed(tmp_path):
+    run, _recorder, include = make_run(tmp_path)
+    run.sync('shop', settings(), ['172.16.240.2'])
+    run.flush()
+    assert sorted(run.changes) == ['shop'] and run.changes['shop']['before'] is None
+    text = (include / 'shop.conf').read_text()
+    assert run.changes['shop']['after'] == text
+    assert oct(os.stat(str(include / 'shop.conf')).st_mode & 0o777) == '0o644'
+    assert run.remove('shop') is True and os.listdir(str(include)) == ['.lock']
+    assert run.changes['shop'] == {'before': text, 'after': None}
+    with pytest.raises(ValidationError, match='^app: '):
+        run.remove('../shop')
