@@ -32,6 +32,7 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx_driver  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.dokku_ps.docker.plugins.module_utils._nginx import NginxFile  # noqa: E402  pylint: disable=wrong-import-position
 
 MEMBERS = 3
@@ -71,10 +72,11 @@ def _answers(url):
 
 def config(stack, app="shop", members=None, domains=(), port=None):
     """The app's config file as the collection writes it (0644)."""
-    mappings = proxy_config.parse_mappings(["http:%d:%d" % (port or stack["server"].port, static_net.WEB_PORT)], 5000)
+    settings = proxy_settings.settings_of({"web_port": 5000, "proxy": {
+        "enabled": True, "ports": ["http:%d:%d" % (port or stack["server"].port, static_net.WEB_PORT)],
+        "domains": list(domains)}})
     members = stack["addresses"] if members is None else members
-    return NginxFile(proxy_config.render(app, mappings, proxy_config.parse_domains(list(domains)), members,
-                                         listen_address=nginx.LISTEN_ADDRESS), 0o644)
+    return NginxFile(proxy_config.render(app, settings, members, listen_address=nginx.LISTEN_ADDRESS), 0o644)
 
 
 def file_state(path):

@@ -29,6 +29,7 @@ from tests.support.results import all_containers
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings  # noqa: E402  pylint: disable=wrong-import-position
 
 NO_WORK = {"created": [], "started": [], "replaced": [], "stopped": [], "removed": [], "updated": []}
 # the nginx options are module options; the rest of app_args is an app's declaration
@@ -87,8 +88,9 @@ def not_served(server, app_hosts, host=None, port=None, count=5):
 
 def expected_config(app, port, domains, addresses):
     """The config the collection renders for the app (the same input gives the same bytes)."""
-    mappings = proxy_config.parse_mappings(["http:%d:5000" % port], 5000)
-    return proxy_config.render(app, mappings, domains, sorted(addresses), listen_address="127.0.0.1").encode()
+    settings = proxy_settings.settings_of({"web_port": 5000, "proxy": {"enabled": True, "ports": ["http:%d:5000" % port],
+                                                                       "domains": list(domains)}})
+    return proxy_config.render(app, settings, sorted(addresses), listen_address="127.0.0.1").encode()
 
 
 def nginx_t(server):

@@ -20,6 +20,7 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_config as proxy_config  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings  # noqa: E402  pylint: disable=wrong-import-position
 
 RECAP_RE = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s.*failed=(\d+)", re.M)
 SCRATCH_MAIN_CONF = """\
@@ -109,8 +110,9 @@ def test_proxy_role_four_steps_in_a_scratch_root(runner, tmp_path):
 
     # the collection's side: an app config in the role's directory passes nginx -t of the whole configuration
     driver = nginx.Nginx(include_dir=str(include_dir), conf=str(main_conf), pid_file=str(root / "nginx.pid"))
-    text = proxy_config.render("shop", proxy_config.parse_mappings(["http:18080:5000"], 5000), ["shop.test"], ["172.16.240.2"],
-                               listen_address="127.0.0.1")
+    settings = proxy_settings.settings_of({"web_port": 5000, "proxy": {"enabled": True, "ports": ["http:18080:5000"],
+                                                                       "domains": ["shop.test"]}})
+    text = proxy_config.render("shop", settings, ["172.16.240.2"], listen_address="127.0.0.1")
     shop = nginx.NginxFile(text, 0o644)
     assert driver.apply({"shop.conf": shop}) == nginx.ApplyResult(True, ["shop"], False)  # nothing runs: no reload
     assert stat.S_IMODE(os.stat(driver.path("shop.conf")).st_mode) == 0o644

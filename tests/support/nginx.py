@@ -11,7 +11,7 @@ dir, pid file): exactly the options the modules will take::
 
     with PrivateNginx(tmp_path / "nginx") as server:
         driver = _nginx.Nginx(**server.driver_options())
-        text = proxy_config.render("shop", mappings, (), members, listen_address="127.0.0.1")
+        text = proxy_config.render("shop", settings, members, listen_address="127.0.0.1")
         driver.apply({"shop.conf": _nginx.NginxFile(text, 0o644)})
         result = nginx.request_loop(server.url(), count=30, seconds=10)
 
