@@ -13,8 +13,9 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import (
-    DOCKER_REQUIRED_TOGETHER, Docker, docker_argument_spec, require_sdk)
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import (
+    DOCKER_REQUIRED_TOGETHER, docker_argument_spec, docker_options, require_sdk)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import STATE_ARGS, StateStore, resolve_state_dir
@@ -56,7 +57,7 @@ def run(module, parse, operation):
         request = parse(module.params)
         if 'nginx_include_dir' in module.params:
             validate_proxy_params(module.params)
-        docker = Docker(module.params)
+        docker = Docker(docker_options(module.params))
         store = StateStore(resolve_state_dir(module.params.get('state_dir')))
         ctx = Context(docker, store, check_mode=module.check_mode, params=module.params, run=module.run_command)
         try:

@@ -25,7 +25,9 @@ import requests.exceptions
 from docker.errors import APIError, DockerException, NotFound
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _docker_client as docker_client
-from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker, explain_connection_error
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _docker_connection as docker_connection
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import docker_options, explain_connection_error
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
 
@@ -189,7 +191,7 @@ def test_chain_loops_are_bounded():
 def test_docker_socket_missing(tmp_path):
     host = 'unix://%s' % (tmp_path / 'nonexistent' / 'docker.sock')
     with pytest.raises(DockerUnavailable) as info:
-        Docker({'docker_host': host, 'timeout': 2})
+        Docker(docker_options({'docker_host': host, 'timeout': 2}))
     message = str(info.value)
     assert MISSING in message and 'socket does not exist' in message and host in message
     assert '\n' not in message
@@ -197,7 +199,7 @@ def test_docker_socket_missing(tmp_path):
 
 def test_docker_socket_missing_fixed_path():
     with pytest.raises(DockerUnavailable) as info:
-        Docker({'docker_host': 'unix:///nonexistent/docker.sock'})
+        Docker(docker_options({'docker_host': 'unix:///nonexistent/docker.sock'}))
     assert 'Cannot reach the Docker daemon at unix:///nonexistent/docker.sock' in str(info.value)
     assert MISSING in str(info.value)
 
@@ -213,9 +215,9 @@ def test_docker_socket_without_permission(tmp_path, monkeypatch):
         seen.append((target, mode))
         return False
 
-    monkeypatch.setattr(docker_client.os, 'access', no_access)
+    monkeypatch.setattr(docker_connection.os, 'access', no_access)
     with pytest.raises(DockerUnavailable) as info:
-        Docker({'docker_host': 'unix://%s' % path, 'timeout': 2})
+        Docker(docker_options({'docker_host': 'unix://%s' % path, 'timeout': 2}))
     assert seen == [(str(path), os.R_OK | os.W_OK)]
     message = str(info.value)
     assert 'Permission denied' in message and 'become' in message and 'docker group' in message
@@ -228,7 +230,7 @@ def test_docker_socket_nobody_listens_on(tmp_path):
     try:
         server.bind(path)
         with pytest.raises(DockerUnavailable) as info:
-            Docker({'docker_host': 'unix://' + path, 'timeout': 2})
+            Docker(docker_options({'docker_host': 'unix://' + path, 'timeout': 2}))
     finally:
         server.close()
     assert 'connection refused' in str(info.value)
@@ -243,7 +245,7 @@ def test_docker_wedged_daemon_times_out(tmp_path):
         server.bind(path)
         server.listen(8)
         with pytest.raises(DockerUnavailable) as info:
-            Docker({'docker_host': 'unix://' + path, 'timeout': 0.3})
+            Docker(docker_options({'docker_host': 'unix://' + path, 'timeout': 0.3}))
     finally:
         server.close()
     assert 'did not answer within 0.3 seconds' in str(info.value)
@@ -293,14 +295,14 @@ def test_docker_too_old_api_is_refused(tmp_path):
     path = str(tmp_path / 'old.sock')
     with _FakeDaemon(path, '1.40'):
         with pytest.raises(DockerUnavailable) as info:
-            Docker({'docker_host': 'unix://' + path, 'timeout': 2})
+            Docker(docker_options({'docker_host': 'unix://' + path, 'timeout': 2}))
     assert 'speaks API 1.40; dokku_ps needs 1.41 or newer' in str(info.value)
 
 
 def test_docker_connects_and_counts_the_version_probe(tmp_path):
     path = str(tmp_path / 'ok.sock')
     with _FakeDaemon(path, '1.45') as daemon:
-        client = Docker({'docker_host': 'unix://' + path, 'timeout': 2})
+        client = Docker(docker_options({'docker_host': 'unix://' + path, 'timeout': 2}))
         assert client.api_version == '1.45'
         assert client.requests == 1
         assert len(daemon.paths) == 1 and daemon.paths[0].endswith('/version')
@@ -469,19 +471,19 @@ def test_the_update_and_start_events_a_client_causes_are_counted():
 # ---------------------------------------------------------------- small helpers
 
 def test_argument_spec_and_helpers():
-    spec = docker_client.docker_argument_spec(app=dict(type='str', required=True))
+    spec = docker_connection.docker_argument_spec(app=dict(type='str', required=True))
     assert spec['docker_host']['default'] == 'unix:///var/run/docker.sock'
     assert spec['api_version']['default'] == 'auto'
     assert spec['app'] == dict(type='str', required=True)
     assert 'timeout' in spec and 'state_dir' not in spec, 'the state directory is not a Docker option'
     spec['docker_host']['default'] = 'changed'
-    assert docker_client.DOCKER_COMMON_ARGS['docker_host']['default'] == 'unix:///var/run/docker.sock'
-    assert docker_client._unix_socket_path('unix:///run/docker.sock') == '/run/docker.sock'
-    assert docker_client._unix_socket_path('tcp://127.0.0.1:2376') is None
-    assert docker_client._version_tuple('1.41') == (1, 41)
-    assert docker_client._version_tuple('1.41') > docker_client._version_tuple('1.9')
-    assert docker_client._version_tuple('garbage') == (0,)
-    assert docker_client._one_line('a\n\n  b  \nc') == 'a b c'
+    assert docker_connection.DOCKER_COMMON_ARGS['docker_host']['default'] == 'unix:///var/run/docker.sock'
+    assert docker_connection._unix_socket_path('unix:///run/docker.sock') == '/run/docker.sock'
+    assert docker_connection._unix_socket_path('tcp://127.0.0.1:2376') is None
+    assert docker_connection._version_tuple('1.41') == (1, 41)
+    assert docker_connection._version_tuple('1.41') > docker_connection._version_tuple('1.9')
+    assert docker_connection._version_tuple('garbage') == (0,)
+    assert docker_connection._one_line('a\n\n  b  \nc') == 'a b c'
 
 
 # ---------------------------------------------------------------- bugs (failing tests, not committed)
