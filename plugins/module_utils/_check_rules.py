@@ -170,7 +170,6 @@ def describe_source(config):
     return config['source']
 
 
-
 def sources(doc):
     """Where each process type of the app's formation takes its checks from (:func:`effective`'s ``source``)."""
     return dict((ptype, effective(doc, ptype)['source']) for ptype in sorted(doc.get('formation') or {}))

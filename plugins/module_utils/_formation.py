@@ -66,4 +66,3 @@ def reconcile_formation(formation, processes, dokku_scale=None):
         for ptype in processes:
             result.setdefault(ptype, 0)
     return result, sorted(dropped)
-

@@ -37,6 +37,7 @@ POINTER_BYTES = 8
 # The longest index counted in DYNO when the limits are checked (9 digits): a later scale-up never adds bytes.
 _LONGEST_INDEX = 10 ** 9 - 1
 
+
 def text_bytes(text):
     """The length of ``text`` in UTF-8 as the process receives it (a lone surrogate counts as the 3 bytes of
     the replacement character Docker puts in its place)."""
@@ -136,4 +137,3 @@ def check_process_limits(doc):
             env, _port = process_env(doc, ptype, _LONGEST_INDEX)
             entries = ['%s=%s' % (key, env[key]) for key in sorted(env)]
             _check_process('checks.%s.command' % ptype, 'the check command', list(check_command), entries, ptype)
-

@@ -97,5 +97,3 @@ def listening_problem(sockets, expected):
         return ('it listens on port %d on the loopback address only (%s), which nothing outside the container '
                 'reaches' % (expected, ', '.join(loopback)))
     return None
-
-

@@ -14,8 +14,8 @@ __metaclass__ = type
 
 import collections
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import (
-    DOCKER_COMMON_ARGS, DOCKER_REQUIRED_TOGETHER)
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import (
+    DOCKER_COMMON_ARGS, DOCKER_REQUIRED_TOGETHER, docker_options)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyOptions
@@ -39,8 +39,8 @@ NGINX_ARGS = dict(
 
 REQUIRED_TOGETHER = DOCKER_REQUIRED_TOGETHER
 
-# The shared options of one run: ``docker`` (the connection options), ``state_dir`` (resolved), ``proxy`` (a
-# _proxy.ProxyOptions).
+# The shared options of one run: ``docker`` (a _docker_connection.DockerOptions), ``state_dir`` (resolved),
+# ``proxy`` (a _proxy.ProxyOptions).
 RunOptions = collections.namedtuple('RunOptions', 'docker state_dir proxy')
 
 
@@ -73,5 +73,4 @@ def proxy_options(params):
 def parse(params):
     """A module's parameters -> RunOptions, every shared option checked once."""
     proxy = proxy_options(params)
-    docker = dict((key, params.get(key)) for key in DOCKER_COMMON_ARGS)
-    return RunOptions(docker=docker, state_dir=resolve_state_dir(params.get('state_dir')), proxy=proxy)
+    return RunOptions(docker=docker_options(params), state_dir=resolve_state_dir(params.get('state_dir')), proxy=proxy)

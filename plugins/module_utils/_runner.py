@@ -15,7 +15,8 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._context import Context
-from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker, require_sdk
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import require_sdk
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun

@@ -122,7 +122,6 @@ def spec_hash(spec):
     return hashlib.sha256(encoded).hexdigest()
 
 
-
 def build_spec(app_doc, restart_policy, ptype, index):
     """The full create specification of one container."""
     app = app_doc['name']
@@ -167,4 +166,3 @@ def build_spec(app_doc, restart_policy, ptype, index):
         LABEL_RESTART_POLICY: restart_policy,
     }
     return spec
-

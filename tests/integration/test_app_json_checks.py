@@ -25,6 +25,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs  # noqa: E402
 from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker  # noqa: E402
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import docker_options  # noqa: E402
 
 # busybox httpd on $PORT (or another port) serving one page from /tmp/www
 PAGE = "ready-page-7Qd"
@@ -42,7 +43,7 @@ def entry(check_type="startup", name="check", **fields):
 
 @pytest.fixture
 def docker():
-    return Docker({"docker_host": "unix:///var/run/docker.sock", "timeout": 60})
+    return Docker(docker_options({"docker_host": "unix:///var/run/docker.sock", "timeout": 60}))
 
 
 @pytest.fixture

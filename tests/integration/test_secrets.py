@@ -21,6 +21,7 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 # pylint: disable=wrong-import-position
 from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import Docker  # noqa: E402
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import docker_options  # noqa: E402
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError  # noqa: E402
 
 LINES = ("pem-line-one-Q7x", "pem-line-two-Z9y")
@@ -155,7 +156,7 @@ def test_every_module_with_diff_and_vvv_shows_no_secret(runner, api, app_name, s
 def test_dockers_own_error_text_is_scrubbed(api, app_name, standard_images):
     """A real error of the real daemon that quotes what it was sent (an env entry with a NUL, which validation
     refuses long before: here the client is called directly, as a planted state document would)."""
-    docker = Docker({"docker_host": "unix:///var/run/docker.sock", "timeout": 30})
+    docker = Docker(docker_options({"docker_host": "unix:///var/run/docker.sock", "timeout": 30}))
     secret = "before-nul-T0k\x00after-nul-V4l"
     docker.redactor.add_env({"TOKEN": secret, "APP_NAME": app_name})
     docker.redactor.add_public([app_name])

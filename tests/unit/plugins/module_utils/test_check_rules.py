@@ -123,7 +123,7 @@ def test_validate_checks_refuses_http_targets_http_cannot_send(item, what):
 
 def test_validate_checks_keeps_ordinary_http_targets():
     result = rules.validate_checks({'web': {'http': [{'path': '/health?x=%20', 'host': 'example.com:8080'},
-                                                      '//example.com/about ok']}})
+                                                     '//example.com/about ok']}})
     assert result['web']['http'] == [
         {'path': '/health?x=%20', 'content': None, 'host': 'example.com:8080', 'scheme': 'http'},
         {'path': '/about', 'content': 'ok', 'host': 'example.com', 'scheme': 'http'},
@@ -178,5 +178,3 @@ def test_the_checks_file_takes_the_options_mode_and_settings():
     assert rules.effective({'checks': {'web': {'mode': 'enabled'}}}, 'web')['source'] == 'default'
     assert rules.effective({'app_json': None}, 'web') == {
         'mode': 'enabled', 'uptime': 10, 'wait': 5, 'timeout': 30, 'attempts': 5, 'source': 'default'}
-
-

@@ -301,8 +301,6 @@ def test_the_listening_gate_is_for_web_and_the_default_check_only():
     _default_checker(daemon, web_port=5001)(daemon, 'c1', WEB_SPEC)
     assert daemon.calls.count(('ports', 'cat')) == 1, 'no look at the ports of a worker'
     own = checking.Checker(daemon, {'name': 'shop', 'env': {}, 'web_port': 5000,
-                                  'checks': rules.validate_checks({'web': {'uptime': 1}})})
+                                    'checks': rules.validate_checks({'web': {'uptime': 1}})})
     own(daemon, 'c1', WEB_SPEC)
     assert daemon.calls.count(('ports', 'cat')) == 1, 'an own uptime check is not gated on the ports'
-
-

@@ -43,8 +43,6 @@ def test_reconcile_formation_without_processes_keeps_everything():
 
 def test_reconcile_formation_dokku_scale_sets_counts():
     result, dropped = formations.reconcile_formation({'web': 1, 'worker': 0}, {'web': 'a', 'worker': 'b'},
-                                                {'worker': 4, 'web': 2})
+                                                     {'worker': 4, 'web': 2})
     assert result == {'web': 2, 'worker': 4}
     assert dropped == []
-
-

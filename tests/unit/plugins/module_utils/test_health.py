@@ -16,7 +16,6 @@ from tests.unit.helpers import app_json_document, healthcheck_entry
 from tests.unit.helpers import two_process_app as _app
 
 
-
 def entry(check_type='liveness', name='check', **fields):
     """An app.json healthcheck entry of these tests: three attempts, 2 s apart."""
     fields.setdefault('attempts', 3)
@@ -26,6 +25,7 @@ def entry(check_type='liveness', name='check', **fields):
 
 def with_app_json(healthchecks=None, formation=None, **extra):
     return _app(app_json=app_json_document(healthchecks, formation), **extra)
+
 
 def test_entry_kind_and_order():
     assert health.entry_kind(entry(command=['true'], path='/x', listening=True)) == health.COMMAND_CHECK

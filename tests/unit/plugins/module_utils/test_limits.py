@@ -149,5 +149,3 @@ def test_check_process_limits_refuses_an_env_entry_of_an_old_document():
 def test_check_process_limits_keeps_the_syntax_errors_of_split_command():
     doc = _limits_doc(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
     assert refused(limits.check_process_limits, doc).startswith('procfile (process type web): unterminated')
-
-

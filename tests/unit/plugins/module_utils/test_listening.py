@@ -65,5 +65,3 @@ def test_parse_listening_edge_cases(text, expected):
 ])
 def test_listening_problem(sockets, problem):
     assert listening.listening_problem(sockets, 5000) == problem
-
-

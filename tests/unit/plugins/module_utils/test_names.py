@@ -149,4 +149,3 @@ def test_ordered_types_web_first():
     assert names.ordered_types(['web']) == ['web']
     assert names.ordered_types([]) == []
     assert names.ordered_types(['web', 'web', 'a']) == ['web', 'a']
-

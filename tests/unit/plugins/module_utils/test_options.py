@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import DOCKER_COMMON_ARGS
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _nginx as nginx
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
@@ -27,7 +28,7 @@ def test_run_options_parsed_once_with_their_defaults(monkeypatch):
     monkeypatch.setenv('DOKKU_PS_STATE_DIR', '/srv/state')
     parsed = options.parse({'docker_host': 'unix:///run/x.sock', 'timeout': 9, 'proxy_listen_address': '[::1]'})
     assert parsed.state_dir == '/srv/state'
-    assert parsed.docker['docker_host'] == 'unix:///run/x.sock' and parsed.docker['timeout'] == 9
+    assert parsed.docker.host == 'unix:///run/x.sock' and parsed.docker.timeout == 9
     assert parsed.proxy == ProxyOptions(binary=nginx.DEFAULT_BINARY, conf=nginx.DEFAULT_CONF,
                                         include_dir=nginx.DEFAULT_INCLUDE_DIR, pid_file=nginx.DEFAULT_PID_FILE,
                                         prefix=None, listen_address='::1', subnet='172.16.240.0/20')
@@ -35,7 +36,12 @@ def test_run_options_parsed_once_with_their_defaults(monkeypatch):
 
 
 def test_every_module_takes_every_shared_option():
-    spec = options.argument_spec({'app': dict(type='str')})
+    spec = options.argument_spec({'app': dict(type='str', required=True)})
     for name in ('app', 'docker_host', 'timeout', 'state_dir', 'nginx_include_dir', 'proxy_listen_address',
                  'proxy_subnet'):
         assert name in spec, name
+    assert spec['docker_host']['default'] == 'unix:///var/run/docker.sock'
+    assert spec['api_version']['default'] == 'auto'
+    assert spec['app'] == dict(type='str', required=True)
+    spec['docker_host']['default'] = 'changed'
+    assert DOCKER_COMMON_ARGS['docker_host']['default'] == 'unix:///var/run/docker.sock', 'the spec is a copy'

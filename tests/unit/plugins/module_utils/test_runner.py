@@ -11,6 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _runner as runner
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection import DockerOptions
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 
@@ -51,7 +52,8 @@ def connected(monkeypatch):
     seen = {'docker': 0}
 
     class Docker(object):
-        def __init__(self, params):
+        def __init__(self, options):
+            assert isinstance(options, DockerOptions), 'the client takes typed options, not the module parameters'
             seen['docker'] += 1
 
     class Proxy(object):

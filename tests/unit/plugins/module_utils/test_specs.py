@@ -277,5 +277,3 @@ def test_a_liveness_check_is_on_the_spec_and_in_its_hash():
     assert specs.build_spec(doc, 'no', 'worker', 1)['hash'] == specs.build_spec(_app(), 'no', 'worker', 1)['hash']
     # the restart policy still stays out of the hash
     assert specs.build_spec(doc, 'always', 'web', 1)['hash'] == spec['hash']
-
-
