@@ -43,7 +43,7 @@ DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 DEFAULT_TIMEOUT = 60
 MIN_API_VERSION = '1.41'
 # The daemon tops out near 8 concurrent requests, but checks hold long event-stream requests while they wait
-# (up to 4 per slot, see executor.ActionPool): the connection pool keeps that many connections for reuse.
+# (up to 4 per slot, see _concurrency.ActionPool): the connection pool keeps that many connections for reuse.
 MAX_POOL_SIZE = 40
 # Seconds of disagreement between this host's and the daemon's clocks that event waits tolerate as is.
 CLOCK_TOLERANCE = 2

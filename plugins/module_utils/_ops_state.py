@@ -124,7 +124,7 @@ def change_state(ctx, name, state, process_type=None):
 
 def change_states(ctx, names, state, process_type=None, workers=1, single=False):
     """Many apps: each under its own lock, ``workers`` apps at a time, their container actions sharing the
-    run's one bounded pool (``ctx.actions``); a failing app never stops the others. ``single``: the task named
+    run's one bounded pool (the scheduler's, _concurrency.ActionPool); a failing app never stops the others. ``single``: the task named
     one app (``app``), whose outcome is then the result's top level."""
     if names is None:
         names = ctx.store.list_apps()

@@ -42,7 +42,6 @@ MADE_BY = (DEPLOY, ROLLBACK)
 PINNED_KEYS = tuple(release_keys())
 
 
-
 def validate_number(value, field='release'):
     """A release number: an integer of 1 or more (digits in a string are taken, a boolean is not)."""
     if isinstance(value, bool):

@@ -71,7 +71,7 @@ def name_filter(app):
 
 
 # Every name any app may use (a superset of each name_filter): the filter of a run's snapshot (see
-# context.Context.take_snapshot), one list call for the containers of many apps.
+# _scheduler_local.LocalRun.prefetch), one list call for the containers of many apps.
 ANY_APP_NAME_FILTER = r'^/?[a-z0-9][a-z0-9.-]*\.[a-z0-9-]+\.[1-9][0-9]*(\.%s-[0-9a-f]+)?$' % UPCOMING
 
 

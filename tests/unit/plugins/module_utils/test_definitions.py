@@ -407,9 +407,9 @@ def test_sources_of_formation_checks_and_app_json():
         'app_json': None,
     }
     doc = report_doc(formation={'web': 2}, app_json=app_json({'web': {'quantity': 2, 'max_parallel': None}},
-                                                          source='app_json option'))
+                                                             source='app_json option'))
     assert definitions.sources(doc) == {'formation': 'app.json', 'checks': {'web': 'default'},
-                                       'app_json': 'app_json option'}
+                                        'app_json': 'app_json option'}
     assert definitions.sources(report_doc(formation={}))['checks'] == {}
 
 

@@ -44,7 +44,7 @@ def test_pick_addresses_lowest_free_outside_gateway_and_dynamic_range():
 
 def test_address_in_use_recognised():
     assert proxy_addresses.is_address_in_use('403 Client Error for http+docker://localhost/v1.45/containers/x/start: '
-                                          'Forbidden ("Address already in use")')
+                                             'Forbidden ("Address already in use")')
     assert not proxy_addresses.is_address_in_use('409 Conflict: name already in use')
 
 
@@ -71,7 +71,7 @@ def test_members_are_the_running_web_containers_of_the_app():
     ]
     assert proxy_addresses.members('shop', summaries) == ['172.16.240.2', '172.16.240.3', '172.16.240.5', '172.16.240.8']
     assert proxy_addresses.members('shop', summaries, exclude=['shop.web.1']) == ['172.16.240.3', '172.16.240.5',
-                                                                        '172.16.240.8']
+                                                                                  '172.16.240.8']
 
 
 class FakeDocker(object):
