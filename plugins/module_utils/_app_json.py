@@ -43,8 +43,8 @@ Go reads a JSON 0 or "" as "not given"; Dokku then uses the default. Where that 
 the value is refused instead (``attempts``, ``timeout`` and ``wait`` of 0, a ``port`` of 0, a ``path`` of ""),
 so no document silently means one thing to Dokku and another one here. ``null`` means "not given" everywhere.
 
-``jsonschema`` is imported guarded, as in ``_schema.py``: this file always imports, and :func:`parse` fails in
-one line naming the library when it is missing.
+``jsonschema`` comes guarded from ``_schema.py``: this file always imports, and :func:`parse` fails in one line
+naming the library when it is missing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -58,16 +58,8 @@ import re
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_PATTERN, PROCESS_TYPE_RULE
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR, jsonschema
 
-try:
-    import jsonschema
-    import jsonschema.validators
-    HAS_JSONSCHEMA = True
-    JSONSCHEMA_IMPORT_ERROR = None
-except ImportError as _import_error:  # pragma: no cover - depends on the host
-    jsonschema = None
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_IMPORT_ERROR = _import_error
 
 APP_JSON_FILE = 'app.json'
 HEALTHCHECK_TYPES = ('startup', 'liveness', 'readiness')

@@ -42,27 +42,27 @@ MADE_BY = (DEPLOY, ROLLBACK)
 PINNED_KEYS = tuple(release_keys())
 
 
-def validate_number(value, field='release'):
-    """A release number: an integer of 1 or more (digits in a string are taken, a boolean is not)."""
+def _at_least_one(value, field, rule, boolean_rule=None):
+    """An integer of 1 or more (digits in a string are taken, a boolean is not); else ``rule`` after the value
+    (``boolean_rule`` for a boolean, when given)."""
     if isinstance(value, bool):
-        raise ValidationError(field, '%r is not a release number (an integer of 1 or more)' % (value,))
+        raise ValidationError(field, '%r %s' % (value, boolean_rule or rule))
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 1:
-        raise ValidationError(field, '%r is not a release number (an integer of 1 or more)' % (value,))
+        raise ValidationError(field, '%r %s' % (value, rule))
     return value
+
+
+def validate_number(value, field='release'):
+    """A release number: an integer of 1 or more."""
+    return _at_least_one(value, field, 'is not a release number (an integer of 1 or more)')
 
 
 def validate_keep(value, field='keep_releases'):
     """The keep_releases property: how many releases an app keeps, an integer of 1 or more."""
-    if isinstance(value, bool):
-        raise ValidationError(field, '%r is not an integer of 1 or more' % (value,))
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 1:
-        raise ValidationError(field, '%r is not an integer of 1 or more (the current release is always kept)'
-                              % (value,))
-    return value
+    return _at_least_one(value, field, 'is not an integer of 1 or more (the current release is always kept)',
+                         'is not an integer of 1 or more')
 
 
 def definition_of(doc):

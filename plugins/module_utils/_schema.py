@@ -31,6 +31,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._releases import M
 
 try:
     import jsonschema
+    import jsonschema.validators
     HAS_JSONSCHEMA = True
     JSONSCHEMA_IMPORT_ERROR = None
 except ImportError as _import_error:  # pragma: no cover - depends on the host
