@@ -28,7 +28,8 @@ except ImportError:
 
 # An update that met a container between two runs of its process (Docker restarting it) is tried again.
 UPDATE_ATTEMPTS = 5
-NOT_RUNNING = 'container not running'
+# what Docker answers an update of a container it is restarting, caught between two runs of its process
+BETWEEN_RUNS = ('container not running', 'cannot update a stopped container')
 # How many events the daemon keeps for clients that ask for past ones (moby's events buffer; 256 in 20.10 to 27)
 EVENT_BUFFER = 256
 
@@ -196,15 +197,15 @@ class Docker(DockerConnection):
 
     def update_restart_policy(self, container_id, policy, name=None):
         """Change a container's restart policy in place. A container that Docker is restarting can be caught
-        between two runs of its process, where the update fails ("container not running"): it is tried again,
-        at most UPDATE_ATTEMPTS times."""
+        between two runs of its process, where the update fails (between_runs): it is tried again, at most
+        UPDATE_ATTEMPTS times."""
         for attempt in range(UPDATE_ATTEMPTS):
             try:
                 self.call('update the restart policy of %s' % (name or container_id), self.api.update_container,
                           container_id, restart_policy=restart_policy_to_docker(policy))
                 break
             except DockerError as exc:
-                if NOT_RUNNING not in str(exc) or attempt == UPDATE_ATTEMPTS - 1:
+                if not between_runs(exc) or attempt == UPDATE_ATTEMPTS - 1:
                     raise
         self._caused_event(container_id)
 
@@ -232,6 +233,11 @@ class Docker(DockerConnection):
         finally:
             self.remove(container_id, force=True)
         return result
+
+
+def between_runs(error):
+    """True for Docker's refusal to update a container it is restarting (no process between two runs)."""
+    return any(text in str(error) for text in BETWEEN_RUNS)
 
 
 def _api_time(nanoseconds):

@@ -16,7 +16,8 @@ import time
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._checker import require_running
 from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import max_workers
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import between_runs
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_addresses import is_address_in_use
@@ -106,8 +107,17 @@ class Executor(object):
 
     def _halt(self, container_id, name, paused=False):
         """Restart policy 'no' first (so the daemon never brings it back), then stop. A paused container is
-        unpaused before: frozen, its process would not get the stop signal and only die at the stop timeout."""
-        self.docker.update_restart_policy(container_id, 'no', name)
+        unpaused before: frozen, its process would not get the stop signal and only die at the stop timeout. A
+        container Docker keeps restarting can refuse the update between two runs of its process: it is stopped
+        first then (a stop ends its restarts), and gets 'no' once stopped."""
+        try:
+            self.docker.update_restart_policy(container_id, 'no', name)
+        except DockerError as exc:
+            if not between_runs(exc):
+                raise
+            self.docker.stop(container_id, self.stop_timeout, name)
+            self.docker.update_restart_policy(container_id, 'no', name)
+            return
         if paused:
             self.docker.unpause(container_id, name)
         self.docker.stop(container_id, self.stop_timeout, name)
