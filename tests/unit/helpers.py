@@ -16,13 +16,25 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 
+def one_line(error):
+    """The message of ``error``, checked to be one line (not empty, no line break)."""
+    message = str(error)
+    assert message and '\n' not in message, 'error messages are one line: %r' % message
+    return message
+
+
+def raised(error_class, func, *args, **kwargs):
+    """The ``error_class`` exception ``func(*args, **kwargs)`` raises, its message checked to be one line. For
+    tests that read more than the message (``details``), or an error other than a refusal."""
+    with pytest.raises(error_class) as info:
+        func(*args, **kwargs)
+    one_line(info.value)
+    return info.value
+
+
 def refused(func, *args, **kwargs):
     """The message of the ValidationError ``func(*args, **kwargs)`` raises, checked to be one line."""
-    with pytest.raises(ValidationError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert '\n' not in message, 'error messages are one line: %r' % message
-    return message
+    return str(raised(ValidationError, func, *args, **kwargs))
 
 
 # -- app documents ------------------------------------------------------------------------------------------------

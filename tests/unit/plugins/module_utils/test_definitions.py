@@ -18,6 +18,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _definition
 from tests.unit.helpers import IMAGE_ID
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from tests.unit.helpers import raised
 
 
 MASK = 'XXXXXX'
@@ -297,9 +298,8 @@ def test_a_pin_of_the_release_that_runs_is_the_recorded_document():
 ])
 def test_a_pin_that_cannot_be_met_is_refused_naming_the_release(values, old, expected):
     old = _two_releases() if old else None
-    with pytest.raises(DokkuPsError) as info:
-        definitions.build_pinned(_PinCtx({}), values, old)
-    assert str(info.value).startswith(expected) and 'secret' not in str(info.value)
+    error = raised(DokkuPsError, definitions.build_pinned, _PinCtx({}), values, old)
+    assert str(error).startswith(expected) and 'secret' not in str(error)
 
 
 def test_validate_app_params_release():
@@ -311,10 +311,8 @@ def test_validate_app_params_release():
 # ---------------------------------------------------------------- the declaration's values, checked
 
 def _field(params):
-    with pytest.raises(ValidationError) as info:
-        definitions.validate_app_params(params)
-    assert '\n' not in str(info.value)
-    return info.value.details['field'], str(info.value)
+    error = raised(ValidationError, definitions.validate_app_params, params)
+    return error.details['field'], str(error)
 
 
 @pytest.mark.parametrize('params, field', [

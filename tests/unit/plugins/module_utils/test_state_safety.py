@@ -20,6 +20,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _state_safe
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import new_global_document
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore, UnsafeStateError
+from tests.unit.helpers import raised
 
 IMAGE_ID = "sha256:" + "ab" * 32
 
@@ -101,12 +102,9 @@ HINT = "; see docs/state.md"
 
 def refused(call):
     """The message of the UnsafeStateError ``call()`` raises (one line, ending with the hint)."""
-    with pytest.raises(UnsafeStateError) as info:
-        call()
-    message = str(info.value)
-    assert isinstance(info.value, StateError)
-    assert "\n" not in message and message.endswith(HINT), message
-    return message
+    error = raised(UnsafeStateError, call)
+    assert isinstance(error, StateError) and str(error).endswith(HINT), str(error)
+    return str(error)
 
 
 def every_use(store):
@@ -568,10 +566,9 @@ def test_check_document_on_an_open_descriptor(state_dir):
     with open(path, "rb") as handle:
         safety.check_document(path, os.fstat(handle.fileno()))
         os.chmod(path, 0o620)
-        with pytest.raises(UnsafeStateError) as info:
-            safety.check_document(path, os.fstat(handle.fileno()))
-    assert str(info.value) == ("%s: the state document is writable by its group (mode 0620); refusing to use it:"
-                               " check its content, then chmod 0600 %s; see docs/state.md" % (path, path))
+        error = raised(UnsafeStateError, safety.check_document, path, os.fstat(handle.fileno()))
+    assert str(error) == ("%s: the state document is writable by its group (mode 0620); refusing to use it:"
+                          " check its content, then chmod 0600 %s; see docs/state.md" % (path, path))
 
 
 def test_problem_is_the_short_text_of_an_os_error():

