@@ -12,11 +12,11 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as checking
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _listening as listening
-from tests.unit.helpers import app_json_document, healthcheck_entry as app_json_entry, proc_tables
+from tests.unit.helpers import app_document, app_json_document, healthcheck_entry as app_json_entry, proc_tables
 
 
 def test_stop_first():
-    check = checking.Checker(None, {'checks': {'web': {'mode': 'disabled'}}, 'env': {}})
+    check = checking.Checker(None, app_document(checks={'web': {'mode': 'disabled'}}, env={}))
     assert check.stop_first({'process_type': 'web', 'ports': None})
     assert not check.stop_first({'process_type': 'worker', 'ports': None})
     assert check.stop_first({'process_type': 'worker', 'ports': {'container': 5000, 'host': 8080}})
@@ -51,7 +51,7 @@ SECRET_ENV = {'PEM': 'pem-line-one\npem-line-two', 'SPLIT': 'alpha-word beta-wor
 
 def _checker(docker, checks_config):
     from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
-    doc = {'name': 'shop', 'env': SECRET_ENV, 'checks': rules.validate_checks(checks_config), 'web_port': 5000}
+    doc = app_document(name='shop', env=SECRET_ENV, checks=rules.validate_checks(checks_config), web_port=5000)
     return checking.Checker(docker, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
 
 
@@ -159,8 +159,8 @@ WEB_SPEC = {'name': 'shop.web.1', 'process_type': 'web', 'ports': None}
 
 def _app_json_checker(daemon, healthchecks, **doc):
     from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
-    doc = dict({'name': 'shop', 'env': SECRET_ENV, 'web_port': 5000, 'checks': None,
-                'app_json': app_json_document(healthchecks, source=APP_JSON_SOURCE)}, **doc)
+    doc = app_document(**dict({'name': 'shop', 'env': SECRET_ENV, 'web_port': 5000, 'checks': {},
+                               'app_json': app_json_document(healthchecks, source=APP_JSON_SOURCE)}, **doc))
     return checking.Checker(daemon, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
 
 
@@ -266,7 +266,8 @@ def test_the_app_json_given_inline_is_named_so():
 
 
 def _default_checker(daemon, **doc):
-    return checking.Checker(daemon, dict({'name': 'shop', 'env': {}, 'web_port': 5000, 'checks': None}, **doc))
+    return checking.Checker(daemon, app_document(**dict({'name': 'shop', 'env': {}, 'web_port': 5000, 'checks': {}},
+                                                        **doc)))
 
 
 @pytest.mark.parametrize('tables', [
@@ -300,7 +301,7 @@ def test_the_listening_gate_is_for_web_and_the_default_check_only():
     _default_checker(daemon)(daemon, 'c1', dict(WEB_SPEC, name='shop.worker.1', process_type='worker'))
     _default_checker(daemon, web_port=5001)(daemon, 'c1', WEB_SPEC)
     assert daemon.calls.count(('ports', 'cat')) == 1, 'no look at the ports of a worker'
-    own = checking.Checker(daemon, {'name': 'shop', 'env': {}, 'web_port': 5000,
-                                    'checks': rules.validate_checks({'web': {'uptime': 1}})})
+    own = checking.Checker(daemon, app_document(name='shop', env={}, web_port=5000,
+                                                checks=rules.validate_checks({'web': {'uptime': 1}})))
     own(daemon, 'c1', WEB_SPEC)
     assert daemon.calls.count(('ports', 'cat')) == 1, 'an own uptime check is not gated on the ports'

@@ -21,10 +21,10 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ExecutionError, Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.helpers import IMAGE_ID, app_document
 
 APP = 'demo'
 POLICY = 'on-failure:10'
-IMAGE_ID = 'sha256:' + 'a' * 64
 STOP_TIMEOUT = 17
 UPCOMING_RE = re.compile(r'^demo\.(?P<type>[a-z0-9-]+)\.(?P<index>[0-9]+)\.upcoming-[0-9a-f]+$')
 
@@ -116,8 +116,7 @@ class FakeDocker(object):
 
 # ---------------------------------------------------------------- plan helpers
 
-DOC = {'name': APP, 'image_id': IMAGE_ID, 'processes': None, 'env': {'SECRET': 'value'}, 'web_port': 5000,
-       'publish': None, 'formation': {}}
+DOC = app_document(name=APP, processes=None, env={'SECRET': 'value'}, formation={})
 
 
 def spec(ptype='web', index=1, policy=POLICY):

@@ -43,7 +43,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_state as ops_state
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_from_docker, restart_policy_to_docker
-from tests.unit.helpers import one_line, refused
+from tests.unit.helpers import app_document, one_line, refused
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6),
                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
@@ -178,9 +178,8 @@ def test_process_limits_only_raise_validation_error(env, processes, source, chec
         configured = rules.validate_checks({'worker': {'command': check_command}} if check_command else None)
     except ValidationError:
         return
-    doc = {'name': 'ft-a', 'image': 'x:1', 'image_id': 'sha256:' + 'a' * 64, 'web_port': 5000, 'publish': None,
-           'env': env, 'processes': values.get('processes'), 'process_source': source, 'procfile_path': 'Procfile',
-           'formation': {'web': 1}, 'checks': configured or {}}
+    doc = app_document(name='ft-a', image='x:1', env=env, processes=values.get('processes'), process_source=source,
+                       procfile_path='Procfile', formation={'web': 1}, checks=configured or {})
     result = _refused_properly(limits.check_process_limits, doc)
     if isinstance(result, ValidationError):
         for value in env.values():

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings
-from tests.unit.helpers import refused
+from tests.unit.helpers import app_document, refused
 
 
 M = proxy_settings.PortMapping
@@ -170,7 +170,7 @@ def test_conflicts_of_app_documents():
     def doc(**proxy):
         settings = dict(proxy_settings.NO_PROXY, enabled=True)
         settings.update(proxy)
-        return proxy_settings.settings_of({'web_port': 5000, 'proxy': settings})
+        return proxy_settings.settings_of(app_document(web_port=5000, proxy=settings))
     others = {'one': doc(domains=['a.test'])}
     proxy_settings.check_conflicts('shop', doc(domains=['b.test']), others)  # another domain on the same port
     with pytest.raises(ValidationError, match=r'^domains\[0\]: is already served by app one'):

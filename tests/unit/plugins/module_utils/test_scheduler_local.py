@@ -19,6 +19,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _policy_dri
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local as local
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.helpers import app_document
 
 
 def _run(docker, store=None, check_mode=False):
@@ -35,7 +36,10 @@ NOW = 1700000000
 S = 10 ** 9   # nanoseconds
 
 
-CHECKED = {'policy_window': {'since': (NOW - 60) * S, 'caused': {}, 'caused_before': (NOW - 60) * S}}
+def checked(name='a'):
+    """The document of app ``name``, whose restart policies were last known a minute ago."""
+    minute_ago = (NOW - 60) * S
+    return app_document(name=name, policy_window={'since': minute_ago, 'caused': {}, 'caused_before': minute_ago})
 
 
 class _ListingDocker(object):
@@ -103,7 +107,7 @@ def test_without_a_snapshot_every_app_is_listed_exactly():
     docker = _listing()
     run = _run(docker)
     make_plan, seen = _planner_wanting(2)
-    plan = run.plan('a', make_plan, CHECKED)
+    plan = run.plan('a', make_plan, checked())
     inventory = plan.inventory
     assert docker.lists == [specs.name_filter('a')]
     assert not plan.changed and seen == [['a1', 'a2']]
@@ -117,7 +121,7 @@ def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
     assert docker.lists == [specs.ANY_APP_NAME_FILTER]
     for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
         make_plan, seen = _planner_wanting(len(ids))
-        plan = run.plan(app, make_plan, CHECKED)
+        plan = run.plan(app, make_plan, checked(app))
         inventory = plan.inventory
         assert not plan.changed and seen == [ids]
         assert sorted(c.id for c in inventory.containers()) == ids
@@ -132,7 +136,7 @@ def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
     # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
     docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
     make_plan, seen = _planner_wanting(want)
-    plan = run.plan('a', make_plan, CHECKED, will_write=will_write)
+    plan = run.plan('a', make_plan, checked(), will_write=will_write)
     inventory = plan.inventory
     assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a')]
     assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
@@ -156,7 +160,7 @@ def _policy_ctx(events=(), policies=None, check_mode=False, docs=None):
 
 def test_a_quiet_window_inspects_nothing_and_costs_one_request():
     docker, run = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
-    inventory = run.inventory('a', CHECKED)
+    inventory = run.inventory('a', checked())
     assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)] and docker.inspected == []
     assert all(c.actual_policy is None for c in inventory.containers())
     assert inventory.checked_until == NOW * S - policy_drift.WINDOW_MARGIN and not inventory.inspected
@@ -166,22 +170,22 @@ def test_a_quiet_window_inspects_nothing_and_costs_one_request():
 def test_containers_updated_or_started_since_the_last_check_are_inspected(action):
     docker, run = _policy_ctx(events=[_event(action, 'a2'), _event('update', 'b1'), _event('update', 'a1', 120)],
                               policies={'a2': 'always'})
-    inventory = run.inventory('a', CHECKED)
+    inventory = run.inventory('a', checked())
     assert docker.inspected == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
     assert dict((c.id, c.actual_policy) for c in inventory.containers()) == {'a1': None, 'a2': 'always'}
     assert inventory.inspected and run.policies.records(inventory)
-    app = {'name': 'a', 'formation': {'web': 2}, 'processes': None, 'applied_policies': {}}
+    app = app_document(name='a', formation={'web': 2}, processes=None, applied_policies={})
     plan = planner.plan_policy(app, 'on-failure:10', inventory)
     assert [(a.kind, a.name) for a in plan.actions] == [(planner.UPDATE_POLICY, 'a.web.2')]
 
 
 def test_never_checked_or_a_full_event_window_inspects_every_container():
     docker, run = _policy_ctx()
-    run.inventory('a', {})
+    run.inventory('a', app_document(name='a', without=['policy_window']))
     assert sorted(docker.inspected) == ['a1', 'a2'] and docker.event_calls == [], 'no window to read'
     full = [_event('exec_start', 'x', seconds_ago=5) for _i in range(256)]
     docker, run = _policy_ctx(events=full)
-    run.inventory('a', CHECKED)
+    run.inventory('a', checked())
     assert sorted(docker.inspected) == ['a1', 'a2'], 'the daemon may have dropped events since the last check'
 
 
@@ -189,13 +193,13 @@ def test_a_full_window_that_reaches_back_past_since_is_complete():
     events = [_event('exec_start', 'x', seconds_ago=100)] + [_event('exec_start', 'x', 5) for _i in range(255)]
     docker, run = _policy_ctx(events=events)
     run.policies.events_since((NOW - 200) * S)
-    run.inventory('a', CHECKED)
+    run.inventory('a', checked())
     assert docker.inspected == [] and len(docker.event_calls) == 1, 'the window of the run serves a later since'
 
 
 def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_once():
     later = {'since': (NOW - 30) * S, 'caused': {}, 'caused_before': (NOW - 30) * S}
-    docs = {'a': dict(CHECKED, name='a'), 'b': {'name': 'b', 'policy_window': later}}
+    docs = {'a': checked('a'), 'b': app_document(name='b', policy_window=later)}
     docker, run = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
     run.prefetch(['a', 'b', 'undeployed'])
     assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)]
@@ -213,12 +217,14 @@ def test_check_mode_inspects_but_records_nothing():
     docker, run = _policy_ctx(events=[_event('update', 'a1')], check_mode=True)
     run.prefetch(['a'])
     make_plan, _seen = _planner_wanting(2)
-    run.plan('a', make_plan, CHECKED)
-    assert docker.inspected == ['a1'] and not run.policies.records(run.inventory('a', CHECKED))
+    run.plan('a', make_plan, checked())
+    assert docker.inspected == ['a1'] and not run.policies.records(run.inventory('a', checked()))
 
 
 def _window(caused, caused_before=(NOW - 40) * S):
-    return {'policy_window': {'since': (NOW - 60) * S, 'caused': caused, 'caused_before': caused_before}}
+    """The document of app a: its policies known a minute ago, and the events the last run caused before then."""
+    return app_document(name='a', policy_window={'since': (NOW - 60) * S, 'caused': caused,
+                                                 'caused_before': caused_before})
 
 
 def test_the_events_the_last_run_caused_itself_are_expected():
