@@ -71,8 +71,8 @@ def test_members_are_the_running_web_containers_of_the_app():
         {'Id': 'x', 'Names': ['/shop.web.6'], 'State': 'running', 'Labels': {'com.dokku.app-name': 'shop'}},
     ]
     assert proxy_addresses.members('shop', summaries) == ['172.16.240.2', '172.16.240.3', '172.16.240.5', '172.16.240.8']
-    assert proxy_addresses.members('shop', summaries, exclude=['shop.web.1']) == [
-        '172.16.240.3', '172.16.240.5', '172.16.240.8']
+    assert proxy_addresses.members('shop', summaries, exclude=['shop.web.1']) == ['172.16.240.3', '172.16.240.5',
+                                                                                  '172.16.240.8']
 
 
 def test_addresses_are_picked_once_and_the_network_is_created_when_missing():

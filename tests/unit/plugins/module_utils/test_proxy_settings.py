@@ -58,8 +58,8 @@ def test_mapping_refused_naming_field_and_rule(value, rule):
 def test_mappings_default_sorted_and_one_per_host_port():
     assert proxy_settings.parse_mappings(None, 5000) == (M('http', 80, 5000),)
     assert proxy_settings.parse_mappings([], 3000) == (M('http', 80, 3000),)
-    assert proxy_settings.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (
-        M('http', 80, 5000), M('http', 8080, 5000))
+    assert proxy_settings.parse_mappings(['http:8080:5000', 'http:80:5000'], 5000) == (M('http', 80, 5000),
+                                                                                       M('http', 8080, 5000))
     with pytest.raises(ValidationError, match=r'^ports\[1\]: host port 80 is already mapped by ports\[0\]'):
         proxy_settings.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
     with pytest.raises(ValidationError, match='^ports: must be a list'):
