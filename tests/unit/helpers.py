@@ -11,18 +11,35 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
+
+
+def one_line(error):
+    """The message of ``error``, checked to be one line (not empty, no line break)."""
+    message = str(error)
+    assert message and '\n' not in message, 'error messages are one line: %r' % message
+    return message
+
+
+def raised(error_class, func, *args, **kwargs):
+    """The ``error_class`` exception ``func(*args, **kwargs)`` raises, its message checked to be one line. For
+    tests that read more than the message (``details``), or an error other than a refusal."""
+    with pytest.raises(error_class) as info:
+        func(*args, **kwargs)
+    one_line(info.value)
+    return info.value
 
 
 def refused(func, *args, **kwargs):
     """The message of the ValidationError ``func(*args, **kwargs)`` raises, checked to be one line."""
-    with pytest.raises(ValidationError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert '\n' not in message, 'error messages are one line: %r' % message
-    return message
+    return str(raised(ValidationError, func, *args, **kwargs))
 
 
 # -- app documents ------------------------------------------------------------------------------------------------
@@ -31,18 +48,51 @@ IMAGE_ID = 'sha256:' + 'a' * 64
 OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
 
 
-def two_process_app(**extra):
-    """The part of an app document a container spec is made from: app ``demo`` with a web and a worker process whose
-    commands expand $PORT and $QUEUE, three env values, the default web port, nothing published."""
+# when the document was last written (2026-01-01T00:00:00Z), and the same moment on the Docker daemon's clock
+UPDATED_AT = '2026-01-01T00:00:00Z'
+UPDATED_AT_NS = 1767225600 * 10 ** 9
+
+
+def app_document(without=(), **changes):
+    """A whole app document, valid against ``_schema.APP_SCHEMA`` and holding every key it knows: app ``demo`` of
+    image ``demo:1`` (``IMAGE_ID``) with a web and a worker process whose commands expand $PORT and $QUEUE (given as
+    the processes option), three env values, one web and one worker container, the default web port, nothing
+    published, no checks, every property inherited, deployed, restart policies known up to ``UPDATED_AT`` and none
+    set in place, the proxy off, no app.json, no release recorded yet.
+
+    ``changes`` replace keys (a test passes every value it relies on); ``without`` names keys to leave out, as in a
+    document written before they existed. A fresh copy each time."""
     doc = {
+        'schema_version': SCHEMA_VERSION,
         'name': 'demo',
+        'image': 'demo:1',
         'image_id': IMAGE_ID,
         'processes': {'web': 'server --port $PORT', 'worker': 'work --queue $QUEUE --port=$PORT'},
+        'process_source': 'processes',
+        'procfile_path': None,
         'env': {'QUEUE': 'jobs', 'ZED': 'last', 'ALPHA': 'first'},
-        'web_port': 5000,
+        'web_port': DEFAULT_WEB_PORT,
         'publish': None,
+        'formation': {'web': 1, 'worker': 1},
+        'dokku_scale': None,
+        'checks': {},
+        'image_checks': None,
+        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None, 'keep_releases': None},
+        'deployed': True,
+        'applied_policies': {},
+        'policy_window': {'since': UPDATED_AT_NS, 'caused': {}, 'caused_before': UPDATED_AT_NS},
+        'proxy': copy.deepcopy(NO_PROXY),
+        'app_json': None,
+        'app_json_option': None,
+        'app_json_image': None,
+        'updated_at': UPDATED_AT,
+        'releases': [],
     }
-    doc.update(extra)
+    unknown = (set(changes) | set(without)) - set(doc)
+    assert not unknown, 'not keys of an app document: %s' % ', '.join(sorted(unknown))
+    doc.update(changes)
+    for key in without:
+        del doc[key]
     return doc
 
 
@@ -58,9 +108,22 @@ def healthcheck_entry(check_type='startup', name='check', **fields):
     return result
 
 
+def paced_entry(check_type='liveness', name='check', **fields):
+    """One entry of three attempts 2 s apart (what a Docker HEALTHCHECK is made from); a liveness check unless
+    told."""
+    fields.setdefault('attempts', 3)
+    fields.setdefault('wait', 2)
+    return healthcheck_entry(check_type, name, **fields)
+
+
 def app_json_document(healthchecks=None, formation=None, source='app_json option'):
     """The ``app_json`` of an app document: where it was read, its formation and its healthchecks per type."""
     return {'source': source, 'formation': formation, 'healthchecks': healthchecks}
+
+
+def app_with_app_json(healthchecks=None, formation=None, **changes):
+    """An app document (``app_document``) whose app.json, given inline, has these healthchecks and formation."""
+    return app_document(app_json=app_json_document(healthchecks, formation), **changes)
 
 
 # -- /proc/net/tcp and /proc/net/tcp6 as a container shows them --------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_RULE, is_process_type
+from tests.unit import helpers
 
 SOURCE = '/app/app.json in image shop:1'
 ENTRY_KEYS = set(['type', 'name', 'path', 'content', 'command', 'port', 'attempts', 'timeout', 'wait',
@@ -23,11 +24,8 @@ ENTRY_KEYS = set(['type', 'name', 'path', 'content', 'command', 'port', 'attempt
 
 
 def refused(value, source=SOURCE):
-    """The one-line message parse() refuses ``value`` with."""
-    with pytest.raises(ValidationError) as info:
-        app_json.parse(value, source)
-    message = str(info.value)
-    assert '\n' not in message
+    """The one-line message parse() refuses ``value`` with, after the source it starts with."""
+    message = helpers.refused(app_json.parse, value, source)
     assert message.startswith(source + ': ')
     return message[len(source) + 2:]
 
@@ -324,9 +322,8 @@ def test_refusals_name_source_field_path_and_rule(doc, expected):
 
 
 def test_refused_from_the_inline_option_too():
-    with pytest.raises(ValidationError) as info:
-        app_json.parse({'formation': {'web': {'quantity': -2}}}, 'app_json')
-    assert str(info.value) == 'app_json: formation.web.quantity: must be at least 0 (found -2)'
+    assert refused({'formation': {'web': {'quantity': -2}}}, 'app_json') == \
+        'formation.web.quantity: must be at least 0 (found -2)'
 
 
 def test_non_finite_numbers_of_the_dict_form():
@@ -379,8 +376,8 @@ def test_any_value_for_formation_or_healthchecks_is_normalised_or_refused_in_one
         try:
             result = app_json.parse(doc, SOURCE)
         except ValidationError as exc:
-            assert '\n' not in str(exc) and str(exc).startswith(SOURCE + ': ')
-            assert len(str(exc)) < 400
+            message = helpers.one_line(exc)
+            assert message.startswith(SOURCE + ': ') and len(message) < 400
         else:
             assert set(result) == set(['formation', 'healthchecks'])
 
@@ -419,9 +416,7 @@ def test_formation_with_unknown_processes_is_the_listed_quantities():
 
 def test_check_processes_refuses_a_count_above_zero_for_an_undefined_type():
     doc = parsed({'web': {'quantity': 1}, 'worker': {'quantity': 2}})
-    with pytest.raises(ValidationError) as info:
-        app_json.check_processes(doc, {'web': 'a', 'clock': 'b'}, SOURCE)
-    message = str(info.value)
+    message = helpers.refused(app_json.check_processes, doc, {'web': 'a', 'clock': 'b'}, SOURCE)
     assert message == ('%s: formation.worker.quantity: 2 for a process type the app does not define (its types: '
                        'clock, web); worker is not a valid process name to scale up' % SOURCE)
 
@@ -464,11 +459,10 @@ def test_healthchecks_by_kind_in_document_order():
 def test_missing_jsonschema_is_one_line(monkeypatch):
     monkeypatch.setattr(app_json, 'HAS_JSONSCHEMA', False)
     monkeypatch.setattr(app_json, 'JSONSCHEMA_IMPORT_ERROR', ImportError("No module named 'jsonschema'"))
-    with pytest.raises(DokkuPsError) as info:
-        app_json.parse('{}', SOURCE)
-    assert str(info.value) == ("%s: cannot validate app.json: the Python library jsonschema is missing on the "
-                               "managed host (install python3-jsonschema or pip install jsonschema): No module "
-                               "named 'jsonschema'" % SOURCE)
+    error = helpers.raised(DokkuPsError, app_json.parse, '{}', SOURCE)
+    assert str(error) == ("%s: cannot validate app.json: the Python library jsonschema is missing on the managed host "
+                          "(install python3-jsonschema or pip install jsonschema): No module named 'jsonschema'"
+                          % SOURCE)
 
 
 def test_schema_is_a_valid_draft_7_schema():

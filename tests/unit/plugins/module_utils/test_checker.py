@@ -12,11 +12,12 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _checker as checking
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _listening as listening
-from tests.unit.helpers import app_json_document, healthcheck_entry as app_json_entry, proc_tables
+from tests.unit.fake_docker import FakeDocker, summary
+from tests.unit.helpers import app_document, app_json_document, healthcheck_entry as app_json_entry, proc_tables
 
 
 def test_stop_first():
-    check = checking.Checker(None, {'checks': {'web': {'mode': 'disabled'}}, 'env': {}})
+    check = checking.Checker(None, app_document(checks={'web': {'mode': 'disabled'}}, env={}))
     assert check.stop_first({'process_type': 'web', 'ports': None})
     assert not check.stop_first({'process_type': 'worker', 'ports': None})
     assert check.stop_first({'process_type': 'worker', 'ports': {'container': 5000, 'host': 8080}})
@@ -25,24 +26,17 @@ def test_stop_first():
 
 # ---------------------------------------------------------------- failure messages: outside text masked, own words not
 
-class _DyingDocker(object):
-    """A new container that dies at once, after logging ``log``; a check command prints ``output``."""
+def _died(container_id='c1'):
+    """The event of a container that died."""
+    return {'Type': 'container', 'Action': 'die', 'Actor': {'ID': container_id, 'Attributes': {}}, 'timeNano': 0}
 
-    def __init__(self, log, output=''):
-        self.log = log
-        self.output = output
 
-    def container_events(self, container_id, seconds, kinds):
-        return ['die']
-
-    def logs_tail(self, container_id, lines):
-        return self.log.splitlines()
-
-    def exec_run(self, container_id, command):
-        return 1, self.output
-
-    def inspect_container(self, container_id):
-        return {'State': {'Running': True, 'Restarting': False, 'Status': 'running'}}
+def _dying(log, output=''):
+    """A new container c1 that dies at once, after logging ``log``; any command in it prints ``output``."""
+    docker = FakeDocker([summary('c1', 'shop.web.1')], events=[_died()])
+    docker.logs['c1'] = log
+    docker.exec_default = (1, output)
+    return docker
 
 
 SECRET_ENV = {'PEM': 'pem-line-one\npem-line-two', 'SPLIT': 'alpha-word beta-word', 'APP_NAME': 'shop',
@@ -51,12 +45,12 @@ SECRET_ENV = {'PEM': 'pem-line-one\npem-line-two', 'SPLIT': 'alpha-word beta-wor
 
 def _checker(docker, checks_config):
     from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
-    doc = {'name': 'shop', 'env': SECRET_ENV, 'checks': rules.validate_checks(checks_config), 'web_port': 5000}
+    doc = app_document(name='shop', env=SECRET_ENV, checks=rules.validate_checks(checks_config), web_port=5000)
     return checking.Checker(docker, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
 
 
 def test_a_failed_check_masks_each_line_of_the_log_but_not_its_own_words():
-    docker = _DyingDocker('ok\npem-line-one\npem-line-two\nalpha-word beta-word\nbye')
+    docker = _dying('ok\npem-line-one\npem-line-two\nalpha-word beta-word\nbye')
     checker = _checker(docker, {'web': {'uptime': 3}})
     with pytest.raises(checking.CheckFailed) as info:
         checker(docker, 'c1', {'name': 'shop.web.1', 'process_type': 'web', 'ports': None})
@@ -66,8 +60,8 @@ def test_a_failed_check_masks_each_line_of_the_log_but_not_its_own_words():
 
 
 def test_a_failed_check_command_masks_its_output():
-    docker = _DyingDocker('', output='pem-line-one\npem-line-two\n')
-    docker.container_events = lambda *args: []
+    docker = _dying('', output='pem-line-one\npem-line-two\n')
+    docker.events = []  # it does not die: its check command fails
     checker = _checker(docker, {'web': {'command': 'echo "$PEM"; exit 1', 'attempts': 1, 'wait': 0}})
     with pytest.raises(checking.CheckFailed) as info:
         checker(docker, 'c1', {'name': 'shop.web.1', 'process_type': 'web', 'ports': None})
@@ -78,39 +72,31 @@ def test_a_failed_check_command_masks_its_output():
 
 # ---------------------------------------------------------------- the Checker against a recording fake daemon
 
-class _Daemon(object):
-    """Stands in for _docker_client.Docker in the Checker: records every wait and exec, in order. ``listening`` is
-    the text of /proc/net/tcp{,6} the container shows (None: the image has neither cat nor a shell); ``commands``
-    maps a check command to the (exit code, output) of each of its runs; ``events`` ends a wait of that many
-    seconds with that event."""
+def _daemon(tables=None, commands=None, dies=False):
+    """A new container c1 on 127.0.0.1 (where _Site serves) that shows ``tables`` as its /proc/net/tcp{,6} (None:
+    the image has neither cat nor a shell), answers each check command of ``commands`` with its (exit code, output)
+    in turn (any other with 0 and nothing), and dies during a wait when ``dies``."""
+    on_bridge = {'Networks': {'bridge': {'IPAddress': '127.0.0.1'}}}
+    docker = FakeDocker([summary('c1', 'shop.web.1', NetworkSettings=on_bridge)], events=[_died()] if dies else [])
+    for command in listening.READ_LISTENING_COMMANDS:
+        docker.execs[tuple(command)] = [(0, tables)] if tables is not None else [
+            (126, 'OCI runtime exec failed: exec: "%s": executable file not found in $PATH' % command[0])]
+    docker.execs.update((tuple(command), list(answers)) for command, answers in (commands or {}).items())
+    return docker
 
-    def __init__(self, listening=None, commands=None, events=None, address='127.0.0.1'):
-        self.listening = listening
-        self.commands = dict((tuple(key), list(value)) for key, value in (commands or {}).items())
-        self.events = events or {}
-        self.address = address
-        self.calls = []
 
-    def container_events(self, container_id, seconds, kinds):
-        self.calls.append(('wait', int(round(seconds))))
-        return [self.events[int(round(seconds))]] if int(round(seconds)) in self.events else []
-
-    def exec_run(self, container_id, command):
-        if list(command) in [list(c) for c in listening.READ_LISTENING_COMMANDS]:
-            self.calls.append(('ports', command[0]))
-            if self.listening is None:
-                return 126, 'OCI runtime exec failed: exec: "%s": executable file not found in $PATH' % command[0]
-            return 0, self.listening
-        self.calls.append(('exec', tuple(command)))
-        results = self.commands.get(tuple(command)) or [(0, '')]
-        return results.pop(0) if len(results) > 1 else results[0]
-
-    def inspect_container(self, container_id):
-        return {'State': {'Running': True, 'Restarting': False, 'Status': 'running'},
-                'NetworkSettings': {'Ports': {}, 'Networks': {'bridge': {'IPAddress': self.address}}}}
-
-    def logs_tail(self, container_id, lines):
-        return []
+def _seen(docker):
+    """The waits and the commands of the checks, in order: ('wait', seconds), ('ports', program) for a look at the
+    listening ports, ('exec', command) for a check command."""
+    seen = []
+    for call in docker.calls:
+        if call.method == 'container_events':
+            seen.append(('wait', int(round(call.arg[0]))))
+        elif call.method == 'exec_run' and list(call.arg) in [list(c) for c in listening.READ_LISTENING_COMMANDS]:
+            seen.append(('ports', call.arg[0]))
+        elif call.method == 'exec_run':
+            seen.append(('exec', call.arg))
+    return seen
 
 
 class _Site(object):
@@ -159,14 +145,14 @@ WEB_SPEC = {'name': 'shop.web.1', 'process_type': 'web', 'ports': None}
 
 def _app_json_checker(daemon, healthchecks, **doc):
     from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
-    doc = dict({'name': 'shop', 'env': SECRET_ENV, 'web_port': 5000, 'checks': None,
-                'app_json': app_json_document(healthchecks, source=APP_JSON_SOURCE)}, **doc)
+    doc = app_document(**dict({'name': 'shop', 'env': SECRET_ENV, 'web_port': 5000, 'checks': {},
+                               'app_json': app_json_document(healthchecks, source=APP_JSON_SOURCE)}, **doc))
     return checking.Checker(daemon, doc, redactor=Redactor(env=SECRET_ENV, public=['shop', 'web']))
 
 
 def test_app_json_entries_run_in_order_each_with_its_own_settings():
     with _Site() as site:
-        daemon = _Daemon(commands={('migrated',): [(1, 'not yet'), (0, '')]})
+        daemon = _daemon(commands={('migrated',): [(1, 'not yet'), (0, '')]})
         entries = [
             app_json_entry('readiness', 'page', path='/ok', content='hello', port=site.port, initial_delay=2,
                            attempts=3, wait=6),
@@ -176,7 +162,7 @@ def test_app_json_entries_run_in_order_each_with_its_own_settings():
         ]
         checker = _app_json_checker(daemon, {'web': entries})
         checker(daemon, 'c1', WEB_SPEC)
-    assert daemon.calls == [
+    assert _seen(daemon) == [
         ('wait', 3), ('exec', ('migrated',)), ('wait', 4), ('exec', ('migrated',)),  # startup: migrations
         ('wait', 7),                                                                 # startup: warm (uptime)
         ('wait', 2),                                                                 # readiness: page, 1st try
@@ -184,7 +170,7 @@ def test_app_json_entries_run_in_order_each_with_its_own_settings():
 
 
 def test_a_failed_app_json_entry_names_itself_the_container_and_the_app_json():
-    daemon = _Daemon(commands={('sh', '-c', 'echo "$PEM"; exit 2'): [(2, 'pem-line-one\npem-line-two\n')]})
+    daemon = _daemon(commands={('sh', '-c', 'echo "$PEM"; exit 2'): [(2, 'pem-line-one\npem-line-two\n')]})
     entries = [app_json_entry('startup', 'secret\nprinter', command=['sh', '-c', 'echo "$PEM"; exit 2'],
                               attempts=2, wait=1)]
     with pytest.raises(checking.CheckFailed) as info:
@@ -194,12 +180,12 @@ def test_a_failed_app_json_entry_names_itself_the_container_and_the_app_json():
         "shop.worker.1 failed its startup check 'secret\\nprinter' (command sh -c echo \"$PEM\"; exit 2) after 2 "
         "attempt(s): exit status 2: XXXXXX (checks from the app.json: /app/app.json in image shop:v2); the "
         "container logged nothing")
-    assert daemon.calls.count(('wait', 1)) == 1, 'one wait between the two attempts'
+    assert _seen(daemon).count(('wait', 1)) == 1, 'one wait between the two attempts'
 
 
 def test_app_json_http_entries_check_status_and_content_on_their_port():
     with _Site() as site:
-        daemon = _Daemon(listening=proc_tables(['00000000:%04X' % site.port]))
+        daemon = _daemon(proc_tables(['00000000:%04X' % site.port]))
         content = [app_json_entry('readiness', 'greeting', path='/ok', content='goodbye', port=site.port)]
         with pytest.raises(checking.CheckFailed) as info:
             _app_json_checker(daemon, {'web': content})(daemon, 'c1', WEB_SPEC)
@@ -210,12 +196,12 @@ def test_app_json_http_entries_check_status_and_content_on_their_port():
         with pytest.raises(checking.CheckFailed) as info:
             _app_json_checker(daemon, {'worker': status})(daemon, 'c1', dict(WEB_SPEC, process_type='worker'))
         assert 'HTTP 500 from 127.0.0.1:%d/broken' % site.port in str(info.value)
-        assert ('ports', 'cat') not in daemon.calls, 'an answer needs no look at the ports'
+        assert ('ports', 'cat') not in _seen(daemon), 'an answer needs no look at the ports'
 
 
 def test_an_unanswered_http_check_names_the_ports_the_container_listens_on():
     port = _closed_port()
-    daemon = _Daemon(listening=proc_tables(['00000000:1389'], ['00000000000000000000000000000000:1389']))
+    daemon = _daemon(proc_tables(['00000000:1389'], ['00000000000000000000000000000000:1389']))
     entries = [app_json_entry('startup', 'home', path='/', port=port, attempts=2)]
     with pytest.raises(checking.CheckFailed) as info:
         _app_json_checker(daemon, {'web': entries})(daemon, 'c1', WEB_SPEC)
@@ -224,31 +210,31 @@ def test_an_unanswered_http_check_names_the_ports_the_container_listens_on():
         % (port, port) in message
     assert message.endswith('); listening on unexpected port(s): expected=%d actual=5001 (checks from the app.json: '
                             '/app/app.json in image shop:v2); the container logged nothing' % port), message
-    assert daemon.calls.count(('ports', 'cat')) == 1, 'read once, after the last attempt'
+    assert _seen(daemon).count(('ports', 'cat')) == 1, 'read once, after the last attempt'
 
     # the checks option's HTTP checks too; an image without cat and without a shell says so
-    daemon = _Daemon(listening=None)
+    daemon = _daemon(None)
     checker = _checker(daemon, {'web': {'http': ['/'], 'attempts': 1, 'wait': 0}})
     checker.doc['web_port'] = port
     with pytest.raises(checking.CheckFailed) as info:
         checker(daemon, 'c1', WEB_SPEC)
     assert '); could not read the listening ports (checks from the checks option)' in str(info.value)
-    assert daemon.calls == [('ports', 'cat'), ('ports', '/bin/sh')]
+    assert _seen(daemon) == [('ports', 'cat'), ('ports', '/bin/sh')]
 
 
 def test_app_json_listening_and_uptime_entries():
-    daemon = _Daemon(listening=proc_tables(['00000000:1389']))
+    daemon = _daemon(proc_tables(['00000000:1389']))
     listening = [app_json_entry('startup', 'port', listening=True, attempts=3, wait=2)]
     with pytest.raises(checking.CheckFailed) as info:
         _app_json_checker(daemon, {'web': listening})(daemon, 'c1', WEB_SPEC)
     assert str(info.value).startswith(
         "shop.web.1 failed its startup check 'port' (listening on port 5000) after 3 attempt(s): listening on "
         "unexpected port(s): expected=5000 actual=5001 (checks from the app.json")
-    assert daemon.calls == [('ports', 'cat'), ('wait', 2), ('ports', 'cat'), ('wait', 2), ('ports', 'cat')]
+    assert _seen(daemon) == [('ports', 'cat'), ('wait', 2), ('ports', 'cat'), ('wait', 2), ('ports', 'cat')]
     on_its_port = [app_json_entry('startup', 'port', listening=True, port=5001)]
     _app_json_checker(daemon, {'web': on_its_port})(daemon, 'c1', WEB_SPEC)
 
-    dying = _Daemon(events={9: 'die'})
+    dying = _daemon(dies=True)
     uptime = [app_json_entry('startup', 'warm', uptime=9)]
     with pytest.raises(checking.CheckFailed) as info:
         _app_json_checker(dying, {'web': uptime})(dying, 'c1', WEB_SPEC)
@@ -256,17 +242,18 @@ def test_app_json_listening_and_uptime_entries():
 
 
 def test_the_app_json_given_inline_is_named_so():
-    daemon = _Daemon()
+    daemon = _daemon()
     checker = _app_json_checker(daemon, {'web': [app_json_entry(command=['false'])]})
     checker.doc['app_json']['source'] = 'app_json option'
-    daemon.commands[('false',)] = [(1, '')]
+    daemon.execs[('false',)] = [(1, '')]
     with pytest.raises(checking.CheckFailed) as info:
         checker(daemon, 'c1', WEB_SPEC)
     assert '(checks from the app.json: app_json option)' in str(info.value)
 
 
 def _default_checker(daemon, **doc):
-    return checking.Checker(daemon, dict({'name': 'shop', 'env': {}, 'web_port': 5000, 'checks': None}, **doc))
+    return checking.Checker(daemon, app_document(**dict({'name': 'shop', 'env': {}, 'web_port': 5000, 'checks': {}},
+                                                        **doc)))
 
 
 @pytest.mark.parametrize('tables', [
@@ -274,13 +261,13 @@ def _default_checker(daemon, **doc):
     proc_tables([], ['00000000000000000000000000000000:1389', '00000000000000000000000000000000:2328']),
 ])
 def test_the_default_check_fails_a_web_container_listening_on_other_ports(tables):
-    daemon = _Daemon(listening=tables)
+    daemon = _daemon(tables)
     with pytest.raises(checking.CheckFailed) as info:
         _default_checker(daemon)(daemon, 'c1', WEB_SPEC)
     actual = '5001' if '2328' not in tables else '5001,9000'
     assert str(info.value) == ('shop.web.1 is listening on unexpected port(s): expected=5000 actual=%s (checks '
                                'from the default); the container logged nothing' % actual)
-    assert daemon.calls == [('wait', 10), ('ports', 'cat')], 'the ports are read once the uptime has passed'
+    assert _seen(daemon) == [('wait', 10), ('ports', 'cat')], 'the ports are read once the uptime has passed'
 
 
 @pytest.mark.parametrize('tables, calls', [
@@ -290,17 +277,17 @@ def test_the_default_check_fails_a_web_container_listening_on_other_ports(tables
     (None, [('ports', 'cat'), ('ports', '/bin/sh')]),                         # nothing to read the ports with
 ])
 def test_the_default_check_keeps_passing_what_it_passed(tables, calls):
-    daemon = _Daemon(listening=tables)
+    daemon = _daemon(tables)
     _default_checker(daemon)(daemon, 'c1', WEB_SPEC)
-    assert daemon.calls == [('wait', 10)] + calls
+    assert _seen(daemon) == [('wait', 10)] + calls
 
 
 def test_the_listening_gate_is_for_web_and_the_default_check_only():
-    daemon = _Daemon(listening=proc_tables(['00000000:1389']))
+    daemon = _daemon(proc_tables(['00000000:1389']))
     _default_checker(daemon)(daemon, 'c1', dict(WEB_SPEC, name='shop.worker.1', process_type='worker'))
     _default_checker(daemon, web_port=5001)(daemon, 'c1', WEB_SPEC)
-    assert daemon.calls.count(('ports', 'cat')) == 1, 'no look at the ports of a worker'
-    own = checking.Checker(daemon, {'name': 'shop', 'env': {}, 'web_port': 5000,
-                                    'checks': rules.validate_checks({'web': {'uptime': 1}})})
+    assert _seen(daemon).count(('ports', 'cat')) == 1, 'no look at the ports of a worker'
+    own = checking.Checker(daemon, app_document(name='shop', env={}, web_port=5000,
+                                                checks=rules.validate_checks({'web': {'uptime': 1}})))
     own(daemon, 'c1', WEB_SPEC)
-    assert daemon.calls.count(('ports', 'cat')) == 1, 'an own uptime check is not gated on the ports'
+    assert _seen(daemon).count(('ports', 'cat')) == 1, 'an own uptime check is not gated on the ports'

@@ -19,6 +19,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaratio
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _result_docs as result_docs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from tests.unit.helpers import app_document
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -129,7 +130,7 @@ def _modules():
 def test_the_documented_results_are_the_result_shape(path):
     returns = _block(path, 'RETURN')
     groups = _sync().RESULT_TARGETS[path]
-    outcome = results.app_outcome('shop', 'changed', doc={'name': 'shop', 'formation': {'web': 1}}, global_doc={})
+    outcome = results.app_outcome('shop', 'changed', doc=app_document(name='shop', formation={'web': 1}), global_doc={})
     several = results.many_apps([outcome])
     places = []
     if 'outcome' in groups:

@@ -15,38 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
-from tests.unit.helpers import IMAGE_ID
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from tests.unit.helpers import app_document, app_json_document, raised
 
 
 MASK = 'XXXXXX'
 
 
-def _doc(env=None, **extra):
-    doc = {
-        'schema_version': 1,
-        'name': 'demo',
-        'image': 'demo:1',
-        'image_id': 'sha256:' + 'a' * 64,
-        'processes': {'web': 'server --port $PORT --key $API_KEY'},
-        'process_source': 'processes',
-        'procfile_path': None,
-        'env': dict(env if env is not None else {'API_KEY': 'hunter2-secret', 'DEBUG': 'sekrit-debug'}),
-        'web_port': 5000,
-        'publish': None,
-        'formation': {'web': 2},
-        'dokku_scale': None,
-        'checks': {},
-        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': True},
-        'deployed': True,
-    }
-    doc.update(extra)
-    return doc
-
-
 def test_definition_view_shape_and_masking():
-    doc = _doc()
+    doc = app_document(image='demo:1', env={'API_KEY': 'hunter2-secret', 'DEBUG': 'sekrit-debug'},
+                       processes={'web': 'server --port $PORT --key $API_KEY'}, formation={'web': 2}, deployed=True)
     view = definitions.definition_view(doc)
     assert set(view) == set(definitions.DEFINITION_KEYS) | {'deployed', 'release'}
     assert view['release'] is None, 'a document without releases has no current release'
@@ -61,8 +40,8 @@ def test_definition_view_shape_and_masking():
 
 
 def test_definition_view_against_the_previous_document():
-    old = _doc(env={'API_KEY': 'old-secret', 'KEEP': 'same-secret'})
-    new = _doc(env={'API_KEY': 'new-secret', 'KEEP': 'same-secret', 'ADDED': 'added-secret'})
+    old = app_document(env={'API_KEY': 'old-secret', 'KEEP': 'same-secret'})
+    new = app_document(env={'API_KEY': 'new-secret', 'KEEP': 'same-secret', 'ADDED': 'added-secret'})
     view = definitions.definition_view(new, old)
     assert view['env'] == {'API_KEY': MASK + ' (changed)', 'KEEP': MASK, 'ADDED': MASK + ' (added)'}
     text = json.dumps(view)
@@ -72,8 +51,8 @@ def test_definition_view_against_the_previous_document():
 
 def test_definition_view_of_nothing():
     assert definitions.definition_view(None) == {}
-    assert definitions.definition_view(None, _doc()) == {}
-    view = definitions.definition_view(_doc(env={'A': 'sekrit-a'}), None)
+    assert definitions.definition_view(None, app_document()) == {}
+    view = definitions.definition_view(app_document(env={'A': 'sekrit-a'}), None)
     assert view['env'] == {'A': MASK}
     view = definitions.definition_view({'name': 'x'})
     assert view['env'] == {} and view['deployed'] is False
@@ -88,7 +67,7 @@ _env_values = st.sampled_from(['1', '2', 'abc', '']).map(lambda v: 'sekrit-' + v
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_env_keys, _env_values, max_size=5), st.dictionaries(_env_keys, _env_values, max_size=5))
 def test_definition_view_never_contains_an_env_value(env, old_env):
-    view = definitions.definition_view(_doc(env=env), _doc(env=old_env))
+    view = definitions.definition_view(app_document(env=env), app_document(env=old_env))
     assert 'sekrit-' not in json.dumps(view)
     assert set(view['env']) == set(env)
     for key, shown in view['env'].items():
@@ -150,9 +129,10 @@ IMAGE = {'Id': 'sha256:' + 'a' * 64, 'Config': {'WorkingDir': '/app'}}
 
 
 def _fresh(**extra):
-    fields = {'processes': dict(PROCFILE_PROCESSES), 'formation': {}}
+    """A document before its image is applied: the Procfile's processes, no formation yet, no env."""
+    fields = {'processes': dict(PROCFILE_PROCESSES), 'formation': {}, 'env': {}}
     fields.update(extra)
-    return _doc(env={}, **fields)
+    return app_document(**fields)
 
 
 def _apply(files, doc=None, old=None, values=None):
@@ -260,8 +240,9 @@ V2 = 'sha256:' + '2' * 64
 def _two_releases():
     """An app deployed twice: release 1 runs demo:1 (V1) with web and worker, release 2 demo:2 (V2) with web only,
     another env and web port, scaled to web 3 since."""
-    doc = _doc(image='demo:1', image_id=V1, env={'API_KEY': 'first-secret'}, app_json_image=None,
-               processes={'web': 'serve', 'worker': 'work'}, formation={'web': 2, 'worker': 1})
+    doc = app_document(image='demo:1', image_id=V1, env={'API_KEY': 'first-secret'}, app_json_image=None,
+                       processes={'web': 'serve', 'worker': 'work'}, formation={'web': 2, 'worker': 1},
+                       web_port=5000)
     releases.record(doc, '2026-12-04T10:00:00Z', 5)
     doc.update(image='demo:2', image_id=V2, env={'API_KEY': 'second-secret'}, web_port=8080,
                processes={'web': 'serve --new'}, formation={'web': 3})
@@ -297,9 +278,8 @@ def test_a_pin_of_the_release_that_runs_is_the_recorded_document():
 ])
 def test_a_pin_that_cannot_be_met_is_refused_naming_the_release(values, old, expected):
     old = _two_releases() if old else None
-    with pytest.raises(DokkuPsError) as info:
-        definitions.build_pinned(_PinCtx({}), values, old)
-    assert str(info.value).startswith(expected) and 'secret' not in str(info.value)
+    error = raised(DokkuPsError, definitions.build_pinned, _PinCtx({}), values, old)
+    assert str(error).startswith(expected) and 'secret' not in str(error)
 
 
 def test_validate_app_params_release():
@@ -311,10 +291,8 @@ def test_validate_app_params_release():
 # ---------------------------------------------------------------- the declaration's values, checked
 
 def _field(params):
-    with pytest.raises(ValidationError) as info:
-        definitions.validate_app_params(params)
-    assert '\n' not in str(info.value)
-    return info.value.details['field'], str(info.value)
+    error = raised(ValidationError, definitions.validate_app_params, params)
+    return error.details['field'], str(error)
 
 
 @pytest.mark.parametrize('params, field', [
@@ -366,17 +344,9 @@ def test_bug_validate_app_params_refuses_trailing_newlines(params, field):
 
 # ---------------------------------------------------------------- where formation and checks come from (the report's sources)
 
-def report_doc(**extra):
-    doc = {'name': 'shop', 'image_id': IMAGE_ID, 'processes': {'web': 'serve', 'worker': 'work'},
-           'env': {}, 'web_port': 5000, 'publish': None, 'formation': {'web': 1, 'worker': 0},
-           'dokku_scale': None, 'checks': {}, 'image_checks': None}
-    doc.update(extra)
-    return doc
-
-
 def app_json(formation=None, source='app.json in image shop:1'):
-    """An app document's ``app_json`` as the app.json reader records it."""
-    return {'source': source, 'formation': formation, 'healthchecks': None}
+    """An app document's ``app_json`` as the app.json reader records it, without healthchecks."""
+    return app_json_document(None, formation, source)
 
 
 @pytest.mark.parametrize('extra, expected', [
@@ -396,21 +366,22 @@ def app_json(formation=None, source='app.json in image shop:1'):
     ({'app_json': app_json(None)}, 'scale'),
 ])
 def test_formation_source(extra, expected):
-    assert definitions.formation_source(report_doc(**extra)) == expected
+    assert definitions.formation_source(app_document(**extra)) == expected
 
 
 def test_sources_of_formation_checks_and_app_json():
-    doc = report_doc(checks={'worker': {'uptime': 3}}, image_checks={'http': [], 'wait': 1})
+    doc = app_document(formation={'web': 1, 'worker': 0}, checks={'worker': {'uptime': 3}},
+                       image_checks={'http': [], 'wait': 1})
     assert definitions.sources(doc) == {
         'formation': 'scale',
         'checks': {'web': 'CHECKS file in the image', 'worker': 'checks option'},
         'app_json': None,
     }
-    doc = report_doc(formation={'web': 2}, app_json=app_json({'web': {'quantity': 2, 'max_parallel': None}},
-                                                             source='app_json option'))
+    doc = app_document(formation={'web': 2},
+                       app_json=app_json({'web': {'quantity': 2, 'max_parallel': None}}, source='app_json option'))
     assert definitions.sources(doc) == {'formation': 'app.json', 'checks': {'web': 'default'},
                                         'app_json': 'app_json option'}
-    assert definitions.sources(report_doc(formation={}))['checks'] == {}
+    assert definitions.sources(app_document(formation={}))['checks'] == {}
 
 
 def test_checks_sources_are_what_the_checks_use(monkeypatch):
@@ -421,5 +392,6 @@ def test_checks_sources_are_what_the_checks_use(monkeypatch):
         seen.append(ptype)
         return {'source': 'app.json' if ptype == 'web' else 'default', 'mode': 'enabled'}
     monkeypatch.setattr(definitions.check_rules, 'effective', effective)
-    assert definitions.sources(report_doc())['checks'] == {'web': 'app.json', 'worker': 'default'}
+    assert definitions.sources(app_document(formation={'web': 1, 'worker': 0}))['checks'] == \
+        {'web': 'app.json', 'worker': 'default'}
     assert sorted(seen) == ['web', 'worker']

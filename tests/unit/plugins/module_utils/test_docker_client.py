@@ -22,6 +22,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_connection
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
 from tests.unit.docker_daemon import FakeDaemon, Response, http_date
+from tests.unit.helpers import app_document, app_with_app_json
 
 HOST = 'unix:///var/run/docker.sock'
 
@@ -85,8 +86,7 @@ def test_gone_containers_and_images_are_none_or_ignored():
 
 def test_create_container_passes_the_spec():
     from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-    doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {'A': '1'},
-           'web_port': 5000, 'publish': 'auto'}
+    doc = app_document(processes={'web': 'server $PORT'}, env={'A': '1'}, web_port=5000, publish='auto')
     spec = specs.build_spec(doc, 'on-failure:10', 'web', 1)
     client = _docker_with(_FakeAPI())
     assert client.create_container(spec, 'demo.web.1.upcoming-ab') == 'new-id'
@@ -106,9 +106,7 @@ def test_create_container_passes_the_liveness_check_as_the_healthcheck():
     liveness = {'type': 'liveness', 'name': 'alive', 'command': ['test', '-f', '/tmp/ok'], 'path': None,
                 'content': None, 'port': None, 'attempts': 2, 'timeout': 3, 'wait': 4, 'initial_delay': 5,
                 'uptime': None, 'listening': False, 'scheme': 'http'}
-    doc = {'name': 'demo', 'image_id': 'sha256:' + 'a' * 64, 'processes': {'web': 'server $PORT'}, 'env': {},
-           'web_port': 5000, 'app_json': {'source': 'app_json option', 'formation': None,
-                                          'healthchecks': {'web': [liveness]}}}
+    doc = app_with_app_json({'web': [liveness]}, processes={'web': 'server $PORT'}, env={}, web_port=5000)
     spec = specs.build_spec(doc, 'on-failure:10', 'web', 1)
     client = _docker_with(_FakeAPI())
     client.create_container(spec, 'demo.web.1')

@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fnmatch
-import itertools
 import re
 import threading
 import time
@@ -21,103 +19,30 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError, DockerUnavailable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import ExecutionError, Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.fake_docker import FakeDocker
+from tests.unit.helpers import IMAGE_ID, app_document
 
 APP = 'demo'
 POLICY = 'on-failure:10'
-IMAGE_ID = 'sha256:' + 'a' * 64
 STOP_TIMEOUT = 17
 UPCOMING_RE = re.compile(r'^demo\.(?P<type>[a-z0-9-]+)\.(?P<index>[0-9]+)\.upcoming-[0-9a-f]+$')
 
 
-# ---------------------------------------------------------------- the fake Docker wrapper
+# ---------------------------------------------------------------- what the fake Docker recorded
 
-class FakeDocker(object):
-    """Records every call as (method, container id, container name, argument), in order, thread-safely.
+def touching(docker, cid):
+    """The calls on one container: (method, argument)."""
+    return [(call.method, call.arg) for call in docker.calls if call.container_id == cid]
 
-    ``fail``: list of (method, name glob) -> the first matching call raises DockerError.
-    ``down``: name globs whose containers inspect as exited after start.
-    ``delay``: seconds each call sleeps, to measure concurrency.
-    """
 
-    def __init__(self, fail=(), down=(), delay=0.0, containers=None):
-        self.calls = []
-        self.fail = list(fail)
-        self.down = list(down)
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.names = dict(containers or {})   # id -> name
-        self._ids = itertools.count(1)
-
-    def _call(self, method, cid, name, arg=None):
-        with self.lock:
-            self.calls.append((method, cid, name, arg))
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.delay:
-                time.sleep(self.delay)
-            for fail_method, pattern in self.fail:
-                if fail_method == method and fnmatch.fnmatchcase(name or '', pattern):
-                    raise DockerError('Docker API error while trying to %s %s: boom' % (method, name))
-        finally:
-            with self.lock:
-                self.in_flight -= 1
-
-    # the Docker wrapper's interface, as the executor uses it
-    def create_container(self, spec, name, address=None):
-        with self.lock:
-            cid = 'new%04d' % next(self._ids)
-        self._call('create', None, name, spec)
-        with self.lock:
-            self.names[cid] = name
-        return cid
-
-    def start(self, container_id, name=None):
-        self._call('start', container_id, name)
-
-    def stop(self, container_id, timeout, name=None):
-        self._call('stop', container_id, name, timeout)
-
-    def remove(self, container_id, name=None, force=False):
-        self._call('remove', container_id, name, force)
-
-    def rename(self, container_id, new_name):
-        self._call('rename', container_id, new_name)
-        with self.lock:
-            self.names[container_id] = new_name
-
-    def update_restart_policy(self, container_id, policy, name=None):
-        self._call('update_restart_policy', container_id, name, policy)
-
-    def unpause(self, container_id, name=None):
-        self._call('unpause', container_id, name)
-
-    def wait_removed(self, container_id, name=None, timeout=None):
-        self._call('wait_removed', container_id, name)
-
-    def inspect_container(self, container_id):
-        name = self.names.get(container_id)
-        self._call('inspect', container_id, name)
-        if any(fnmatch.fnmatchcase(name or '', pattern) for pattern in self.down):
-            return {'Id': container_id, 'State': {'Status': 'exited', 'Running': False, 'Restarting': False,
-                                                  'ExitCode': 3}}
-        return {'Id': container_id, 'State': {'Status': 'running', 'Running': True, 'Restarting': False,
-                                              'ExitCode': 0}}
-
-    # helpers for assertions
-    def touching(self, cid):
-        return [(method, arg) for method, c, _name, arg in self.calls if c == cid]
-
-    def methods(self):
-        return [(method, name) for method, _cid, name, _arg in self.calls]
+def methods(docker):
+    """Every call: (method, container name)."""
+    return [(call.method, call.name) for call in docker.calls]
 
 
 # ---------------------------------------------------------------- plan helpers
 
-DOC = {'name': APP, 'image_id': IMAGE_ID, 'processes': None, 'env': {'SECRET': 'value'}, 'web_port': 5000,
-       'publish': None, 'formation': {}}
+DOC = app_document(name=APP, processes=None, env={'SECRET': 'value'}, formation={})
 
 
 def spec(ptype='web', index=1, policy=POLICY):
@@ -181,7 +106,8 @@ def test_create_is_create_then_start():
     done = run(docker, [action])
     assert len(done) == 1 and done[0][0] is action
     new_id = done[0][1]
-    assert docker.calls == [('create', None, 'demo.web.1', action.spec), ('start', new_id, 'demo.web.1', None)]
+    assert docker.calls == [('create_container', None, 'demo.web.1', action.spec),
+                            ('start', new_id, 'demo.web.1', None)]
 
 
 def test_create_with_failing_start_removes_the_new_container():
@@ -189,19 +115,19 @@ def test_create_with_failing_start_removes_the_new_container():
     with pytest.raises(ExecutionError) as info:
         run(docker, [create()])
     new_id = [cid for cid, name in docker.names.items() if name == 'demo.web.1'][0]
-    assert docker.methods() == [('create', 'demo.web.1'), ('start', 'demo.web.1'), ('remove', 'demo.web.1')]
-    assert docker.touching(new_id) == [('start', None), ('remove', True)]
+    assert methods(docker) == [('create_container', 'demo.web.1'), ('start', 'demo.web.1'), ('remove', 'demo.web.1')]
+    assert touching(docker, new_id) == [('start', None), ('remove', True)]
     message = str(info.value)
     assert message.startswith('1 of 1 container action(s) failed: ')
-    assert 'start demo.web.1: boom' in message
+    assert 'start container demo.web.1: boom' in message
     assert [a.name for a, _exc in info.value.details['failures']] == ['demo.web.1']
 
 
 def test_create_failing_creates_nothing_else():
-    docker = FakeDocker(fail=[('create', 'demo.web.1')])
+    docker = FakeDocker(fail=[('create_container', 'demo.web.1')])
     with pytest.raises(ExecutionError):
         run(docker, [create()])
-    assert docker.methods() == [('create', 'demo.web.1')]
+    assert methods(docker) == [('create_container', 'demo.web.1')]
 
 
 def test_start_sets_the_computed_policy_then_starts():
@@ -234,7 +160,7 @@ def test_remove_stop_failure_keeps_the_container():
     docker = FakeDocker(fail=[('stop', 'demo.web.1')])
     with pytest.raises(ExecutionError):
         run(docker, [remove()])
-    assert docker.methods() == [('update_restart_policy', 'demo.web.1'), ('stop', 'demo.web.1')]
+    assert methods(docker) == [('update_restart_policy', 'demo.web.1'), ('stop', 'demo.web.1')]
 
 
 def test_cleanup_removes_the_leftover():
@@ -245,7 +171,8 @@ def test_cleanup_removes_the_leftover():
 
 
 def _new_id(docker):
-    return [cid for method, cid, _name, _arg in docker.calls if method == 'start' and cid.startswith('new')][0]
+    return [call.container_id for call in docker.calls
+            if call.method == 'start' and call.container_id in docker.created][0]
 
 
 def test_replace_new_container_up_and_checked_before_the_old_one_is_touched():
@@ -255,13 +182,13 @@ def test_replace_new_container_up_and_checked_before_the_old_one_is_touched():
     new_id = _new_id(docker)
     assert done == [(action, new_id)]
     method, cid, temporary, created_spec = docker.calls[0]
-    assert (method, cid) == ('create', None)
+    assert (method, cid) == ('create_container', None)
     assert created_spec is action.spec
     match = UPCOMING_RE.match(temporary)
     assert match and match.group('type') == 'web' and match.group('index') == '1'
     assert docker.calls[1:] == [
         ('start', new_id, temporary, None),
-        ('inspect', new_id, temporary, None),
+        ('inspect_container', new_id, temporary, None),
         ('update_restart_policy', 'old-web-1', 'demo.web.1', 'no'),
         ('stop', 'old-web-1', 'demo.web.1', STOP_TIMEOUT),
         ('remove', 'old-web-1', 'demo.web.1', True),
@@ -273,24 +200,24 @@ def test_replace_uses_a_fresh_temporary_name_each_time():
     docker = FakeDocker()
     run(docker, [replace()])
     run(docker, [replace()])
-    created = [name for method, _cid, name, _arg in docker.calls if method == 'create']
+    created = [name for method, _cid, name, _arg in docker.calls if method == 'create_container']
     assert len(created) == 2 and created[0] != created[1]
 
 
 @pytest.mark.parametrize('fake', [
     dict(down=['demo.web.1.upcoming-*']),
     dict(fail=[('start', 'demo.web.1.upcoming-*')]),
-    dict(fail=[('inspect', 'demo.web.1.upcoming-*')]),
+    dict(fail=[('inspect_container', 'demo.web.1.upcoming-*')]),
 ])
 def test_replace_failing_check_retires_the_new_container_and_keeps_the_old(fake):
     docker = FakeDocker(**fake)
     with pytest.raises(ExecutionError) as info:
         run(docker, [replace()])
-    assert docker.touching('old-web-1') == [], 'the old container is never touched'
+    assert touching(docker, 'old-web-1') == [], 'the old container is never touched'
     new_id = [cid for cid, name in docker.names.items() if name.startswith('demo.web.1.upcoming-')][0]
-    touched = docker.touching(new_id)
+    touched = touching(docker, new_id)
     assert touched[-3:] == [('update_restart_policy', 'no'), ('stop', STOP_TIMEOUT), ('remove', True)]
-    assert not any(method == 'rename' for method, _n in docker.methods())
+    assert not any(method == 'rename' for method, _n in methods(docker))
     assert str(info.value).startswith('1 of 1 container action(s) failed: ')
     assert 'demo.web.1' in str(info.value)
     assert [(a.kind, a.name) for a, _exc in info.value.details['failures']] == [(planner.REPLACE, 'demo.web.1')]
@@ -311,7 +238,7 @@ def test_replace_with_a_custom_check():
         Executor(docker, STOP_TIMEOUT, check=check, workers=2).run(plan_of([replace()]))
     new_id = _new_id(docker)
     assert seen == [(new_id, 'demo.web.1')]
-    assert docker.touching('old-web-1') == []
+    assert touching(docker, 'old-web-1') == []
     assert 'web check failed' in str(info.value)
 
 
@@ -319,7 +246,7 @@ def test_replace_old_container_stop_failure_leaves_new_one_unrenamed():
     docker = FakeDocker(fail=[('stop', 'demo.web.1')])
     with pytest.raises(ExecutionError):
         run(docker, [replace()])
-    assert not any(method == 'rename' for method, _n in docker.methods())
+    assert not any(method == 'rename' for method, _n in methods(docker))
 
 
 # ---------------------------------------------------------------- plans, phases and failures
@@ -329,9 +256,9 @@ def test_phases_run_in_order_and_return_what_was_done():
     web1, web2, worker = create('web', 1), create('web', 2), create('worker', 1)
     done = run(docker, [web1, web2], [worker])
     assert [a for a, _cid in done] == [web1, web2, worker]
-    names = [name for method, name in docker.methods()]
+    names = [name for method, name in methods(docker)]
     assert names.index('demo.worker.1') > max(names.index('demo.web.1'), names.index('demo.web.2'))
-    assert [m for m, n in docker.methods() if n == 'demo.worker.1'] == ['create', 'start']
+    assert [m for m, n in methods(docker) if n == 'demo.worker.1'] == ['create_container', 'start']
 
 
 def test_empty_plan_does_nothing():
@@ -341,16 +268,16 @@ def test_empty_plan_does_nothing():
 
 
 def test_failure_in_a_phase_stops_later_phases():
-    docker = FakeDocker(fail=[('create', 'demo.web.1')])
+    docker = FakeDocker(fail=[('create_container', 'demo.web.1')])
     web1, web2, worker = create('web', 1), create('web', 2), create('worker', 1)
     with pytest.raises(ExecutionError) as info:
         run(docker, [web1, web2], [worker])
-    assert 'demo.worker.1' not in [name for _m, name in docker.methods()]
+    assert 'demo.worker.1' not in [name for _m, name in methods(docker)]
     # the other action of the failed phase still ran to the end
-    assert [m for m, n in docker.methods() if n == 'demo.web.2'] == ['create', 'start']
+    assert [m for m, n in methods(docker) if n == 'demo.web.2'] == ['create_container', 'start']
     error = info.value
     assert str(error).startswith('1 of 2 container action(s) failed: ')
-    assert 'create demo.web.1: boom' in str(error)
+    assert 'create container demo.web.1: boom' in str(error)
     assert [a for a, _cid in error.details['done']] == [web2]
     assert [a for a, _exc in error.details['failures']] == [web1]
     assert isinstance(error.details['failures'][0][1], DockerError)
@@ -358,12 +285,12 @@ def test_failure_in_a_phase_stops_later_phases():
 
 
 def test_every_failure_of_a_phase_is_listed():
-    docker = FakeDocker(fail=[('create', 'demo.web.1'), ('stop', 'demo.web.3')])
+    docker = FakeDocker(fail=[('create_container', 'demo.web.1'), ('stop', 'demo.web.3')])
     with pytest.raises(ExecutionError) as info:
         run(docker, [create('web', 1), create('web', 2), remove('web', 3)])
     message = str(info.value)
     assert message.startswith('2 of 3 container action(s) failed: ')
-    assert 'create demo.web.1: boom' in message and 'stop demo.web.3: boom' in message
+    assert 'create container demo.web.1: boom' in message and 'stop container demo.web.3: boom' in message
     assert 'demo.web.2' not in message
     failed = [(a.kind, a.name) for a, _exc in info.value.details['failures']]
     assert failed == [(planner.CREATE, 'demo.web.1'), (planner.REMOVE, 'demo.web.3')]
@@ -379,11 +306,11 @@ def test_failure_in_a_later_phase_reports_earlier_work_as_done():
 
 
 def test_sequential_with_one_worker_also_collects_all_failures():
-    docker = FakeDocker(fail=[('create', 'demo.web.*')])
+    docker = FakeDocker(fail=[('create_container', 'demo.web.*')])
     with pytest.raises(ExecutionError) as info:
         run(docker, [create('web', 1), create('web', 2)], [create('worker', 1)], workers=1)
     assert str(info.value).startswith('2 of 2 container action(s) failed')
-    assert docker.methods() == [('create', 'demo.web.1'), ('create', 'demo.web.2')]
+    assert methods(docker) == [('create_container', 'demo.web.1'), ('create_container', 'demo.web.2')]
 
 
 # ---------------------------------------------------------------- concurrency
@@ -399,7 +326,7 @@ def test_concurrency_is_bounded_by_workers(workers):
         assert docker.max_in_flight >= 2, 'independent actions of a phase run concurrently'
     # each action's own calls stay in order
     for i in range(1, 13):
-        assert [m for m, n in docker.methods() if n == 'demo.web.%d' % i] == ['create', 'start']
+        assert [m for m, n in methods(docker) if n == 'demo.web.%d' % i] == ['create_container', 'start']
 
 
 def test_concurrency_mixed_actions_keep_their_own_order():
@@ -411,8 +338,8 @@ def test_concurrency_mixed_actions_keep_their_own_order():
         old = 'old-web-%d' % i
         new_id = [cid for cid, name in docker.names.items() if name == 'demo.web.%d' % i][0]
         order = [(m, c) for m, c, _n, _a in docker.calls if c in (old, new_id)]
-        assert order == [('start', new_id), ('inspect', new_id), ('update_restart_policy', old), ('stop', old),
-                         ('remove', old), ('rename', new_id)]
+        assert order == [('start', new_id), ('inspect_container', new_id), ('update_restart_policy', old),
+                         ('stop', old), ('remove', old), ('rename', new_id)]
 
 
 def test_default_workers_from_the_environment(monkeypatch):
@@ -454,11 +381,11 @@ def test_shared_pool_bounds_the_actions_of_many_executors_together():
         pool.close()
     assert [len(done) for done in results] == [3] * 6
     assert docker.max_in_flight == 4
-    assert len([m for m, _n in docker.methods() if m == 'start']) == 18
+    assert len([m for m, _n in methods(docker) if m == 'start']) == 18
 
 
 def test_shared_pool_keeps_phases_in_order_and_stops_an_app_at_its_failing_phase():
-    docker = FakeDocker(fail=[('create', 'demo.web.2')])
+    docker = FakeDocker(fail=[('create_container', 'demo.web.2')])
     pool = concurrency.ActionPool(workers=3)
     try:
         with pytest.raises(ExecutionError) as info:
@@ -469,24 +396,23 @@ def test_shared_pool_keeps_phases_in_order_and_stops_an_app_at_its_failing_phase
         pool.close()
     assert '1 of 2 container action(s) failed' in str(info.value)
     assert [a.name for a, _cid in info.value.details['done']] == ['demo.web.1']
-    assert not [n for _m, n in docker.methods() if n == 'demo.worker.1']
+    assert not [n for _m, n in methods(docker) if n == 'demo.worker.1']
     assert [a.name for a, _cid in done] == ['demo.clock.1', 'demo.clock.2']
-    names = [n for m, n in docker.methods() if m == 'create']
+    names = [n for m, n in methods(docker) if m == 'create_container']
     assert names.index('demo.clock.1') < names.index('demo.clock.2')
 
 
 # ---------------------------------------------------------------- running_check
 
-class _Inspect(object):
-    def __init__(self, data):
-        self.data = data
-
-    def inspect_container(self, container_id):
-        return self.data
+def _inspecting(data):
+    """A Docker whose container x inspects as ``data``."""
+    docker = FakeDocker()
+    docker.inspect_data['x'] = data
+    return docker
 
 
 def test_running_check_accepts_a_running_container():
-    executor_mod.running_check(_Inspect({'State': {'Running': True, 'Restarting': False}}), 'x', spec())
+    executor_mod.running_check(_inspecting({'State': {'Running': True, 'Restarting': False}}), 'x', spec())
 
 
 @pytest.mark.parametrize('data, text', [
@@ -497,7 +423,7 @@ def test_running_check_accepts_a_running_container():
 ])
 def test_running_check_refuses(data, text):
     with pytest.raises(DockerError) as info:
-        executor_mod.running_check(_Inspect(data), 'x', spec())
+        executor_mod.running_check(_inspecting(data), 'x', spec())
     assert 'demo.web.1 did not stay up after start' in str(info.value)
     assert text in str(info.value)
 
@@ -541,7 +467,7 @@ def test_start_of_a_paused_container_unpauses_it():
     container = existing(state='paused')
     action = planner.Action(planner.START, container.name, 'web', 1, spec=spec(), container=container)
     run(docker, [action])
-    assert docker.touching(container.id) == [('update_restart_policy', POLICY), ('unpause', None)]
+    assert touching(docker, container.id) == [('update_restart_policy', POLICY), ('unpause', None)]
 
 
 @pytest.mark.parametrize('kind', [planner.STOP, planner.REMOVE])
@@ -551,15 +477,15 @@ def test_a_paused_container_is_unpaused_before_its_stop(kind):
     container = existing(state='paused')
     run(docker, [planner.Action(kind, container.name, 'web', 1, container=container)])
     expected = [('update_restart_policy', 'no'), ('unpause', None), ('stop', STOP_TIMEOUT)]
-    assert docker.touching(container.id) == expected + ([('remove', True)] if kind == planner.REMOVE else [])
+    assert touching(docker, container.id) == expected + ([('remove', True)] if kind == planner.REMOVE else [])
 
 
 def test_replacing_a_paused_container_unpauses_it_before_its_stop():
     docker = FakeDocker()
     action = replace(state='paused')
     run(docker, [action])
-    assert docker.touching(action.container.id) == [('update_restart_policy', 'no'), ('unpause', None),
-                                                    ('stop', STOP_TIMEOUT), ('remove', True)]
+    assert touching(docker, action.container.id) == [('update_restart_policy', 'no'), ('unpause', None),
+                                                     ('stop', STOP_TIMEOUT), ('remove', True)]
 
 
 def test_a_dead_container_is_removed_and_created_anew():
@@ -567,8 +493,8 @@ def test_a_dead_container_is_removed_and_created_anew():
     container = existing(state='dead')
     action = planner.Action(planner.RECREATE, container.name, 'web', 1, spec=spec(), container=container)
     done = run(docker, [action])
-    assert docker.methods() == [('remove', 'demo.web.1'), ('create', 'demo.web.1'), ('start', 'demo.web.1')]
-    assert docker.touching(container.id) == [('remove', True)]
+    assert methods(docker) == [('remove', 'demo.web.1'), ('create_container', 'demo.web.1'), ('start', 'demo.web.1')]
+    assert touching(docker, container.id) == [('remove', True)]
     assert done[0][0] is action and done[0][1] != container.id
 
 
@@ -577,8 +503,8 @@ def test_a_container_being_removed_is_waited_for_before_its_name_is_taken_again(
     container = existing(state='removing')
     action = planner.Action(planner.CREATE, container.name, 'web', 1, spec=spec(), container=container)
     run(docker, [action])
-    assert docker.methods()[:2] == [('wait_removed', 'demo.web.1'), ('remove', 'demo.web.1')]
-    assert docker.methods()[2:] == [('create', 'demo.web.1'), ('start', 'demo.web.1')]
+    assert methods(docker)[:2] == [('wait_removed', 'demo.web.1'), ('remove', 'demo.web.1')]
+    assert methods(docker)[2:] == [('create_container', 'demo.web.1'), ('start', 'demo.web.1')]
 
 
 @pytest.mark.parametrize('state, expected', [
@@ -592,7 +518,7 @@ def test_removal_of_each_state(state, expected):
     docker = FakeDocker()
     action = remove(state=state)
     run(docker, [action])
-    assert docker.touching(action.container.id) == expected
+    assert touching(docker, action.container.id) == expected
 
 
 # ---------------------------------------------------------------- web behind the proxy
@@ -614,7 +540,7 @@ class FakeProxy(object):
 
     def switch(self, exclude):
         # what had happened when the proxy switched
-        self.switches.append((sorted(exclude), list(self.docker.methods())))
+        self.switches.append((sorted(exclude), methods(self.docker)))
         if self.switch_fails:
             raise DockerError('nginx: [emerg] broken')
         return True
@@ -634,10 +560,10 @@ def test_a_proxied_web_rollout_switches_once_between_the_new_and_the_old(sleeps)
     assert len(proxy.switches) == 1
     excluded, before = proxy.switches[0]
     assert excluded == ['old-web-1', 'old-web-2'], 'the old containers leave the upstream'
-    assert [m for m, _n in before].count('start') == 2 and [m for m, _n in before].count('inspect') >= 2
+    assert [m for m, _n in before].count('start') == 2 and [m for m, _n in before].count('inspect_container') >= 2
     assert not any(m in ('stop', 'remove', 'rename') for m, _n in before), 'nothing old stopped before the switch'
     assert sleeps == [7], 'the old containers drain for wait_to_retire seconds after the switch'
-    after = docker.methods()[len(before):]
+    after = methods(docker)[len(before):]
     assert sorted(name for m, name in after if m == 'rename') == ['demo.web.1', 'demo.web.2']
     assert [m for m, _n in after].count('remove') == 2
     assert sorted(a.name for a, _id in done) == ['demo.web.1', 'demo.web.2']
@@ -648,9 +574,9 @@ def test_a_proxied_scale_down_and_stop_leave_the_upstream_before_they_stop(sleep
     proxy = FakeProxy(docker)
     run(docker, [remove('web', 3), create('web', 4)], proxy=proxy)
     excluded, before = proxy.switches[0]
-    assert excluded == ['old-web-3'] and ('create', 'demo.web.4') in before
+    assert excluded == ['old-web-3'] and ('create_container', 'demo.web.4') in before
     assert not any(m in ('stop', 'remove') for m, _n in before)
-    assert ('remove', 'demo.web.3') in docker.methods()[len(before):] and sleeps == [7]
+    assert ('remove', 'demo.web.3') in methods(docker)[len(before):] and sleeps == [7]
 
 
 def test_a_failure_before_the_switch_keeps_the_proxy_and_the_old_containers(sleeps):
@@ -659,11 +585,11 @@ def test_a_failure_before_the_switch_keeps_the_proxy_and_the_old_containers(slee
     with pytest.raises(ExecutionError):
         run(docker, [replace('web', 1), replace('web', 2)], proxy=proxy)
     assert proxy.switches == [] and sleeps == []
-    assert docker.touching('old-web-1') == [] and docker.touching('old-web-2') == []
+    assert touching(docker, 'old-web-1') == [] and touching(docker, 'old-web-2') == []
     # the replacement that came up is retired again: it never served
     new = [cid for cid, name in docker.names.items() if name.startswith('demo.web.1.upcoming-')]
-    assert docker.touching(new[0])[-1] == ('remove', True)
-    assert not any(m == 'rename' for m, _n in docker.methods())
+    assert touching(docker, new[0])[-1] == ('remove', True)
+    assert not any(m == 'rename' for m, _n in methods(docker))
 
 
 def test_a_switch_that_fails_retires_what_came_up(sleeps):
@@ -671,13 +597,14 @@ def test_a_switch_that_fails_retires_what_came_up(sleeps):
     proxy = FakeProxy(docker, switch_fails=True)
     with pytest.raises(ExecutionError) as info:
         run(docker, [replace('web', 1)], proxy=proxy)
-    assert 'nginx' in str(info.value) and docker.touching('old-web-1') == [] and sleeps == []
-    assert not any(m == 'rename' for m, _n in docker.methods())
+    assert 'nginx' in str(info.value) and touching(docker, 'old-web-1') == [] and sleeps == []
+    assert not any(m == 'rename' for m, _n in methods(docker))
 
 
 def test_proxied_web_containers_get_an_address_and_another_when_it_was_taken(sleeps):
     proxied = dict(DOC, proxy={'enabled': True})
-    docker = FakeDocker()
+    # the first start is refused as Docker refuses an address another container holds
+    docker = FakeDocker(fail=[('start', '*', '403 Client Error: Forbidden ("Address already in use")', 1)])
     addresses = []
 
     def create_container(spec, name, address=None):
@@ -688,17 +615,6 @@ def test_proxied_web_containers_get_an_address_and_another_when_it_was_taken(sle
     proxy = FakeProxy(docker)
     web = specs.build_spec(proxied, POLICY, 'web', 1)
     assert web['network'] == 'dokku-ps'
-    # the first start is refused as Docker refuses an address another container holds
-    original = docker._call
-
-    def refuse_once(method, cid, name, arg=None):
-        if method == 'start' and not getattr(refuse_once, 'done', False):
-            refuse_once.done = True
-            raise DockerError('Docker API error while trying to start container %s: 403 Client Error: Forbidden '
-                              '("Address already in use")' % name)
-        return original(method, cid, name, arg)
-
-    docker._call = refuse_once
     run(docker, [planner.Action(planner.CREATE, web['name'], 'web', 1, spec=web)], proxy=proxy)
     assert addresses == ['10.0.0.2', '10.0.0.3 (refreshed)']
     assert proxy.switches == [], 'a scale up joins the upstream at the end of the run, not in a switch'
@@ -709,4 +625,4 @@ def test_workers_and_unproxied_web_run_as_before(sleeps):
     run(docker, [replace('worker', 1)], proxy=FakeProxy(docker))
     plain = FakeDocker()
     run(plain, [replace('web', 1)])
-    assert sleeps == [] and [m for m, _n in docker.methods()] == [m for m, _n in plain.methods()]
+    assert sleeps == [] and [m for m, _n in methods(docker)] == [m for m, _n in methods(plain)]

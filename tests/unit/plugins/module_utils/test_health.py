@@ -12,19 +12,7 @@ import subprocess
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _health as health
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
-from tests.unit.helpers import app_json_document, healthcheck_entry
-from tests.unit.helpers import two_process_app as _app
-
-
-def entry(check_type='liveness', name='check', **fields):
-    """An app.json healthcheck entry of these tests: three attempts, 2 s apart."""
-    fields.setdefault('attempts', 3)
-    fields.setdefault('wait', 2)
-    return healthcheck_entry(check_type, name, **fields)
-
-
-def with_app_json(healthchecks=None, formation=None, **extra):
-    return _app(app_json=app_json_document(healthchecks, formation), **extra)
+from tests.unit.helpers import app_document, app_with_app_json as with_app_json, paced_entry as entry
 
 
 def test_entry_kind_and_order():
@@ -39,16 +27,16 @@ def test_entry_kind_and_order():
     names = [item['name'] for item in health.app_json_checks(doc, 'web', health.GATING_CHECK_TYPES)]
     assert names == ['s1', 's2', 'r1', 'r2']
     assert health.app_json_checks(doc, 'worker', health.GATING_CHECK_TYPES) == []
-    assert health.app_json_checks(_app(), 'web', health.GATING_CHECK_TYPES) == []
+    assert health.app_json_checks(app_document(), 'web', health.GATING_CHECK_TYPES) == []
     assert health.app_json_checks(with_app_json(None), 'web', health.GATING_CHECK_TYPES) == []
 
 
 def test_check_port():
-    assert health.check_port(_app(web_port=8080), 'web') == 8080
-    assert health.check_port(_app(web_port=None), 'web') == names.DEFAULT_WEB_PORT
-    assert health.check_port(_app(web_port=8080), 'worker') == 5000, "Dokku's port for types without PORT"
-    assert health.check_port(_app(web_port=8080), 'web', 9000) == 9000
-    assert health.check_port(_app(web_port=8080), 'worker', 9000) == 9000
+    assert health.check_port(app_document(web_port=8080), 'web') == 8080
+    assert health.check_port(app_document(web_port=None), 'web') == names.DEFAULT_WEB_PORT
+    assert health.check_port(app_document(web_port=8080), 'worker') == 5000, "Dokku's port for types without PORT"
+    assert health.check_port(app_document(web_port=8080), 'web', 9000) == 9000
+    assert health.check_port(app_document(web_port=8080), 'worker', 9000) == 9000
 
 
 def test_docker_healthcheck_durations():
@@ -62,7 +50,7 @@ def test_docker_healthcheck_durations():
     # 0 would mean "the image's value, else Docker's default" (30 s); durations are 0 or at least 1 ms
     assert floored['Interval'] == 10 ** 9 and floored['Timeout'] == 10 ** 9
     assert floored['StartPeriod'] == health.MIN_HEALTH_DURATION and floored['Retries'] == 1
-    assert health.docker_healthcheck(_app(), 'web') is None
+    assert health.docker_healthcheck(app_document(), 'web') is None
     assert health.docker_healthcheck(with_app_json({'web': [entry('startup', command=['true'])]}), 'web') is None
 
 
@@ -145,4 +133,4 @@ def test_ignored_liveness_names_uptime_entries():
                          'web': [entry('startup', name='start', uptime=5)]})
     notes = health.ignored_liveness(doc)
     assert len(notes) == 1 and "liveness check 'up' of worker" in notes[0] and 'ignored' in notes[0]
-    assert health.ignored_liveness(_app()) == []
+    assert health.ignored_liveness(app_document()) == []

@@ -12,17 +12,10 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _limits as limits
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-from tests.unit.helpers import refused
-from tests.unit.helpers import two_process_app as _app
+from tests.unit.helpers import app_document, refused
 
 
 SECRET = 's3cr3t-TOKEN-value'
-
-
-def _limits_doc(**extra):
-    doc = _app(image='shop:1', process_source='processes', formation={'web': 1, 'worker': 0}, checks={})
-    doc.update(extra)
-    return doc
 
 
 def _no_secret(message, *secrets):
@@ -48,13 +41,13 @@ def test_text_bytes_never_fails_on_lone_surrogates():
 
 
 def test_check_process_limits_accepts_an_ordinary_definition():
-    assert limits.check_process_limits(_limits_doc()) is None
-    assert limits.check_process_limits(_limits_doc(processes=None)) is None
-    assert limits.check_process_limits(_limits_doc(checks={'web': {'command': ['/bin/sh', '-c', 'true']}})) is None
+    assert limits.check_process_limits(app_document()) is None
+    assert limits.check_process_limits(app_document(processes=None)) is None
+    assert limits.check_process_limits(app_document(checks={'web': {'command': ['/bin/sh', '-c', 'true']}})) is None
 
 
 def test_check_process_limits_refuses_nul_in_a_command():
-    doc = _limits_doc(processes={'web': 'sleep\x00 1', 'worker': 'work'})
+    doc = app_document(processes={'web': 'sleep\x00 1', 'worker': 'work'})
     message = refused(limits.check_process_limits, doc)
     assert message.startswith('processes.web: ') and 'NUL' in message and 'character 6' in message
 
@@ -66,8 +59,9 @@ def test_check_process_limits_refuses_nul_in_a_command():
 ])
 def test_check_process_limits_refuses_a_long_expanded_word_without_the_value(source, field):
     value = SECRET + 'x' * 100000
-    doc = _limits_doc(process_source=source, procfile_path='Procfile' if source == 'procfile_path' else None,
-                      processes={'web': 'run --token=$TOKEN$TOKEN', 'worker': 'work'}, env={'TOKEN': value})
+    doc = app_document(image='shop:1', process_source=source,
+                       procfile_path='Procfile' if source == 'procfile_path' else None,
+                       processes={'web': 'run --token=$TOKEN$TOKEN', 'worker': 'work'}, env={'TOKEN': value})
     message = refused(limits.check_process_limits, doc)
     assert message.startswith(field + ': '), message
     size = len('--token=') + 2 * len(value)
@@ -79,8 +73,8 @@ def test_check_process_limits_word_limit_is_exact():
     half = limits.MAX_STRING_BYTES // 2
     for extra, accepted in ((0, True), (1, False)):
         # two values that fit as env entries make one word of exactly the limit (or one byte more)
-        doc = _limits_doc(processes={'web': 'run $A$B', 'worker': 'work'},
-                          env={'A': 'x' * half, 'B': 'x' * (limits.MAX_STRING_BYTES - half + extra)})
+        doc = app_document(processes={'web': 'run $A$B', 'worker': 'work'},
+                           env={'A': 'x' * half, 'B': 'x' * (limits.MAX_STRING_BYTES - half + extra)})
         if accepted:
             assert limits.check_process_limits(doc) is None
         else:
@@ -90,7 +84,7 @@ def test_check_process_limits_word_limit_is_exact():
 def test_check_process_limits_counts_dyno_with_the_longest_index():
     # a word that holds $DYNO fits for web.1 but not for web.999999999: refused, so scaling up never breaks it
     value = 'x' * (limits.MAX_STRING_BYTES - len('web.1'))
-    doc = _limits_doc(processes={'web': 'run $PAD$DYNO', 'worker': 'work'}, env={'PAD': value})
+    doc = app_document(processes={'web': 'run $PAD$DYNO', 'worker': 'work'}, env={'PAD': value})
     assert specs.build_spec(doc, 'no', 'web', 1)['command'][1] == value + 'web.1'
     assert refused(limits.check_process_limits, doc).startswith('processes.web: word 2 ')
 
@@ -98,7 +92,7 @@ def test_check_process_limits_counts_dyno_with_the_longest_index():
 def test_check_process_limits_refuses_a_too_long_total_without_values():
     # every word is within its own limit, all of them together are not
     value = SECRET + 'y' * 100000
-    doc = _limits_doc(processes={'web': 'run' + ' $TOKEN' * 11, 'worker': 'work'}, env={'TOKEN': value})
+    doc = app_document(processes={'web': 'run' + ' $TOKEN' * 11, 'worker': 'work'}, env={'TOKEN': value})
     message = refused(limits.check_process_limits, doc)
     assert message.startswith('processes.web: ') and 'process type web' in message
     assert '12 words' in message and str(limits.MAX_PROCESS_BYTES) in message and '1 MiB' in message
@@ -111,17 +105,17 @@ def test_check_process_limits_refuses_a_too_long_total_without_values():
 def test_check_process_limits_total_of_the_environment_names_env():
     env = dict(('K%d' % number, SECRET + 'z' * 120000) for number in range(9))
     for processes in (None, {'web': 'run', 'worker': 'work'}):
-        message = refused(limits.check_process_limits, _limits_doc(processes=processes, env=env))
+        message = refused(limits.check_process_limits, app_document(processes=processes, env=env))
         assert message.startswith('env: ') and 'the environment (' in message and 'process type web' in message
         _no_secret(message, 'zzzzzzzz')
     # 8 of them fit
     env.pop('K0')
-    assert limits.check_process_limits(_limits_doc(env=env)) is None
+    assert limits.check_process_limits(app_document(env=env)) is None
 
 
 def test_check_process_limits_total_is_counted_like_the_kernel():
     # many empty words: 1 byte each but 9 with their pointer
-    doc = _limits_doc(env={}, processes={'web': 'run' + " ''" * (limits.MAX_PROCESS_BYTES // 9), 'worker': 'w'})
+    doc = app_document(env={}, processes={'web': 'run' + " ''" * (limits.MAX_PROCESS_BYTES // 9), 'worker': 'w'})
     assert refused(limits.check_process_limits, doc).startswith('processes.web: ')
     doc['processes']['web'] = 'run' + " ''" * (limits.MAX_PROCESS_BYTES // 10)
     assert limits.check_process_limits(doc) is None
@@ -129,7 +123,7 @@ def test_check_process_limits_total_is_counted_like_the_kernel():
 
 def test_check_process_limits_checks_the_check_command_with_the_env():
     env = {'TOKEN': SECRET + 'q' * 120000}
-    doc = _limits_doc(env=env, checks={'worker': {'command': ['check'] + ['w' * 120000] * 8}})
+    doc = app_document(env=env, checks={'worker': {'command': ['check'] + ['w' * 120000] * 8}})
     message = refused(limits.check_process_limits, doc)
     assert message.startswith('checks.worker.command: ') and 'the check command' in message
     _no_secret(message, 'qqqqqqqq', 'wwwwwwww')
@@ -140,12 +134,12 @@ def test_check_process_limits_checks_the_check_command_with_the_env():
 
 
 def test_check_process_limits_refuses_an_env_entry_of_an_old_document():
-    doc = _limits_doc(env={'TOKEN': SECRET + 'x' * limits.MAX_STRING_BYTES})
+    doc = app_document(env={'TOKEN': SECRET + 'x' * limits.MAX_STRING_BYTES})
     message = refused(limits.check_process_limits, doc)
     assert message.startswith('env: ') and 'TOKEN' in message
     _no_secret(message, 'xxxxxxxx')
 
 
 def test_check_process_limits_keeps_the_syntax_errors_of_split_command():
-    doc = _limits_doc(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
+    doc = app_document(process_source='procfile', processes={'web': "sleep 'unbalanced", 'worker': 'w'})
     assert refused(limits.check_process_limits, doc).startswith('procfile (process type web): unterminated')

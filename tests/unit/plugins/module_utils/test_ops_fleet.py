@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_fleet as ops_fleet
+from tests.unit.helpers import raised, refused
 
 
 def declaration(**extra):
@@ -41,15 +42,12 @@ def test_deploy_defaults_to_true(deploy, state, expected):
     ({'colour': 'blue'}, 'apps[2]', 'unknown key(s) colour'),
 ])
 def test_bad_declarations_name_the_field(extra, field, rule):
-    with pytest.raises(ValidationError) as info:
-        ops_fleet.validate_declaration(declaration(**extra), 2)
-    assert info.value.details['field'] == field
-    assert rule in info.value.details['rule']
-    assert '\n' not in str(info.value)
+    error = raised(ValidationError, ops_fleet.validate_declaration, declaration(**extra), 2)
+    assert error.details['field'] == field
+    assert rule in error.details['rule']
 
 
 def test_an_app_declared_twice_is_refused():
-    with pytest.raises(ValidationError) as info:
-        ops_fleet.validate_fleet_params({'apps': [declaration(), declaration()]})
-    assert str(info.value).startswith('apps[1].name: ')
-    assert 'declared twice' in str(info.value)
+    message = refused(ops_fleet.validate_fleet_params, {'apps': [declaration(), declaration()]})
+    assert message.startswith('apps[1].name: ')
+    assert 'declared twice' in message

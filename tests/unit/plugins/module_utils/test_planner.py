@@ -18,28 +18,19 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _formation 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document
 
 APP = 'demo'
 POLICY = 'on-failure:10'
-IMAGE_ID = 'sha256:' + 'a' * 64
-OTHER_IMAGE_ID = 'sha256:' + 'b' * 64
 _ids = itertools.count(1)
 
 
 # ---------------------------------------------------------------- helpers
 
-def app_doc(formation, processes=None, env=None, image_id=IMAGE_ID, name=APP, **extra):
-    doc = {
-        'name': name,
-        'image_id': image_id,
-        'processes': processes,
-        'env': dict(env or {}),
-        'web_port': 5000,
-        'publish': None,
-        'formation': dict(formation),
-    }
-    doc.update(extra)
-    return doc
+def app_doc(formation, processes=None, env=None, **changes):
+    """The document of app demo (APP) with a copy of ``formation``; unless told, it runs the image's own command
+    (no processes) without env values."""
+    return app_document(formation=dict(formation), processes=processes, env=dict(env or {}), **changes)
 
 
 PROCS = {'web': 'server --port $PORT', 'worker': 'work', 'clock': 'tick'}

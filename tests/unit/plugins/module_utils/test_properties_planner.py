@@ -34,10 +34,10 @@ from hypothesis import strategies as st
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.helpers import IMAGE_ID, app_document
 
 APP = 'ft-prop'
 OTHER_APP = 'ft-other'
-IMAGE_ID = 'sha256:' + 'a' * 64
 PROCESSES = {'web': 'server --port $PORT', 'worker': 'work', 'clock': 'tick'}
 TYPES = sorted(PROCESSES)
 ENVS = [{}, {'A': '1'}, {'A': '2'}]
@@ -106,8 +106,8 @@ class App(object):
 
     def __init__(self, host):
         self.host = host
-        self.doc = {'name': APP, 'image_id': IMAGE_ID, 'processes': dict(PROCESSES), 'env': {}, 'web_port': 5000,
-                    'publish': None, 'formation': {'web': 1}, 'applied_policies': {}}
+        self.doc = app_document(name=APP, processes=dict(PROCESSES), env={}, formation={'web': 1},
+                                applied_policies={})
         self.policy = 'on-failure:10'
         self.active = True
         self.foreign_ids = set()

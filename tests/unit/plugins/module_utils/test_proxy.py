@@ -17,13 +17,14 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Val
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy as proxy
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import ProxyError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY, settings_of
+from tests.unit.helpers import app_document
 
 
 def settings(enabled=True, **proxy_settings):
     """The ProxySettings of app shop with these document settings."""
     values = dict(NO_PROXY, enabled=enabled)
     values.update(proxy_settings)
-    return settings_of({'name': 'shop', 'web_port': 5000, 'proxy': values})
+    return settings_of(app_document(name='shop', web_port=5000, proxy=values))
 
 
 class Recorder(object):

@@ -10,6 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_addresses as proxy_addresses
+from tests.unit.fake_docker import FakeDocker, calls_of
 
 
 def endpoint_summary(network, configured=None, running=None):
@@ -74,35 +75,15 @@ def test_members_are_the_running_web_containers_of_the_app():
                                                                                   '172.16.240.8']
 
 
-class FakeDocker(object):
-    def __init__(self, network=True, summaries=()):
-        self.network = network
-        self.summaries = list(summaries)
-        self.calls = []
-
-    def inspect_network(self, name):
-        self.calls.append(('inspect_network', name))
-        if not self.network:
-            return None
-        return {'IPAM': {'Config': [{'Subnet': '172.16.240.0/20', 'Gateway': '172.16.240.1',
-                                     'IPRange': '172.16.255.0/24'}]}}
-
-    def create_network(self, name, subnet, ip_range, labels):
-        self.calls.append(('create_network', name, subnet, ip_range))
-        self.network = True
-
-    def list_containers(self, filters):
-        self.calls.append(('list', filters))
-        return list(self.summaries)
-
-
 def test_addresses_are_picked_once_and_the_network_is_created_when_missing():
-    docker = FakeDocker(network=False, summaries=[summary('shop.web.1', address='172.16.240.2'),
-                                                  summary('x.web.1', state='exited', address='172.16.240.3')])
+    docker = FakeDocker([summary('shop.web.1', address='172.16.240.2'),
+                         summary('x.web.1', state='exited', address='172.16.240.3')])
     book = proxy_addresses.AddressBook(docker, '172.16.240.0/20')
     assert book.address() == '172.16.240.4' and book.address() == '172.16.240.5'
-    assert docker.calls[:2] == [('inspect_network', 'dokku-ps'),
-                                ('create_network', 'dokku-ps', '172.16.240.0/20', '172.16.255.0/24')]
-    assert [call[0] for call in docker.calls].count('list') == 1, 'one list call per run'
-    docker.summaries.append(summary('y.web.1', address='172.16.240.6'))
+    assert docker.calls[:2] == [('inspect_network', None, 'dokku-ps', None),
+                                ('create_network', None, 'dokku-ps', ('172.16.240.0/20', '172.16.255.0/24',
+                                                                      {proxy_addresses.NETWORK_LABEL: 'proxy'}))]
+    assert calls_of(docker, 'list_containers') == [('list_containers', None, None, {'network': ['dokku-ps']})], \
+        'one list call per run'
+    docker.containers.append(summary('y.web.1', address='172.16.240.6'))
     assert book.address(refresh=True) == '172.16.240.7', 'another run took one: learnt again, none handed twice'

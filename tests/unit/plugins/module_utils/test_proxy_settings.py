@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings
+from tests.unit.helpers import app_document, refused
 
 
 M = proxy_settings.PortMapping
@@ -46,9 +47,7 @@ def test_mapping_accepted(text, expected):
     (None, 'must be scheme:host-port:container-port'),
 ])
 def test_mapping_refused_naming_field_and_rule(value, rule):
-    with pytest.raises(ValidationError) as refused:
-        proxy_settings.parse_mapping(value, 'ports[3]')
-    message = str(refused.value)
+    message = refused(proxy_settings.parse_mapping, value, 'ports[3]')
     assert message.startswith('ports[3]')
     assert rule in message
     # one of the fixed rules, never the value
@@ -106,11 +105,8 @@ def test_domain_accepted(value, expected):
     u'b\u00fccher.example', u'\u212a.example', 'a/b', 'a:80', 'a\x00b', '', 5, None, ['example.com'],
 ])
 def test_domain_refused_one_line_naming_field_not_value(value):
-    with pytest.raises(ValidationError) as refused:
-        proxy_settings.validate_domain(value, 'domains[2]')
-    message = str(refused.value)
+    message = refused(proxy_settings.validate_domain, value, 'domains[2]')
     assert message == 'domains[2]: ' + proxy_settings.DOMAIN_RULE
-    assert '\n' not in message
 
 
 def test_domains_sorted_deduplicated_and_list_only():
@@ -174,7 +170,7 @@ def test_conflicts_of_app_documents():
     def doc(**proxy):
         settings = dict(proxy_settings.NO_PROXY, enabled=True)
         settings.update(proxy)
-        return proxy_settings.settings_of({'web_port': 5000, 'proxy': settings})
+        return proxy_settings.settings_of(app_document(web_port=5000, proxy=settings))
     others = {'one': doc(domains=['a.test'])}
     proxy_settings.check_conflicts('shop', doc(domains=['b.test']), others)  # another domain on the same port
     with pytest.raises(ValidationError, match=r'^domains\[0\]: is already served by app one'):

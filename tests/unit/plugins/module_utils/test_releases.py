@@ -21,39 +21,16 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaratio
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
-from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import APP_SCHEMA, validate
+from tests.unit.helpers import IMAGE_ID, app_document, raised, refused
 
 WHEN = '2026-12-04T10:00:00Z'
 LATER = '2026-12-04T11:00:00Z'
-SECRET = 'release-secret-value'
 
 
-def _doc(**extra):
-    doc = {
-        'schema_version': 1,
-        'name': 'demo',
-        'image': 'demo:1',
-        'image_id': 'sha256:' + 'a' * 64,
-        'processes': {'web': 'server --port $PORT'},
-        'process_source': 'processes',
-        'procfile_path': None,
-        'env': {'API_KEY': SECRET},
-        'web_port': 5000,
-        'publish': None,
-        'formation': {'web': 2},
-        'dokku_scale': None,
-        'checks': {},
-        'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': True},
-        'deployed': True,
-    }
-    doc.update(extra)
-    return doc
-
-
-def _deployed(*envs, **extra):
-    """A document after one deploy per env value (releases 1..n)."""
-    doc = _doc(**extra)
+def _deployed(*envs, **changes):
+    """A document after one deploy per value of its env entry API_KEY (releases 1..n)."""
+    doc = app_document(**changes)
     for value in envs:
         doc['env'] = {'API_KEY': value}
         releases.record(doc, WHEN, 10)
@@ -61,7 +38,7 @@ def _deployed(*envs, **extra):
 
 
 def test_a_new_document_records_release_1():
-    doc = _doc()
+    doc = app_document(releases=[])
     added = releases.record(doc, WHEN, 5)
     assert added['number'] == 1 and added['made_by'] == 'deploy' and added['rollback_of'] is None
     assert added['created_at'] == WHEN and added['definition'] == releases.definition_of(doc)
@@ -91,7 +68,7 @@ def test_every_change_of_definition_is_a_release(key, value):
 
 
 def test_no_proxy_settings_and_a_proxy_that_is_off_are_the_same_release():
-    doc = _deployed('one')
+    doc = _deployed('one', without=['proxy'], publish=None)
     doc['proxy'] = dict(NO_PROXY)
     doc['publish'] = False
     assert releases.record(doc, LATER, 5) is None
@@ -121,7 +98,7 @@ def test_keep_drops_the_oldest_and_never_the_current_one():
 @given(st.lists(st.tuples(st.sampled_from(['a', 'b', 'c', 'd']), st.integers(min_value=1, max_value=4)),
                 min_size=1, max_size=30))
 def test_numbers_only_grow_and_the_last_release_is_the_definition(steps):
-    doc = _doc()
+    doc = app_document(releases=[])
     highest = 0
     for value, keep in steps:
         doc['env'] = {'API_KEY': value}
@@ -135,14 +112,15 @@ def test_numbers_only_grow_and_the_last_release_is_the_definition(steps):
 
 
 def test_a_document_of_the_previous_version_is_seeded_as_release_1():
-    doc = _doc(updated_at=WHEN)
+    doc = app_document(updated_at=WHEN, without=['releases'])
     assert releases.seed(doc, LATER) is doc
     assert releases.numbers(doc) == [1] and doc['releases'][0]['created_at'] == WHEN
     seeded = copy.deepcopy(doc['releases'])
     releases.seed(doc, LATER)
     assert doc['releases'] == seeded, 'only once'
     assert releases.seed(None, LATER) is None
-    assert releases.seed(_doc(), LATER)['releases'][0]['created_at'] == LATER
+    assert releases.seed(app_document(without=['releases', 'updated_at']), LATER)['releases'][0]['created_at'] == \
+        LATER
     doc['image_id'] = 'sha256:' + 'c' * 64
     assert releases.record(doc, LATER, 5)['number'] == 2, 'the next change is release 2'
 
@@ -163,9 +141,8 @@ def test_target_names_the_kept_releases():
     doc = _deployed('one', 'two', 'three')
     releases.prune(doc, 2)
     assert releases.target(doc, 2, 'demo')['number'] == 2
-    with pytest.raises(ValidationError) as info:
-        releases.target(doc, 1, 'demo')
-    assert str(info.value) == 'release: app demo has no release 1 (kept releases: 2, 3; see dokku_ps_report)'
+    message = refused(releases.target, doc, 1, 'demo')
+    assert message == 'release: app demo has no release 1 (kept releases: 2, 3; see dokku_ps_report)'
 
 
 @pytest.mark.parametrize('value, expected', [(1, 1), (12, 12), ('3', 3), (' 4 ', 4)])
@@ -175,9 +152,8 @@ def test_release_numbers(value, expected):
 
 @pytest.mark.parametrize('value', [0, -1, True, False, 'abc', '1.5', 1.0, None, [1]])
 def test_bad_release_numbers_name_the_field(value):
-    with pytest.raises(ValidationError) as info:
-        releases.validate_number(value)
-    assert str(info.value).startswith('release: ') and '\n' not in str(info.value)
+    message = refused(releases.validate_number, value)
+    assert message.startswith('release: ')
 
 
 @pytest.mark.parametrize('value, expected', [(1, 1), (30, 30), ('2', 2)])
@@ -187,13 +163,12 @@ def test_keep_values(value, expected):
 
 @pytest.mark.parametrize('value', [0, -3, True, 'x', 2.5])
 def test_bad_keep_values_name_the_field(value):
-    with pytest.raises(ValidationError) as info:
-        releases.validate_keep(value)
-    assert str(info.value).startswith('keep_releases: ')
+    message = refused(releases.validate_keep, value)
+    assert message.startswith('keep_releases: ')
 
 
 def test_previous_release():
-    assert releases.previous_number(_doc()) is None
+    assert releases.previous_number(app_document(releases=[])) is None
     assert releases.previous_number(_deployed('one')) is None
     assert releases.previous_number(_deployed('one', 'two', 'three')) == 2
 
@@ -213,13 +188,14 @@ def test_the_pinned_keys_are_the_declaration_s_release_keys():
 
 
 def test_results_and_reports_never_show_an_env_value():
-    old = _deployed('first-secret-value', 'second-secret-value')
+    old = _deployed('first-secret-value', 'second-secret-value', image='demo:1', image_id=IMAGE_ID,
+                    processes={'web': 'server --port $PORT'})
     doc = copy.deepcopy(old)
     doc['env'] = {'API_KEY': 'first-secret-value', 'OTHER': 'third-secret-value'}
     releases.record(doc, LATER, 5, releases.ROLLBACK, 1)
     outcome = releases.outcome(doc, old)
     assert outcome == {'number': 3, 'created_at': LATER, 'made_by': 'rollback', 'rollback_of': 1, 'image': 'demo:1',
-                       'image_id': 'sha256:' + 'a' * 64, 'new': True}
+                       'image_id': IMAGE_ID, 'new': True}
     assert releases.outcome(doc, doc)['new'] is False
     report = releases.report(doc)
     assert report['release'] == dict((key, value) for key, value in outcome.items() if key != 'new')
@@ -230,7 +206,8 @@ def test_results_and_reports_never_show_an_env_value():
     assert rows[0]['processes'] == {'web': 'server --port $PORT'}
     text = json.dumps([outcome, report])
     assert 'secret-value' not in text
-    assert releases.outcome(_doc(), None) is None and releases.report(_doc())['releases'] == []
+    assert releases.outcome(app_document(releases=[]), None) is None
+    assert releases.report(app_document(releases=[]))['releases'] == []
 
 
 def test_documents_with_releases_pass_the_schema_and_hide_a_release_env_value():
@@ -238,10 +215,9 @@ def test_documents_with_releases_pass_the_schema_and_hide_a_release_env_value():
     releases.prune(doc, 5)
     validate(doc, APP_SCHEMA, 'SRC')
     doc['releases'][0]['definition']['env'] = {'API_KEY': 12345678}
-    with pytest.raises(Exception) as info:
-        validate(doc, APP_SCHEMA, 'SRC')
-    assert '12345678' not in str(info.value)
-    assert 'the value (hidden)' in str(info.value) and '$.releases[0].definition.env.API_KEY' in str(info.value)
+    error = raised(Exception, validate, doc, APP_SCHEMA, 'SRC')
+    assert '12345678' not in str(error)
+    assert 'the value (hidden)' in str(error) and '$.releases[0].definition.env.API_KEY' in str(error)
     doc = _deployed('one')
     doc['releases'][0]['made_by'] = 'rebuild'
     with pytest.raises(Exception, match=r"\$\.releases\[0\]\.made_by: 'rebuild' is not one of"):
@@ -249,13 +225,11 @@ def test_documents_with_releases_pass_the_schema_and_hide_a_release_env_value():
 
 
 def test_a_seeded_release_of_an_older_document_passes_the_schema():
-    doc = _doc()
-    for key in ('dokku_scale', 'checks', 'publish'):
-        del doc[key]
+    doc = app_document(without=['dokku_scale', 'checks', 'publish', 'proxy', 'releases'])
     releases.seed(doc, WHEN)
     assert doc['releases'][0]['definition']['checks'] is None
     # the document itself lacks required keys of today's schema; the release it seeds is valid
-    whole = dict(_doc(), releases=doc['releases'])
+    whole = app_document(releases=doc['releases'])
     validate(whole, APP_SCHEMA, 'SRC')
 
 

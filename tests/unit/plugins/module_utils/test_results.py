@@ -9,9 +9,10 @@ __metaclass__ = type
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
+from tests.unit.helpers import app_document
 
-DOC = {'name': 'shop', 'formation': {'web': 2}, 'properties': {'restart_policy': 'always',
-                                                               'stop_timeout_seconds': None, 'restore': True}}
+DOC = app_document(name='shop', formation={'web': 2},
+                   properties={'restart_policy': 'always', 'stop_timeout_seconds': None, 'restore': True})
 
 
 def _plan():

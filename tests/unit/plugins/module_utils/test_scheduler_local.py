@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _context as context
@@ -19,6 +17,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _policy_dri
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local as local
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
+from tests.unit.fake_docker import FakeDocker, calls_of, summary
+from tests.unit.helpers import app_document
 
 
 def _run(docker, store=None, check_mode=False):
@@ -35,38 +35,23 @@ NOW = 1700000000
 S = 10 ** 9   # nanoseconds
 
 
-CHECKED = {'policy_window': {'since': (NOW - 60) * S, 'caused': {}, 'caused_before': (NOW - 60) * S}}
+def checked(name='a'):
+    """The document of app ``name``, whose restart policies were last known a minute ago."""
+    minute_ago = (NOW - 60) * S
+    return app_document(name=name, policy_window={'since': minute_ago, 'caused': {}, 'caused_before': minute_ago})
 
 
-class _ListingDocker(object):
-    """Answers list calls like the daemon's name filter (a regular expression on each name), events from a list,
-    inspect calls with the policies of ``policies``, and records the calls."""
+def _lists(docker):
+    """The name filters of the list calls made."""
+    return [call.arg['name'][0] for call in calls_of(docker, 'list_containers')]
 
-    def __init__(self, summaries, events=(), policies=None):
-        self.summaries = summaries
-        self.lists = []
-        self.events = list(events)
-        self.event_calls = []
-        self.policies = policies or {}
-        self.inspected = []
 
-    def list_containers(self, filters):
-        pattern = filters['name'][0]
-        self.lists.append(pattern)
-        return [s for s in self.summaries if any(re.search(pattern, name) for name in s['Names'])]
+def _event_calls(docker):
+    return [call.arg for call in calls_of(docker, 'events_between')]
 
-    def daemon_time(self):
-        return NOW * S
 
-    def events_between(self, since, until):
-        self.event_calls.append((since, until))
-        return [event for event in self.events if since <= event['timeNano'] <= until]
-
-    def inspect_container(self, container_id):
-        self.inspected.append(container_id)
-        name, _sep, count = self.policies.get(container_id, 'on-failure:10').partition(':')
-        return {'Id': container_id, 'HostConfig': {'RestartPolicy': {'Name': name,
-                                                                     'MaximumRetryCount': int(count or 0)}}}
+def _inspected(docker):
+    return [call.container_id for call in calls_of(docker, 'inspect_container')]
 
 
 def _event(action, container_id, seconds_ago=10):
@@ -75,15 +60,14 @@ def _event(action, container_id, seconds_ago=10):
 
 
 def _summary(name, app, ptype, cid):
-    return {'Id': cid, 'Names': ['/' + name], 'State': 'running',
-            'Labels': {specs.LABEL_APP: app, specs.LABEL_PROCESS_TYPE: ptype,
-                       specs.LABEL_RESTART_POLICY: 'on-failure:10'}}
+    return summary(cid, name, {specs.LABEL_APP: app, specs.LABEL_PROCESS_TYPE: ptype,
+                               specs.LABEL_RESTART_POLICY: 'on-failure:10'})
 
 
 def _listing():
-    return _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
-                           _summary('a.b.web.1', 'a.b', 'web', 'ab1'), _summary('other', 'x', 'web', 'x1'),
-                           _summary('a.web.3.upcoming-0f', 'a', 'web', 'a3')])
+    return FakeDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
+                       _summary('a.b.web.1', 'a.b', 'web', 'ab1'), _summary('other', 'x', 'web', 'x1'),
+                       _summary('a.web.3.upcoming-0f', 'a', 'web', 'a3')], now=NOW * S)
 
 
 def _planner_wanting(count):
@@ -103,9 +87,9 @@ def test_without_a_snapshot_every_app_is_listed_exactly():
     docker = _listing()
     run = _run(docker)
     make_plan, seen = _planner_wanting(2)
-    plan = run.plan('a', make_plan, CHECKED)
+    plan = run.plan('a', make_plan, checked())
     inventory = plan.inventory
-    assert docker.lists == [specs.name_filter('a')]
+    assert _lists(docker) == [specs.name_filter('a')]
     assert not plan.changed and seen == [['a1', 'a2']]
     assert [c.id for c in inventory.upcoming] == ['a3']
 
@@ -114,14 +98,14 @@ def test_snapshot_is_one_list_call_grouped_by_app_and_proves_no_ops():
     docker = _listing()
     run = _run(docker)
     run.prefetch([])
-    assert docker.lists == [specs.ANY_APP_NAME_FILTER]
+    assert _lists(docker) == [specs.ANY_APP_NAME_FILTER]
     for app, ids in (('a', ['a1', 'a2']), ('a.b', ['ab1']), ('never-deployed', [])):
         make_plan, seen = _planner_wanting(len(ids))
-        plan = run.plan(app, make_plan, CHECKED)
+        plan = run.plan(app, make_plan, checked(app))
         inventory = plan.inventory
         assert not plan.changed and seen == [ids]
         assert sorted(c.id for c in inventory.containers()) == ids
-    assert docker.lists == [specs.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
+    assert _lists(docker) == [specs.ANY_APP_NAME_FILTER], 'a no-op needs no list call of its own'
 
 
 @pytest.mark.parametrize('want, will_write', [(3, False), (2, True)])
@@ -130,11 +114,11 @@ def test_work_or_a_write_is_planned_again_from_an_exact_list(want, will_write):
     run = _run(docker)
     run.prefetch([])
     # the daemon changes after the snapshot (another run, under the app's lock): the exact list sees it
-    docker.summaries.append(_summary('a.web.4', 'a', 'web', 'a4'))
+    docker.containers.append(_summary('a.web.4', 'a', 'web', 'a4'))
     make_plan, seen = _planner_wanting(want)
-    plan = run.plan('a', make_plan, CHECKED, will_write=will_write)
+    plan = run.plan('a', make_plan, checked(), will_write=will_write)
     inventory = plan.inventory
-    assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a')]
+    assert _lists(docker) == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a')]
     assert seen == [['a1', 'a2'], ['a1', 'a2', 'a4']]
     assert sorted(c.id for c in inventory.containers()) == ['a1', 'a2', 'a4']
     assert plan.changed == (want != 3)
@@ -149,15 +133,15 @@ class _Store(object):
 
 
 def _policy_ctx(events=(), policies=None, check_mode=False, docs=None):
-    docker = _ListingDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
-                             _summary('b.web.1', 'b', 'web', 'b1')], events, policies)
+    docker = FakeDocker([_summary('a.web.1', 'a', 'web', 'a1'), _summary('a.web.2', 'a', 'web', 'a2'),
+                         _summary('b.web.1', 'b', 'web', 'b1')], policies=policies, events=events, now=NOW * S)
     return docker, _run(docker, _Store(docs or {}), check_mode)
 
 
 def test_a_quiet_window_inspects_nothing_and_costs_one_request():
     docker, run = _policy_ctx(events=[_event('create', 'a1'), _event('die', 'a2')])
-    inventory = run.inventory('a', CHECKED)
-    assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)] and docker.inspected == []
+    inventory = run.inventory('a', checked())
+    assert _event_calls(docker) == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)] and _inspected(docker) == []
     assert all(c.actual_policy is None for c in inventory.containers())
     assert inventory.checked_until == NOW * S - policy_drift.WINDOW_MARGIN and not inventory.inspected
 
@@ -166,46 +150,46 @@ def test_a_quiet_window_inspects_nothing_and_costs_one_request():
 def test_containers_updated_or_started_since_the_last_check_are_inspected(action):
     docker, run = _policy_ctx(events=[_event(action, 'a2'), _event('update', 'b1'), _event('update', 'a1', 120)],
                               policies={'a2': 'always'})
-    inventory = run.inventory('a', CHECKED)
-    assert docker.inspected == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
+    inventory = run.inventory('a', checked())
+    assert _inspected(docker) == ['a2'], 'only a2 changed in the window; b1 is another app, a1 before the window'
     assert dict((c.id, c.actual_policy) for c in inventory.containers()) == {'a1': None, 'a2': 'always'}
     assert inventory.inspected and run.policies.records(inventory)
-    app = {'name': 'a', 'formation': {'web': 2}, 'processes': None, 'applied_policies': {}}
+    app = app_document(name='a', formation={'web': 2}, processes=None, applied_policies={})
     plan = planner.plan_policy(app, 'on-failure:10', inventory)
     assert [(a.kind, a.name) for a in plan.actions] == [(planner.UPDATE_POLICY, 'a.web.2')]
 
 
 def test_never_checked_or_a_full_event_window_inspects_every_container():
     docker, run = _policy_ctx()
-    run.inventory('a', {})
-    assert sorted(docker.inspected) == ['a1', 'a2'] and docker.event_calls == [], 'no window to read'
+    run.inventory('a', app_document(name='a', without=['policy_window']))
+    assert sorted(_inspected(docker)) == ['a1', 'a2'] and _event_calls(docker) == [], 'no window to read'
     full = [_event('exec_start', 'x', seconds_ago=5) for _i in range(256)]
     docker, run = _policy_ctx(events=full)
-    run.inventory('a', CHECKED)
-    assert sorted(docker.inspected) == ['a1', 'a2'], 'the daemon may have dropped events since the last check'
+    run.inventory('a', checked())
+    assert sorted(_inspected(docker)) == ['a1', 'a2'], 'the daemon may have dropped events since the last check'
 
 
 def test_a_full_window_that_reaches_back_past_since_is_complete():
     events = [_event('exec_start', 'x', seconds_ago=100)] + [_event('exec_start', 'x', 5) for _i in range(255)]
     docker, run = _policy_ctx(events=events)
     run.policies.events_since((NOW - 200) * S)
-    run.inventory('a', CHECKED)
-    assert docker.inspected == [] and len(docker.event_calls) == 1, 'the window of the run serves a later since'
+    run.inventory('a', checked())
+    assert _inspected(docker) == [] and len(_event_calls(docker)) == 1, 'the window of the run serves a later since'
 
 
 def test_a_run_over_many_apps_reads_the_events_once_and_inspects_each_container_once():
     later = {'since': (NOW - 30) * S, 'caused': {}, 'caused_before': (NOW - 30) * S}
-    docs = {'a': dict(CHECKED, name='a'), 'b': {'name': 'b', 'policy_window': later}}
+    docs = {'a': checked('a'), 'b': app_document(name='b', policy_window=later)}
     docker, run = _policy_ctx(events=[_event('update', 'a1'), _event('update', 'b1')], docs=docs)
     run.prefetch(['a', 'b', 'undeployed'])
-    assert docker.event_calls == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)]
+    assert _event_calls(docker) == [((NOW - 60) * S, NOW * S - policy_drift.WINDOW_MARGIN)]
     make_plan, _seen = _planner_wanting(2)
     run.plan('a', make_plan, docs['a'])
     make_plan, _seen = _planner_wanting(1)
     run.plan('b', make_plan, docs['b'])
-    assert len(docker.event_calls) == 1
-    assert sorted(docker.inspected) == ['a1', 'b1'], 'inspected once each, though their apps were listed again'
-    assert docker.lists == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a'), specs.name_filter('b')], \
+    assert len(_event_calls(docker)) == 1
+    assert sorted(_inspected(docker)) == ['a1', 'b1'], 'inspected once each, though their apps were listed again'
+    assert _lists(docker) == [specs.ANY_APP_NAME_FILTER, specs.name_filter('a'), specs.name_filter('b')], \
         'an app with inspected containers records it: listed exactly under its lock'
 
 
@@ -213,19 +197,21 @@ def test_check_mode_inspects_but_records_nothing():
     docker, run = _policy_ctx(events=[_event('update', 'a1')], check_mode=True)
     run.prefetch(['a'])
     make_plan, _seen = _planner_wanting(2)
-    run.plan('a', make_plan, CHECKED)
-    assert docker.inspected == ['a1'] and not run.policies.records(run.inventory('a', CHECKED))
+    run.plan('a', make_plan, checked())
+    assert _inspected(docker) == ['a1'] and not run.policies.records(run.inventory('a', checked()))
 
 
 def _window(caused, caused_before=(NOW - 40) * S):
-    return {'policy_window': {'since': (NOW - 60) * S, 'caused': caused, 'caused_before': caused_before}}
+    """The document of app a: its policies known a minute ago, and the events the last run caused before then."""
+    return app_document(name='a', policy_window={'since': (NOW - 60) * S, 'caused': caused,
+                                                 'caused_before': caused_before})
 
 
 def test_the_events_the_last_run_caused_itself_are_expected():
     events = [_event('update', 'a1', 50), _event('start', 'a1', 50), _event('start', 'a2', 45)]
     docker, run = _policy_ctx(events=events)
     run.inventory('a', _window({'a1': 2, 'a2': 1}))
-    assert docker.inspected == []
+    assert _inspected(docker) == []
 
 
 def test_one_event_more_than_the_last_run_caused_or_one_after_it_is_suspect():
@@ -233,7 +219,7 @@ def test_one_event_more_than_the_last_run_caused_or_one_after_it_is_suspect():
               _event('start', 'a2', 30)]
     docker, run = _policy_ctx(events=events)
     run.inventory('a', _window({'a1': 1, 'a2': 1}))
-    assert sorted(docker.inspected) == ['a1', 'a2'], 'a1: one update more; a2: a start after the last run ended'
+    assert sorted(_inspected(docker)) == ['a1', 'a2'], 'a1: one update more; a2: a start after the last run ended'
 
 
 def test_missing_events_of_the_last_run_mean_the_daemon_lost_events():
@@ -241,4 +227,4 @@ def test_missing_events_of_the_last_run_mean_the_daemon_lost_events():
     daemon's own would otherwise pass for one of them."""
     docker, run = _policy_ctx(events=[_event('start', 'a1', 50)])
     run.inventory('a', _window({'a1': 1, 'a2': 1}))
-    assert sorted(docker.inspected) == ['a1', 'a2']
+    assert sorted(_inspected(docker)) == ['a1', 'a2']

@@ -12,17 +12,9 @@ import pytest
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local_report as local_report
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from tests.unit.helpers import IMAGE_ID
+from tests.unit.helpers import OTHER_IMAGE_ID, app_document
 
 POLICY = 'on-failure:10'
-
-
-def app_doc(**extra):
-    doc = {'name': 'shop', 'image_id': IMAGE_ID, 'processes': {'web': 'serve', 'worker': 'work'},
-           'env': {}, 'web_port': 5000, 'publish': None, 'formation': {'web': 1, 'worker': 0},
-           'dokku_scale': None, 'checks': {}, 'image_checks': None}
-    doc.update(extra)
-    return doc
 
 
 def test_published_ports():
@@ -72,34 +64,34 @@ def inspect_data(policy):
 
 
 def test_drift_of_a_container_made_from_the_current_definition():
-    doc = app_doc()
+    doc = app_document()
     assert local_report.drift(doc, container(doc), inspect_data(POLICY), (POLICY, POLICY)) == \
         {'definition_current': True, 'restart_policy_current': True}
 
 
-@pytest.mark.parametrize('change', [{'env': {'TOKEN': 'x'}}, {'image_id': 'sha256:' + 'b' * 64},
+@pytest.mark.parametrize('change', [{'env': {'TOKEN': 'x'}}, {'image_id': OTHER_IMAGE_ID},
                                     {'processes': {'web': 'serve --fast', 'worker': 'work'}}, {'web_port': 8080}])
 def test_drift_of_a_definition_recorded_without_a_deploy(change):
-    before = app_doc()
-    now = app_doc(**change)
+    before = app_document(formation={'web': 1, 'worker': 0})
+    now = app_document(formation={'web': 1, 'worker': 0}, **change)
     found = container(now, spec_doc=before)
     assert local_report.drift(now, found, inspect_data(POLICY), (POLICY, POLICY)) == \
         {'definition_current': False, 'restart_policy_current': True}
-    inventory = planner.Inventory('shop', [{'Id': found.id, 'Names': ['/shop.web.1'], 'Labels': found.labels,
-                                            'State': 'running'}])
+    inventory = planner.Inventory(now['name'], [{'Id': found.id, 'Names': ['/' + found.name], 'Labels': found.labels,
+                                                 'State': 'running'}])
     assert [a.kind for a in planner.plan_converge(now, POLICY, inventory).actions] == [planner.REPLACE], \
         'what the planner replaces'
 
 
 def test_a_new_restart_policy_alone_keeps_the_definition_current():
-    doc = app_doc()
+    doc = app_document()
     found = container(doc, policy='always')
     assert local_report.drift(doc, found, inspect_data('always'), (POLICY, POLICY)) == \
         {'definition_current': True, 'restart_policy_current': False}
 
 
 def test_drift_reads_the_policy_docker_reports():
-    doc = app_doc()
+    doc = app_document()
     # changed by hand: the label says on-failure:10, Docker says always
     assert local_report.drift(doc, container(doc), inspect_data('always'), (POLICY, POLICY))['restart_policy_current'] \
         is False
@@ -120,7 +112,7 @@ def test_drift_reads_the_policy_docker_reports():
     ('dead', 'always', True),         # no policy is ever set on it
 ])
 def test_drift_of_a_stopped_apps_containers(state, policy, current):
-    doc = app_doc()
+    doc = app_document()
     found = container(doc, state=state, policy=policy)
     assert local_report.drift(doc, found, inspect_data(policy), (POLICY, 'no')) == \
         {'definition_current': True, 'restart_policy_current': current}

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_json_document, healthcheck_entry
-from tests.unit.helpers import two_process_app as _app
+from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json as with_app_json
+from tests.unit.helpers import paced_entry as entry
 
 
 FAST = settings(max_examples=200, deadline=None)
@@ -102,7 +102,7 @@ def test_name_filter_property(app, other_app, ptype, index, upcoming, slash):
 
 @FAST
 @given(_apps, _types, st.integers(min_value=1, max_value=10 ** 6), st.booleans(), st.booleans())
-def test_snapshot_filter_and_grouping_cover_every_name_of_every_app(app, ptype, index, upcoming, slash):
+def test_snapshot_filter_and_grouping_cover_every_name_of_everyapp_document(app, ptype, index, upcoming, slash):
     """The run's snapshot (one list call for many apps) must see every container any app's own list call sees,
     and group it under that app: a container missed there could hide work from a no-op."""
     name = specs.upcoming_name(app, ptype, index) if upcoming else specs.container_name(app, ptype, index)
@@ -130,7 +130,7 @@ def test_app_of_container_name(name, app):
 
 
 def test_build_spec_web():
-    spec = specs.build_spec(_app(), 'on-failure:10', 'web', 1)
+    spec = specs.build_spec(app_document(), 'on-failure:10', 'web', 1)
     assert spec['name'] == 'demo.web.1'
     assert spec['app'] == 'demo' and spec['process_type'] == 'web' and spec['index'] == 1
     assert spec['image'] == IMAGE_ID
@@ -153,7 +153,7 @@ def test_build_spec_web():
 
 
 def test_build_spec_other_type_has_empty_port():
-    spec = specs.build_spec(_app(), 'always', 'worker', 3)
+    spec = specs.build_spec(app_document(), 'always', 'worker', 3)
     assert spec['name'] == 'demo.worker.3'
     assert 'PORT=' in spec['env']
     assert 'DYNO=worker.3' in spec['env']
@@ -164,33 +164,33 @@ def test_build_spec_other_type_has_empty_port():
 
 
 def test_build_spec_custom_web_port_and_publish():
-    spec = specs.build_spec(_app(web_port=8080, publish='auto'), 'no', 'web', 2)
+    spec = specs.build_spec(app_document(web_port=8080, publish='auto'), 'no', 'web', 2)
     assert 'PORT=8080' in spec['env']
     assert spec['command'] == ['server', '--port', '8080']
     assert spec['ports'] == {'container': 8080, 'host': None}
-    spec = specs.build_spec(_app(publish=8000), 'no', 'web', 1)
+    spec = specs.build_spec(app_document(publish=8000), 'no', 'web', 1)
     assert spec['ports'] == {'container': 5000, 'host': 8000}
-    assert specs.build_spec(_app(publish=8000), 'no', 'worker', 1)['ports'] is None
-    assert specs.build_spec(_app(publish=False), 'no', 'web', 1)['ports'] is None
+    assert specs.build_spec(app_document(publish=8000), 'no', 'worker', 1)['ports'] is None
+    assert specs.build_spec(app_document(publish=False), 'no', 'web', 1)['ports'] is None
 
 
 def test_build_spec_without_processes_runs_image_command():
-    spec = specs.build_spec(_app(processes=None, env={}), 'no', 'web', 1)
+    spec = specs.build_spec(app_document(processes=None, env={}), 'no', 'web', 1)
     assert spec['command'] is None
     assert spec['env'] == ['DYNO=web.1', 'PORT=5000']
-    spec = specs.build_spec(_app(processes=None, env=None), 'no', 'anything', 4)
+    spec = specs.build_spec(app_document(processes=None, env=None), 'no', 'anything', 4)
     assert spec['command'] is None
     assert spec['env'] == ['DYNO=anything.4', 'PORT=']
 
 
 def test_build_spec_app_env_cannot_override_dyno_and_port():
-    spec = specs.build_spec(_app(env={'DYNO': 'x', 'PORT': '1'}), 'no', 'web', 1)
+    spec = specs.build_spec(app_document(env={'DYNO': 'x', 'PORT': '1'}), 'no', 'web', 1)
     assert 'DYNO=web.1' in spec['env'] and 'PORT=5000' in spec['env']
     assert 'DYNO=x' not in spec['env'] and 'PORT=1' not in spec['env']
 
 
 def _hash(policy='on-failure:10', ptype='web', index=1, **extra):
-    return specs.build_spec(_app(**extra), policy, ptype, index)['hash']
+    return specs.build_spec(app_document(**extra), policy, ptype, index)['hash']
 
 
 def test_spec_hash_changes_with_what_needs_a_new_container():
@@ -214,7 +214,7 @@ def test_spec_hash_ignores_the_restart_policy_and_is_stable():
 
 
 def test_spec_hash_function_directly():
-    spec = specs.build_spec(_app(), 'no', 'web', 1)
+    spec = specs.build_spec(app_document(), 'no', 'web', 1)
     assert specs.spec_hash(spec) == spec['hash']
     changed = dict(spec, restart_policy='always', labels={}, name='other')
     assert specs.spec_hash(changed) == spec['hash']
@@ -237,20 +237,9 @@ HASHES_BEFORE_APP_JSON = [
 ]
 
 
-def entry(check_type='liveness', name='check', **fields):
-    """An app.json healthcheck entry of these tests: three attempts, 2 s apart."""
-    fields.setdefault('attempts', 3)
-    fields.setdefault('wait', 2)
-    return healthcheck_entry(check_type, name, **fields)
-
-
-def with_app_json(healthchecks=None, formation=None, **extra):
-    return _app(app_json=app_json_document(healthchecks, formation), **extra)
-
-
 @pytest.mark.parametrize('ptype, index, extra, wanted', HASHES_BEFORE_APP_JSON)
 def test_spec_hash_of_apps_without_a_liveness_check_is_the_one_before_app_json(ptype, index, extra, wanted):
-    without = specs.build_spec(_app(**extra), 'on-failure:10', ptype, index)
+    without = specs.build_spec(app_document(**extra), 'on-failure:10', ptype, index)
     assert 'healthcheck' not in without and without['hash'] == wanted
     # an app.json without liveness checks (a formation, startup and readiness checks, an uptime liveness check
     # Docker cannot run) changes nothing on the container either
@@ -263,7 +252,7 @@ def test_spec_hash_of_apps_without_a_liveness_check_is_the_one_before_app_json(p
 
 
 def test_a_liveness_check_is_on_the_spec_and_in_its_hash():
-    base = specs.build_spec(_app(), 'no', 'web', 1)
+    base = specs.build_spec(app_document(), 'no', 'web', 1)
     doc = with_app_json({'web': [entry(command=['test', '-f', '/tmp/ok'])]})
     spec = specs.build_spec(doc, 'no', 'web', 1)
     assert spec['healthcheck'] == {'Test': ['CMD', 'test', '-f', '/tmp/ok'], 'Interval': 2 * 10 ** 9,
@@ -274,6 +263,7 @@ def test_a_liveness_check_is_on_the_spec_and_in_its_hash():
     assert specs.build_spec(changed, 'no', 'web', 1)['hash'] != spec['hash'], 'a changed liveness check replaces'
     # the liveness check of web is not the worker's
     assert 'healthcheck' not in specs.build_spec(doc, 'no', 'worker', 1)
-    assert specs.build_spec(doc, 'no', 'worker', 1)['hash'] == specs.build_spec(_app(), 'no', 'worker', 1)['hash']
+    plain = specs.build_spec(app_document(), 'no', 'worker', 1)
+    assert specs.build_spec(doc, 'no', 'worker', 1)['hash'] == plain['hash']
     # the restart policy still stays out of the hash
     assert specs.build_spec(doc, 'always', 'web', 1)['hash'] == spec['hash']

@@ -20,20 +20,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _state_safe
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import StateError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import new_global_document
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore, UnsafeStateError
-
-IMAGE_ID = "sha256:" + "ab" * 32
-
-
-def app_doc(name="demo", **changes):
-    document = {
-        "schema_version": 1, "name": name, "image": "demo:latest", "image_id": IMAGE_ID,
-        "processes": {"web": "node web.js"}, "process_source": "processes", "procfile_path": None,
-        "env": {"SECRET_TOKEN": "hunter2"}, "web_port": 5000, "publish": None, "formation": {"web": 1},
-        "dokku_scale": None, "checks": {},
-        "properties": {"restart_policy": None, "stop_timeout_seconds": None, "restore": True}, "deployed": False,
-    }
-    document.update(changes)
-    return document
+from tests.unit.helpers import app_document, raised
 
 
 def mode(path):
@@ -101,12 +88,9 @@ HINT = "; see docs/state.md"
 
 def refused(call):
     """The message of the UnsafeStateError ``call()`` raises (one line, ending with the hint)."""
-    with pytest.raises(UnsafeStateError) as info:
-        call()
-    message = str(info.value)
-    assert isinstance(info.value, StateError)
-    assert "\n" not in message and message.endswith(HINT), message
-    return message
+    error = raised(UnsafeStateError, call)
+    assert isinstance(error, StateError) and str(error).endswith(HINT), str(error)
+    return str(error)
 
 
 def every_use(store):
@@ -122,7 +106,7 @@ def every_use(store):
         with fresh().lock_global(timeout=1):
             pass
     return [lambda: fresh().read_app("demo"), lambda: fresh().read_global(), lambda: fresh().list_apps(),
-            lambda: fresh().write_app(app_doc()), lambda: fresh().write_global(new_global_document()),
+            lambda: fresh().write_app(app_document()), lambda: fresh().write_global(new_global_document()),
             lambda: fresh().delete_app("demo"), locked, locked_global]
 
 
@@ -144,7 +128,7 @@ def tree(state_dir):
 def deployed_store(state_dir):
     """A store with an app document, the global document and a lock file, as a real run leaves it."""
     store = StateStore(state_dir)
-    store.write_app(app_doc())
+    store.write_app(app_document())
     store.write_global(new_global_document())
     with store.lock("demo"):
         pass
@@ -223,8 +207,8 @@ def test_missing_state_dir_below_safe_parents_is_fine(tmp_path):
     store = StateStore(state_dir)
     assert store.read_app("demo") is None and store.list_apps() == [] and store.read_global() == new_global_document()
     assert not os.path.exists(str(tmp_path / "a"))
-    store.write_app(app_doc())
-    assert store.read_app("demo") == app_doc()
+    store.write_app(app_document())
+    assert store.read_app("demo") == app_document()
     for directory in ("a", "a/b", "a/b/state", "a/b/state/apps"):
         assert mode(str(tmp_path / directory)) == 0o700, directory
 
@@ -232,7 +216,7 @@ def test_missing_state_dir_below_safe_parents_is_fine(tmp_path):
 def test_sticky_parent_like_tmp_is_accepted(tmp_path):
     parent, state_dir = _open_parent(tmp_path, 0o1777)
     store = deployed_store(state_dir)
-    assert store.read_app("demo") == app_doc()
+    assert store.read_app("demo") == app_document()
     for call in every_use(store):
         call()
     # the real /tmp is such a parent (pytest's tmp_path lies below it)
@@ -308,11 +292,11 @@ def test_check_is_done_once_per_store(state_dir, monkeypatch):
     for dummy in range(3):
         fresh.read_app("demo")
         fresh.list_apps()
-        fresh.write_app(app_doc())
+        fresh.write_app(app_document())
         with fresh.lock("demo"):
             pass
     assert calls == [state_dir, os.path.join(state_dir, "apps"), os.path.join(state_dir, "locks")]
-    assert store.read_app("demo") == app_doc()
+    assert store.read_app("demo") == app_document()
 
 
 def test_missing_state_dir_is_checked_again_once_it_exists(state_dir):
@@ -322,7 +306,8 @@ def test_missing_state_dir_is_checked_again_once_it_exists(state_dir):
     assert store.read_app("demo") is None
     os.mkdir(state_dir)
     os.chmod(state_dir, 0o777)
-    assert "the state directory is writable by other users (mode 0777)" in refused(lambda: store.write_app(app_doc()))
+    message = refused(lambda: store.write_app(app_document()))
+    assert "the state directory is writable by other users (mode 0777)" in message
     assert os.listdir(state_dir) == []
 
 
@@ -337,7 +322,7 @@ def test_state_dir_created_between_the_check_and_the_write_is_checked(state_dir,
         return real(self, directory)
 
     monkeypatch.setattr(StateStore, "_ensure_dir", racing)
-    assert "(mode 0777)" in refused(lambda: store.write_app(app_doc()))
+    assert "(mode 0777)" in refused(lambda: store.write_app(app_document()))
     assert listing(state_dir) == ["apps"], "no document was written"
     assert listing(os.path.join(state_dir, "apps")) == []
 
@@ -398,7 +383,7 @@ def test_symlink_owned_by_another_user_in_a_sticky_dir_is_refused(tmp_path):
         " to follow it: replace it by a link owned by root (or choose another state_dir); see docs/state.md"
         % (link, link, NOBODY))
     os.lchown(link, 0, 0)
-    assert StateStore(link).read_app("demo") == app_doc()
+    assert StateStore(link).read_app("demo") == app_document()
 
 
 def test_apps_symlinked_to_an_open_dir_is_refused(state_dir, tmp_path):
@@ -407,7 +392,7 @@ def test_apps_symlinked_to_an_open_dir_is_refused(state_dir, tmp_path):
     elsewhere = str(tmp_path / "elsewhere")
     shutil.move(apps, elsewhere)
     os.symlink(elsewhere, apps)
-    assert StateStore(state_dir).read_app("demo") == app_doc()  # a safe target is fine
+    assert StateStore(state_dir).read_app("demo") == app_document()  # a safe target is fine
     os.chmod(elsewhere, 0o777)
     assert refused(lambda: StateStore(state_dir).read_app("demo")).startswith(
         "%s: the directory of the app documents %s is writable by other users (mode 0777)" % (elsewhere, apps))
@@ -442,10 +427,10 @@ def test_document_open_to_others_is_refused_on_read_and_write(state_dir, doc_mod
                 % (path, access, whom, doc_mode, fix))
     store = StateStore(state_dir)
     assert refused(lambda: store.read_app("demo")) == expected
-    assert refused(lambda: store.write_app(app_doc(formation={"web": 3}))) == expected, "not wrapped by the write"
+    assert refused(lambda: store.write_app(app_document(formation={"web": 3}))) == expected, "not wrapped by the write"
     assert tree(state_dir) == before
     os.chmod(path, 0o400)
-    assert store.read_app("demo") == app_doc()  # stricter than 0600 is fine
+    assert store.read_app("demo") == app_document()  # stricter than 0600 is fine
 
 
 def test_global_document_open_to_others_is_refused(state_dir):
@@ -467,7 +452,7 @@ def test_document_owned_by_another_user_is_refused(state_dir):
                 " it: check its content, then chown 0 %s (or move it away); see docs/state.md" % (path, NOBODY, path))
     store = StateStore(state_dir)
     assert refused(lambda: store.read_app("demo")) == expected
-    assert refused(lambda: store.write_app(app_doc())) == expected
+    assert refused(lambda: store.write_app(app_document())) == expected
     assert tree(state_dir) == before
     os.chmod(path, 0o666)
     assert refused(lambda: store.read_app("demo")).endswith(
@@ -478,10 +463,10 @@ def test_document_owned_by_another_user_is_refused(state_dir):
 def test_planted_documents_are_refused_by_a_listing_reader(state_dir):
     # what the boot-time restore does: list every app, read each document
     store = deployed_store(state_dir)
-    planted = put(state_dir, json.dumps(app_doc("planted")).encode(), name="planted")
+    planted = put(state_dir, json.dumps(app_document(name="planted")).encode(), name="planted")
     os.chown(planted, NOBODY, NOBODY)
     assert store.list_apps() == ["demo", "planted"]
-    assert store.read_app("demo") == app_doc()
+    assert store.read_app("demo") == app_document()
     assert "owned by uid %d" % NOBODY in refused(lambda: store.read_app("planted"))
 
 
@@ -499,7 +484,7 @@ def test_document_check_uses_the_open_descriptor(state_dir, monkeypatch):
     monkeypatch.setattr(os, "stat", no_path_stat(real_stat))
     monkeypatch.setattr(os, "lstat", no_path_stat(real_lstat))
     store = StateStore(state_dir)
-    assert store.read_app("demo") == app_doc()
+    assert store.read_app("demo") == app_document()
     os.chmod(path, 0o644)
     assert "(mode 0644)" in refused(lambda: store.read_app("demo"))
 
@@ -509,7 +494,7 @@ def test_unprivileged_user_reads_its_own_store_and_refuses_roots_documents(tmp_p
         pytest.skip("needs root to switch to another user")
     state_dir = tempfile.mkdtemp(prefix="dokku-ps-owner-", dir="/tmp")
     try:
-        path = put(state_dir, json.dumps(app_doc()).encode())
+        path = put(state_dir, json.dumps(app_document()).encode())
         for directory in (state_dir, os.path.dirname(path)):
             os.chown(directory, NOBODY, NOBODY)
         os.chown(path, NOBODY, NOBODY)
@@ -568,10 +553,9 @@ def test_check_document_on_an_open_descriptor(state_dir):
     with open(path, "rb") as handle:
         safety.check_document(path, os.fstat(handle.fileno()))
         os.chmod(path, 0o620)
-        with pytest.raises(UnsafeStateError) as info:
-            safety.check_document(path, os.fstat(handle.fileno()))
-    assert str(info.value) == ("%s: the state document is writable by its group (mode 0620); refusing to use it:"
-                               " check its content, then chmod 0600 %s; see docs/state.md" % (path, path))
+        error = raised(UnsafeStateError, safety.check_document, path, os.fstat(handle.fileno()))
+    assert str(error) == ("%s: the state document is writable by its group (mode 0620); refusing to use it:"
+                          " check its content, then chmod 0600 %s; see docs/state.md" % (path, path))
 
 
 def test_problem_is_the_short_text_of_an_os_error():

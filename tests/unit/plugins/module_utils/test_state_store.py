@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import multiprocessing
 import os
@@ -33,30 +32,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store impor
     StateStore,
     resolve_state_dir,
 )
-
-IMAGE_ID = "sha256:" + "ab" * 32
-
-
-def app_doc(name="demo", **changes):
-    document = {
-        "schema_version": 1,
-        "name": name,
-        "image": "demo:latest",
-        "image_id": IMAGE_ID,
-        "processes": {"web": "node web.js", "worker": "node worker.js"},
-        "process_source": "processes",
-        "procfile_path": None,
-        "env": {"SECRET_TOKEN": "hunter2", "LOG_LEVEL": "info"},
-        "web_port": 5000,
-        "publish": None,
-        "formation": {"web": 1, "worker": 0},
-        "dokku_scale": None,
-        "checks": {},
-        "properties": {"restart_policy": None, "stop_timeout_seconds": None, "restore": True},
-        "deployed": False,
-    }
-    document.update(changes)
-    return document
+from tests.unit.helpers import app_document, raised
 
 
 def mode(path):
@@ -93,7 +69,7 @@ def test_resolve_state_dir(monkeypatch):
 
 def test_store_uses_env_state_dir(monkeypatch, state_dir):
     monkeypatch.setenv(STATE_DIR_ENV, state_dir)
-    StateStore().write_app(app_doc())
+    StateStore().write_app(app_document())
     assert os.path.isfile(os.path.join(state_dir, "apps", "demo.json"))
 
 
@@ -110,8 +86,8 @@ def test_reads_on_missing_dir_create_nothing(store, state_dir):
 # ---------------------------------------------------------------- round trip, modes, atomicity
 
 def test_round_trip(store):
-    document = app_doc(publish="auto", dokku_scale={"web": 2}, updated_at="2026-01-02T03:04:05.123456+00:00",
-                       processes={"web": u"echo caf\xe9", "a-b": "x"}, formation={"web": 2, "a-b": 0})
+    document = app_document(publish="auto", dokku_scale={"web": 2}, updated_at="2026-01-02T03:04:05.123456+00:00",
+                            processes={"web": u"echo caf\xe9", "a-b": "x"}, formation={"web": 2, "a-b": 0})
     store.write_app(document)
     assert store.read_app("demo") == document
     assert list(store.read_app("demo")["processes"]) == ["web", "a-b"]
@@ -125,15 +101,15 @@ def test_global_round_trip(store, state_dir):
 
 
 def test_overwrite_existing_valid_document(store):
-    store.write_app(app_doc())
-    store.write_app(app_doc(formation={"web": 3, "worker": 1}))
+    store.write_app(app_document())
+    store.write_app(app_document(formation={"web": 3, "worker": 1}))
     assert store.read_app("demo")["formation"] == {"web": 3, "worker": 1}
 
 
 def test_modes_are_explicit_whatever_the_umask(store, state_dir):
     old = os.umask(0)
     try:
-        store.write_app(app_doc())
+        store.write_app(app_document())
         store.write_global(new_global_document())
         with store.lock("demo"):
             pass
@@ -151,7 +127,7 @@ def test_modes_are_explicit_whatever_the_umask(store, state_dir):
 def test_restrictive_umask_still_gives_usable_modes(store, state_dir):
     old = os.umask(0o277)
     try:
-        store.write_app(app_doc())
+        store.write_app(app_document())
         with store.lock("demo"):
             pass
     finally:
@@ -165,27 +141,26 @@ def test_existing_state_dir_mode_is_left_alone(tmp_path):
     state_dir = tmp_path / "existing"
     state_dir.mkdir()
     os.chmod(str(state_dir), 0o755)
-    StateStore(str(state_dir)).write_app(app_doc())
+    StateStore(str(state_dir)).write_app(app_document())
     assert mode(str(state_dir)) == 0o755
     assert mode(str(state_dir / "apps")) == 0o700
 
 
 def test_no_temp_files_left(store, state_dir):
     for count in range(5):
-        store.write_app(app_doc(formation={"web": count, "worker": 0}))
+        store.write_app(app_document(formation={"web": count, "worker": 0}))
     store.write_global(new_global_document())
     assert listing(os.path.join(state_dir, "apps")) == ["demo.json"]
     assert listing(state_dir) == ["apps", "global.json"]
 
 
 def test_invalid_document_is_not_written_and_old_file_is_intact(store, state_dir):
-    store.write_app(app_doc())
+    store.write_app(app_document())
     path = os.path.join(state_dir, "apps", "demo.json")
     with open(path, "rb") as handle:
         before = handle.read()
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(formation={"web": -1}))
-    assert str(info.value) == "%s: $.formation.web: -1 is less than the minimum of 0" % path
+    error = raised(StateError, store.write_app, app_document(formation={"web": -1}))
+    assert str(error) == "%s: $.formation.web: -1 is less than the minimum of 0" % path
     with open(path, "rb") as handle:
         assert handle.read() == before
     assert listing(os.path.join(state_dir, "apps")) == ["demo.json"]
@@ -193,12 +168,12 @@ def test_invalid_document_is_not_written_and_old_file_is_intact(store, state_dir
 
 def test_invalid_first_write_creates_nothing(store, state_dir):
     with pytest.raises(StateError):
-        store.write_app(app_doc(web_port=0))
+        store.write_app(app_document(web_port=0))
     assert not os.path.exists(state_dir)
 
 
 def test_failure_during_write_leaves_old_file_and_no_temp(store, state_dir, monkeypatch):
-    store.write_app(app_doc())
+    store.write_app(app_document())
     path = os.path.join(state_dir, "apps", "demo.json")
     with open(path, "rb") as handle:
         before = handle.read()
@@ -207,9 +182,8 @@ def test_failure_during_write_leaves_old_file_and_no_temp(store, state_dir, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(formation={"web": 5, "worker": 0}))
-    assert str(info.value) == "%s: cannot write the state document: No space left on device" % path
+    error = raised(StateError, store.write_app, app_document(formation={"web": 5, "worker": 0}))
+    assert str(error) == "%s: cannot write the state document: No space left on device" % path
     monkeypatch.undo()
     with open(path, "rb") as handle:
         assert handle.read() == before
@@ -218,14 +192,14 @@ def test_failure_during_write_leaves_old_file_and_no_temp(store, state_dir, monk
 
 def test_unserializable_checks_value(store):
     with pytest.raises(StateError, match=r"cannot be written as JSON"):
-        store.write_app(app_doc(checks={"web": {"x": float("nan")}}))
+        store.write_app(app_document(checks={"web": {"x": float("nan")}}))
 
 
 # ---------------------------------------------------------------- names and listing
 
 def test_list_apps_sorted_and_ignores_other_files(store, state_dir):
     for name in ("zeta", "alpha", "m.x-1"):
-        store.write_app(app_doc(name))
+        store.write_app(app_document(name=name))
     apps = os.path.join(state_dir, "apps")
     for junk in (".alpha.json.abc123.tmp", "notes.txt", "UPPER.json", "under_score.json", ".hidden.json"):
         with open(os.path.join(apps, junk), "w") as handle:
@@ -235,7 +209,7 @@ def test_list_apps_sorted_and_ignores_other_files(store, state_dir):
 
 
 def test_delete_app(store, state_dir):
-    store.write_app(app_doc())
+    store.write_app(app_document())
     with store.lock("demo"):
         store.delete_app("demo")
     assert store.read_app("demo") is None
@@ -253,7 +227,7 @@ def test_invalid_app_names_are_refused(store, name):
 
 def test_write_app_with_invalid_name_is_a_schema_error(store, state_dir):
     with pytest.raises(StateError, match=r"\$\.name: '\.\./x' does not match"):
-        store.write_app(app_doc("../x"))
+        store.write_app(app_document(name="../x"))
     assert not os.path.exists(state_dir)
 
 
@@ -271,29 +245,26 @@ def put(state_dir, content, name="demo"):
 
 
 @pytest.mark.parametrize("content, problem", [
-    (json.dumps(app_doc()).encode()[:-20], "invalid JSON ("),
+    (json.dumps(app_document()).encode()[:-20], "invalid JSON ("),
     (b"{not json", "invalid JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
     (b"", "the state document is empty"),
     (b"  \n", "the state document is empty"),
     (b"\xff\xfe{}", "not valid UTF-8 (byte 0)"),
     (b"[1, 2]", "$: an array is not of type 'object'"),
     (b"42", "$: 42 is not of type 'object'"),
-    (json.dumps(app_doc(formation={"web": -1})).encode(), "$.formation.web: -1 is less than the minimum of 0"),
-    (json.dumps(app_doc(extra=1)).encode(), "$: Additional properties are not allowed ('extra' was unexpected)"),
-    (json.dumps(app_doc(name="other")).encode(), "$.name: 'other' does not match the file name (expected 'demo')"),
+    (json.dumps(app_document(formation={"web": -1})).encode(), "$.formation.web: -1 is less than the minimum of 0"),
+    (json.dumps(dict(app_document(), extra=1)).encode(), "$: Additional properties are not allowed ('extra' was unexpected)"),
+    (json.dumps(app_document(name="other")).encode(), "$.name: 'other' does not match the file name (expected 'demo')"),
 ])
 def test_corrupt_document_read(store, state_dir, content, problem):
     path = put(state_dir, content)
-    with pytest.raises(StateError) as info:
-        store.read_app("demo")
-    message = str(info.value)
+    message = str(raised(StateError, store.read_app, "demo"))
     assert message.startswith(path + ": " + problem), message
     assert message.endswith("; fix or move it away; see docs/state.md")
-    assert "\n" not in message
 
 
 def test_truncated_json_any_length(store, state_dir):
-    text = json.dumps(app_doc(), indent=2).encode()
+    text = json.dumps(app_document(), indent=2).encode()
     for cut in range(1, len(text) - 1, 7):
         put(state_dir, text[:cut])
         with pytest.raises(StateError, match=r"^%s: " % os.path.join(state_dir, "apps", "demo.json")):
@@ -302,9 +273,7 @@ def test_truncated_json_any_length(store, state_dir):
 
 def test_refuse_to_overwrite_corrupt_document(store, state_dir):
     path = put(state_dir, b"{broken")
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc())
-    message = str(info.value)
+    message = str(raised(StateError, store.write_app, app_document()))
     assert message.startswith(path + ": refusing to overwrite it because the existing document is unusable (invalid JSON")
     assert message.endswith("; fix or move it away; see docs/state.md")
     assert message.count("fix or move it away") == 1
@@ -313,9 +282,9 @@ def test_refuse_to_overwrite_corrupt_document(store, state_dir):
 
 
 def test_refuse_to_overwrite_schema_invalid_document(store, state_dir):
-    path = put(state_dir, json.dumps(app_doc(web_port=70000)).encode())
+    path = put(state_dir, json.dumps(app_document(web_port=70000)).encode())
     with pytest.raises(StateError, match=r"refusing to overwrite.*\$\.web_port: 70000 is greater than the maximum of 65535"):
-        store.write_app(app_doc())
+        store.write_app(app_document())
     assert json.loads(open(path).read())["web_port"] == 70000
 
 
@@ -325,19 +294,18 @@ def test_refuse_to_overwrite_corrupt_global(store, state_dir):
     with open(path, "w") as handle:
         handle.write('{"schema_version": 1}')
     os.chmod(path, 0o600)
-    with pytest.raises(StateError) as info:
-        store.read_global()
-    assert str(info.value) == ("%s: $: 'properties' is a required property; fix or move it away; see docs/state.md" % path)
+    error = raised(StateError, store.read_global)
+    assert str(error) == ("%s: $: 'properties' is a required property; fix or move it away; see docs/state.md" % path)
     with pytest.raises(StateError, match=r"^%s: refusing to overwrite" % path):
         store.write_global(new_global_document())
 
 
 def test_newer_schema_version_is_refused(store, state_dir):
-    path = put(state_dir, json.dumps(app_doc(schema_version=2)).encode())
+    path = put(state_dir, json.dumps(app_document(schema_version=2)).encode())
     with pytest.raises(StateError, match=r"schema version 2 but this collection only understands version 1; upgrade"):
         store.read_app("demo")
     with pytest.raises(StateError, match=r"refusing to overwrite"):
-        store.write_app(app_doc())
+        store.write_app(app_document())
     assert json.loads(open(path).read())["schema_version"] == 2
 
 
@@ -375,7 +343,7 @@ def _read_as(uid, store, app):
 def test_unreadable_document(tmp_path):
     if os.geteuid() != 0:
         state_dir = str(tmp_path / "state")
-        path = put(state_dir, json.dumps(app_doc()).encode())
+        path = put(state_dir, json.dumps(app_document()).encode())
         os.chmod(path, 0)
         with pytest.raises(StateError, match=r"^%s: cannot read the state document: Permission denied" % path):
             StateStore(state_dir).read_app("demo")
@@ -385,7 +353,7 @@ def test_unreadable_document(tmp_path):
     nobody = 65534
     state_dir = tempfile.mkdtemp(prefix="dokku-ps-unreadable-", dir="/tmp")
     try:
-        path = put(state_dir, json.dumps(app_doc()).encode())
+        path = put(state_dir, json.dumps(app_document()).encode())
         for directory in (state_dir, os.path.dirname(path)):
             os.chown(directory, nobody, nobody)
             os.chmod(directory, 0o700)
@@ -400,15 +368,14 @@ def test_unreadable_document(tmp_path):
 
 
 def test_permission_error_on_read(store, state_dir, monkeypatch):
-    path = put(state_dir, json.dumps(app_doc()).encode())
+    path = put(state_dir, json.dumps(app_document()).encode())
 
     def denied(*args, **kwargs):
         raise OSError(13, "Permission denied")
 
     monkeypatch.setattr(state_store_module, "_read_regular_file", denied)
-    with pytest.raises(StateError) as info:
-        store.read_app("demo")
-    assert str(info.value) == "%s: cannot read the state document: Permission denied" % path
+    error = raised(StateError, store.read_app, "demo")
+    assert str(error) == "%s: cannot read the state document: Permission denied" % path
 
 
 def test_fifo_in_place_of_a_document_is_refused_without_hanging(store, state_dir):
@@ -431,14 +398,12 @@ def test_unreadable_path_is_a_state_error(store, state_dir):
 # ---------------------------------------------------------------- schema messages
 
 def test_env_values_never_appear_in_messages(store, state_dir):
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(env={"SECRET_TOKEN": 123456789}))
-    assert "123456789" not in str(info.value)
-    assert str(info.value).endswith("$.env.SECRET_TOKEN: the value (hidden) is not of type 'string'")
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc(env={"bad-key": "hunter2"}))
-    assert "hunter2" not in str(info.value)
-    assert "$.env: invalid key: 'bad-key' does not match" in str(info.value)
+    error = raised(StateError, store.write_app, app_document(env={"SECRET_TOKEN": 123456789}))
+    assert "123456789" not in str(error)
+    assert str(error).endswith("$.env.SECRET_TOKEN: the value (hidden) is not of type 'string'")
+    error = raised(StateError, store.write_app, app_document(env={"bad-key": "hunter2"}))
+    assert "hunter2" not in str(error)
+    assert "$.env: invalid key: 'bad-key' does not match" in str(error)
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -460,9 +425,8 @@ def test_env_values_never_appear_in_messages(store, state_dir):
     ({"checks": []}, "$.checks: an array is not of type 'object'"),
 ])
 def test_schema_messages(changes, expected):
-    with pytest.raises(DocumentInvalid) as info:
-        validate(app_doc(**changes), APP_SCHEMA, "SRC")
-    assert str(info.value).startswith("SRC: " + expected), str(info.value)
+    error = raised(DocumentInvalid, validate, app_document(**changes), APP_SCHEMA, "SRC")
+    assert str(error).startswith("SRC: " + expected), str(error)
 
 
 @pytest.mark.parametrize("changes", [
@@ -475,11 +439,11 @@ def test_schema_messages(changes, expected):
     {"checks": {"web": {"path": "/health", "timeout": 5}}},
 ])
 def test_schema_accepts(changes):
-    validate(app_doc(**changes), APP_SCHEMA, "SRC")
+    validate(app_document(**changes), APP_SCHEMA, "SRC")
 
 
 def test_required_keys():
-    document = app_doc()
+    document = app_document()
     del document["image_id"]
     with pytest.raises(DocumentInvalid, match=r"^SRC: \$: 'image_id' is a required property$"):
         validate(document, APP_SCHEMA, "SRC")
@@ -501,11 +465,9 @@ def test_new_global_document_is_a_fresh_copy():
 def test_missing_jsonschema_is_a_clear_error(monkeypatch, store):
     monkeypatch.setattr(schema_module, "HAS_JSONSCHEMA", False)
     monkeypatch.setattr(schema_module, "JSONSCHEMA_IMPORT_ERROR", ImportError("No module named 'jsonschema'"))
-    with pytest.raises(StateError) as info:
-        store.write_app(app_doc())
-    message = str(info.value)
+    message = str(raised(StateError, store.write_app, app_document()))
     assert "the Python library jsonschema is missing on the managed host" in message
-    assert "fix or move" not in message and "\n" not in message
+    assert "fix or move" not in message
 
 
 # ---------------------------------------------------------------- locks
@@ -532,7 +494,7 @@ def _context():
 
 
 def test_processes_racing_for_the_lock_do_not_lose_updates(store, state_dir):
-    store.write_app(app_doc(formation={"web": 0, "worker": 0}))
+    store.write_app(app_document(formation={"web": 0, "worker": 0}))
     ctx = _context()
     start = ctx.Event()
     workers, rounds = 4, 25
@@ -598,10 +560,6 @@ def test_global_lock_is_separate(store, state_dir):
     assert listing(os.path.join(state_dir, "locks")) == [".global.lock", "demo.lock"]
 
 
-def test_app_doc_fixture_is_valid():
-    validate(copy.deepcopy(app_doc()), APP_SCHEMA, "fixture")
-
-
 def test_unchanged_document_is_validated_once_and_a_changed_one_again(store, state_dir, monkeypatch):
     calls = []
     real_validate = state_store_module.validate
@@ -611,18 +569,18 @@ def test_unchanged_document_is_validated_once_and_a_changed_one_again(store, sta
         return real_validate(document, schema, source)
 
     monkeypatch.setattr(state_store_module, "validate", counting)
-    path = put(state_dir, json.dumps(app_doc()).encode())
+    path = put(state_dir, json.dumps(app_document()).encode())
     first = store.read_app("demo")
     first["formation"] = {"web": 99}  # the caller's copy: a later read is not affected
     second = store.read_app("demo")
     assert calls == [path]
-    assert second == app_doc() and second is not first
-    broken = app_doc()
+    assert second == app_document() and second is not first
+    broken = app_document()
     broken["formation"] = {"web": -1}
     put(state_dir, json.dumps(broken).encode())
     with pytest.raises(StateError, match=r"\$\.formation\.web: -1 is less than the minimum of 0"):
         store.read_app("demo")
     assert calls == [path, path]
-    put(state_dir, json.dumps(app_doc()).encode())
-    assert store.read_app("demo") == app_doc()
+    put(state_dir, json.dumps(app_document()).encode())
+    assert store.read_app("demo") == app_document()
     assert calls == [path, path], "these exact bytes were validated before"

@@ -12,14 +12,7 @@ import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
-
-
-def refused(func, *args, **kwargs):
-    with pytest.raises(ValidationError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert '\n' not in message, 'error messages are one line: %r' % message
-    return message
+from tests.unit.helpers import raised, refused
 
 
 @pytest.mark.parametrize('value, expected', [(2, 2), ('2', 2), (' 3 ', 3), (0, 0), ('0', 0), (2.0, 2), (100, 100)])
@@ -31,11 +24,9 @@ def test_coerce_quantity_accepts(value, expected):
 
 @pytest.mark.parametrize('value', [-1, '-1', 'abc', 1.5, True, False, None, [], {}, '', '1.5', '2x'])
 def test_coerce_quantity_refuses_with_field_name(value):
-    with pytest.raises(ValidationError) as info:
-        validation.coerce_quantity(value, 'scale.worker')
-    assert str(info.value).startswith('scale.worker: ')
-    assert info.value.details['field'] == 'scale.worker'
-    assert '\n' not in str(info.value)
+    error = raised(ValidationError, validation.coerce_quantity, value, 'scale.worker')
+    assert str(error).startswith('scale.worker: ')
+    assert error.details['field'] == 'scale.worker'
 
 
 def test_coerce_quantity_negative_message_says_negative():
@@ -132,10 +123,8 @@ def test_bug_env_key_with_trailing_newline_is_refused():
 @pytest.mark.parametrize('value', [float('inf'), float('-inf'), float('nan'), 1.5])
 def test_ports_refuse_non_integral_floats(value):
     for check in (lambda v: validation.validate_port(v, 'web_port'), lambda v: validation.validate_publish(v, 'publish')):
-        with pytest.raises(ValidationError):
-            check(value)
-    with pytest.raises(ValidationError):
-        validation.coerce_quantity(value, 'scale.web')
+        refused(check, value)
+    refused(validation.coerce_quantity, value, 'scale.web')
 
 
 SECRET = 's3cr3t-TOKEN-value'

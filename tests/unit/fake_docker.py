@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one fake of the collection's Docker client (``_docker_client.Docker``) for the unit tests.
+
+``FakeDocker`` has the methods of ``Docker`` the collection calls, each with the same name and parameters
+(tests/unit/test_fake_docker.py checks that against the real class), and answers them from its state:
+
+* ``containers``: the containers as the list call shows them (summaries with ``Id``, ``Names``, ``Labels``,
+  ``State``...); ``create_container``, ``start``, ``stop``, ``unpause``, ``remove``, ``rename`` and
+  ``update_restart_policy`` change them as Docker would (a container the fake does not hold is only recorded);
+* ``inspect_data``: container id -> what ``inspect_container`` answers, made from the summary of every container
+  the fake holds (``inspect_of``, also for one a test adds to ``containers``) and kept in step with it; a test may
+  set any of it;
+* ``networks``: network name -> inspect data; ``create_network`` adds one;
+* ``events``: the daemon's events (``Type``, ``Action``, ``Actor``, ``timeNano``), of which it holds the latest
+  ``EVENT_BUFFER``; ``now``: the daemon's clock in nanoseconds;
+* ``execs``: command (a tuple) -> its answers ``(exit code, output)``, one per run, the last one repeated;
+  ``exec_default`` answers any other command; ``logs``: container id -> the text it logged; ``images``:
+  reference -> inspect data; ``files``: image id -> {path: text}; ``processes``: container id -> the top answer.
+
+Every call is recorded in ``calls``, in order, as a ``Call``: the method's name, the container it is about (its
+id) and that container's name (as the call gives it, else as the fake knows it; the network's name for network
+calls), and the call's other argument(s). Knobs for failures and timing: ``fail`` lists ``(method, name glob)``,
+optionally with a message and how many times, and a matching call raises ``DockerError`` worded as the client
+words it; containers whose name matches a glob of ``down`` exit (code 3) right after their start; every call
+takes ``delay`` seconds, and ``in_flight`` / ``max_in_flight`` count the calls under way at once. Thread-safe.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import copy
+import fnmatch
+import hashlib
+import ipaddress
+import itertools
+import re
+import threading
+import time
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._docker_client import EVENT_BUFFER
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_to_docker
+from ansible_collections.dokku_ps.docker.plugins.module_utils._specs import LABEL_RESTART_POLICY
+
+Call = collections.namedtuple('Call', 'method container_id name arg')
+
+# what each call was trying to do, in the client's words (its DockerError messages start so)
+WHAT = {
+    'list_containers': 'list containers',
+    'inspect_container': 'inspect container %s',
+    'inspect_image': 'inspect image %s',
+    'logs_tail': 'read the log of %s',
+    'container_events': 'watch the events of %s',
+    'events_between': 'read the events of the daemon',
+    'wait_removed': 'wait for the removal of %s',
+    'exec_run': 'run a check command in %s',
+    'top': 'list the processes of %s',
+    'create_container': 'create container %s',
+    'inspect_network': 'inspect network %s',
+    'create_network': 'create network %s',
+    'start': 'start container %s',
+    'unpause': 'unpause container %s',
+    'stop': 'stop container %s',
+    'remove': 'remove container %s',
+    'rename': 'rename container %s',
+    'update_restart_policy': 'update the restart policy of %s',
+    'read_files': 'read files from image %s',
+    'daemon_time': 'read the clock of the daemon',
+    'caused_events': 'count the events caused',
+}
+
+RUNNING_STATES = ('running', 'restarting', 'paused')
+
+
+def summary(container_id, name, labels=None, state='running', **fields):
+    """A container as the list call shows it."""
+    result = {'Id': container_id, 'Names': ['/' + name], 'Labels': dict(labels or {}), 'State': state,
+              'Status': '', 'Ports': []}
+    result.update(fields)
+    return result
+
+
+def inspect_of(container, policy=None):
+    """The inspect data of the container of a list summary: its name, state, labels and networks, and ``policy``
+    as its restart policy (default: its io.dokku-ps.restart-policy label, else 'no')."""
+    labels = container.get('Labels') or {}
+    state = container.get('State') or 'created'
+    networks = (container.get('NetworkSettings') or {}).get('Networks') or {}
+    return {
+        'Id': container['Id'],
+        'Name': container['Names'][0],
+        'State': {'Status': state, 'Running': state in RUNNING_STATES, 'Paused': state == 'paused',
+                  'Restarting': state == 'restarting', 'ExitCode': 0},
+        'Config': {'Labels': dict(labels), 'Image': container.get('Image')},
+        'HostConfig': {'RestartPolicy': restart_policy_to_docker(policy or labels.get(LABEL_RESTART_POLICY) or 'no')},
+        'NetworkSettings': {'Ports': {}, 'Networks': copy.deepcopy(networks)},
+    }
+
+
+def calls_of(docker, method):
+    """The recorded calls of one method, in order."""
+    return [call for call in docker.calls if call.method == method]
+
+
+def _matches(container, filters):
+    """Whether a summary passes the list call's filters, as the daemon applies them: ``name`` a regular expression
+    searched in each name (any value), ``label`` a key or key=value (every value), ``network`` a network name."""
+    for key, values in (filters or {}).items():
+        if key == 'name':
+            if not any(re.search(value, name) for value in values for name in container['Names']):
+                return False
+        elif key == 'label':
+            labels = container.get('Labels') or {}
+            for value in values:
+                label, sep, wanted = value.partition('=')
+                if label not in labels or (sep and labels[label] != wanted):
+                    return False
+        elif key == 'network':
+            networks = (container.get('NetworkSettings') or {}).get('Networks') or {}
+            if not any(value in networks for value in values):
+                return False
+        else:
+            raise AssertionError('the fake Docker does not filter by %s' % key)
+    return True
+
+
+class FakeDocker(object):
+    """Stands in for ``_docker_client.Docker`` (see the module's description)."""
+
+    def __init__(self, containers=(), policies=None, networks=None, events=(), now=None, fail=(), down=(),
+                 delay=0.0):
+        self.containers = [copy.deepcopy(container) for container in containers]
+        policies = policies or {}
+        self.inspect_data = dict((c['Id'], inspect_of(c, policies.get(c['Id']))) for c in self.containers)
+        self.networks = copy.deepcopy(networks or {})
+        self.events = list(events)
+        self.now = now
+        self.execs = {}
+        self.exec_default = (0, '')
+        self.logs = {}
+        self.images = {}
+        self.files = {}
+        self.processes = {}
+        self.fail = list(fail)
+        self.down = list(down)
+        self.delay = delay
+        self.calls = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        # container id -> name, of every container the fake held (removed ones too); ids it created, in order
+        self.names = dict((c['Id'], c['Names'][0].lstrip('/')) for c in self.containers)
+        self.created = []
+        self._caused = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+
+    # -- the bookkeeping of every call ---------------------------------------------------------------------------
+
+    def _call(self, method, container_id=None, name=None, arg=None, shown=None):
+        """Record a call, count it in flight, wait ``delay``, and raise the failure ``fail`` asks for."""
+        with self._lock:
+            name = name or self.names.get(container_id)
+            self.calls.append(Call(method, container_id, name, arg))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            with self._lock:
+                for index, entry in enumerate(self.fail):
+                    if entry[0] != method or not fnmatch.fnmatchcase(name or '', entry[1]):
+                        continue
+                    entry = self.fail[index] = list(entry)
+                    if len(entry) > 3:
+                        if entry[3] <= 0:
+                            continue
+                        entry[3] -= 1
+                    what = WHAT[method].replace('%s', shown or name or container_id or '')
+                    raise DockerError('Docker API error while trying to %s: %s'
+                                      % (what, entry[2] if len(entry) > 2 else 'boom'))
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return name
+
+    def _container(self, container_id):
+        for container in self.containers:
+            if container['Id'] == container_id:
+                return container
+        return None
+
+    def _data(self, container_id):
+        """The inspect data of a container (made from its summary when a test added it), None when unknown."""
+        container = self._container(container_id)
+        if container_id not in self.inspect_data and container is not None:
+            self.inspect_data[container_id] = inspect_of(container)
+        return self.inspect_data.get(container_id)
+
+    def _set_state(self, container_id, state, exit_code=0):
+        container = self._container(container_id)
+        if container is not None:
+            container['State'] = state
+            self._data(container_id)['State'] = {
+                'Status': state, 'Running': state in RUNNING_STATES, 'Paused': state == 'paused',
+                'Restarting': state == 'restarting', 'ExitCode': exit_code}
+
+    def _caused_event(self, container_id):
+        self._caused[container_id] = self._caused.get(container_id, 0) + 1
+
+    # -- queries -------------------------------------------------------------------------------------------------
+
+    def list_containers(self, filters):
+        self._call('list_containers', arg=filters)
+        with self._lock:
+            return [copy.deepcopy(c) for c in self.containers if _matches(c, filters)]
+
+    def inspect_container(self, container_id):
+        self._call('inspect_container', container_id)
+        with self._lock:
+            return copy.deepcopy(self._data(container_id))
+
+    def inspect_image(self, reference):
+        self._call('inspect_image', arg=reference, shown=reference)
+        return copy.deepcopy(self.images.get(reference))
+
+    def logs_tail(self, container_id, lines):
+        self._call('logs_tail', container_id, arg=lines)
+        return self.logs.get(container_id, '').splitlines()[-lines:]
+
+    def container_events(self, container_id, seconds, kinds):
+        """At once: the first of ``events`` of that container with one of ``kinds`` (it happens during the wait),
+        else nothing happened."""
+        self._call('container_events', container_id, arg=(seconds, tuple(kinds)))
+        for event in self.events:
+            action = event.get('Action') or event.get('status')
+            if (event.get('Actor') or {}).get('ID') == container_id and action in kinds:
+                return [action]
+        return []
+
+    def events_between(self, since, until):
+        self._call('events_between', arg=(since, until))
+        with self._lock:
+            held = self.events[-EVENT_BUFFER:]
+        return [copy.deepcopy(event) for event in held if since <= event['timeNano'] <= until]
+
+    def daemon_time(self):
+        self._call('daemon_time')
+        return self.now
+
+    def wait_removed(self, container_id, name=None, timeout=None):
+        self._call('wait_removed', container_id, name, timeout)
+        with self._lock:
+            container = self._container(container_id)
+            if container is not None and container['State'] == 'removing':
+                self.containers.remove(container)
+                self.inspect_data.pop(container_id, None)
+
+    def exec_run(self, container_id, command):
+        key = tuple(command)
+        self._call('exec_run', container_id, arg=key)
+        with self._lock:
+            answers = self.execs.get(key)
+            if not answers:
+                return self.exec_default
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    def top(self, container_id):
+        self._call('top', container_id)
+        return copy.deepcopy(self.processes.get(container_id, {'Titles': [], 'Processes': []}))
+
+    def caused_events(self, container_ids):
+        self._call('caused_events', arg=tuple(sorted(container_ids)))
+        with self._lock:
+            return dict((cid, self._caused[cid]) for cid in container_ids if cid in self._caused)
+
+    def read_files(self, image_id, paths, max_bytes=1024 * 1024):
+        self._call('read_files', arg=(image_id, tuple(paths)), shown=image_id)
+        found = self.files.get(image_id) or {}
+        texts = dict((path, found.get(path)) for path in paths)
+        return dict((path, text if text is None or len(text.encode('utf-8')) <= max_bytes else None)
+                    for path, text in texts.items())
+
+    # -- changes -------------------------------------------------------------------------------------------------
+
+    def create_container(self, spec, name, address=None):
+        """A new container named ``name``, created (not started) from ``spec``, on its network at ``address``."""
+        self._call('create_container', name=name, arg=spec)
+        with self._lock:
+            container_id = hashlib.sha256(b'fake container %d' % next(self._ids)).hexdigest()
+            endpoint = {'IPAMConfig': {'IPv4Address': address} if address else None, 'IPAddress': ''}
+            container = summary(container_id, name, spec.get('labels'), state='created', Image=spec.get('image'),
+                                ImageID=spec.get('image'), Status='Created',
+                                NetworkSettings={'Networks': {spec.get('network') or 'bridge': endpoint}})
+            self.containers.append(container)
+            self.inspect_data[container_id] = inspect_of(container, spec.get('restart_policy'))
+            self.names[container_id] = name
+            self.created.append(container_id)
+        return container_id
+
+    def inspect_network(self, name):
+        self._call('inspect_network', name=name)
+        return copy.deepcopy(self.networks.get(name))
+
+    def create_network(self, name, subnet, ip_range, labels):
+        self._call('create_network', name=name, arg=(subnet, ip_range, labels))
+        gateway = str(next(ipaddress.ip_network(subnet).hosts()))
+        with self._lock:
+            self.networks[name] = {'Name': name, 'Driver': 'bridge', 'Labels': dict(labels),
+                                   'IPAM': {'Config': [{'Subnet': subnet, 'Gateway': gateway, 'IPRange': ip_range}]}}
+
+    def start(self, container_id, name=None):
+        name = self._call('start', container_id, name)
+        with self._lock:
+            if any(fnmatch.fnmatchcase(name or '', pattern) for pattern in self.down):
+                self._set_state(container_id, 'exited', exit_code=3)
+            else:
+                self._set_state(container_id, 'running')
+            self._caused_event(container_id)
+
+    def unpause(self, container_id, name=None):
+        self._call('unpause', container_id, name)
+        with self._lock:
+            self._set_state(container_id, 'running')
+
+    def stop(self, container_id, timeout, name=None):
+        self._call('stop', container_id, name, timeout)
+        with self._lock:
+            self._set_state(container_id, 'exited')
+
+    def remove(self, container_id, name=None, force=False):
+        self._call('remove', container_id, name, force)
+        with self._lock:
+            container = self._container(container_id)
+            if container is not None:
+                self.containers.remove(container)
+            self.inspect_data.pop(container_id, None)
+
+    def rename(self, container_id, new_name):
+        self._call('rename', container_id, new_name, shown='%s to %s' % (container_id[:12], new_name))
+        with self._lock:
+            self.names[container_id] = new_name
+            container = self._container(container_id)
+            if container is not None:
+                container['Names'] = ['/' + new_name]
+            if self._data(container_id) is not None:
+                self._data(container_id)['Name'] = '/' + new_name
+
+    def update_restart_policy(self, container_id, policy, name=None):
+        self._call('update_restart_policy', container_id, name, policy)
+        with self._lock:
+            if self._data(container_id) is not None:
+                self._data(container_id)['HostConfig']['RestartPolicy'] = restart_policy_to_docker(policy)
+            self._caused_event(container_id)
