@@ -17,24 +17,18 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import Prox
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 from tests.unit import fake_scheduler
-from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID
+from tests.unit.fake_docker import FakeDocker
+from tests.unit.helpers import OTHER_IMAGE_ID, app_document
 
 WHEN = '2026-12-01T10:00:00Z'
 
 
-class _Docker(object):
-    """The run context only hands the client its redactor."""
-    redactor = None
-
-
 def _doc(**changes):
-    doc = {'schema_version': 1, 'name': 'shop', 'image': 'shop:1', 'image_id': IMAGE_ID,
-           'processes': {'web': 'serve'}, 'process_source': 'processes', 'procfile_path': None,
-           'env': {'TOKEN': 'secret-value'}, 'web_port': 5000, 'publish': None, 'formation': {'web': 1},
-           'dokku_scale': None, 'checks': {}, 'image_checks': None, 'deployed': True, 'updated_at': WHEN,
-           'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': True}}
-    doc.update(changes)
-    return doc
+    """App shop, with a secret in its env, recorded at WHEN (without releases unless given: read back, its
+    definition is release 1)."""
+    without = [] if 'releases' in changes else ['releases']
+    return app_document(without=without, **dict(dict(name='shop', image='shop:1', env={'TOKEN': 'secret-value'},
+                                                     updated_at=WHEN), **changes))
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def recorder(monkeypatch):
 def _ctx(tmp_path, check_mode=False):
     store = StateStore(str(tmp_path / 'state'))
     proxy = ProxyRun(options.proxy_options({'nginx_include_dir': str(tmp_path / 'nginx')}), check_mode=check_mode)
-    return context.Context(_Docker(), store, proxy, check_mode=check_mode)
+    return context.Context(FakeDocker(), store, proxy, check_mode=check_mode)
 
 
 def _stored(ctx, doc):
@@ -64,7 +58,7 @@ def test_the_scheduler_is_chosen_from_the_document_made_once_and_closed(tmp_path
     class OtherRun(fake_scheduler.FakeRun):
         kind = 'other'
     monkeypatch.setitem(context.SCHEDULERS, 'other', OtherRun)
-    assert isinstance(ctx.scheduler_run(scheduler.kind_of(_doc(scheduler='other'))), OtherRun)
+    assert isinstance(ctx.scheduler_run(scheduler.kind_of(dict(_doc(), scheduler='other'))), OtherRun)
     ctx.close()
     assert recorder.calls.count(('close',)) == 2, 'every scheduler the run made is closed'
 

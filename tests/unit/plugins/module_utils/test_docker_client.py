@@ -223,26 +223,35 @@ def test_events_between_asks_for_nanoseconds_and_never_for_the_future_of_since()
     assert calls[0]['until'] == calls[0]['since'] == '1700000005.000000000'
 
 
+# What Docker answers an update of a container caught between two runs of its process (both seen here).
+BETWEEN_RUNS = ['Cannot update container 47: runc did not terminate successfully: exit status 1: container not '
+                'running : unknown',
+                'Cannot update container 47: cannot update a stopped container: unknown']
+
+
 class _FlakyUpdates(_FakeAPI):
     """update_container fails ``failures`` times the way Docker does for a container between two restarts."""
 
-    def __init__(self, failures):
+    def __init__(self, failures, explanation=BETWEEN_RUNS[0]):
         super(_FlakyUpdates, self).__init__()
         self.failures = failures
+        self.explanation = explanation
 
     def update_container(self, *args, **kwargs):
         self.calls.append(('update_container', args, kwargs))
         if self.failures:
             self.failures -= 1
-            raise APIError('500 Server Error', explanation='Cannot update container 47: runc did not terminate '
-                           'successfully: exit status 1: container not running : unknown')
+            raise APIError('500 Server Error', explanation=self.explanation)
 
 
-def test_an_update_that_meets_a_restarting_container_is_tried_again():
-    client = _docker_with(_FlakyUpdates(2))
+@pytest.mark.parametrize('explanation', BETWEEN_RUNS)
+def test_an_update_that_meets_a_restarting_container_is_tried_again(explanation):
+    client = _docker_with(_FlakyUpdates(2, explanation))
     client.update_restart_policy('abc', 'no', 'demo.worker.1')
     assert [call[0] for call in client.api.calls] == ['update_container'] * 3
     assert client.caused_events(['abc']) == {'abc': 1}
+    assert docker_client.between_runs(DockerError(explanation))
+    assert not docker_client.between_runs(DockerError('No such container: abc'))
 
 
 def test_an_update_that_keeps_failing_says_so():

@@ -149,6 +149,23 @@ def test_remove_running_container_policy_no_then_stop_then_remove(state):
                             ('remove', 'old-web-1', 'demo.web.1', True)]
 
 
+def test_a_container_between_two_restarts_is_stopped_before_its_policy_is_set():
+    """Docker refuses the update of a container it is restarting, between two runs of its process: it is stopped
+    first (a stop ends its restarts), then it gets 'no', then it goes."""
+    docker = FakeDocker(fail=[('update_restart_policy', 'demo.web.1', 'Cannot update container 47: cannot update a '
+                               'stopped container: unknown', 1)])
+    action = remove(state='restarting')
+    assert run(docker, [action]) == [(action, 'old-web-1')]
+    assert docker.calls == [('update_restart_policy', 'old-web-1', 'demo.web.1', 'no'),
+                            ('stop', 'old-web-1', 'demo.web.1', STOP_TIMEOUT),
+                            ('update_restart_policy', 'old-web-1', 'demo.web.1', 'no'),
+                            ('remove', 'old-web-1', 'demo.web.1', True)]
+    other = FakeDocker(fail=[('update_restart_policy', 'demo.web.1', 'No such container', 1)])
+    with pytest.raises(ExecutionError, match='No such container'):
+        run(other, [remove()])
+    assert [call.method for call in other.calls] == ['update_restart_policy'], 'any other refusal stops the action'
+
+
 @pytest.mark.parametrize('state', ['exited', 'created', 'dead'])
 def test_remove_stopped_container_just_removes(state):
     docker = FakeDocker()

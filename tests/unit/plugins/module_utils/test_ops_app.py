@@ -17,11 +17,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 from tests.unit import fake_scheduler
+from tests.unit.fake_docker import FakeDocker
 from tests.unit.helpers import IMAGE_ID
-
-
-class _Docker(object):
-    redactor = None
 
 
 @pytest.fixture
@@ -32,7 +29,7 @@ def recorder(monkeypatch):
 def _ctx(tmp_path, check_mode=False):
     store = StateStore(str(tmp_path / 'state'))
     proxy = ProxyRun(options.proxy_options({'nginx_include_dir': str(tmp_path / 'nginx')}), check_mode=check_mode)
-    ctx = context.Context(_Docker(), store, proxy, check_mode=check_mode)
+    ctx = context.Context(FakeDocker(), store, proxy, check_mode=check_mode)
     # the image shop:1 exists and carries no Procfile, DOKKU_SCALE, CHECKS or app.json
     ctx.image = lambda reference: {'Id': IMAGE_ID, 'Config': {'WorkingDir': '/app'}}
     ctx.image_files = lambda image_id, paths: dict((path, None) for path in paths)

@@ -17,21 +17,14 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 from tests.unit import fake_scheduler
-from tests.unit.helpers import IMAGE_ID
+from tests.unit.fake_docker import FakeDocker
+from tests.unit.helpers import app_document
 
 
-class _Docker(object):
-    redactor = None
-
-
-def _doc(name, **changes):
-    doc = {'schema_version': 1, 'name': name, 'image': '%s:1' % name, 'image_id': IMAGE_ID,
-           'processes': {'web': 'serve'}, 'process_source': 'processes', 'procfile_path': None,
-           'env': {'TOKEN': 'secret-value'}, 'web_port': 5000, 'publish': None, 'formation': {'web': 2},
-           'dokku_scale': None, 'checks': {}, 'image_checks': None, 'deployed': True,
-           'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': True}}
-    doc.update(changes)
-    return doc
+def _doc(name):
+    """App ``name``: two web containers and no other process, a secret in its env, written before releases."""
+    return app_document(without=['releases'], name=name, image='%s:1' % name, processes={'web': 'serve'},
+                        formation={'web': 2}, env={'TOKEN': 'secret-value'})
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def ctx(tmp_path, monkeypatch):
         store.write_app(_doc(name))
     recorder.processes['shop'] = {'processes': 2, 'running': 'mixed', 'dynos': {'web.1': {'status': 'running'},
                                                                                 'web.2': {'status': 'exited'}}}
-    made = context.Context(_Docker(), store, ProxyRun(options.proxy_options({'nginx_include_dir': str(tmp_path)})))
+    made = context.Context(FakeDocker(), store, ProxyRun(options.proxy_options({'nginx_include_dir': str(tmp_path)})))
     made.recorder = recorder
     return made
 
