@@ -120,8 +120,11 @@ KEYS = [
     ]),
     ('proxy_ports', BOTH, RELEASED, dict(type='list', elements='str'), [
         'Port mappings of the proxy in Dokku\'s C(scheme:host-port:container-port) form, for example '
-        'V(http:80:5000). Only V(http) is rendered (TLS is added by hand, docs/proxy.md). One mapping per host port.',
-        'An empty list means Dokku\'s default, V(http:80:<web_port>); when omitted, the recorded value is kept.',
+        'V(http:80:5000), or V(https:443:5000) (served once the app has a certificate, O(@tls)). One mapping per host '
+        'port.',
+        'An empty list means Dokku\'s default, V(http:80:<web_port>); when omitted, the recorded value is kept. With a '
+        'certificate, every V(http:80:<port>) mapping gets its V(https:443:<port>) unless the app maps V(https) '
+        'itself (Dokku\'s rule).',
     ]),
     ('domains', BOTH, RELEASED, dict(type='list', elements='str'), [
         'The names the proxy answers for (nginx\'s C(server_name)), so several apps share a host port. DNS names or '
@@ -132,6 +135,48 @@ KEYS = [
         'Seconds the old V(web) containers keep serving the requests they already have after the proxy switched to '
         'the new ones, before they are stopped (Dokku\'s C(wait-to-retire)); also after a scale down. Default 10 '
         '(Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.',
+    ]),
+    ('tls', BOTH, RELEASED, dict(type='str', choices=['off', 'acme', 'provided']), [
+        'Serve the app over HTTPS with a certificate covering all its O(@domains) (docs/tls.md): V(acme) has it issued '
+        'over ACME (http-01, through the host\'s nginx, at deploy time, and renewed when a third of its lifetime '
+        'remains), V(provided) serves the certificate and key given in O(@tls_certificate) and O(@tls_key) (or read '
+        'from O(@tls_certificate_path) and O(@tls_key_path)), V(off) (the default for a new app) serves http only and '
+        'removes the app\'s certificate.',
+        'Needs the proxy (O(@proxy)) and at least one domain. The CA and the ACME account are set by the C(acme_*) '
+        'options. When omitted, the recorded value is kept.',
+    ]),
+    ('tls_certificate', BOTH, NOT_RELEASED, dict(type='str'), [
+        'With O(@tls=provided): the certificate and its chain as PEM text (leaf first), for example from a vault. '
+        'Checked before anything changes: it matches O(@tls_key), its chain is in order, it covers every domain and '
+        'has not expired. When omitted, the certificate in place is kept.',
+    ]),
+    ('tls_key', BOTH, NOT_RELEASED, dict(type='str', no_log=True), [
+        'With O(@tls=provided): the private key of O(@tls_certificate) as PEM text, without a passphrase. Written '
+        'for nginx with mode 0600 and never shown.',
+    ]),
+    ('tls_certificate_path', BOTH, RELEASED, dict(type='str'), [
+        'With O(@tls=provided): read the certificate (with its chain) from this file on the managed host instead, at '
+        'every run, so a certificate renewed there by another tool is served once it changes.',
+    ]),
+    ('tls_key_path', BOTH, RELEASED, dict(type='str'), [
+        'With O(@tls=provided): the file of the private key on the managed host, read with O(@tls_certificate_path).',
+    ]),
+    ('https_redirect', BOTH, RELEASED, dict(type='bool'), [
+        'Redirect http requests to https (301, keeping the host and the URI) once the app has a certificate. Default '
+        'V(true); when omitted, the recorded value is kept.',
+    ]),
+    ('hsts', BOTH, RELEASED, dict(type='bool'), [
+        'Send the Strict-Transport-Security header over https (Dokku\'s C(hsts)). Default V(true).',
+    ]),
+    ('hsts_include_subdomains', BOTH, RELEASED, dict(type='bool'), [
+        'Add C(includeSubDomains) to the header. Default V(false), unlike Dokku: it makes browsers refuse plain http '
+        'on every subdomain of the app\'s names (docs/tls.md).',
+    ]),
+    ('hsts_max_age', BOTH, RELEASED, dict(type='int'), [
+        'The header\'s C(max-age) in seconds. Default V(15724800) (about six months, Dokku\'s).',
+    ]),
+    ('hsts_preload', BOTH, RELEASED, dict(type='bool'), [
+        'Add C(preload) to the header. Default V(false).',
     ]),
     ('release', BOTH, NOT_RELEASED, dict(type='int'), [
         'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points at '

@@ -17,9 +17,9 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json a
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as check_rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import (
     DokkuPsError, NotFoundError, ValidationError)
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _formation as formation
-from ansible_collections.dokku_ps.docker.plugins.module_utils._health import ignored_liveness
-from ansible_collections.dokku_ps.docker.plugins.module_utils._limits import check_process_limits
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
+from ansible_collections.dokku_ps.docker.plugins.module_utils._image_definition import (
+    APP_JSON_IMAGE, APP_JSON_OPTION, APP_JSON_OPTION_SOURCE, formation_owner, with_source)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import (
     DEFAULT_WEB_PORT, validate_app_name, validate_process_type)
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
@@ -30,19 +30,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCH
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 
-DOKKU_SCALE_FILE = 'DOKKU_SCALE'
-
-
-CHECKS_FILE = 'CHECKS'
-
-
 DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
                    'publish', 'formation', 'dokku_scale', 'checks', 'image_checks', 'proxy', 'app_json')
-# the app.json option as given, and the app.json the image carries: ``app_json`` is the one that applies
-APP_JSON_OPTION = 'app_json_option'
-APP_JSON_IMAGE = 'app_json_image'
-APP_JSON_OPTION_SOURCE = 'app_json option'
-
 # the declaration keys of the proxy -> their place in the document's ``proxy``
 PROXY_KEYS = (('proxy', 'enabled'), ('proxy_ports', 'ports'), ('domains', 'domains'),
               ('wait_to_retire', 'wait_to_retire'))
@@ -102,13 +91,7 @@ def _validate_app_json_option(value):
         return None
     if not isinstance(value, (dict, str)):
         raise ValidationError('app_json', 'must be a dict or its JSON text')
-    return _with_source(app_json.parse(value, APP_JSON_OPTION_SOURCE), APP_JSON_OPTION_SOURCE)
-
-
-def _with_source(document, source):
-    document = dict(document)
-    document['source'] = source
-    return document
+    return with_source(app_json.parse(value, APP_JSON_OPTION_SOURCE), APP_JSON_OPTION_SOURCE)
 
 
 def _validate_proxy_params(params):
@@ -129,131 +112,6 @@ def _validate_proxy_params(params):
     if params.get('wait_to_retire') is not None:
         values['wait_to_retire'] = validation.validate_stop_timeout(params['wait_to_retire'], 'wait_to_retire')
     return values
-
-
-def resolve_image(ctx, reference):
-    data = ctx.image(reference)
-    if data is None:
-        raise NotFoundError('image: %s was not found on the Docker host (dokku_ps never pulls; build, load or pull '
-                            'it first)' % reference)
-    return data
-
-
-def _image_path(workdir, relative):
-    workdir = (workdir or '/').rstrip('/')
-    return '%s/%s' % (workdir, relative.lstrip('/'))
-
-
-def _definition_from_image(ctx, values, old, image_data, force=False):
-    """What the image defines: (processes of a procfile_path app, procfile_path, DOKKU_SCALE formation, CHECKS,
-    app.json), read once per image id unless ``force``. A document recorded before app.json was read has no
-    ``app_json_image`` and reads the image again."""
-    image_id = image_data['Id']
-    image = values.get('image') or (old or {}).get('image')
-    source = values.get('process_source', (old or {}).get('process_source', 'none'))
-    procfile_path = values.get('procfile_path', (old or {}).get('procfile_path')) if source == 'procfile_path' else None
-    if not force and old and old.get('image_id') == image_id and old.get('procfile_path') == procfile_path \
-            and old.get('process_source') == source and APP_JSON_IMAGE in old:
-        processes = old.get('processes') if source == 'procfile_path' else None
-        return processes, procfile_path, old.get('dokku_scale'), old.get('image_checks'), old.get(APP_JSON_IMAGE)
-    workdir = (image_data.get('Config') or {}).get('WorkingDir') or '/'
-    scale_path = _image_path(workdir, DOKKU_SCALE_FILE)
-    checks_path = _image_path(workdir, CHECKS_FILE)
-    app_json_path = _image_path(workdir, app_json.APP_JSON_FILE)
-    paths = [scale_path, checks_path, app_json_path]
-    if procfile_path:
-        paths.append(_image_path(workdir, procfile_path))
-    files = ctx.image_files(image_id, paths)
-    processes = None
-    if procfile_path:
-        text = files[paths[3]]
-        if text is None:
-            raise NotFoundError('procfile_path: %s does not exist in image %s' % (paths[3], image))
-        processes = parsers.parse_procfile(text, source='%s in image %s' % (paths[3], image))
-    dokku_scale = None
-    if files[scale_path] is not None:
-        dokku_scale = parsers.parse_dokku_scale(files[scale_path], source='%s in image %s' % (scale_path, image))
-    image_checks = None
-    if files[checks_path] is not None:
-        image_checks = parsers.parse_checks_file(files[checks_path], source='%s in image %s' % (checks_path, image))
-    image_app_json = None
-    if files[app_json_path] is not None:
-        # validated even when the app_json option wins over it, like the image's other files
-        where = '%s in image %s' % (app_json_path, image)
-        image_app_json = _with_source(app_json.parse(files[app_json_path], where), where)
-    return processes, procfile_path, dokku_scale, image_checks, image_app_json
-
-
-def apply_image(ctx, doc, old, values, image_data, force=False):
-    """Put what the image defines into ``doc`` (processes of a ``procfile_path`` app, DOKKU_SCALE) and fit
-    the formation to the processes. ``force`` reads the image's files again even for the same image id."""
-    reference = doc['image']
-    found = _definition_from_image(ctx, values, old, image_data, force)
-    image_processes, procfile_path, dokku_scale, image_checks, image_app_json = found
-    if doc['process_source'] == 'procfile_path':
-        doc['processes'] = image_processes
-        doc['procfile_path'] = procfile_path
-    doc['dokku_scale'] = dokku_scale
-    doc['image_checks'] = image_checks
-    doc[APP_JSON_IMAGE] = image_app_json
-    option = doc.get(APP_JSON_OPTION)
-    doc['app_json'] = option if option is not None else image_app_json
-    owned = None
-    if doc['app_json'] is not None:
-        app_json.check_processes(doc['app_json'], doc['processes'], doc['app_json']['source'])
-        owned = app_json.formation(doc['app_json'], doc['processes'])
-        if doc['app_json'] != (old or {}).get('app_json'):
-            for note in ignored_liveness(doc):
-                ctx.warn(note)
-    if owned is not None:
-        if dokku_scale is not None:
-            ctx.warn('the DOKKU_SCALE file in image %s is ignored: the formation of %s (%s) sets the formation '
-                     '(Dokku\'s precedence)' % (reference, doc['app_json']['source'], doc['name']))
-    else:
-        _check_dokku_scale(dokku_scale, doc['processes'], reference)
-    start = old.get('formation') if old else formation.initial_formation(doc['processes'])
-    if owned is not None:
-        doc['formation'], dropped = _owned_formation(start, doc['processes'], owned)
-    else:
-        doc['formation'], dropped = formation.reconcile_formation(start, doc['processes'], dokku_scale)
-    for ptype in dropped if old else ():
-        ctx.warn('process type %s is no longer defined by the processes; its containers are removed at '
-                 'the next deploy' % ptype)
-    # what the kernel would refuse to pass to a process (after $VAR expansion), also for a rebuild's new Procfile
-    check_process_limits(doc)
-
-
-def _owned_formation(formation, processes, owned):
-    """The formation app.json sets (Dokku clears the previous one: the listed quantities, every other type 0; with
-    no processes known only the listed types stay). Returns (formation, dropped) like formation.reconcile_formation."""
-    result = dict((ptype, count) for ptype, count in owned.items() if count > 0 or processes is None
-                  or ptype in processes)
-    dropped = sorted(ptype for ptype, count in (formation or {}).items()
-                     if count > 0 and processes is not None and ptype not in processes)
-    return result, dropped
-
-
-def formation_owner(doc):
-    """What sets the app's formation at every deploy: 'app.json', 'DOKKU_SCALE', or None (dokku_ps_scale and the
-    declarations' scale do). An owned formation cannot be scaled by hand."""
-    if doc.get('app_json') is not None and app_json.formation(doc['app_json'], doc.get('processes')) is not None:
-        return 'app.json'
-    if doc.get('dokku_scale') is not None:
-        return 'DOKKU_SCALE'
-    return None
-
-
-def can_scale(doc):
-    return formation_owner(doc) is None
-
-
-def _check_dokku_scale(dokku_scale, processes, image):
-    if not dokku_scale:
-        return
-    for ptype, count in sorted(dokku_scale.items()):
-        if count > 0 and processes is not None and ptype not in processes:
-            raise ValidationError('DOKKU_SCALE in image %s' % image, '%s is not a valid process name to scale up'
-                                  % ptype)
 
 
 def _definition(doc):
@@ -307,11 +165,11 @@ def build_definition(ctx, values, old):
     if not reference:
         raise ValidationError('image', 'is required to create app %s' % values['name'])
     if values.get('image') or not (old or {}).get('image_id'):
-        image_data = resolve_image(ctx, reference)
+        image_data = image_definition.resolve_image(ctx, reference)
     else:
         # a run that does not name the image keeps the recorded image id (docs/decisions.md), so a moved tag never
         # undoes a rollback (docs/releases.md); dokku_ps_state rebuilt resolves the reference again
-        image_data = _recorded_image(ctx, old)
+        image_data = image_definition.recorded_image(ctx, old)
     doc = _new_document(values, old)
     doc['image'] = reference
     doc['image_id'] = image_data['Id']
@@ -330,16 +188,8 @@ def build_definition(ctx, values, old):
         doc['procfile_path'] = values.get('procfile_path')
         if values['process_source'] != 'procfile_path':
             doc['processes'] = values['processes']
-    apply_image(ctx, doc, old, values, image_data)
+    image_definition.apply_image(ctx, doc, old, values, image_data)
     return ctx.know(doc)
-
-
-def _recorded_image(ctx, old):
-    data = ctx.image(old['image_id'])
-    if data is None:
-        raise NotFoundError('image: the image %s (%s) app %s runs is no longer on the Docker host; name an image to '
-                            'deploy' % (old['image'], old['image_id'], old['name']))
-    return data
 
 
 def build_declared(ctx, values, old):
@@ -382,8 +232,8 @@ def build_pinned(ctx, values, old):
     # the release's files of the image were read when it was recorded: reused, not read again
     known = dict(old, **dict((key, definition.get(key)) for key in (
         'image_id', 'procfile_path', 'process_source', 'processes', 'dokku_scale', 'image_checks', APP_JSON_IMAGE)))
-    apply_image(ctx, doc, known, {'image': doc['image'], 'process_source': doc['process_source'],
-                                  'procfile_path': doc['procfile_path']}, image_data)
+    image_definition.apply_image(ctx, doc, known, {'image': doc['image'], 'process_source': doc['process_source'],
+                                                   'procfile_path': doc['procfile_path']}, image_data)
     return ctx.know(doc), number
 
 

@@ -11,6 +11,7 @@ import collections
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active
@@ -48,7 +49,7 @@ def run(ctx, item):
     return results.one_app(results.app_outcome(
         item.name, results.status_of(done.changed), plan=done.work, doc=doc, global_doc=done.global_doc,
         image=doc.get('image'), image_id=doc.get('image_id'), deployed=doc.get('deployed', False),
-        can_scale=definitions.can_scale(doc), release=releases.outcome(doc, done.old)), diff=diff(done))
+        can_scale=image_definition.can_scale(doc), release=releases.outcome(doc, done.old)), diff=diff(done))
 
 
 def diff(done):

@@ -10,6 +10,7 @@ __metaclass__ = type
 import collections
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property, global_report
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import settings_of
@@ -53,7 +54,7 @@ def report(ctx, app=None, inspect=False, top=False):
             processes=found['processes'],
             running=found['running'],
             restore=computed_property(doc, global_doc, 'restore'),
-            can_scale=definitions.can_scale(doc),
+            can_scale=image_definition.can_scale(doc),
             image=doc.get('image'),
             image_id=doc.get('image_id'),
             dynos=found['dynos'],

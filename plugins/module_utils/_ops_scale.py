@@ -11,6 +11,7 @@ import collections
 import copy
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
@@ -48,7 +49,7 @@ def apply_scale(doc, scale, field='scale'):
     accepted and not kept.
     """
     name = doc['name']
-    owner = definitions.formation_owner(doc)
+    owner = image_definition.formation_owner(doc)
     if owner == 'app.json':
         raise ValidationError(field, 'app %s takes its formation from the formation key of its app.json (%s) and '
                               'cannot be scaled manually (change the quantities in app.json, or remove its formation '
@@ -110,4 +111,4 @@ def _scale_outcome(doc, global_doc, work, changes, changed, before=None):
     formation = dict(doc.get('formation') or {})
     return results.app_outcome(doc['name'], results.status_of(changed), plan=work, doc=doc, global_doc=global_doc,
                                before=formation if before is None else before, formation_changes=changes,
-                               can_scale=definitions.can_scale(doc))
+                               can_scale=image_definition.can_scale(doc))

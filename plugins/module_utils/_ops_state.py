@@ -15,6 +15,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Dok
 from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active, computed_property
 
@@ -85,9 +86,9 @@ def _set_restore(doc, value):
 def _rebuild_definition(ctx, doc):
     """Re-resolve the image reference and re-read what the image defines (Procfile, DOKKU_SCALE)."""
     old = copy.deepcopy(doc)
-    image_data = definitions.resolve_image(ctx, doc['image'])
+    image_data = image_definition.resolve_image(ctx, doc['image'])
     doc['image_id'] = image_data['Id']
-    definitions.apply_image(ctx, doc, old, {'image': doc['image']}, image_data, force=True)
+    image_definition.apply_image(ctx, doc, old, {'image': doc['image']}, image_data, force=True)
 
 
 def change_state(ctx, name, state, process_type=None):

@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: dokku_ps contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Proxy settings of an app: port mappings, domains and the wait before retiring, parsed once into ProxySettings.
+"""Proxy settings of an app: port mappings, domains, wait before retiring and HTTPS, parsed once into ProxySettings.
 
 The declaration's values are checked here (one-line refusals naming the field); :func:`settings_of` reads an app
 document's ``proxy`` into the ProxySettings that the config, the conflict checks, the report and the rollout take.
+HTTPS (docs/tls.md): the app's TLS settings (``proxy.tls``: where its certificate comes from, the redirect, HSTS)
+and the mappings served once it has a certificate (:func:`served_mappings`, Dokku's rule).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,10 +20,19 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Val
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT
 
 
-SCHEMES = ('http',)
+HTTP = 'http'
 
 
-DEFAULT_SCHEME = 'http'
+HTTPS = 'https'
+
+
+SCHEMES = (HTTP, HTTPS)
+
+
+DEFAULT_SCHEME = HTTP
+
+
+DEFAULT_HTTPS_PORT = 443
 
 
 DEFAULT_HOST_PORT = 80
@@ -53,8 +64,7 @@ PORT_RULE = 'must be a port number (1-65535)'
 MAPPING_RULE = "must be scheme:host-port:container-port, for example 'http:80:5000'"
 
 
-SCHEME_RULE = ("scheme must be http (the only scheme the proxy renders); TLS is added by hand in front of it, "
-               "see docs/proxy.md")
+SCHEME_RULE = "scheme must be http or https (https serves the app's certificate, see docs/tls.md)"
 
 
 DOMAIN_RULE = ('must be a DNS name (labels of a-z, 0-9 and inner hyphens, at most 63 characters each, 253 in all) '
@@ -81,7 +91,7 @@ def validate_port(value, field):
 
 
 def parse_mapping(value, field='ports'):
-    """One ``scheme:host-port:container-port`` text (or a PortMapping) -> PortMapping; scheme http only."""
+    """One ``scheme:host-port:container-port`` text (or a PortMapping) -> PortMapping; scheme http or https."""
     if isinstance(value, PortMapping):
         value = str(value)
     if not isinstance(value, str):
@@ -178,9 +188,55 @@ def check_conflicts(app, settings, others, field='ports', domains_field='domains
                                       '%d; one app per host port and domain' % (other, port))
 
 
-# An app's proxy, parsed: ``enabled`` (its proxy is on), ``mappings`` (PortMapping tuple sorted by host port),
-# ``domains`` (sorted tuple, lowercase), ``wait_to_retire`` (seconds). TLS settings join them here.
-ProxySettings = collections.namedtuple('ProxySettings', 'enabled mappings domains wait_to_retire')
+# -- HTTPS ----------------------------------------------------------------------------------------------------------
+
+# Where an app's certificate comes from: none (http only), issued over ACME, or provided by the user.
+TLS_OFF = 'off'
+TLS_ACME = 'acme'
+TLS_PROVIDED = 'provided'
+TLS_MODES = (TLS_OFF, TLS_ACME, TLS_PROVIDED)
+
+# Dokku's HSTS defaults but one: includeSubDomains is off here, since it breaks the plain-http sites of every
+# subdomain of the app's names (docs/tls.md says why).
+HSTS_MAX_AGE = 15724800
+
+# The document's ``proxy.tls`` (present once an app declared any TLS key; None stands for the default):
+# ``mode`` (TLS_MODES), ``certificate_path`` and ``key_path`` (a provided certificate read from the managed host),
+# ``redirect`` (http -> https, default on), ``hsts`` (default on), ``hsts_include_subdomains`` (default off),
+# ``hsts_max_age`` (seconds, default HSTS_MAX_AGE), ``hsts_preload`` (default off).
+TLS_FIELDS = ('mode', 'certificate_path', 'key_path', 'redirect', 'hsts', 'hsts_include_subdomains', 'hsts_max_age',
+              'hsts_preload')
+
+# An app's TLS settings with their defaults filled in.
+TlsSettings = collections.namedtuple('TlsSettings', TLS_FIELDS)
+
+
+def tls_of(proxy):
+    """The TlsSettings of a document's ``proxy`` (its ``tls``, absent or None: off), defaults filled in."""
+    tls = (proxy or {}).get('tls') or {}
+
+    def given(key, default):
+        return default if tls.get(key) is None else tls[key]
+    return TlsSettings(given('mode', TLS_OFF), tls.get('certificate_path'), tls.get('key_path'),
+                       given('redirect', True), given('hsts', True), given('hsts_include_subdomains', False),
+                       given('hsts_max_age', HSTS_MAX_AGE), given('hsts_preload', False))
+
+
+def hsts_header(tls):
+    """The value of the Strict-Transport-Security header of an app (None without HSTS)."""
+    if not tls.hsts:
+        return None
+    parts = ['max-age=%d' % tls.hsts_max_age]
+    if tls.hsts_include_subdomains:
+        parts.append('includeSubDomains')
+    if tls.hsts_preload:
+        parts.append('preload')
+    return '; '.join(parts)
+
+
+# An app's proxy, parsed: ``enabled`` (its proxy is on), ``mappings`` (PortMapping tuple sorted by host port, as
+# declared), ``domains`` (sorted tuple, lowercase), ``wait_to_retire`` (seconds), ``tls`` (TlsSettings).
+ProxySettings = collections.namedtuple('ProxySettings', 'enabled mappings domains wait_to_retire tls')
 
 
 def settings_of(doc):
@@ -191,4 +247,29 @@ def settings_of(doc):
     wait = proxy.get('wait_to_retire')
     return ProxySettings(bool(proxy.get('enabled')), parse_mappings(proxy.get('ports'), web_port, 'proxy_ports'),
                          parse_domains(proxy.get('domains') or [], 'domains'),
-                         DEFAULT_WAIT_TO_RETIRE if wait is None else wait)
+                         DEFAULT_WAIT_TO_RETIRE if wait is None else wait, tls_of(proxy))
+
+
+def served_mappings(settings, certificate):
+    """The mappings nginx serves for the app: without a ``certificate`` its http ones; with one, an https mapping
+    ``https:443:<container port>`` for every ``http:80:<container port>`` too, unless the app maps https itself
+    (Dokku's rule). A mapping of another scheme than those is never served."""
+    http = tuple(mapping for mapping in settings.mappings if mapping.scheme == HTTP)
+    if certificate is None or settings.tls.mode == TLS_OFF:
+        return http
+    https = tuple(mapping for mapping in settings.mappings if mapping.scheme == HTTPS)
+    if not https:
+        https = tuple(PortMapping(HTTPS, DEFAULT_HTTPS_PORT, mapping.container_port) for mapping in http
+                      if mapping.host_port == DEFAULT_HOST_PORT)
+    return tuple(sorted(http + https, key=lambda mapping: mapping.host_port))
+
+
+def redirect_port(settings, mappings, mapping):
+    """The https host port the http ``mapping`` redirects to (the https mapping of the same container port), or
+    None when it serves the app itself (no certificate, redirect off, or no https mapping for its port)."""
+    if settings.tls.mode == TLS_OFF or not settings.tls.redirect or mapping.scheme != HTTP:
+        return None
+    for other in mappings:
+        if other.scheme == HTTPS and other.container_port == mapping.container_port:
+            return other.host_port
+    return None

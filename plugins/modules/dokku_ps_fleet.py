@@ -160,9 +160,11 @@ options:
         type: bool
       proxy_ports:
         description:
-          - Port mappings of the proxy in Dokku's C(scheme:host-port:container-port) form, for example V(http:80:5000).
-            Only V(http) is rendered (TLS is added by hand, docs/proxy.md). One mapping per host port.
+          - Port mappings of the proxy in Dokku's C(scheme:host-port:container-port) form, for example V(http:80:5000),
+            or V(https:443:5000) (served once the app has a certificate, O(apps[].tls)). One mapping per host port.
           - An empty list means Dokku's default, V(http:80:<web_port>); when omitted, the recorded value is kept.
+            With a certificate, every V(http:80:<port>) mapping gets its V(https:443:<port>) unless the app maps
+            V(https) itself (Dokku's rule).
         type: list
         elements: str
       domains:
@@ -178,6 +180,62 @@ options:
             to the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default
             10 (Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
         type: int
+      tls:
+        description:
+          - 'Serve the app over HTTPS with a certificate covering all its O(apps[].domains) (docs/tls.md): V(acme)
+            has it issued over ACME (http-01, through the host''s nginx, at deploy time, and renewed when a third
+            of its lifetime remains), V(provided) serves the certificate and key given in O(apps[].tls_certificate)
+            and O(apps[].tls_key) (or read from O(apps[].tls_certificate_path) and O(apps[].tls_key_path)), V(off)
+            (the default for a new app) serves http only and removes the app''s certificate.'
+          - Needs the proxy (O(apps[].proxy)) and at least one domain. The CA and the ACME account are set by the
+            C(acme_*) options. When omitted, the recorded value is kept.
+        type: str
+        choices:
+          - 'off'
+          - acme
+          - provided
+      tls_certificate:
+        description:
+          - 'With O(apps[].tls=provided): the certificate and its chain as PEM text (leaf first), for example from
+            a vault. Checked before anything changes: it matches O(apps[].tls_key), its chain is in order, it covers
+            every domain and has not expired. When omitted, the certificate in place is kept.'
+        type: str
+      tls_key:
+        description:
+          - 'With O(apps[].tls=provided): the private key of O(apps[].tls_certificate) as PEM text, without a passphrase.
+            Written for nginx with mode 0600 and never shown.'
+        type: str
+      tls_certificate_path:
+        description:
+          - 'With O(apps[].tls=provided): read the certificate (with its chain) from this file on the managed host
+            instead, at every run, so a certificate renewed there by another tool is served once it changes.'
+        type: str
+      tls_key_path:
+        description:
+          - 'With O(apps[].tls=provided): the file of the private key on the managed host, read with O(apps[].tls_certificate_path).'
+        type: str
+      https_redirect:
+        description:
+          - Redirect http requests to https (301, keeping the host and the URI) once the app has a certificate.
+            Default V(true); when omitted, the recorded value is kept.
+        type: bool
+      hsts:
+        description:
+          - Send the Strict-Transport-Security header over https (Dokku's C(hsts)). Default V(true).
+        type: bool
+      hsts_include_subdomains:
+        description:
+          - 'Add C(includeSubDomains) to the header. Default V(false), unlike Dokku: it makes browsers refuse plain
+            http on every subdomain of the app''s names (docs/tls.md).'
+        type: bool
+      hsts_max_age:
+        description:
+          - The header's C(max-age) in seconds. Default V(15724800) (about six months, Dokku's).
+        type: int
+      hsts_preload:
+        description:
+          - Add C(preload) to the header. Default V(false).
+        type: bool
       release:
         description:
           - 'Run this release of the app (a rollback, docs/releases.md): its image (by id, whatever its tag points
@@ -189,8 +247,10 @@ options:
             M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is its C(previous_release).'
           - While a release is pinned, the keys of the declaration that a release replaces (O(apps[].image), O(apps[].processes),
             O(apps[].procfile), O(apps[].procfile_path), O(apps[].env), O(apps[].web_port), O(apps[].publish), O(apps[].checks),
-            O(apps[].app_json), O(apps[].proxy), O(apps[].proxy_ports), O(apps[].domains), O(apps[].wait_to_retire))
-            are not applied, with a warning; remove the pin to deploy the declaration again.
+            O(apps[].app_json), O(apps[].proxy), O(apps[].proxy_ports), O(apps[].domains), O(apps[].wait_to_retire),
+            O(apps[].tls), O(apps[].tls_certificate_path), O(apps[].tls_key_path), O(apps[].https_redirect), O(apps[].hsts),
+            O(apps[].hsts_include_subdomains), O(apps[].hsts_max_age), O(apps[].hsts_preload)) are not applied,
+            with a warning; remove the pin to deploy the declaration again.
         type: int
       scale:
         description:

@@ -145,3 +145,32 @@ def proc_tables(tcp4=(), tcp6=()):
     lines = [TCP4_HEADER] + [proc_line(n, local) for n, local in enumerate(tcp4)]
     lines += [TCP6_HEADER] + [proc_line(n, local) for n, local in enumerate(tcp6)]
     return '\n'.join(lines) + '\n'
+
+
+# -- a run context, for what reads images -------------------------------------------------------------------------
+
+class FakeImages(object):
+    """What building an app document asks of the run context (_context.Context): the text files of an image
+    (``files``: path -> text, counted in ``reads``), images by reference or id (``images``, looked up in
+    ``looked_up``), the run's warnings, and the registration of a document's secrets (nothing here)."""
+
+    def __init__(self, files=None, images=None):
+        self.files = dict(files or {})
+        self.images = dict(images or {})
+        self.reads = 0
+        self.looked_up = []
+        self.warnings = []
+
+    def image_files(self, image_id, paths):
+        self.reads += 1
+        return dict((path, self.files.get(path)) for path in paths)
+
+    def image(self, reference):
+        self.looked_up.append(reference)
+        return self.images.get(reference)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def know(self, doc):
+        return doc

@@ -25,7 +25,7 @@ MAX_LINES = 450
 LAYERS = [
     ('the module runner', ['_runner', '_options']),
     ('operations', ['_ops_app', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_scale', '_ops_state']),
-    ('the run', ['_context', '_definitions', '_proxy']),
+    ('the run', ['_context', '_definitions', '_image_definition', '_proxy']),
     ('schedulers', ['_scheduler_local', '_scheduler_local_report']),
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',
                                            '_proxy_addresses']),

@@ -17,7 +17,8 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_sett
 
 def settings(ports, domains=()):
     return proxy_settings.ProxySettings(True, proxy_settings.parse_mappings(ports, 5000),
-                                        proxy_settings.parse_domains(list(domains)), 10)
+                                        proxy_settings.parse_domains(list(domains)), 10,
+                                        proxy_settings.tls_of(None))
 
 
 GOLDEN = '''\

@@ -30,8 +30,8 @@ def test_mapping_accepted(text, expected):
 
 
 @pytest.mark.parametrize('value, rule', [
-    ('https:443:5000', 'TLS is added by hand'),
-    ('tcp:80:5000', 'scheme must be http'),
+    ('tcp:80:5000', 'scheme must be http or https'),
+    ('ftp:21:5000', 'scheme must be http or https'),
     ('http:0:5000', 'host port: must be a port number (1-65535)'),
     ('http:65536:5000', 'host port: must be a port number'),
     ('http:80:0', 'container port: must be a port number'),
@@ -64,8 +64,10 @@ def test_mappings_default_sorted_and_one_per_host_port():
         proxy_settings.parse_mappings(['http:80:5000', 'http:80:6000'], 5000)
     with pytest.raises(ValidationError, match='^ports: must be a list'):
         proxy_settings.parse_mappings('http:80:5000', 5000)
-    with pytest.raises(ValidationError, match=r'^ports\[1\]: scheme must be http'):
-        proxy_settings.parse_mappings(['http:80:5000', 'https:443:5000'], 5000)
+    assert proxy_settings.parse_mappings(['https:443:5000', 'HTTP:80:5000'], 5000) == (M('http', 80, 5000),
+                                                                                       M('https', 443, 5000))
+    with pytest.raises(ValidationError, match=r'^ports\[1\]: scheme must be http or https'):
+        proxy_settings.parse_mappings(['http:80:5000', 'tcp:443:5000'], 5000)
     with pytest.raises(ValidationError, match='^web_port: must be a port number'):
         proxy_settings.parse_mappings(None, 70000)
 
@@ -121,7 +123,8 @@ def test_domains_sorted_deduplicated_and_list_only():
 
 def settings(ports, domains=()):
     return proxy_settings.ProxySettings(True, proxy_settings.parse_mappings(ports, 5000),
-                                        proxy_settings.parse_domains(list(domains)), 10)
+                                        proxy_settings.parse_domains(list(domains)), 10,
+                                        proxy_settings.tls_of(None))
 
 
 @pytest.mark.parametrize('ours, others, error', [
@@ -155,11 +158,12 @@ def test_conflicts_between_apps(ours, others, error):
 
 def test_settings_of_a_document_parsed_once_with_dokkus_defaults():
     off = proxy_settings.settings_of({'name': 'x'})
-    assert off == proxy_settings.ProxySettings(False, (M('http', 80, 5000),), (), 10)
+    assert off == proxy_settings.ProxySettings(False, (M('http', 80, 5000),), (), 10, proxy_settings.tls_of(None))
+    assert off.tls == proxy_settings.TlsSettings('off', None, None, True, True, False, 15724800, False)
     doc = {'web_port': 3000, 'proxy': {'enabled': True, 'ports': ['http:8080:3000', 'http:81:3001'],
                                        'domains': ['B.test', 'a.test'], 'wait_to_retire': 0}}
     assert proxy_settings.settings_of(doc) == proxy_settings.ProxySettings(
-        True, (M('http', 81, 3001), M('http', 8080, 3000)), ('a.test', 'b.test'), 0)
+        True, (M('http', 81, 3001), M('http', 8080, 3000)), ('a.test', 'b.test'), 0, off.tls)
     assert proxy_settings.settings_of({'web_port': 3000, 'proxy': {'enabled': True}}).mappings == (
         M('http', 80, 3000),), "Dokku's default mapping follows the web port"
     assert proxy_settings.settings_of({'proxy': dict(proxy_settings.NO_PROXY)}) == off

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _declaration as declaration
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import APP_SCHEMA, validate
@@ -181,7 +182,9 @@ def test_ignored_keys_of_a_pinned_declaration():
 def test_the_pinned_keys_are_the_declaration_s_release_keys():
     assert releases.PINNED_KEYS == tuple(declaration.release_keys())
     assert releases.PINNED_KEYS == ('image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
-                                    'checks', 'app_json', 'proxy', 'proxy_ports', 'domains', 'wait_to_retire')
+                                    'checks', 'app_json', 'proxy', 'proxy_ports', 'domains', 'wait_to_retire', 'tls',
+                                    'tls_certificate_path', 'tls_key_path', 'https_redirect', 'hsts',
+                                    'hsts_include_subdomains', 'hsts_max_age', 'hsts_preload')
     # the release key's description lists them, in that order, in each place's own references
     line = declaration.documentation(declaration.FLEET, lambda key: 'apps[].%s' % key)['release']['description'][-1]
     assert '(%s)' % ', '.join('O(apps[].%s)' % key for key in releases.PINNED_KEYS) in line
@@ -252,6 +255,6 @@ def test_no_code_of_the_collection_removes_an_image():
 
 def test_a_release_holds_every_definition_key_but_the_formation():
     """A key added to the definition must be part of a release, or a rollback would not bring it back."""
-    app_json = {definitions.APP_JSON_OPTION, definitions.APP_JSON_IMAGE}
+    app_json = {image_definition.APP_JSON_OPTION, image_definition.APP_JSON_IMAGE}
     expected = (set(definitions.DEFINITION_KEYS) - {'formation'}) | app_json
     assert set(releases.RELEASE_KEYS) == expected
