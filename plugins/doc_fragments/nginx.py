@@ -52,6 +52,36 @@ options:
       - The default lies outside Docker's default address pools.
     type: str
     default: 172.16.240.0/20
+  acme_directory:
+    description:
+      - The directory URL of the ACME CA that issues the certificates of apps with O(dokku_ps.docker.dokku_ps_app#module:tls=acme)
+        (docs/tls.md). Let's Encrypt's production CA by default; its staging CA is
+        V(https://acme-staging-v02.api.letsencrypt.org/directory); any RFC 8555 CA (a private step-ca, for example)
+        works.
+    type: str
+    default: https://acme-v02.api.letsencrypt.org/directory
+  acme_email:
+    description:
+      - The contact address of the ACME account (the CA writes to it about expiring certificates). One account is
+        kept per directory URL and address, in the state directory.
+    type: str
+  acme_ca_bundle:
+    description:
+      - A PEM file of the certificates that the ACME CA's own HTTPS server is verified against, for a private CA;
+        empty for the system's trusted roots.
+    type: path
+  acme_webroot:
+    description:
+      - The directory nginx serves the ACME http-01 challenges from (one directory per app under it). It must be
+        readable by nginx's workers; the collection creates it with mode 0755.
+    type: path
+    default: /var/lib/dokku-ps-acme
+  acme_timeout:
+    description:
+      - Seconds one issuance may take in all (the challenges checked through nginx, the CA's validation, the order
+        finalized). An issuance that takes longer fails with a one-line error and leaves the app served as it was.
+    type: int
+    default: 120
 notes:
   - The proxy needs the Docker daemon on the host where the module runs, since nginx reaches the containers'
     addresses on the Docker network directly.

@@ -32,6 +32,12 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation
 
 DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile_path', 'env', 'web_port',
                    'publish', 'formation', 'dokku_scale', 'checks', 'image_checks', 'proxy', 'app_json')
+# the declaration keys of HTTPS -> their place in the document's ``proxy.tls`` (docs/tls.md); the certificate and
+# key given as text are no setting: the run installs them (_tls.py) and the document records what it serves
+TLS_KEYS = (('tls', 'mode'), ('tls_certificate_path', 'certificate_path'), ('tls_key_path', 'key_path'),
+            ('https_redirect', 'redirect'), ('hsts', 'hsts'), ('hsts_include_subdomains', 'hsts_include_subdomains'),
+            ('hsts_max_age', 'hsts_max_age'), ('hsts_preload', 'hsts_preload'))
+TLS_CONTENT = ('tls_certificate', 'tls_key')
 # the declaration keys of the proxy -> their place in the document's ``proxy``
 PROXY_KEYS = (('proxy', 'enabled'), ('proxy_ports', 'ports'), ('domains', 'domains'),
               ('wait_to_retire', 'wait_to_retire'))
@@ -111,6 +117,38 @@ def _validate_proxy_params(params):
         values['domains'] = list(proxy_settings.parse_domains(params['domains'], 'domains'))
     if params.get('wait_to_retire') is not None:
         values['wait_to_retire'] = validation.validate_stop_timeout(params['wait_to_retire'], 'wait_to_retire')
+    values.update(_validate_tls_params(params))
+    return values
+
+
+def _validate_tls_params(params):
+    """The HTTPS keys of a declaration that are given, checked: ``tls`` one of its modes, the booleans, the HSTS
+    max age, a certificate given with its key (as text or as paths on the host, not both). What needs the app's
+    domains (the certificate's names, its key) is checked with the document (_tls.TlsRun.check)."""
+    values = {}
+    mode = params.get('tls')
+    if mode is not None:
+        if mode not in proxy_settings.TLS_MODES:
+            raise ValidationError('tls', '%r must be one of %s' % (mode, ', '.join(proxy_settings.TLS_MODES)))
+        values['tls'] = mode
+    for key in ('https_redirect', 'hsts', 'hsts_include_subdomains', 'hsts_preload'):
+        if params.get(key) is not None:
+            if not isinstance(params[key], bool):
+                raise ValidationError(key, '%r is not a boolean' % (params[key],))
+            values[key] = params[key]
+    if params.get('hsts_max_age') is not None:
+        values['hsts_max_age'] = validation.validate_stop_timeout(params['hsts_max_age'], 'hsts_max_age')
+    for first, second in (TLS_CONTENT, ('tls_certificate_path', 'tls_key_path')):
+        given = [key for key in (first, second) if params.get(key) is not None]
+        if len(given) == 1:
+            missing = second if given == [first] else first
+            raise ValidationError(missing, 'is needed with %s: a certificate goes with its key' % given[0])
+        for key in given:
+            if not isinstance(params[key], str) or not params[key].strip():
+                raise ValidationError(key, 'must be a non-empty string')
+            values[key] = params[key] if key in TLS_CONTENT else params[key].strip()
+    if 'tls_certificate' in values and 'tls_certificate_path' in values:
+        raise ValidationError('tls_certificate', 'give the certificate as text or as a path on the host, not both')
     return values
 
 
@@ -178,11 +216,20 @@ def build_definition(ctx, values, old):
             doc[key] = values[key]
     if 'app_json' in values:
         doc[APP_JSON_OPTION] = values['app_json']
-    if any(key in values for key, _field in PROXY_KEYS):
+    if any(key in values for key, _field in PROXY_KEYS + TLS_KEYS):
         doc['proxy'] = dict(doc.get('proxy') or proxy_settings.NO_PROXY)
         for key, field in PROXY_KEYS:
             if key in values:
                 doc['proxy'][field] = values[key]
+    if any(key in values for key, _field in TLS_KEYS):
+        tls = dict(doc['proxy'].get('tls') or proxy_settings.NO_TLS)
+        for key, field in TLS_KEYS:
+            if key in values:
+                tls[field] = values[key]
+        doc['proxy']['tls'] = tls
+    if 'tls_certificate' in values and ((doc.get('proxy') or {}).get('tls') or {}).get('certificate_path'):
+        # a certificate given as text replaces one read from paths
+        doc['proxy'] = dict(doc['proxy'], tls=dict(doc['proxy']['tls'], certificate_path=None, key_path=None))
     if 'process_source' in values:
         doc['process_source'] = values['process_source']
         doc['procfile_path'] = values.get('procfile_path')

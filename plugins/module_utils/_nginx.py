@@ -58,6 +58,10 @@ SUFFIXES = (CONF_SUFFIX, CERT_SUFFIX, KEY_SUFFIX)
 CONF_MODE = 0o644
 
 
+# a private key: read by nginx's master (root) only
+KEY_MODE = 0o600
+
+
 LOCK_MODE = 0o644
 
 
@@ -68,20 +72,43 @@ NginxFile.__doc__ = ('One file of the include directory as it should be: text (w
                      'permission bits, 0644 for a config, 0600 for a private key).')
 
 
+# The one config of the include directory that is no app's: the default server of the https ports the collection
+# serves, which refuses TLS handshakes for names no app serves (not an app name: app names start with a letter or
+# a digit).
+CATCH_ALL = '_catch-all'
+CATCH_ALL_CONF = CATCH_ALL + CONF_SUFFIX
+
+
 def conf_name(app):
     """The file name of the app's config in the include directory: ``<app>.conf``."""
     return validate_app_name(app, 'app') + CONF_SUFFIX
 
 
 def split_name(name):
-    """``(app, suffix)`` of a file name of the include directory (``'shop.conf'`` -> ``('shop', '.conf')``); a
-    ValidationError unless it is an app name followed by one of SUFFIXES."""
+    """``(app, suffix)`` of a file name of the include directory (``'shop.conf'`` -> ``('shop', '.conf')``; the
+    catch-all's: ``(CATCH_ALL, '.conf')``); a ValidationError unless it is an app name followed by one of SUFFIXES."""
+    if name == CATCH_ALL_CONF:
+        return CATCH_ALL, CONF_SUFFIX
     if isinstance(name, str):
         for suffix in SUFFIXES:
             if name.endswith(suffix) and is_app_name(name[:-len(suffix)]):
                 return name[:-len(suffix)], suffix
     raise ValidationError('nginx file', '%r must be an app name followed by %s, the app name %s'
                           % (name, ' or '.join(SUFFIXES), APP_NAME_RULE))
+
+
+def certificate_names(app):
+    """The file names of an app's certificate in the include directory: ``(<app>.crt, <app>.key)``."""
+    name = validate_app_name(app, 'app')
+    return name + CERT_SUFFIX, name + KEY_SUFFIX
+
+
+def certificate_files(app, chain, key):
+    """The files of an app's certificate for :meth:`Nginx.apply`: ``<app>.crt`` (the certificate and its chain,
+    0644) and ``<app>.key`` (its private key, 0600); both None to remove them."""
+    crt, private = certificate_names(app)
+    return {crt: None if chain is None else NginxFile(chain, CONF_MODE),
+            private: None if key is None else NginxFile(key, KEY_MODE)}
 
 
 def conf_files(configs):
@@ -168,7 +195,7 @@ class Nginx:
                 return []
             raise
         return sorted(name[:-len(CONF_SUFFIX)] for name in names
-                      if name.endswith(CONF_SUFFIX) and not name.startswith('.'))
+                      if name.endswith(CONF_SUFFIX) and not name.startswith('.') and name != CATCH_ALL_CONF)
 
     def plan(self, files):
         """What apply(files) would do, without writing: ``{name: {"action": create|update|remove, "before": text

@@ -23,6 +23,11 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_addresses i
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_config import validate_listen_address
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import resolve_state_dir
 
+# Let's Encrypt's production CA, where the ACME options lead by default (docs/tls.md).
+DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory'
+DEFAULT_ACME_WEBROOT = '/var/lib/dokku-ps-acme'
+DEFAULT_ACME_TIMEOUT = 120
+
 # Where the desired state lives on the managed host (doc fragment dokku_ps.docker.state_dir).
 STATE_ARGS = dict(state_dir=dict(type='path'))
 
@@ -35,13 +40,23 @@ NGINX_ARGS = dict(
     nginx_prefix=dict(type='path'),
     proxy_listen_address=dict(type='str'),
     proxy_subnet=dict(type='str', default=DEFAULT_SUBNET),
+    acme_directory=dict(type='str', default=DEFAULT_ACME_DIRECTORY),
+    acme_email=dict(type='str'),
+    acme_ca_bundle=dict(type='path'),
+    acme_webroot=dict(type='path', default=DEFAULT_ACME_WEBROOT),
+    acme_timeout=dict(type='int', default=DEFAULT_ACME_TIMEOUT),
 )
 
 REQUIRED_TOGETHER = DOCKER_REQUIRED_TOGETHER
 
 # The shared options of one run: ``docker`` (a _docker_connection.DockerOptions), ``state_dir`` (resolved),
-# ``proxy`` (a _proxy.ProxyOptions).
-RunOptions = collections.namedtuple('RunOptions', 'docker state_dir proxy')
+# ``proxy`` (a _proxy.ProxyOptions), ``acme`` (an AcmeOptions).
+RunOptions = collections.namedtuple('RunOptions', 'docker state_dir proxy acme')
+
+# The ACME CA of a run (docs/tls.md): its directory URL, the account's contact address (None: none), the CA bundle
+# its HTTPS server is verified against (None: the system's), the webroot of the http-01 challenges, and the seconds
+# one issuance may take.
+AcmeOptions = collections.namedtuple('AcmeOptions', 'directory email ca_bundle webroot timeout')
 
 
 def argument_spec(own):
@@ -70,7 +85,24 @@ def proxy_options(params):
                         subnet=subnet or DEFAULT_SUBNET)
 
 
+def acme_options(params):
+    """The ACME options of a module's parameters, checked (a one-line refusal naming the option)."""
+    directory = params.get('acme_directory') or DEFAULT_ACME_DIRECTORY
+    if not directory.startswith('https://') or any(char.isspace() for char in directory):
+        raise ValidationError('acme_directory', 'must be an https:// URL (the ACME directory of the CA)')
+    email = params.get('acme_email') or None
+    if email is not None and (email.count('@') != 1 or any(char.isspace() or char in ',;<>' for char in email)):
+        raise ValidationError('acme_email', 'must be one e-mail address')
+    timeout = params.get('acme_timeout')
+    timeout = DEFAULT_ACME_TIMEOUT if timeout is None else timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 10:
+        raise ValidationError('acme_timeout', 'must be a number of seconds, 10 or more')
+    return AcmeOptions(directory=directory, email=email, ca_bundle=params.get('acme_ca_bundle') or None,
+                       webroot=params.get('acme_webroot') or DEFAULT_ACME_WEBROOT, timeout=timeout)
+
+
 def parse(params):
     """A module's parameters -> RunOptions, every shared option checked once."""
     proxy = proxy_options(params)
-    return RunOptions(docker=docker_options(params), state_dir=resolve_state_dir(params.get('state_dir')), proxy=proxy)
+    return RunOptions(docker=docker_options(params), state_dir=resolve_state_dir(params.get('state_dir')), proxy=proxy,
+                      acme=acme_options(params))

@@ -42,16 +42,49 @@ class ProxyRun(object):
     """The proxy work of one module run (see the module docstring). Thread-safe. Every method takes the app's
     ProxySettings (_proxy_settings.settings_of), read once by the caller."""
 
-    def __init__(self, options, check_mode=False, run=None):
+    def __init__(self, options, check_mode=False, run=None, webroot=None):
         self.options = options
         self.check_mode = check_mode
         self.listen_address = options.listen_address
+        # the directory of the ACME http-01 challenges (one directory per app under it), for apps with tls: acme
+        self.webroot = webroot
         self.nginx = nginx.Nginx(include_dir=options.include_dir, binary=options.binary, conf=options.conf,
                                  pid_file=options.pid_file, prefix=options.prefix, run=run)
         self._lock = threading.Lock()
         self._pending = {}
+        # app -> (certificate with chain, key) to install with the app's next config, or None to remove its own
+        self._certificates = {}
         # app -> the config change applied or predicted by this run ({'before', 'after'})
         self.changes = {}
+
+    # -- certificates -------------------------------------------------------------------------------------------
+
+    def install_certificate(self, app, chain, key):
+        """Serve this certificate (PEM, with its chain) and key for the app from its next config on: written with it,
+        under the same lock, the key 0600, tested with it by ``nginx -t``, restored with it when the test fails."""
+        with self._lock:
+            self._certificates[app] = (chain, key)
+
+    def remove_certificate(self, app):
+        """The app serves no certificate from its next config on (its files go with that config)."""
+        with self._lock:
+            self._certificates[app] = None
+
+    def certificate(self, app):
+        """The certificate files the app's next config names (CertificateFiles), or None: the certificate about to be
+        installed, else the one in place (both of its files there), unless it is about to be removed."""
+        with self._lock:
+            pending = self._certificates.get(app, False)
+        if pending is None:
+            return None
+        crt, key = nginx.certificate_names(app)
+        if pending is False and (self.nginx.read(crt) is None or self.nginx.read(key) is None):
+            return None
+        return proxy_config.CertificateFiles(self.nginx.path(crt), self.nginx.path(key))
+
+    def webroot_of(self, app):
+        """The directory of the app's ACME challenge files."""
+        return None if self.webroot is None else os.path.join(self.webroot, app)
 
     # -- configs ------------------------------------------------------------------------------------------------
 
@@ -59,7 +92,8 @@ class ProxyRun(object):
         """The app's config with these members, or None when its proxy is off."""
         if not settings.enabled:
             return None
-        return proxy_config.render(app, settings, addresses, listen_address=self.listen_address)
+        return proxy_config.render(app, settings, addresses, listen_address=self.listen_address,
+                                   certificate=self.certificate(app), webroot=self.webroot_of(app))
 
     def concerns(self, app, settings):
         """True when the app is proxied, or has a config left (its proxy was just turned off, or it is deleted)."""
@@ -128,20 +162,48 @@ class ProxyRun(object):
         the apps whose config changed (or would)."""
         with self._lock:
             pending, self._pending = self._pending, {}
+            certificates = [app for app in self._certificates if app not in pending]
+        for app in certificates:
+            # a certificate installed without a change of config (a renewal): written with the config as it is
+            text = self.nginx.read(nginx.conf_name(app))
+            if text is not None:
+                pending[app] = text
         self._apply(pending)
         return sorted(app for app in pending if app in self.changes)
 
     def _apply(self, configs):
-        """Write the apps' configs ({app: text, or None to remove it}) as nginx files, test and reload nginx."""
+        """Write the apps' configs ({app: text, or None to remove it}) as nginx files with the certificates about
+        to be installed or removed with them, and the catch-all of the https ports; test and reload nginx."""
         if not configs:
             return False
         files = nginx.conf_files(configs)
+        with self._lock:
+            for app in configs:
+                if app in self._certificates:
+                    chain_key = self._certificates.pop(app)
+                    files.update(nginx.certificate_files(app, *(chain_key or (None, None))))
+                elif configs[app] is None:
+                    files.update(nginx.certificate_files(app, None, None))  # a deleted app's certificate goes
+        files[nginx.CATCH_ALL_CONF] = self._catch_all(configs)
         planned = self.nginx.plan(files)
         if not planned:
             return False
         with self._lock:
             for name, change in planned.items():
-                self.changes[nginx.split_name(name)[0]] = {'before': change['before'], 'after': change['after']}
+                app, suffix = nginx.split_name(name)
+                if suffix == nginx.CONF_SUFFIX and app != nginx.CATCH_ALL:
+                    # configs only: a certificate's key never reaches a diff
+                    self.changes[app] = {'before': change['before'], 'after': change['after']}
         if self.check_mode:
             return False
         return self.nginx.apply(files).reloaded
+
+    def _catch_all(self, configs):
+        """The catch-all config for the https ports of every app's config once ``configs`` are written (None: no
+        https port, no catch-all)."""
+        ports = set()
+        for app in set(self.nginx.apps()) | set(configs):
+            text = configs[app] if app in configs else self.nginx.read(nginx.conf_name(app))
+            ports |= proxy_config.https_ports(text)
+        text = proxy_config.render_catch_all(ports, self.listen_address)
+        return None if text is None else nginx.NginxFile(text, nginx.CONF_MODE)

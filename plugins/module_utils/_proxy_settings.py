@@ -207,6 +207,9 @@ HSTS_MAX_AGE = 15724800
 TLS_FIELDS = ('mode', 'certificate_path', 'key_path', 'redirect', 'hsts', 'hsts_include_subdomains', 'hsts_max_age',
               'hsts_preload')
 
+# ``proxy.tls`` of an app that gave none of its keys yet (every one at its default).
+NO_TLS = dict((field, None) for field in TLS_FIELDS)
+
 # An app's TLS settings with their defaults filled in.
 TlsSettings = collections.namedtuple('TlsSettings', TLS_FIELDS)
 

@@ -74,6 +74,9 @@ def _comparable(definition):
     found = dict((key, definition.get(key)) for key in RELEASE_KEYS)
     if found['proxy'] is None:
         found['proxy'] = NO_PROXY  # an app without proxy settings is an app whose proxy is off
+    elif found['proxy'].get('tls', 'absent') is None:
+        # no TLS settings are the settings of a document written before HTTPS existed
+        found['proxy'] = dict((key, value) for key, value in found['proxy'].items() if key != 'tls')
     if found['publish'] is False:
         found['publish'] = None
     return found

@@ -199,13 +199,67 @@ APP_SCHEMA = {
                 "enabled": {"type": "boolean"},
                 "ports": {
                     "type": ["array", "null"],
-                    "items": {"type": "string", "pattern": _schema_pattern(r"^http:[0-9]{1,5}:[0-9]{1,5}$")},
+                    "items": {"type": "string", "pattern": _schema_pattern(r"^https?:[0-9]{1,5}:[0-9]{1,5}$")},
                 },
                 "domains": {
                     "type": "array",
                     "items": {"type": "string", "pattern": _schema_pattern(r"^(\*\.)?[a-z0-9.-]+$")},
                 },
                 "wait_to_retire": {"type": ["integer", "null"], "minimum": 0},
+                "tls": {
+                    "description": ("HTTPS (docs/tls.md; absent or null: off): where the certificate comes from, the "
+                                    "files of a provided one on the host, the redirect and HSTS (null: the default)"),
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["mode", "certificate_path", "key_path", "redirect", "hsts",
+                                 "hsts_include_subdomains", "hsts_max_age", "hsts_preload"],
+                    "properties": {
+                        "mode": {"enum": ["off", "acme", "provided", None]},
+                        "certificate_path": {"type": ["string", "null"], "minLength": 1},
+                        "key_path": {"type": ["string", "null"], "minLength": 1},
+                        "redirect": {"type": ["boolean", "null"]},
+                        "hsts": {"type": ["boolean", "null"]},
+                        "hsts_include_subdomains": {"type": ["boolean", "null"]},
+                        "hsts_max_age": {"type": ["integer", "null"], "minimum": 0},
+                        "hsts_preload": {"type": ["boolean", "null"]},
+                    },
+                },
+            },
+        },
+        "certificate": {
+            "description": ("the certificate the app serves (docs/tls.md; null: none): where it came from, what it "
+                            "is (names, issuer, validity, fingerprint), when it is renewed and what the CA said; "
+                            "the certificate and its key are kept beside the documents, never in them"),
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "required": ["source", "names", "subject", "issuer", "not_before", "not_after", "fingerprint",
+                         "serial"],
+            "properties": {
+                "source": {"enum": ["acme", "provided"]}, "names": {"type": "array", "items": {"type": "string"}},
+                "subject": {"type": "string"}, "issuer": {"type": "string"},
+                "not_before": _TIMESTAMP, "not_after": _TIMESTAMP,
+                "fingerprint": {"type": "string", "pattern": _schema_pattern(r"^sha256:[0-9a-f]{64}$")},
+                "serial": {"type": "string"}, "installed_at": _TIMESTAMP,
+                "renew_at": {"anyOf": [{"type": "null"}, _TIMESTAMP]},
+                "account": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["directory", "email"],
+                    "properties": {"directory": {"type": "string"}, "email": {"type": ["string", "null"]}},
+                },
+                "ari": {
+                    "description": "the CA's renewal information: its suggested window, and when to ask again",
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["start", "end", "retry_after"],
+                    "properties": {"start": _TIMESTAMP, "end": _TIMESTAMP, "retry_after": _TIMESTAMP},
+                },
+                "last_error": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["at", "message"],
+                    "properties": {"at": _TIMESTAMP, "message": {"type": "string"}},
+                },
             },
         },
         "app_json": dict(_APP_JSON, description="the app.json that applies: the app_json option's, else the image's"),

@@ -58,7 +58,7 @@ def app_document(without=(), **changes):
     image ``demo:1`` (``IMAGE_ID``) with a web and a worker process whose commands expand $PORT and $QUEUE (given as
     the processes option), three env values, one web and one worker container, the default web port, nothing
     published, no checks, every property inherited, deployed, restart policies known up to ``UPDATED_AT`` and none
-    set in place, the proxy off, no app.json, no release recorded yet.
+    set in place, the proxy off, no app.json, no release recorded yet, no certificate.
 
     ``changes`` replace keys (a test passes every value it relies on); ``without`` names keys to leave out, as in a
     document written before they existed. A fresh copy each time."""
@@ -81,12 +81,13 @@ def app_document(without=(), **changes):
         'deployed': True,
         'applied_policies': {},
         'policy_window': {'since': UPDATED_AT_NS, 'caused': {}, 'caused_before': UPDATED_AT_NS},
-        'proxy': copy.deepcopy(NO_PROXY),
+        'proxy': dict(copy.deepcopy(NO_PROXY), tls=None),
         'app_json': None,
         'app_json_option': None,
         'app_json_image': None,
         'updated_at': UPDATED_AT,
         'releases': [],
+        'certificate': None,
     }
     unknown = (set(changes) | set(without)) - set(doc)
     assert not unknown, 'not keys of an app document: %s' % ', '.join(sorted(unknown))
