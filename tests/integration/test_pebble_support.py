@@ -2,7 +2,7 @@
 http-01 tokens from a webroot, a private pebble (``tests/support/pebble.py``) validates them through its fake DNS
 and issues a certificate for two names, which verifies against the root pebble made at its start; its ARI answers
 for it; the forwarder in front of pebble counted the contacts; and a second pebble starts clean (no process, no
-account, no root of the first). About 5 s."""
+account, no root of the first). The three tests take about 12 s."""
 
 from __future__ import annotations
 

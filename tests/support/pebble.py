@@ -496,7 +496,7 @@ class Pebble:
         self.starts += 1
 
         def directory_answers():
-            return https_get(self.direct_directory_url, self.ca_bundle, timeout=2)[0] == 200
+            return https_get(self.direct_directory_url, self.ca_bundle, timeout=1)[0] == 200
 
         self._wait("pebble's directory %s" % self.direct_directory_url, self._pebble, directory_answers)
         self._fetch_roots()
