@@ -14,12 +14,20 @@
 #   5. the test/demo images (python -m tests.support.images)
 #   6. nginx from Debian's packages (/usr/sbin/nginx) for the proxy tests, which run private instances of
 #      it; installed only when missing, and the system's nginx service is never started (see step_nginx)
+#   7. pebble 2.6 (pebble, pebble-challtestsrv: an ACME test server with ARI) from Debian trixie for the HTTPS
+#      tests, which run private instances of it (tests/support/pebble.py): `apt-get install pebble/trixie`
+#      through the trixie source pinned to priority 100 (scripts/trixie-source.sh, shared with docker.io);
+#      installed only when missing or older than 2.6 (bookworm's 2.4 has no ARI); it starts no service
+#
+# requirements-dev.txt includes `acme` (certbot's ACME library, 5.x; it brings cryptography, josepy,
+# pyOpenSSL and requests): the HTTPS tests drive pebble with it (tests/support/acme_flow.py).
 #
 # Exported afterwards (when sourced): DOKKU_PS_ROOT, VIRTUAL_ENV, PATH (.venv/bin first),
 # ANSIBLE_COLLECTIONS_PATH.
 #
 # Environment knobs:
-#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2, 5 and 6 (no daemon needed, e.g. unit tests or sanity only)
+#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2, 5, 6 and 7 (no daemon, nginx or pebble needed, e.g. unit tests or
+#                            sanity only)
 #   PYTHON=python3.11        the interpreter that creates .venv (default: python3)
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -186,6 +194,44 @@ nginx_pid_alive() {
     [ "$(cat "/proc/${pid}/comm" 2>/dev/null || true)" = "nginx" ]
 }
 
+# 7. pebble for the HTTPS tests: Debian trixie's 2.6 (the first with ARI, draft-ietf-acme-ari-03; it depends on
+# libc6 alone). The package has no maintainer scripts: it installs two binaries and starts nothing. The tests run
+# their own pebble processes on 127.0.0.1 high ports (tests/support/pebble.py).
+readonly PEBBLE_BINARIES=(/usr/bin/pebble /usr/bin/pebble-challtestsrv)
+readonly PEBBLE_MIN_VERSION=2.6
+
+pebble_present() {
+    local binary version
+    for binary in "${PEBBLE_BINARIES[@]}"; do
+        [ -x "$binary" ] || return 1
+    done
+    version="$(dpkg-query -W -f='${Version}' pebble 2>/dev/null || true)"
+    [ -n "$version" ] && dpkg --compare-versions "$version" ge "$PEBBLE_MIN_VERSION"
+}
+
+step_pebble() {
+    local log="${LOG_DIR}/apt-pebble.log"
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        return 0
+    fi
+    if pebble_present; then
+        say "pebble: present ($(dpkg-query -W -f='${Version}' pebble))"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "pebble ${PEBBLE_MIN_VERSION} or newer is missing and cannot be installed here (needs root and apt-get: apt-get install pebble/trixie)"
+    fi
+    say "pebble: installing pebble/trixie (apt)"
+    "${ROOT}/scripts/trixie-source.sh" >"$log" 2>&1 || die "could not add Debian trixie as an apt source (log: ${log})"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble/trixie >>"$log" 2>&1; then
+        apt-get update -q >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble/trixie >>"$log" 2>&1 ||
+            die "could not install pebble/trixie (log: ${log})"
+    fi
+    pebble_present || die "pebble/trixie installed but ${PEBBLE_BINARIES[*]} (${PEBBLE_MIN_VERSION}+) are missing (log: ${log})"
+    say "pebble: installed ($(dpkg-query -W -f='${Version}' pebble))"
+}
+
 # `ansible-test ... --venv` bootstraps pip in each virtualenv it creates with a get-pip.py that it
 # downloads from a host outside the package registries. Provide it from the cache instead: a small
 # stand-in that installs the pinned pip from a wheel fetched from PyPI with pip itself.
@@ -240,6 +286,7 @@ main() {
     step_collection_link
     step_images
     step_nginx
+    step_pebble
 }
 
 main "$@"

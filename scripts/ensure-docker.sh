@@ -4,8 +4,9 @@
 #
 # Idempotent: when a daemon already answers, only the busybox check runs.
 # Otherwise, on Debian as root, it installs docker.io and containerd from
-# Debian trixie (pinned to priority 100 so nothing else moves; bookworm's
-# docker.io 20.10 deadlocks under concurrent stops), plus busybox-static,
+# Debian trixie (pinned to priority 100 so nothing else moves, by
+# scripts/trixie-source.sh; bookworm's docker.io 20.10 deadlocks under
+# concurrent stops), plus busybox-static,
 # then starts dockerd in the background and waits for it to answer.
 #
 # Environment:
@@ -16,8 +17,6 @@ set -euo pipefail
 readonly DEFAULT_SOCK=/var/run/docker.sock
 readonly PIDFILE=/var/run/dokku-ps-dockerd.pid
 readonly LOGFILE=/var/log/dokku-ps-dockerd.log
-readonly TRIXIE_SOURCES=/etc/apt/sources.list.d/dokku-ps-trixie.sources
-readonly TRIXIE_PIN=/etc/apt/preferences.d/dokku-ps-trixie
 readonly WAIT_SECONDS="${DOKKU_PS_DOCKERD_WAIT:-60}"
 
 say() { printf 'ensure-docker: %s\n' "$*"; }
@@ -79,39 +78,10 @@ dockerd_recent() {
     [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -ge 26 ]
 }
 
-# Prints the URI of the main Debian archive from the bookworm sources file.
-debian_uri() {
-    local file=/etc/apt/sources.list.d/debian.sources
-    [ -r "$file" ] || die "$file not found: cannot derive the Debian mirror for trixie"
-    awk '
-        /^URIs:/ { uri = $2 }
-        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }
-        /^$/ { uri = "" }
-    ' "$file"
-}
-
 install_docker() {
-    local uri keyring
-    uri="$(debian_uri)"
-    [ -n "$uri" ] || die "no 'Suites: bookworm' entry with a URI in /etc/apt/sources.list.d/debian.sources"
-    keyring="$(awk '/^Signed-By:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)"
-    keyring="${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}"
-
-    say "adding Debian trixie (pinned to priority 100) for docker.io"
-    cat >"$TRIXIE_SOURCES" <<EOF
-Types: deb
-URIs: ${uri}
-Suites: trixie
-Components: main
-Signed-By: ${keyring}
-EOF
-    cat >"$TRIXIE_PIN" <<'EOF'
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-EOF
-    say "apt-get update"
-    apt-get update -q >/dev/null || die "apt-get update failed"
+    say "adding Debian trixie (pinned to priority 100) for docker.io; apt-get update"
+    "$(dirname "${BASH_SOURCE[0]}")/trixie-source.sh" --update | sed 's/^trixie-source: /ensure-docker: /' ||
+        die "could not add Debian trixie as an apt source"
     say "installing docker.io/trixie containerd/trixie busybox-static (this takes a minute)"
     if ! apt_install docker.io/trixie containerd/trixie busybox-static >/tmp/dokku-ps-apt.log 2>&1; then
         tail -20 /tmp/dokku-ps-apt.log >&2
