@@ -36,6 +36,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import stat
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _files
@@ -78,6 +79,11 @@ def resolve_state_dir(param=None):
     if from_env:
         return from_env
     return DEFAULT_STATE_DIR
+
+
+# the kinds of secret kept beside the documents (StateStore.secret_path), and the names they may have
+SECRET_KINDS = ('certs', 'acme')
+_SECRET_NAME_RE = re.compile(r'^[a-z0-9][a-z0-9.-]{0,100}\.(pem|json)$')
 
 
 def check_app_name(name):
@@ -234,6 +240,48 @@ class StateStore(object):
                 return
             raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
         _files.fsync_dir(self.apps_dir)
+
+    # ------------------------------------------------------------------ secrets beside the documents
+
+    def secret_path(self, kind, name):
+        """Where a secret of ``kind`` is kept: ``<state dir>/<kind>/<name>`` (``certs/<app>.pem``: an app's
+        certificate with its key; ``acme/<id>.json``: an ACME account and its key). ``name`` is checked."""
+        if kind not in SECRET_KINDS or not _SECRET_NAME_RE.match(name or ''):
+            raise StateError('%r/%r is not a place for a secret of the state directory' % (kind, name))
+        return os.path.join(self.state_dir, kind, name)
+
+    def read_secret(self, kind, name):
+        """The bytes of a secret (secret_path), None when there is none; owner and mode checked like a document."""
+        path = self.secret_path(kind, name)
+        self._verify()
+        try:
+            return _read_regular_file(path, MAX_DOCUMENT_BYTES)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise StateError("%s: cannot read the secret: %s" % (path, _problem(exc)))
+
+    def write_secret(self, kind, name, data):
+        """Write a secret atomically, 0600, in a 0700 directory."""
+        path = self.secret_path(kind, name)
+        directory = os.path.dirname(path)
+        self._prepare_dir(directory)
+        try:
+            _files.write_atomic(path, data, FILE_MODE)
+        except OSError as exc:
+            raise StateError("%s: cannot write the secret: %s" % (path, _problem(exc)))
+
+    def delete_secret(self, kind, name):
+        """Remove a secret; a missing one is fine."""
+        path = self.secret_path(kind, name)
+        self._verify()
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return
+            raise StateError("%s: cannot remove the secret: %s" % (path, _problem(exc)))
+        _files.fsync_dir(os.path.dirname(path))
 
     def _check_overwritable(self, path, schema):
         """Refuse to replace an existing document that is itself unreadable or invalid."""
