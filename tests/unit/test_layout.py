@@ -30,7 +30,7 @@ LAYERS = [
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',
                                            '_proxy_addresses']),
     ('talking to the outside', ['_docker_client', '_docker_connection', '_state_store', '_state_safety', '_files',
-                                '_nginx']),
+                                '_nginx', '_tls_probe']),
     ('values and rules (pure)', ['_scheduler', '_results', '_result_docs', '_declaration', '_specs', '_formation',
                                  '_limits', '_health', '_check_rules', '_listening', '_validation', '_properties',
                                  '_releases', '_parsers', '_app_json', '_schema', '_names', '_redaction', '_errors',
