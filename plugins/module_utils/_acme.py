@@ -23,7 +23,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import Dok
 try:
     import josepy as jose
     from acme import challenges, client as acme_client, crypto_util, errors as acme_errors, messages
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     import requests
     HAS_ACME = True
@@ -50,13 +49,6 @@ def account_id(directory, email):
     """The name of the account's file in the state directory: one account per (directory URL, e-mail)."""
     digest = hashlib.sha256(('%s\n%s' % (directory, email or '')).encode('utf-8')).hexdigest()
     return 'account-%s.json' % digest[:32]
-
-
-def new_key_pem():
-    """A new private key for a certificate (EC P-256), PEM text."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode('ascii')
 
 
 class AcmeCA(object):

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import copy
 import datetime
 import threading
 
@@ -24,6 +25,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils._scheduler_local import LocalRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils._tls import TlsRun
 
 # every scheduler kind (_scheduler.KINDS) -> the class of its SchedulerRun
 SCHEDULERS = {scheduler.DOCKER_LOCAL: LocalRun}
@@ -32,7 +34,7 @@ SCHEDULERS = {scheduler.DOCKER_LOCAL: LocalRun}
 class Context(object):
     """What every operation needs: the Docker client, the state store and the run's mode."""
 
-    def __init__(self, docker, store, proxy, check_mode=False):
+    def __init__(self, docker, store, proxy, check_mode=False, acme=None):
         self.docker = docker
         self.store = store
         self.check_mode = check_mode
@@ -48,6 +50,8 @@ class Context(object):
         # kind -> the scheduler's SchedulerRun, made at first use (scheduler_run)
         self._schedulers = {}
         self._lock = threading.Lock()
+        # the apps' certificates (_tls.py; ``acme``: the run's _options.AcmeOptions)
+        self.tls = TlsRun(self, acme)
 
     def close(self):
         for run in list(self._schedulers.values()):
@@ -139,7 +143,8 @@ class Context(object):
     def commit(self, work, doc, global_doc, write, proxy=True, rollback_of=None):
         """Outside check mode: the app's scheduler carries ``work`` out, then ``doc`` is recorded if ``write``, if
         the work changed processes, or if the scheduler learnt what it must keep (SchedulerRun.apply). With
-        ``proxy``, the app's nginx config follows its web processes (not for a run that only records).
+        ``proxy``, the app's nginx config follows its web processes (not for a run that only records), and its
+        certificate its TLS settings: returns the ``certificate`` of its outcome (_tls.TlsRun.commit).
 
         A document about to be written whose definition differs from its current release's gets a new release
         (``rollback_of``: the release number a rollback goes back to), and keeps the last ``keep_releases``; in
@@ -156,7 +161,8 @@ class Context(object):
         if self.check_mode:
             if proxy:
                 app.sync_proxy(doc, work)
-            return
+                return self.tls.commit(doc)
+            return None
         keys, must_write = app.apply(work, doc, global_doc)
         changed = write or work.changed
         if changed or must_write:
@@ -166,8 +172,21 @@ class Context(object):
                 if release is not None:
                     release['created_at'] = doc['updated_at']  # when it went live, after its rollout
             self.store.write_app(doc)
-        if proxy:
-            app.sync_proxy(doc, work)
+        if not proxy:
+            return None
+        app.sync_proxy(doc, work)
+        return self._commit_certificate(doc)
+
+    def _commit_certificate(self, doc):
+        """The app's certificate after its processes converged (_tls.TlsRun.commit); what it records of the
+        certificate is written, a failure too (``certificate.last_error``) before the failure is raised."""
+        before = copy.deepcopy(doc.get('certificate'))
+        try:
+            outcome = self.tls.commit(doc)
+        finally:
+            if doc.get('certificate') != before:
+                self.store.write_app(doc)
+        return outcome
 
 
 def timestamp():

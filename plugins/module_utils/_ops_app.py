@@ -18,6 +18,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _tls as tls
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
 # One app declared, validated. ``state``: ``present`` (dokku_ps_app: recorded, and deployed as it runs now: a
@@ -27,9 +28,10 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation
 Declaration = collections.namedtuple('Declaration', 'name state deploy values scale properties')
 
 # What converging a declaration did: the app's document before (``old``) and after (``doc``, None once deleted),
-# the global document, the scheduler's work, whether anything changed, and the counts and properties it changed.
-Converged = collections.namedtuple('Converged',
-                                   'name doc old global_doc work changed formation_changes property_changes')
+# the global document, the scheduler's work, whether anything changed, the counts and properties it changed, and
+# what became of its certificate (_tls.TlsRun.commit; None without HTTPS).
+Converged = collections.namedtuple('Converged', 'name doc old global_doc work changed formation_changes '
+                                                'property_changes certificate')
 
 
 def parse(params):
@@ -49,7 +51,8 @@ def run(ctx, item):
     return results.one_app(results.app_outcome(
         item.name, results.status_of(done.changed), plan=done.work, doc=doc, global_doc=done.global_doc,
         image=doc.get('image'), image_id=doc.get('image_id'), deployed=doc.get('deployed', False),
-        can_scale=image_definition.can_scale(doc), release=releases.outcome(doc, done.old)), diff=diff(done))
+        can_scale=image_definition.can_scale(doc), release=releases.outcome(doc, done.old),
+        certificate=done.certificate), diff=diff(done))
 
 
 def diff(done):
@@ -78,6 +81,7 @@ def converge(ctx, item, warning_prefix=''):
         if item.state == 'present':
             # a fleet checks the proxy settings of all its apps together, before any of them changes
             definitions.check_proxy(ctx, doc, old)
+        ctx.tls.check(doc, item.values)
         property_changes = {}
         if item.properties is not None:
             doc, property_changes = ops_policy.apply_properties(doc, item.properties)
@@ -108,8 +112,9 @@ def converge(ctx, item, warning_prefix=''):
             elif new_definition:
                 ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
         ctx.warnings.extend(warning_prefix + warning for warning in work.warnings)
-        ctx.commit(work, doc, global_doc, write=recorded, proxy=deploy, rollback_of=rollback_of)
-        return Converged(name, doc, old, global_doc, work, recorded or work.changed, scale_changes, property_changes)
+        certificate = ctx.commit(work, doc, global_doc, write=recorded, proxy=deploy, rollback_of=rollback_of)
+        return Converged(name, doc, old, global_doc, work, recorded or work.changed or tls.changed(certificate),
+                         scale_changes, property_changes, certificate)
 
 
 def warn_pinned(ctx, name, values, prefix=''):
@@ -143,9 +148,10 @@ def delete_app_locked(ctx, name):
     work = app.delete(doc)
     changed = work.changed or old is not None
     ctx.proxy.remove(name)
+    ctx.tls.forget(name)
     if not ctx.check_mode:
         if work.changed:
             app.apply(work, doc, global_doc)
         if old is not None:
             ctx.store.delete_app(name)
-    return Converged(name, None, old, global_doc, work, changed, {}, {})
+    return Converged(name, None, old, global_doc, work, changed, {}, {}, None)

@@ -103,7 +103,8 @@ def _outcome(item, done):
         return results.app_outcome(item.name, status, plan=done.work, state='absent')
     return results.app_outcome(item.name, status, plan=done.work, doc=done.doc, global_doc=done.global_doc,
                                state=item.state, formation_changes=done.formation_changes,
-                               property_changes=done.property_changes, release=releases.outcome(done.doc, done.old))
+                               property_changes=done.property_changes, release=releases.outcome(done.doc, done.old),
+                               certificate=done.certificate)
 
 
 def check_declarations(ctx, items):
@@ -124,6 +125,7 @@ def check_declarations(ctx, items):
             if item.scale:
                 ops_scale.apply_scale(doc, item.scale, 'scale')
             validation.check_publish(doc)
+            ctx.tls.check(doc, item.values)
         except ValidationError as exc:
             raise ValidationError('apps[%d].%s' % (position, exc.details['field']), exc.details['rule'])
         except NotFoundError as exc:

@@ -60,6 +60,7 @@ def report(ctx, app=None, inspect=False, top=False):
             dynos=found['dynos'],
             sources=definitions.sources(doc),
             proxy=ctx.proxy.report(doc['name'], settings_of(doc)),
+            certificate=ctx.tls.report(doc),
             **releases.report(doc)
         ))
     if app is not None:

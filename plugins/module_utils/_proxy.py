@@ -56,6 +56,8 @@ class ProxyRun(object):
         self._certificates = {}
         # app -> the config change applied or predicted by this run ({'before', 'after'})
         self.changes = {}
+        # app -> (settings, addresses) its last config was rendered from (rerender)
+        self._rendered = {}
 
     # -- certificates -------------------------------------------------------------------------------------------
 
@@ -139,7 +141,25 @@ class ProxyRun(object):
     def sync(self, app, settings, addresses):
         """At the end of the run: the app's config for the web processes at ``addresses`` (as they run now);
         queued, applied by ``flush`` with every other app's."""
+        with self._lock:
+            self._rendered[app] = (settings, addresses)
         self.queue(app, self.wanted(app, settings, addresses))
+
+    def rerender(self, app):
+        """The app's queued config again, with its certificate as it now is (installed or removed since)."""
+        with self._lock:
+            rendered = self._rendered.get(app)
+        if rendered is not None:
+            self.queue(app, self.wanted(app, *rendered))
+
+    def flush_app(self, app):
+        """Now: the app's queued config (an ACME challenge must be served before the CA is asked). Returns True when
+        nginx was reloaded."""
+        with self._lock:
+            if app not in self._pending:
+                return False
+            text = self._pending.pop(app)
+        return self._apply({app: text})
 
     def predict(self, app, settings, addresses, coming):
         """Check mode, for work that changes web processes: the config after it, as far as it can be known before

@@ -55,8 +55,9 @@ def run(module, parse, operation):
         shared = options.parse(module.params)
         docker = Docker(shared.docker)
         store = StateStore(shared.state_dir)
-        proxy = ProxyRun(shared.proxy, check_mode=module.check_mode, run=module.run_command)
-        ctx = Context(docker, store, proxy, check_mode=module.check_mode)
+        proxy = ProxyRun(shared.proxy, check_mode=module.check_mode, run=module.run_command,
+                         webroot=shared.acme.webroot)
+        ctx = Context(docker, store, proxy, check_mode=module.check_mode, acme=shared.acme)
         try:
             try:
                 result = operation(ctx, request)

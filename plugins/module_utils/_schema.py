@@ -228,12 +228,12 @@ APP_SCHEMA = {
         },
         "certificate": {
             "description": ("the certificate the app serves (docs/tls.md; null: none): where it came from, what it "
-                            "is (names, issuer, validity, fingerprint), when it is renewed and what the CA said; "
-                            "the certificate and its key are kept beside the documents, never in them"),
+                            "is (names, issuer, validity, fingerprint), when it is renewed (by the CA's renewal "
+                            "information or its lifetime) and the last error; the certificate and its key are kept "
+                            "beside the documents (certs/<app>.json), never in them"),
             "type": ["object", "null"],
             "additionalProperties": False,
-            "required": ["source", "names", "subject", "issuer", "not_before", "not_after", "fingerprint",
-                         "serial"],
+            "required": ["source"],
             "properties": {
                 "source": {"enum": ["acme", "provided"]}, "names": {"type": "array", "items": {"type": "string"}},
                 "subject": {"type": "string"}, "issuer": {"type": "string"},
@@ -241,18 +241,13 @@ APP_SCHEMA = {
                 "fingerprint": {"type": "string", "pattern": _schema_pattern(r"^sha256:[0-9a-f]{64}$")},
                 "serial": {"type": "string"}, "installed_at": _TIMESTAMP,
                 "renew_at": {"anyOf": [{"type": "null"}, _TIMESTAMP]},
+                "renew_source": {"enum": ["ari", "lifetime", None]},
+                "ari_retry_after": {"anyOf": [{"type": "null"}, _TIMESTAMP]},
                 "account": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
                     "required": ["directory", "email"],
                     "properties": {"directory": {"type": "string"}, "email": {"type": ["string", "null"]}},
-                },
-                "ari": {
-                    "description": "the CA's renewal information: its suggested window, and when to ask again",
-                    "type": ["object", "null"],
-                    "additionalProperties": False,
-                    "required": ["start", "end", "retry_after"],
-                    "properties": {"start": _TIMESTAMP, "end": _TIMESTAMP, "retry_after": _TIMESTAMP},
                 },
                 "last_error": {
                     "type": ["object", "null"],

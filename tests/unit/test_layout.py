@@ -25,16 +25,17 @@ MAX_LINES = 450
 LAYERS = [
     ('the module runner', ['_runner', '_options']),
     ('operations', ['_ops_app', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_scale', '_ops_state']),
-    ('the run', ['_context', '_definitions', '_image_definition', '_proxy']),
+    ('the run', ['_context', '_definitions', '_image_definition', '_proxy', '_tls']),
     ('schedulers', ['_scheduler_local', '_scheduler_local_report']),
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',
                                            '_proxy_addresses']),
-    ('talking to the outside', ['_docker_client', '_docker_connection', '_state_store', '_state_safety', '_files',
-                                '_nginx']),
+    ('talking to the outside', ['_acme', '_docker_client', '_docker_connection', '_state_store', '_state_safety',
+                                '_files',
+                                '_nginx', '_tls_probe']),
     ('values and rules (pure)', ['_scheduler', '_results', '_result_docs', '_declaration', '_specs', '_formation',
                                  '_limits', '_health', '_check_rules', '_listening', '_validation', '_properties',
                                  '_releases', '_parsers', '_app_json', '_schema', '_names', '_redaction', '_errors',
-                                 '_proxy_settings', '_proxy_config', '_concurrency']),
+                                 '_proxy_settings', '_proxy_config', '_concurrency', '_tls_certs']),
 ]
 
 # What only the docker-local scheduler knows: the operations and the run never import these (Context finds the
@@ -52,7 +53,8 @@ TESTED_ELSEWHERE = {
     '_policy_drift': 'test_scheduler_local.py (the restart-policy window of a run over the daemon\'s events)',
 }
 # Test files named after the part of a file they test (test_<file>_<part>.py).
-TEST_PARTS = {'test_properties_input.py': '_properties', 'test_properties_planner.py': '_properties'}
+TEST_PARTS = {'test_properties_input.py': '_properties', 'test_properties_planner.py': '_properties',
+              'test_tls_certs_acme.py': '_tls_certs'}
 
 
 def _files():

@@ -63,7 +63,7 @@ def connected(monkeypatch):
             seen['flushed'] = seen.get('flushed', 0) + 1
 
     class Context(object):
-        def __init__(self, docker, store, proxy, check_mode=False):
+        def __init__(self, docker, store, proxy, check_mode=False, acme=None):
             self.warnings = ['careful']
             self.proxy = Proxy()
 
@@ -74,7 +74,7 @@ def connected(monkeypatch):
     monkeypatch.setattr(runner, 'Docker', Docker)
     monkeypatch.setattr(runner, 'StateStore', lambda path: path)
     monkeypatch.setattr(runner, 'Context', Context)
-    monkeypatch.setattr(runner, 'ProxyRun', lambda options, check_mode=False, run=None: None)
+    monkeypatch.setattr(runner, 'ProxyRun', lambda options, check_mode=False, run=None, webroot=None: None)
     return seen
 
 
