@@ -75,8 +75,8 @@ class AcmeCA(object):
                 return AcmeError('the ACME CA %s refused to %s: rate limited (%s)%s' % (
                     self.options.directory, what, detail,
                     '; try again after %s' % retry if retry else '; try again later'))
-            return AcmeError('the ACME CA %s refused to %s: %s (%s)' % (self.options.directory, what, detail,
-                                                                       exc.code or exc.typ))
+            return AcmeError('the ACME CA %s refused to %s: %s (%s)'
+                             % (self.options.directory, what, detail, exc.code or exc.typ))
         if isinstance(exc, acme_errors.ValidationError):
             problems = []
             for authorization in exc.failed_authzrs:

@@ -60,6 +60,8 @@ class TlsRun(object):
         self._ca = None
         # app -> (certificate with chain, key, summary) a declaration of this run provided, checked
         self._given = {}
+        # renew every certificate from ACME now, due or not (dokku_ps_certs force)
+        self.force = False
 
     def ca(self):
         if self._ca is None:
@@ -155,13 +157,15 @@ class TlsRun(object):
             current = self._ask_ari(doc, stored, current)
         if reason is None and _parse(current.get('renew_at')) is not None and now() >= _parse(current['renew_at']):
             reason = 'renewal is due (%s)' % current['renew_at']
+        if reason is None and self.force:
+            reason = 'renewal was asked for (force)'
+
         if reason is None:
             if not self.ctx.check_mode and not self._installed(app, stored['chain'], stored['key']):
                 self._install(doc, stored['chain'], stored['key'], current)
                 return _outcome(current, INSTALLED)
             return _outcome(current, UNCHANGED)
-        action = ISSUED if stored is None or not current or reason != 'renewal is due (%s)' % current.get(
-            'renew_at') else RENEWED
+        action = RENEWED if reason.startswith('renewal') else ISSUED
         if self.ctx.check_mode:
             return dict(_outcome(current, action), reason=reason)
         try:

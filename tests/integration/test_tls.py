@@ -7,7 +7,6 @@ configured gets no certificate."""
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import ssl
 
@@ -16,7 +15,7 @@ import pytest
 from tests.support import acme_flow, images
 from tests.support.nginx import PrivateNginx, default_server_conf, get
 from tests.support.pebble import Pebble
-from tests.support.proxy_apps import app_args, hostnames
+from tests.support.proxy_apps import app_args
 
 DOMAINS = ["shop.test", "www.shop.test"]
 
