@@ -1,19 +1,26 @@
 """HTTPS through the collection's nginx (docs/tls.md), against a real ACME CA on this machine: Debian's pebble with
 its fake DNS (tests/support/pebble.py) validating http-01 through a private nginx, whose http port is the one the CA
-connects to. Certificates issued for two domains are served over https (verified against pebble's root), http
-redirects, a rerun contacts no CA; provided certificates are checked before anything is written; a name nobody
-configured gets no certificate."""
+connects to, and an https port of its own.
+
+Issued for two domains: served over https (verified against pebble's root), http redirects, a name nobody
+configured gets no certificate, a rerun contacts no CA; the four-step pattern (check mode contacts no CA and writes
+nothing); renewal when due under a request loop without a failed request; a failing challenge leaves http serving and
+says why; provided certificates checked before anything is written; no key material in any output; TLS off removes
+the certificate and the https server."""
 
 from __future__ import annotations
 
-import http.client
+import datetime
+import json
+import os
 import socket
 import ssl
 
 import pytest
 
-from tests.support import acme_flow, images
-from tests.support.nginx import PrivateNginx, default_server_conf, get
+from tests.support import acme_flow, certs, images
+from tests.support.docker_state import snapshot
+from tests.support.nginx import BackgroundLoop, PrivateNginx, default_server_conf, free_port, get, request_loop
 from tests.support.pebble import Pebble
 from tests.support.proxy_apps import app_args
 
@@ -25,16 +32,21 @@ def proxy_image(docker_client, standard_images):
     return images.PROXY_IMAGE
 
 
+def make_stack(tmp_path, webroot, validity_seconds=None, validate_port=None):
+    """A private nginx (its default server answers names no app claims) with an https port, and a pebble that
+    validates http-01 on ``validate_port`` (default: the nginx's http port)."""
+    server = PrivateNginx(tmp_path / "nginx")
+    server.http_extra = default_server_conf(server.port)
+    ca = Pebble(tmp_path / "pebble", validate_port or server.port, validity_seconds=validity_seconds)
+    return {"nginx": server, "ca": ca, "webroot": webroot, "https_port": server.ports(2)[1]}
+
+
 @pytest.fixture
 def stack(tmp_path):
-    """A private nginx (its default server answers names no app claims) and a pebble validating through its http
-    port; the ACME webroot is readable by nginx's workers."""
     with acme_flow.webroot_dir() as webroot:
-        server = PrivateNginx(tmp_path / "nginx")
-        server.http_extra = default_server_conf(server.port)
-        with server:
-            with Pebble(tmp_path / "pebble", server.port) as ca:
-                yield {"nginx": server, "ca": ca, "webroot": webroot, "https_port": server.ports(2)[1]}
+        made = make_stack(tmp_path, webroot)
+        with made["nginx"], made["ca"]:
+            yield made
 
 
 def tls_args(stack, app, image, **extra):
@@ -47,23 +59,13 @@ def tls_args(stack, app, image, **extra):
     return args
 
 
-def https_get(stack, host, path="/", verify=True):
-    """(status, body, the served certificate's DER) of a request over https to the private nginx for ``host``."""
-    context = ssl.create_default_context(cafile=stack["ca"].roots_file) if verify else ssl._create_unverified_context()
-    connection = http.client.HTTPSConnection("127.0.0.1", stack["https_port"], timeout=10, context=context)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        sock = connection.sock
-        der = sock.getpeercert(binary_form=True)
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8", "replace"), der
-    finally:
-        connection.close()
+def trusting(pem_file):
+    return ssl.create_default_context(cafile=pem_file)
 
 
 def handshake(stack, server_name):
     """The certificate (DER) the https port presents for an SNI name, or None when the handshake is refused."""
-    context = ssl._create_unverified_context()
+    context = ssl._create_unverified_context()  # pylint: disable=protected-access
     try:
         with socket.create_connection(("127.0.0.1", stack["https_port"]), timeout=5) as raw:
             with context.wrap_socket(raw, server_hostname=server_name) as tls:
@@ -72,36 +74,202 @@ def handshake(stack, server_name):
         return None
 
 
-def test_a_certificate_issued_over_acme_is_served_and_http_redirects(runner, app_name, proxy_image, stack):
+def https_get(stack, domain, context, path="/"):
+    return get(stack["nginx"].url(path, port=stack["https_port"], scheme="https"), host=domain, context=context)
+
+
+def fingerprint(der):
+    import hashlib
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def tree(path):
+    """relative path -> (bytes, mode) of every file under ``path`` (lock files aside)."""
+    found = {}
+    for root, _dirs, files in os.walk(str(path)):
+        for name in files:
+            if name.endswith(".lock"):
+                continue
+            full = os.path.join(root, name)
+            with open(full, "rb") as handle:
+                found[os.path.relpath(full, str(path))] = (handle.read(), os.stat(full).st_mode & 0o7777)
+    return found
+
+
+def written(runner, stack):
+    """What a run must not touch in check mode or when it refuses: the state directory and the include directory."""
+    return tree(runner.state_dir), tree(stack["nginx"].include_dir)
+
+
+def app_document(runner, app):
+    with open(os.path.join(runner.state_dir, "apps", app + ".json")) as handle:
+        return json.load(handle)
+
+
+def stored_key(runner, app):
+    with open(os.path.join(runner.state_dir, "certs", app + ".json")) as handle:
+        return json.load(handle)["key"]
+
+
+def key_lines(key):
+    return [line for line in key.splitlines() if line and not line.startswith("-----")]
+
+
+def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_names(runner, app_name, proxy_image,
+                                                                                    stack):
     args = tls_args(stack, app_name, proxy_image)
-    result = runner.module("dokku_ps_app", args)
+    result = runner.module("dokku_ps_app", args, extra_args=["-vvv"])
     assert result["changed"] and result["certificate"]["action"] == "issued", result
     assert result["certificate"]["names"] == DOMAINS
     contacts = stack["ca"].contacts()
     assert contacts > 0
+    for line in key_lines(stored_key(runner, app_name)):
+        assert line not in result["_output"], "no key material in the output, -vvv included"
 
     # served over https for both names, verified against pebble's root, by the app's containers
+    context = trusting(stack["ca"].roots_file)
     for domain in DOMAINS:
-        der = handshake(stack, domain)
-        assert der is not None
-        context = ssl.create_default_context(cafile=stack["ca"].roots_file)
-        with socket.create_connection(("127.0.0.1", stack["https_port"]), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname=domain) as tls:
-                tls.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % domain).encode())
-                answer = b""
-                while True:
-                    chunk = tls.recv(65536)
-                    if not chunk:
-                        break
-                    answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
-    # http redirects to https, keeping host and URI
-    code, _body = get(stack["nginx"].url("/some/path?x=1"), host="shop.test")
-    assert code == 301
-    # a name nobody configured gets no certificate
+        status, body = https_get(stack, domain, context)
+        assert status == 200 and body, (status, body)
+    # http redirects to https, keeping the host and the URI
+    status, _body = get(stack["nginx"].url("/some/path?x=1"), host="shop.test")
+    assert status == 301
+    # a name nobody configured gets no certificate: the handshake is refused
     assert handshake(stack, "other.test") is None
+    assert handshake(stack, "shop.test") is not None
+
+    # the report: where it comes from, what it is, when it is renewed, and that nginx serves it
+    report = runner.module("dokku_ps_report", {"app": app_name})
+    certificate = report["certificate"]
+    assert certificate["source"] == "acme" and certificate["names"] == DOMAINS and certificate["served"] is True
+    assert certificate["fingerprint"] == fingerprint(handshake(stack, "shop.test"))
+    assert certificate["renew_at"] and certificate["not_after"] and certificate["last_error"] is None
+    assert stack["ca"].contacts() == contacts, "the report contacts no CA"
 
     # a rerun contacts no CA and changes nothing
     again = runner.module("dokku_ps_app", args)
     assert not again["changed"] and again["certificate"]["action"] == "unchanged"
     assert stack["ca"].contacts() == contacts, "a rerun contacts no CA"
+
+
+def test_four_steps_of_turning_acme_on(runner, api, app_name, proxy_image, stack):
+    args = tls_args(stack, app_name, proxy_image)
+    runner.module("dokku_ps_app", dict(args, tls="off"))
+    assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
+    before, containers = written(runner, stack), snapshot(api, app_name)
+
+    check = runner.module("dokku_ps_app", args, check=True, diff=True)
+    assert check["changed"] and check["certificate"]["action"] == "issued"
+    assert "no certificate" in check["certificate"]["reason"]
+    assert stack["ca"].contacts() == 0, "check mode contacts no CA"
+    assert written(runner, stack) == before and snapshot(api, app_name) == containers, "check mode writes nothing"
+
+    applied = runner.module("dokku_ps_app", args)
+    assert applied["changed"] and applied["certificate"]["action"] == "issued"
+    assert snapshot(api, app_name) == containers, "TLS replaces no container"
+    contacts = stack["ca"].contacts()
+
+    for step in ({"check": True}, {}):
+        again = runner.module("dokku_ps_app", args, **step)
+        assert not again["changed"] and again["certificate"]["action"] == "unchanged", step
+    assert stack["ca"].contacts() == contacts
+
+
+def test_a_certificate_due_for_renewal_is_renewed_without_a_failed_request(runner, app_name, proxy_image, stack):
+    args = tls_args(stack, app_name, proxy_image)
+    runner.module("dokku_ps_app", args)
+    first = handshake(stack, "shop.test")
+    # the certificate's renewal comes (as time passing would make it come)
+    doc = app_document(runner, app_name)
+    doc["certificate"]["renew_at"] = "2020-01-01T00:00:00Z"
+    with open(os.path.join(runner.state_dir, "apps", app_name + ".json"), "w") as handle:
+        json.dump(doc, handle)
+    contacts = stack["ca"].contacts()
+
+    context = trusting(stack["ca"].roots_file)
+    url = stack["nginx"].url("/", port=stack["https_port"], scheme="https")
+    with BackgroundLoop(url, seconds=60, host="shop.test", context=context) as loop:
+        result = runner.module("dokku_ps_app", args)
+    assert result["changed"] and result["certificate"]["action"] == "renewed", result
+    assert loop.result.failed == 0 and loop.result.ok > 0, loop.result.errors
+    assert stack["ca"].contacts() > contacts
+    second = handshake(stack, "shop.test")
+    assert second != first and fingerprint(second) == result["certificate"]["fingerprint"], "nginx serves the new one"
+
+
+def test_a_failing_challenge_leaves_http_serving_and_says_why(runner, app_name, proxy_image, tmp_path):
+    with acme_flow.webroot_dir() as webroot:
+        # the CA validates on a port where nothing listens: nginx serves the challenge, the CA cannot reach it
+        stack = make_stack(tmp_path, webroot, validate_port=free_port())
+        with stack["nginx"], stack["ca"]:
+            args = tls_args(stack, app_name, proxy_image)
+            failed = runner.module("dokku_ps_app", args, expect_failure=True)
+            assert "could not validate the http-01 challenge" in failed["msg"] and "\n" not in failed["msg"]
+            assert "shop.test" in failed["msg"]
+            # http keeps serving the app, and nothing names a certificate that does not exist
+            assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
+            assert handshake(stack, "shop.test") is None
+            assert not [name for name in os.listdir(stack["nginx"].include_dir) if name.endswith((".crt", ".key"))]
+            report = runner.module("dokku_ps_report", {"app": app_name})
+            assert "could not validate" in report["certificate"]["last_error"]["message"]
+
+
+def provided_pki(domains=DOMAINS, days=90, not_before=None, kind="ec"):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    root = certs.make("Test Root CA", ca=True, not_before=now - datetime.timedelta(days=2), days=3650)
+    leaf = root.issue(domains[0], names=domains, not_before=not_before or now - datetime.timedelta(days=1),
+                      days=days, kind=kind)
+    return root, leaf
+
+
+def test_a_provided_certificate_is_checked_before_anything_is_written(runner, api, app_name, proxy_image, stack,
+                                                                      tmp_path):
+    base = tls_args(stack, app_name, proxy_image, tls="off")
+    runner.module("dokku_ps_app", base)
+    root, leaf = provided_pki()
+    _other_root, other = provided_pki()
+    _narrow_root, narrow = provided_pki(domains=["shop.test"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    _old_root, expired = provided_pki(not_before=now - datetime.timedelta(days=100), days=30)
+    cases = [
+        (dict(tls_certificate=certs.pem(leaf), tls_key=other.key_pem()), "tls_key: does not match the certificate"),
+        (dict(tls_certificate=certs.pem(narrow), tls_key=narrow.key_pem()),
+         "tls_certificate: does not cover the domain www.shop.test"),
+        (dict(tls_certificate=certs.pem(expired), tls_key=expired.key_pem()), "tls_certificate: expired on"),
+        (dict(tls_certificate=certs.pem(root, leaf), tls_key=leaf.key_pem()), "tls_key: does not match"),
+    ]
+    before, containers = written(runner, stack), snapshot(api, app_name)
+    for given, message in cases:
+        refused = runner.module("dokku_ps_app", dict(base, tls="provided", **given), expect_failure=True,
+                                extra_args=["-vvv"])
+        assert message in refused["msg"] and "\n" not in refused["msg"], refused["msg"]
+        for line in key_lines(given["tls_key"]):
+            assert line not in refused["_output"], "no key material in the output"
+        assert written(runner, stack) == before and snapshot(api, app_name) == containers, message
+
+    good = dict(base, tls="provided", tls_certificate=certs.pem(leaf, root), tls_key=leaf.key_pem())
+    installed = runner.module("dokku_ps_app", good, diff=True, extra_args=["-vvv"])
+    assert installed["changed"] and installed["certificate"]["action"] == "installed"
+    for line in key_lines(leaf.key_pem()):
+        assert line not in installed["_output"], "no key material in the output, -vvv and the diff included"
+    key_file = os.path.join(stack["nginx"].include_dir, app_name + ".key")
+    assert os.stat(key_file).st_mode & 0o777 == 0o600
+    with open(str(tmp_path / "root.pem"), "w") as handle:
+        handle.write(certs.pem(root))
+    assert https_get(stack, "www.shop.test", trusting(str(tmp_path / "root.pem")))[0] == 200
+    again = runner.module("dokku_ps_app", good)
+    assert not again["changed"] and again["certificate"]["action"] == "unchanged"
+    assert stack["ca"].contacts() == 0, "a provided certificate needs no CA"
+
+
+def test_tls_off_removes_the_certificate_and_the_https_server(runner, app_name, proxy_image, stack):
+    args = tls_args(stack, app_name, proxy_image)
+    runner.module("dokku_ps_app", args)
+    assert handshake(stack, "shop.test") is not None
+    result = runner.module("dokku_ps_app", dict(args, tls="off"))
+    assert result["changed"] and result["certificate"]["action"] == "removed"
+    assert handshake(stack, "shop.test") is None
+    leftovers = [name for name in os.listdir(stack["nginx"].include_dir) if not name.startswith(".")]
+    assert leftovers == [app_name + ".conf"], "no certificate, no key, no catch-all left"
+    assert not os.path.exists(os.path.join(runner.state_dir, "certs", app_name + ".json"))
+    assert request_loop(stack["nginx"].url("/"), count=5, host="shop.test").failed == 0, "http serves the app"

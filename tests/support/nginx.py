@@ -113,8 +113,8 @@ class PrivateNginx:
         return {"binary": self.binary, "prefix": self.root, "conf": self.conf, "include_dir": self.include_dir,
                 "pid_file": self.pid_file}
 
-    def url(self, path="/", port=None):
-        return "http://%s:%d%s" % (LISTEN_ADDRESS, port or self.port, path)
+    def url(self, path="/", port=None, scheme="http"):
+        return "%s://%s:%d%s" % (scheme, LISTEN_ADDRESS, port or self.port, path)
 
     @property
     def pid(self):
@@ -204,12 +204,30 @@ class PrivateNginx:
 LoopResult = collections.namedtuple("LoopResult", "sent ok failed bodies statuses errors seconds max_latency")
 
 
-def get(url, host=None, timeout=5.0):
-    """One GET on a fresh connection -> (status, body text)."""
-    assert url.startswith("http://")
-    hostport, _slash, path = url[len("http://"):].partition("/")
+class SniConnection(http.client.HTTPSConnection):
+    """An https connection to ``address`` that sends ``server_name`` as SNI and checks the certificate for that
+    name with ``context`` (the name need not resolve: the address is given)."""
+
+    def __init__(self, address, port, server_name, context, timeout):
+        super().__init__(server_name, port, timeout=timeout, context=context)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def get(url, host=None, timeout=5.0, context=None):
+    """One GET on a fresh connection -> (status, body text). An ``https://`` URL sends ``host`` as SNI too and checks
+    the certificate with ``context`` (an ``ssl.SSLContext``)."""
+    assert url.startswith("http://") or url.startswith("https://")
+    secure = url.startswith("https://")
+    hostport, _slash, path = url.split("://", 1)[1].partition("/")
     address, _colon, port = hostport.partition(":")
-    conn = http.client.HTTPConnection(address, int(port or 80), timeout=timeout)
+    if secure:
+        conn = SniConnection(address, int(port or 443), host or address, context, timeout)
+    else:
+        conn = http.client.HTTPConnection(address, int(port or 80), timeout=timeout)
     try:
         conn.request("GET", "/" + path, headers={"Host": host or hostport, "Connection": "close"})
         response = conn.getresponse()
@@ -218,7 +236,7 @@ def get(url, host=None, timeout=5.0):
         conn.close()
 
 
-def request_loop(url, count=100, seconds=10.0, host=None, timeout=5.0, stop=None, pause=0.0):
+def request_loop(url, count=100, seconds=10.0, host=None, timeout=5.0, stop=None, pause=0.0, context=None):
     """At most ``count`` GETs of ``url``, for at most ``seconds`` (whichever ends first), or until the event
     ``stop`` is set. A 200 is a success, anything else (another status, a refused or reset connection, a
     timeout) a failure. Returns a LoopResult: ``bodies`` counts the 200 bodies (backend names),
@@ -234,7 +252,7 @@ def request_loop(url, count=100, seconds=10.0, host=None, timeout=5.0, stop=None
         sent += 1
         began = time.monotonic()
         try:
-            status, body = get(url, host=host, timeout=min(timeout, max(0.1, deadline - began)))
+            status, body = get(url, host=host, timeout=min(timeout, max(0.1, deadline - began)), context=context)
         except (OSError, http.client.HTTPException) as exc:
             status, body = 0, "%s: %s" % (type(exc).__name__, exc)
         max_latency = max(max_latency, time.monotonic() - began)
