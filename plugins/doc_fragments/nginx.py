@@ -54,7 +54,7 @@ options:
     default: 172.16.240.0/20
   acme_directory:
     description:
-      - The directory URL of the ACME CA that issues the certificates of apps with O(dokku_ps.docker.dokku_ps_app#module:tls=acme)
+      - The directory URL of the ACME CA that issues the certificates of apps with O(dokku_ps.docker.dokku_ps_app#module:https=acme)
         (docs/tls.md). Let's Encrypt's production CA by default; its staging CA is
         V(https://acme-staging-v02.api.letsencrypt.org/directory); any RFC 8555 CA (a private step-ca, for example)
         works.

@@ -120,7 +120,7 @@ KEYS = [
     ]),
     ('proxy_ports', BOTH, RELEASED, dict(type='list', elements='str'), [
         'Port mappings of the proxy in Dokku\'s C(scheme:host-port:container-port) form, for example '
-        'V(http:80:5000), or V(https:443:5000) (served once the app has a certificate, O(@tls)). One mapping per host '
+        'V(http:80:5000), or V(https:443:5000) (served once the app has a certificate, O(@https)). One mapping per host '
         'port.',
         'An empty list means Dokku\'s default, V(http:80:<web_port>); when omitted, the recorded value is kept. With a '
         'certificate, every V(http:80:<port>) mapping gets its V(https:443:<port>) unless the app maps V(https) '
@@ -136,7 +136,7 @@ KEYS = [
         'the new ones, before they are stopped (Dokku\'s C(wait-to-retire)); also after a scale down. Default 10 '
         '(Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.',
     ]),
-    ('tls', BOTH, RELEASED, dict(type='str', choices=['off', 'acme', 'provided']), [
+    ('https', BOTH, RELEASED, dict(type='str', choices=['off', 'acme', 'provided']), [
         'Serve the app over HTTPS with a certificate covering all its O(@domains) (docs/tls.md): V(acme) has it issued '
         'over ACME (http-01, through the host\'s nginx, at deploy time, and renewed when a third of its lifetime '
         'remains), V(provided) serves the certificate and key given in O(@tls_certificate) and O(@tls_key) (or read '
@@ -146,20 +146,20 @@ KEYS = [
         'options. When omitted, the recorded value is kept.',
     ]),
     ('tls_certificate', BOTH, NOT_RELEASED, dict(type='str'), [
-        'With O(@tls=provided): the certificate and its chain as PEM text (leaf first), for example from a vault. '
+        'With O(@https=provided): the certificate and its chain as PEM text (leaf first), for example from a vault. '
         'Checked before anything changes: it matches O(@tls_key), its chain is in order, it covers every domain and '
         'has not expired. When omitted, the certificate in place is kept.',
     ]),
     ('tls_key', BOTH, NOT_RELEASED, dict(type='str', no_log=True), [
-        'With O(@tls=provided): the private key of O(@tls_certificate) as PEM text, without a passphrase. Written '
+        'With O(@https=provided): the private key of O(@tls_certificate) as PEM text, without a passphrase. Written '
         'for nginx with mode 0600 and never shown.',
     ]),
     ('tls_certificate_path', BOTH, RELEASED, dict(type='str'), [
-        'With O(@tls=provided): read the certificate (with its chain) from this file on the managed host instead, at '
+        'With O(@https=provided): read the certificate (with its chain) from this file on the managed host instead, at '
         'every run, so a certificate renewed there by another tool is served once it changes.',
     ]),
-    ('tls_key_path', BOTH, RELEASED, dict(type='str'), [
-        'With O(@tls=provided): the file of the private key on the managed host, read with O(@tls_certificate_path).',
+    ('tls_key_path', BOTH, RELEASED, dict(type='str', no_log=False), [
+        'With O(@https=provided): the file of the private key on the managed host, read with O(@tls_certificate_path).',
     ]),
     ('https_redirect', BOTH, RELEASED, dict(type='bool'), [
         'Redirect http requests to https (301, keeping the host and the URI) once the app has a certificate. Default '

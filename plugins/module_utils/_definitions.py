@@ -34,7 +34,7 @@ DEFINITION_KEYS = ('image', 'image_id', 'processes', 'process_source', 'procfile
                    'publish', 'formation', 'dokku_scale', 'checks', 'image_checks', 'proxy', 'app_json')
 # the declaration keys of HTTPS -> their place in the document's ``proxy.tls`` (docs/tls.md); the certificate and
 # key given as text are no setting: the run installs them (_tls.py) and the document records what it serves
-TLS_KEYS = (('tls', 'mode'), ('tls_certificate_path', 'certificate_path'), ('tls_key_path', 'key_path'),
+TLS_KEYS = (('https', 'mode'), ('tls_certificate_path', 'certificate_path'), ('tls_key_path', 'key_path'),
             ('https_redirect', 'redirect'), ('hsts', 'hsts'), ('hsts_include_subdomains', 'hsts_include_subdomains'),
             ('hsts_max_age', 'hsts_max_age'), ('hsts_preload', 'hsts_preload'))
 TLS_CONTENT = ('tls_certificate', 'tls_key')
@@ -122,15 +122,15 @@ def _validate_proxy_params(params):
 
 
 def _validate_tls_params(params):
-    """The HTTPS keys of a declaration that are given, checked: ``tls`` one of its modes, the booleans, the HSTS
+    """The HTTPS keys of a declaration that are given, checked: ``https`` one of its modes, the booleans, the HSTS
     max age, a certificate given with its key (as text or as paths on the host, not both). What needs the app's
     domains (the certificate's names, its key) is checked with the document (_tls.TlsRun.check)."""
     values = {}
-    mode = params.get('tls')
+    mode = params.get('https')
     if mode is not None:
         if mode not in proxy_settings.TLS_MODES:
-            raise ValidationError('tls', '%r must be one of %s' % (mode, ', '.join(proxy_settings.TLS_MODES)))
-        values['tls'] = mode
+            raise ValidationError('https', '%r must be one of %s' % (mode, ', '.join(proxy_settings.TLS_MODES)))
+        values['https'] = mode
     for key in ('https_redirect', 'hsts', 'hsts_include_subdomains', 'hsts_preload'):
         if params.get(key) is not None:
             if not isinstance(params[key], bool):

@@ -46,7 +46,7 @@ class ProxyRun(object):
         self.options = options
         self.check_mode = check_mode
         self.listen_address = options.listen_address
-        # the directory of the ACME http-01 challenges (one directory per app under it), for apps with tls: acme
+        # the directory of the ACME http-01 challenges (one directory per app under it), for apps with https: acme
         self.webroot = webroot
         self.nginx = nginx.Nginx(include_dir=options.include_dir, binary=options.binary, conf=options.conf,
                                  pid_file=options.pid_file, prefix=options.prefix, run=run)

@@ -79,18 +79,18 @@ class TlsRun(object):
         text = 'tls_certificate' in values
         if mode != TLS_PROVIDED and (text or 'tls_certificate_path' in values):
             raise ValidationError('tls_certificate' if text else 'tls_certificate_path',
-                                  'is for tls: provided (the app\'s tls is %s)' % mode)
+                                  'is for https: provided (the app\'s https is %s)' % mode)
         if mode == TLS_OFF:
             return
         if not settings.enabled:
-            raise ValidationError('tls', 'needs the app\'s proxy (proxy: true): nginx serves the certificate')
+            raise ValidationError('https', 'needs the app\'s proxy (proxy: true): nginx serves the certificate')
         if not settings.domains:
-            raise ValidationError('tls', 'needs the app\'s domains: its certificate names them')
+            raise ValidationError('https', 'needs the app\'s domains: its certificate names them')
         if mode == TLS_ACME:
             wildcards = [domain for domain in settings.domains if domain.startswith('*.')]
             if wildcards:
                 raise ValidationError('domains', 'the wildcard %s cannot be validated over http-01, the only ACME '
-                                      'challenge here: provide that certificate (tls: provided), see docs/tls.md'
+                                      'challenge here: provide that certificate (https: provided), see docs/tls.md'
                                       % wildcards[0])
             return
         if text:
@@ -102,7 +102,7 @@ class TlsRun(object):
         else:
             stored = self._stored(app)
             if stored is None:
-                raise ValidationError('tls_certificate', 'tls: provided needs a certificate: give tls_certificate '
+                raise ValidationError('tls_certificate', 'https: provided needs a certificate: give tls_certificate '
                                       'and tls_key, or tls_certificate_path and tls_key_path')
             chain, key, fields = stored['chain'], stored['key'], ('tls_certificate', 'tls_key')
         self.ctx.redactor.add_values([key])
@@ -314,7 +314,7 @@ def _challenge_mapping(settings):
         if mapping.host_port == 80:
             return mapping
     if not http:
-        raise ValidationError('proxy_ports', 'an app with tls: acme needs an http mapping: the CA validates over http')
+        raise ValidationError('proxy_ports', 'an app with https: acme needs an http mapping: the CA validates over http')
     return http[0]
 
 

@@ -152,7 +152,7 @@ options:
   proxy_ports:
     description:
       - Port mappings of the proxy in Dokku's C(scheme:host-port:container-port) form, for example V(http:80:5000),
-        or V(https:443:5000) (served once the app has a certificate, O(tls)). One mapping per host port.
+        or V(https:443:5000) (served once the app has a certificate, O(https)). One mapping per host port.
       - An empty list means Dokku's default, V(http:80:<web_port>); when omitted, the recorded value is kept. With
         a certificate, every V(http:80:<port>) mapping gets its V(https:443:<port>) unless the app maps V(https)
         itself (Dokku's rule).
@@ -171,7 +171,7 @@ options:
         the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default 10 (Dokku
         waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
     type: int
-  tls:
+  https:
     description:
       - 'Serve the app over HTTPS with a certificate covering all its O(domains) (docs/tls.md): V(acme) has it issued
         over ACME (http-01, through the host''s nginx, at deploy time, and renewed when a third of its lifetime
@@ -187,23 +187,23 @@ options:
       - provided
   tls_certificate:
     description:
-      - 'With O(tls=provided): the certificate and its chain as PEM text (leaf first), for example from a vault.
+      - 'With O(https=provided): the certificate and its chain as PEM text (leaf first), for example from a vault.
         Checked before anything changes: it matches O(tls_key), its chain is in order, it covers every domain and
         has not expired. When omitted, the certificate in place is kept.'
     type: str
   tls_key:
     description:
-      - 'With O(tls=provided): the private key of O(tls_certificate) as PEM text, without a passphrase. Written
+      - 'With O(https=provided): the private key of O(tls_certificate) as PEM text, without a passphrase. Written
         for nginx with mode 0600 and never shown.'
     type: str
   tls_certificate_path:
     description:
-      - 'With O(tls=provided): read the certificate (with its chain) from this file on the managed host instead,
+      - 'With O(https=provided): read the certificate (with its chain) from this file on the managed host instead,
         at every run, so a certificate renewed there by another tool is served once it changes.'
     type: str
   tls_key_path:
     description:
-      - 'With O(tls=provided): the file of the private key on the managed host, read with O(tls_certificate_path).'
+      - 'With O(https=provided): the file of the private key on the managed host, read with O(tls_certificate_path).'
     type: str
   https_redirect:
     description:
@@ -238,7 +238,7 @@ options:
         M(dokku_ps.docker.dokku_ps_report) lists the kept releases; the one before the current one is its C(previous_release).'
       - While a release is pinned, the keys of the declaration that a release replaces (O(image), O(processes),
         O(procfile), O(procfile_path), O(env), O(web_port), O(publish), O(checks), O(app_json), O(proxy), O(proxy_ports),
-        O(domains), O(wait_to_retire), O(tls), O(tls_certificate_path), O(tls_key_path), O(https_redirect), O(hsts),
+        O(domains), O(wait_to_retire), O(https), O(tls_certificate_path), O(tls_key_path), O(https_redirect), O(hsts),
         O(hsts_include_subdomains), O(hsts_max_age), O(hsts_preload)) are not applied, with a warning; remove the
         pin to deploy the declaration again.
     type: int

@@ -161,7 +161,8 @@ options:
       proxy_ports:
         description:
           - Port mappings of the proxy in Dokku's C(scheme:host-port:container-port) form, for example V(http:80:5000),
-            or V(https:443:5000) (served once the app has a certificate, O(apps[].tls)). One mapping per host port.
+            or V(https:443:5000) (served once the app has a certificate, O(apps[].https)). One mapping per host
+            port.
           - An empty list means Dokku's default, V(http:80:<web_port>); when omitted, the recorded value is kept.
             With a certificate, every V(http:80:<port>) mapping gets its V(https:443:<port>) unless the app maps
             V(https) itself (Dokku's rule).
@@ -180,7 +181,7 @@ options:
             to the new ones, before they are stopped (Dokku's C(wait-to-retire)); also after a scale down. Default
             10 (Dokku waits 60 in the background; here the task waits). When omitted, the recorded value is kept.
         type: int
-      tls:
+      https:
         description:
           - 'Serve the app over HTTPS with a certificate covering all its O(apps[].domains) (docs/tls.md): V(acme)
             has it issued over ACME (http-01, through the host''s nginx, at deploy time, and renewed when a third
@@ -196,23 +197,23 @@ options:
           - provided
       tls_certificate:
         description:
-          - 'With O(apps[].tls=provided): the certificate and its chain as PEM text (leaf first), for example from
-            a vault. Checked before anything changes: it matches O(apps[].tls_key), its chain is in order, it covers
-            every domain and has not expired. When omitted, the certificate in place is kept.'
+          - 'With O(apps[].https=provided): the certificate and its chain as PEM text (leaf first), for example
+            from a vault. Checked before anything changes: it matches O(apps[].tls_key), its chain is in order,
+            it covers every domain and has not expired. When omitted, the certificate in place is kept.'
         type: str
       tls_key:
         description:
-          - 'With O(apps[].tls=provided): the private key of O(apps[].tls_certificate) as PEM text, without a passphrase.
-            Written for nginx with mode 0600 and never shown.'
+          - 'With O(apps[].https=provided): the private key of O(apps[].tls_certificate) as PEM text, without a
+            passphrase. Written for nginx with mode 0600 and never shown.'
         type: str
       tls_certificate_path:
         description:
-          - 'With O(apps[].tls=provided): read the certificate (with its chain) from this file on the managed host
-            instead, at every run, so a certificate renewed there by another tool is served once it changes.'
+          - 'With O(apps[].https=provided): read the certificate (with its chain) from this file on the managed
+            host instead, at every run, so a certificate renewed there by another tool is served once it changes.'
         type: str
       tls_key_path:
         description:
-          - 'With O(apps[].tls=provided): the file of the private key on the managed host, read with O(apps[].tls_certificate_path).'
+          - 'With O(apps[].https=provided): the file of the private key on the managed host, read with O(apps[].tls_certificate_path).'
         type: str
       https_redirect:
         description:
@@ -248,7 +249,7 @@ options:
           - While a release is pinned, the keys of the declaration that a release replaces (O(apps[].image), O(apps[].processes),
             O(apps[].procfile), O(apps[].procfile_path), O(apps[].env), O(apps[].web_port), O(apps[].publish), O(apps[].checks),
             O(apps[].app_json), O(apps[].proxy), O(apps[].proxy_ports), O(apps[].domains), O(apps[].wait_to_retire),
-            O(apps[].tls), O(apps[].tls_certificate_path), O(apps[].tls_key_path), O(apps[].https_redirect), O(apps[].hsts),
+            O(apps[].https), O(apps[].tls_certificate_path), O(apps[].tls_key_path), O(apps[].https_redirect), O(apps[].hsts),
             O(apps[].hsts_include_subdomains), O(apps[].hsts_max_age), O(apps[].hsts_preload)) are not applied,
             with a warning; remove the pin to deploy the declaration again.
         type: int

@@ -51,7 +51,7 @@ def stack(tmp_path):
 
 def tls_args(stack, app, image, **extra):
     server = stack["nginx"]
-    args = app_args(app, image, server, domains=DOMAINS, tls="acme",
+    args = app_args(app, image, server, domains=DOMAINS, https="acme",
                     proxy_ports=["http:%d:5000" % server.port, "https:%d:5000" % stack["https_port"]],
                     acme_directory=stack["ca"].directory_url, acme_ca_bundle=stack["ca"].ca_bundle,
                     acme_webroot=stack["webroot"], acme_email="ops@shop.test")
@@ -154,7 +154,7 @@ def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_na
 
 def test_four_steps_of_turning_acme_on(runner, api, app_name, proxy_image, stack):
     args = tls_args(stack, app_name, proxy_image)
-    runner.module("dokku_ps_app", dict(args, tls="off"))
+    runner.module("dokku_ps_app", dict(args, https="off"))
     assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
     before, containers = written(runner, stack), snapshot(api, app_name)
 
@@ -214,7 +214,8 @@ def test_a_failing_challenge_leaves_http_serving_and_says_why(runner, app_name, 
             assert "could not validate" in report["certificate"]["last_error"]["message"]
 
 
-def provided_pki(domains=DOMAINS, days=90, not_before=None, kind="ec"):
+def provided_pki(domains=None, days=90, not_before=None, kind="ec"):
+    domains = domains or DOMAINS
     now = datetime.datetime.now(datetime.timezone.utc)
     root = certs.make("Test Root CA", ca=True, not_before=now - datetime.timedelta(days=2), days=3650)
     leaf = root.issue(domains[0], names=domains, not_before=not_before or now - datetime.timedelta(days=1),
@@ -224,7 +225,7 @@ def provided_pki(domains=DOMAINS, days=90, not_before=None, kind="ec"):
 
 def test_a_provided_certificate_is_checked_before_anything_is_written(runner, api, app_name, proxy_image, stack,
                                                                       tmp_path):
-    base = tls_args(stack, app_name, proxy_image, tls="off")
+    base = tls_args(stack, app_name, proxy_image, https="off")
     runner.module("dokku_ps_app", base)
     root, leaf = provided_pki()
     _other_root, other = provided_pki()
@@ -240,14 +241,14 @@ def test_a_provided_certificate_is_checked_before_anything_is_written(runner, ap
     ]
     before, containers = written(runner, stack), snapshot(api, app_name)
     for given, message in cases:
-        refused = runner.module("dokku_ps_app", dict(base, tls="provided", **given), expect_failure=True,
+        refused = runner.module("dokku_ps_app", dict(base, https="provided", **given), expect_failure=True,
                                 extra_args=["-vvv"])
         assert message in refused["msg"] and "\n" not in refused["msg"], refused["msg"]
         for line in key_lines(given["tls_key"]):
             assert line not in refused["_output"], "no key material in the output"
         assert written(runner, stack) == before and snapshot(api, app_name) == containers, message
 
-    good = dict(base, tls="provided", tls_certificate=certs.pem(leaf, root), tls_key=leaf.key_pem())
+    good = dict(base, https="provided", tls_certificate=certs.pem(leaf, root), tls_key=leaf.key_pem())
     installed = runner.module("dokku_ps_app", good, diff=True, extra_args=["-vvv"])
     assert installed["changed"] and installed["certificate"]["action"] == "installed"
     for line in key_lines(leaf.key_pem()):
@@ -266,7 +267,7 @@ def test_tls_off_removes_the_certificate_and_the_https_server(runner, app_name, 
     args = tls_args(stack, app_name, proxy_image)
     runner.module("dokku_ps_app", args)
     assert handshake(stack, "shop.test") is not None
-    result = runner.module("dokku_ps_app", dict(args, tls="off"))
+    result = runner.module("dokku_ps_app", dict(args, https="off"))
     assert result["changed"] and result["certificate"]["action"] == "removed"
     assert handshake(stack, "shop.test") is None
     leftovers = [name for name in os.listdir(stack["nginx"].include_dir) if not name.startswith(".")]

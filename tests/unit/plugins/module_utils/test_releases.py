@@ -182,7 +182,7 @@ def test_ignored_keys_of_a_pinned_declaration():
 def test_the_pinned_keys_are_the_declaration_s_release_keys():
     assert releases.PINNED_KEYS == tuple(declaration.release_keys())
     assert releases.PINNED_KEYS == ('image', 'processes', 'procfile', 'procfile_path', 'env', 'web_port', 'publish',
-                                    'checks', 'app_json', 'proxy', 'proxy_ports', 'domains', 'wait_to_retire', 'tls',
+                                    'checks', 'app_json', 'proxy', 'proxy_ports', 'domains', 'wait_to_retire', 'https',
                                     'tls_certificate_path', 'tls_key_path', 'https_redirect', 'hsts',
                                     'hsts_include_subdomains', 'hsts_max_age', 'hsts_preload')
     # the release key's description lists them, in that order, in each place's own references

@@ -93,8 +93,8 @@ def run(tmp_path, monkeypatch):
     return make, ca, checked
 
 
-def doc(mode='acme', domains=DOMAINS, enabled=True, **tls_settings):
-    proxy = dict(NO_PROXY, enabled=enabled, domains=list(domains),
+def doc(mode='acme', domains=None, enabled=True, **tls_settings):
+    proxy = dict(NO_PROXY, enabled=enabled, domains=list(DOMAINS if domains is None else domains),
                  ports=['http:80:5000', 'https:443:5000'],
                  tls=dict(NO_TLS, mode=mode, **tls_settings))
     return app_document(name='shop', proxy=proxy)
@@ -112,13 +112,13 @@ def commit(ctx, document, addresses=('172.16.240.2',)):
 # ---------------------------------------------------------------- refused before anything changes
 
 @pytest.mark.parametrize('document, values, field, rule', [
-    (doc('off'), {'tls_certificate': 'x', 'tls_key': 'y'}, 'tls_certificate', 'is for tls: provided'),
+    (doc('off'), {'tls_certificate': 'x', 'tls_key': 'y'}, 'tls_certificate', 'is for https: provided'),
     (doc('acme'), {'tls_certificate_path': '/x', 'tls_key_path': '/y'}, 'tls_certificate_path',
-     'is for tls: provided (the app\'s tls is acme)'),
-    (doc('acme', enabled=False), {}, 'tls', 'needs the app\'s proxy'),
-    (doc('acme', domains=[]), {}, 'tls', 'needs the app\'s domains'),
+     'is for https: provided (the app\'s https is acme)'),
+    (doc('acme', enabled=False), {}, 'https', 'needs the app\'s proxy'),
+    (doc('acme', domains=[]), {}, 'https', 'needs the app\'s domains'),
     (doc('acme', domains=['*.shop.test']), {}, 'domains', 'the wildcard *.shop.test cannot be validated over http-01'),
-    (doc('provided'), {}, 'tls_certificate', 'tls: provided needs a certificate'),
+    (doc('provided'), {}, 'tls_certificate', 'https: provided needs a certificate'),
     (doc('provided', certificate_path='/nonexistent/cert.pem', key_path='/nonexistent/key.pem'), {},
      'tls_certificate_path', 'cannot read /nonexistent/cert.pem on the managed host'),
 ])
