@@ -134,6 +134,9 @@ class TlsRun(object):
 
     def _provided(self, doc, current):
         app = doc['name']
+        if app not in self._given:
+            # a run without a declaration (start, restart, scale...): the certificate kept, or read from its paths
+            self.check(doc, {})
         chain, key, summary = self._given[app]
         if (current or {}).get('fingerprint') == summary['fingerprint'] and self._installed(app, chain, key):
             return _outcome(current, UNCHANGED)
