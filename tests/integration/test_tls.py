@@ -274,3 +274,23 @@ def test_tls_off_removes_the_certificate_and_the_https_server(runner, app_name, 
     assert leftovers == [app_name + ".conf"], "no certificate, no key, no catch-all left"
     assert not os.path.exists(os.path.join(runner.state_dir, "certs", app_name + ".json"))
     assert request_loop(stack["nginx"].url("/"), count=5, host="shop.test").failed == 0, "http serves the app"
+
+
+def test_the_app_role_takes_the_acme_settings_as_role_variables(runner, app_name, proxy_image, stack):
+    args = tls_args(stack, app_name, proxy_image)
+    server = stack["nginx"]
+    app = dict((key, value) for key, value in args.items()
+               if not key.startswith(("nginx_", "acme_")) and key != "proxy_listen_address")
+    variables = {"dokku_ps_app": app, "dokku_ps_state_dir": runner.state_dir,
+                 "dokku_ps_proxy_include_dir": server.include_dir, "dokku_ps_proxy_binary": server.binary,
+                 "dokku_ps_proxy_main_conf": server.conf, "dokku_ps_proxy_pid_file": server.pid_file,
+                 "dokku_ps_proxy_prefix": server.root, "dokku_ps_proxy_listen_address": "127.0.0.1",
+                 "dokku_ps_acme_directory": stack["ca"].directory_url, "dokku_ps_acme_ca_bundle": stack["ca"].ca_bundle,
+                 "dokku_ps_acme_webroot": stack["webroot"], "dokku_ps_acme_email": "ops@shop.test"}
+    play = {"name": "app role", "hosts": "localhost", "gather_facts": False, "vars": variables,
+            "roles": ["dokku_ps.docker.app"]}
+    returncode, results, output = runner.playbook([play])
+    assert returncode == 0, output[-3000:]
+    [converged] = [entry["result"] for entry in results if "apps" in entry["result"]]
+    assert converged["apps"][app_name]["certificate"]["action"] == "issued"
+    assert https_get(stack, "shop.test", trusting(stack["ca"].roots_file))[0] == 200
