@@ -294,3 +294,42 @@ def test_the_app_role_takes_the_acme_settings_as_role_variables(runner, app_name
     [converged] = [entry["result"] for entry in results if "apps" in entry["result"]]
     assert converged["apps"][app_name]["certificate"]["action"] == "issued"
     assert https_get(stack, "shop.test", trusting(stack["ca"].roots_file))[0] == 200
+
+
+def hsts(stack, context):
+    """The Strict-Transport-Security header nginx sends for shop.test over https."""
+    from tests.support.nginx import SniConnection
+    connection = SniConnection("127.0.0.1", stack["https_port"], "shop.test", context, 5)
+    try:
+        connection.request("GET", "/", headers={"Host": "shop.test"})
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("Strict-Transport-Security")
+    finally:
+        connection.close()
+
+
+def test_four_steps_of_hsts_and_the_redirect(runner, api, app_name, proxy_image, stack, tmp_path):
+    root, leaf = provided_pki()
+    (tmp_path / "root.pem").write_text(certs.pem(root))
+    context = trusting(str(tmp_path / "root.pem"))
+    args = tls_args(stack, app_name, proxy_image, https="provided", tls_certificate=certs.pem(leaf, root),
+                    tls_key=leaf.key_pem())
+    runner.module("dokku_ps_app", args)
+    assert hsts(stack, context) == "max-age=15724800", "Dokku's max age, includeSubDomains off by default"
+    assert get(stack["nginx"].url("/"), host="shop.test")[0] == 301
+
+    changed = dict(args, hsts_max_age=60, hsts_include_subdomains=True, https_redirect=False)
+    before, containers = written(runner, stack), snapshot(api, app_name)
+    check = runner.module("dokku_ps_app", changed, check=True, diff=True)
+    assert check["changed"] and check["proxy_changed"] == [app_name]
+    assert written(runner, stack) == before and snapshot(api, app_name) == containers
+    assert hsts(stack, context) == "max-age=15724800"
+
+    applied = runner.module("dokku_ps_app", changed)
+    assert applied["changed"] and applied["certificate"]["action"] == "unchanged"
+    assert hsts(stack, context) == "max-age=60; includeSubDomains"
+    assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200, "no redirect: http serves the app"
+    assert snapshot(api, app_name) == containers, "HTTPS settings replace no container"
+    for step in ({"check": True}, {}):
+        assert not runner.module("dokku_ps_app", changed, **step)["changed"], step
