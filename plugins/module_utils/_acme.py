@@ -16,6 +16,7 @@ __metaclass__ = type
 import datetime
 import hashlib
 import json
+import threading
 import traceback
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
@@ -60,6 +61,8 @@ class AcmeCA(object):
         self.store = store
         self._client = None
         self._last_retry_after = None
+        # the apps of a run worked on in parallel share the account: one of them talks to the CA at a time
+        self._lock = threading.RLock()
 
     def _require(self):
         if not HAS_ACME:
@@ -102,6 +105,10 @@ class AcmeCA(object):
 
     def client(self):
         """The ACME client on the run's account (loaded, or created and kept in the state directory)."""
+        with self._lock:
+            return self._open()
+
+    def _open(self):
         self._require()
         if self._client is not None:
             return self._client
@@ -142,6 +149,10 @@ class AcmeCA(object):
         challenge served through ``serve(token, validation)`` (which writes it where nginx serves it and checks it
         through nginx; it raises when nginx does not serve it) before the CA is asked, then the order finalized.
         ``unserve(token)`` removes each token again. Returns the certificate with its chain (PEM text)."""
+        with self._lock:
+            return self._issue(names, key_pem, serve, unserve)
+
+    def _issue(self, names, key_pem, serve, unserve):
         client = self.client()
         deadline = datetime.datetime.now() + datetime.timedelta(seconds=self.options.timeout)
         tokens = []
@@ -180,11 +191,12 @@ class AcmeCA(object):
     def renewal_time(self, chain_pem):
         """(when to renew, when to ask again) by the CA's renewal information (ARI); (None, when to ask again) for
         a CA without it. Times are aware UTC datetimes."""
-        client = self.client()
-        try:
-            renew_at, next_check = client.renewal_time(chain_pem.encode('ascii'))
-        except Exception as exc:  # pylint: disable=broad-except
-            raise self._explain(exc, 'tell when to renew the certificate')
+        with self._lock:
+            client = self.client()
+            try:
+                renew_at, next_check = client.renewal_time(chain_pem.encode('ascii'))
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self._explain(exc, 'tell when to renew the certificate')
         return _aware(renew_at), _aware(next_check)
 
 

@@ -180,7 +180,7 @@ def https_ports(text):
 def render_catch_all(ports, listen_address=None):
     """The config that makes nginx refuse TLS handshakes for names no app serves, on every https port the
     collection serves (``ports``): a name nobody configured never gets another app's certificate. None without
-    https ports."""
+    https ports. As the default server of its ports it sets their TLS protocols too (nginx takes them from there)."""
     if not ports:
         return None
     lines = ['# dokku_ps.docker: names no app serves get no certificate on the https ports of the collection. '
@@ -188,6 +188,7 @@ def render_catch_all(ports, listen_address=None):
     for port in sorted(ports):
         lines.extend(['', 'server {',
                       '    listen %s ssl http2 default_server;' % _listen(listen_address, port),
+                      '    ssl_protocols %s;' % TLS_PROTOCOLS,
                       '    ssl_reject_handshake on;',
                       '}'])
     return '\n'.join(lines) + '\n'

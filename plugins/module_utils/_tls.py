@@ -20,6 +20,8 @@ import datetime
 import http.client
 import json
 import os
+import threading
+import time
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._acme import AcmeCA, AcmeError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
@@ -35,6 +37,10 @@ ISSUED, RENEWED, INSTALLED, REMOVED, UNCHANGED = 'issued', 'renewed', 'installed
 CHANGES = (ISSUED, RENEWED, INSTALLED, REMOVED)
 # seconds a check of a challenge through nginx, or of the certificate nginx serves, may take
 PROBE_TIMEOUT = 5
+# seconds a challenge is asked for through nginx until it is served (nginx applies a reload a moment after it was
+# asked to), and the pause between two tries
+CHALLENGE_WAIT = 10
+POLL_PAUSE = 0.1
 WEBROOT_MODE = 0o755
 
 
@@ -58,15 +64,17 @@ class TlsRun(object):
         self.ctx = ctx
         self.options = options
         self._ca = None
+        self._lock = threading.Lock()
         # app -> (certificate with chain, key, summary) a declaration of this run provided, checked
         self._given = {}
         # renew every certificate from ACME now, due or not (dokku_ps_certs force)
         self.force = False
 
     def ca(self):
-        if self._ca is None:
-            self._ca = AcmeCA(self.options, self.ctx.store)
-        return self._ca
+        with self._lock:
+            if self._ca is None:
+                self._ca = AcmeCA(self.options, self.ctx.store)
+            return self._ca
 
     # -- before anything changes ------------------------------------------------------------------------------------
 
@@ -81,6 +89,10 @@ class TlsRun(object):
             raise ValidationError('tls_certificate' if text else 'tls_certificate_path',
                                   'is for https: provided (the app\'s https is %s)' % mode)
         if mode == TLS_OFF:
+            for index, mapping in enumerate(settings.mappings):
+                if mapping.scheme != HTTP:
+                    raise ValidationError('proxy_ports[%d]' % index, 'an https mapping needs the app\'s certificate: '
+                                          'set https (acme or provided), or map http')
             return
         if not settings.enabled:
             raise ValidationError('https', 'needs the app\'s proxy (proxy: true): nginx serves the certificate')
@@ -321,19 +333,33 @@ def _challenge_mapping(settings):
     return http[0]
 
 
-def _check_challenge(address, port, domain, token, validation):
+def _check_challenge(address, port, domain, token, validation, seconds=CHALLENGE_WAIT):
     """The challenge file of ``domain`` as nginx serves it, before the CA is asked: a clear error instead of a
-    failed validation (and an order used up) when nginx does not serve it."""
+    failed validation (and an order used up) when nginx does not serve it. nginx applies a reload a moment after it
+    was asked to: the file is asked for again, every POLL_PAUSE seconds, for at most ``seconds``."""
     url = 'http://%s:%d%s%s' % (address, port, proxy_config.CHALLENGE_PATH, token)
+    deadline = time.monotonic() + seconds
+    while True:
+        status, body, problem = _fetch(address, port, domain, token)
+        if status == 200 and body == validation:
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_PAUSE)
+    if problem is not None:
+        raise AcmeError('nginx does not serve the ACME challenge of %s at %s: %s' % (domain, url, problem))
+    raise AcmeError('nginx does not serve the ACME challenge of %s at %s (HTTP %d): is nginx running, and does the '
+                    'CA reach this host on port 80 for that name?' % (domain, url, status))
+
+
+def _fetch(address, port, domain, token):
+    """(status, body, problem) of one GET of a challenge file through nginx with the domain's Host header."""
     connection = http.client.HTTPConnection(address, port, timeout=PROBE_TIMEOUT)
     try:
         connection.request('GET', proxy_config.CHALLENGE_PATH + token, headers={'Host': domain})
         response = connection.getresponse()
-        body = response.read(4096).decode('utf-8', 'replace').strip()
+        return response.status, response.read(4096).decode('utf-8', 'replace').strip(), None
     except (OSError, http.client.HTTPException) as exc:
-        raise AcmeError('nginx does not serve the ACME challenge of %s at %s: %s' % (domain, url, exc))
+        return 0, '', str(exc)
     finally:
         connection.close()
-    if response.status != 200 or body != validation:
-        raise AcmeError('nginx does not serve the ACME challenge of %s at %s (HTTP %d): is nginx running, and does '
-                        'the CA reach this host on port 80 for that name?' % (domain, url, response.status))

@@ -17,7 +17,7 @@ from tests.support import images
 from tests.support.docker_state import containers
 from tests.support.four_step import four_step
 from tests.support.nginx import BackgroundLoop, PrivateNginx, get
-from tests.support.proxy_apps import answers, app_args, config, hostnames, options
+from tests.support.proxy_apps import answers, app_args, config, hostnames, options, reloads_reach
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_bad_domains_and_ports_are_refused_before_anything_changes(runner, api, 
                          (dict(domains=["x\ny"]), ["domains[0]"]),
                          (dict(domains=['q"uote']), ["domains[0]"]),
                          (dict(proxy_ports=["http:0:5000"]), ["proxy_ports[0] host port"]),
-                         (dict(proxy_ports=["https:443:5000"]), ["proxy_ports[0]", "http"]),
+                         (dict(proxy_ports=["https:443:5000"]), ["proxy_ports[0]", "https mapping needs the app's certificate"]),
                          (dict(proxy_ports=["http:80:5000", "http:80:5001"]), ["proxy_ports[1]"])):
         failed = runner.module("dokku_ps_app", app_args(app_name, proxy_image, nginx, **extra), expect_failure=True)
         assert all(word in failed["msg"] for word in words) and "\n" not in failed["msg"], failed["msg"]
@@ -153,7 +153,9 @@ def test_a_failed_rollout_leaves_the_proxy_as_it_was(runner, api, app_name, prox
 def test_stop_start_and_a_killed_process_restarted_by_docker(runner, api, app_name, proxy_image, nginx):
     args = app_args(app_name, proxy_image, nginx)
     runner.module("dokku_ps_app", args)
+    reloads = nginx.reloads()
     runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="stopped"))
+    reloads_reach(nginx, reloads + 1)  # nginx -s reload returns when the signal is sent; the master then reloads
     assert get(nginx.url())[0] == 503, "a stopped app has no members: 503 at once"
     runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="started"))
     served = answers(nginx, count=5)

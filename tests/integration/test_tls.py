@@ -50,12 +50,16 @@ def stack(tmp_path):
 
 
 def tls_args(stack, app, image, **extra):
+    """A proxied app on the private nginx with the ACME options of the stack's pebble: its http port, and with
+    ``https`` on (acme unless given otherwise) its https port too."""
     server = stack["nginx"]
     args = app_args(app, image, server, domains=DOMAINS, https="acme",
-                    proxy_ports=["http:%d:5000" % server.port, "https:%d:5000" % stack["https_port"]],
                     acme_directory=stack["ca"].directory_url, acme_ca_bundle=stack["ca"].ca_bundle,
                     acme_webroot=stack["webroot"], acme_email="ops@shop.test")
     args.update(extra)
+    args["proxy_ports"] = ["http:%d:5000" % server.port]
+    if args["https"] != "off":
+        args["proxy_ports"].append("https:%d:5000" % stack["https_port"])
     return args
 
 
@@ -137,6 +141,18 @@ def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_na
     # a name nobody configured gets no certificate: the handshake is refused
     assert handshake(stack, "other.test") is None
     assert handshake(stack, "shop.test") is not None
+    # TLS 1.3 and 1.2, nothing older
+    for version, served in ((ssl.TLSVersion.TLSv1_3, True), (ssl.TLSVersion.TLSv1_2, True),
+                            (ssl.TLSVersion.TLSv1_1, False)):
+        pinned = trusting(stack["ca"].roots_file)
+        if version == ssl.TLSVersion.TLSv1_1:
+            pinned.set_ciphers("DEFAULT:@SECLEVEL=0")
+        pinned.minimum_version = pinned.maximum_version = version
+        try:
+            answered = https_get(stack, "shop.test", pinned)[0] == 200
+        except (ssl.SSLError, OSError):
+            answered = False
+        assert answered is served, version
 
     # the report: where it comes from, what it is, when it is renewed, and that nginx serves it
     report = runner.module("dokku_ps_report", {"app": app_name})
@@ -154,7 +170,7 @@ def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_na
 
 def test_four_steps_of_turning_acme_on(runner, api, app_name, proxy_image, stack):
     args = tls_args(stack, app_name, proxy_image)
-    runner.module("dokku_ps_app", dict(args, https="off"))
+    runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image, https="off"))
     assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
     before, containers = written(runner, stack), snapshot(api, app_name)
 
@@ -241,14 +257,15 @@ def test_a_provided_certificate_is_checked_before_anything_is_written(runner, ap
     ]
     before, containers = written(runner, stack), snapshot(api, app_name)
     for given, message in cases:
-        refused = runner.module("dokku_ps_app", dict(base, https="provided", **given), expect_failure=True,
-                                extra_args=["-vvv"])
+        refused = runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image, https="provided", **given),
+                                expect_failure=True, extra_args=["-vvv"])
         assert message in refused["msg"] and "\n" not in refused["msg"], refused["msg"]
         for line in key_lines(given["tls_key"]):
             assert line not in refused["_output"], "no key material in the output"
         assert written(runner, stack) == before and snapshot(api, app_name) == containers, message
 
-    good = dict(base, https="provided", tls_certificate=certs.pem(leaf, root), tls_key=leaf.key_pem())
+    good = tls_args(stack, app_name, proxy_image, https="provided", tls_certificate=certs.pem(leaf, root),
+                    tls_key=leaf.key_pem())
     installed = runner.module("dokku_ps_app", good, diff=True, extra_args=["-vvv"])
     assert installed["changed"] and installed["certificate"]["action"] == "installed"
     for line in key_lines(leaf.key_pem()):
@@ -267,7 +284,7 @@ def test_tls_off_removes_the_certificate_and_the_https_server(runner, app_name, 
     args = tls_args(stack, app_name, proxy_image)
     runner.module("dokku_ps_app", args)
     assert handshake(stack, "shop.test") is not None
-    result = runner.module("dokku_ps_app", dict(args, https="off"))
+    result = runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image, https="off"))
     assert result["changed"] and result["certificate"]["action"] == "removed"
     assert handshake(stack, "shop.test") is None
     leftovers = [name for name in os.listdir(stack["nginx"].include_dir) if not name.startswith(".")]
