@@ -1,0 +1,100 @@
+"""HTTPS apps for the integration tests: a private nginx with an https port and a pebble validating http-01 through
+it (``tls_stack``), a dokku_ps_app task of a proxied app with ``tls: acme`` against that pebble (``tls_args``), and
+what a client sees of its https port (``handshake``, ``https_get``, ``fingerprint``).
+
+    with tls_stack(tmp_path, validity_seconds=3600) as stack:
+        runner.module("dokku_ps_app", tls_args(stack, app, images.PROXY_IMAGE))
+        assert https_get(stack, "shop.test", trusting(stack["ca"].roots_file))[0] == 200
+
+A stack is a dict: ``nginx`` (tests/support/nginx.PrivateNginx, its default server answering names no app claims),
+``ca`` (tests/support/pebble.Pebble; ``validity_seconds`` short makes what it issues due for renewal at once: its
+renewal information, ARI, opens the window a day before two thirds of the lifetime), ``webroot`` (the ACME webroot,
+readable by nginx's workers) and ``https_port`` (the app's https host port on the private nginx).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import ssl
+
+from tests.support import acme_flow
+from tests.support.nginx import PrivateNginx, default_server_conf, get
+from tests.support.pebble import Pebble
+from tests.support.proxy_apps import app_args
+
+DOMAINS = ["shop.test", "www.shop.test"]
+EMAIL = "ops@shop.test"
+
+
+def make_stack(tmp_path, webroot, validity_seconds=None, validate_port=None):
+    """A private nginx (its default server answers names no app claims) with an https port, and a pebble that
+    validates http-01 on ``validate_port`` (default: the nginx's http port); neither started."""
+    server = PrivateNginx(tmp_path / "nginx")
+    server.http_extra = default_server_conf(server.port)
+    ca = Pebble(tmp_path / "pebble", validate_port or server.port, validity_seconds=validity_seconds)
+    return {"nginx": server, "ca": ca, "webroot": webroot, "https_port": server.ports(2)[1]}
+
+
+@contextlib.contextmanager
+def tls_stack(tmp_path, validity_seconds=None, validate_port=None):
+    """A started stack (see the module's docstring), stopped afterwards (nginx and pebble by their pids)."""
+    with acme_flow.webroot_dir() as webroot:
+        made = make_stack(tmp_path, webroot, validity_seconds=validity_seconds, validate_port=validate_port)
+        with made["nginx"], made["ca"]:
+            yield made
+
+
+def acme_options(stack):
+    """The modules' ACME options for the stack's pebble."""
+    return {"acme_directory": stack["ca"].directory_url, "acme_ca_bundle": stack["ca"].ca_bundle,
+            "acme_webroot": stack["webroot"], "acme_email": EMAIL}
+
+
+def tls_args(stack, app, image, **extra):
+    """A dokku_ps_app task of a proxied app serving DOMAINS over http and https, its certificate from the pebble."""
+    server = stack["nginx"]
+    args = app_args(app, image, server, domains=DOMAINS, tls="acme",
+                    proxy_ports=["http:%d:5000" % server.port, "https:%d:5000" % stack["https_port"]],
+                    **acme_options(stack))
+    args.update(extra)
+    return args
+
+
+def trusting(pem_file):
+    """A client context trusting only the certificates of ``pem_file``."""
+    return ssl.create_default_context(cafile=pem_file)
+
+
+def handshake(stack, server_name):
+    """The certificate (DER) the https port presents for an SNI name, or None when the handshake is refused."""
+    context = ssl._create_unverified_context()  # pylint: disable=protected-access
+    try:
+        with socket.create_connection(("127.0.0.1", stack["https_port"]), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+                return tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError):
+        return None
+
+
+def https_url(stack, path="/"):
+    return stack["nginx"].url(path, port=stack["https_port"], scheme="https")
+
+
+def https_get(stack, domain, context, path="/"):
+    """(status, body) of a GET over https for ``domain`` (its SNI and Host), the certificate checked by ``context``."""
+    return get(https_url(stack, path), host=domain, context=context)
+
+
+def fingerprint(der):
+    """The fingerprint of a certificate (DER) as the collection shows it."""
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def app_document(state_dir, app):
+    """The app's state document, as written."""
+    with open(os.path.join(state_dir, "apps", app + ".json")) as handle:
+        return json.load(handle)
