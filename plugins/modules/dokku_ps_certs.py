@@ -88,8 +88,6 @@ notes:
 seealso:
   - module: dokku_ps.docker.dokku_ps_app
   - module: dokku_ps.docker.dokku_ps_report
-  - role: dokku_ps.docker.tls_renewal
-    description: A daily renewal on each host (a systemd timer, or a cron entry), with jitter and a log.
 '''
 
 EXAMPLES = r'''

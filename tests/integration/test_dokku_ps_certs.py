@@ -95,8 +95,8 @@ def test_a_due_certificate_is_renewed_without_a_failed_request(runner, api, app_
     sys.stderr.write("\nrenewal under load: %.1fs, %d https requests, none failed\n" % (elapsed, loop.result.ok))
 
 
-def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(runner, api, app_name, proxy_image,
-                                                                             tmp_path):
+def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(
+        runner, api, app_name, proxy_image, tmp_path):
     plain = app_name + "-plain"
     try:
         with tls_stack(tmp_path) as stack:

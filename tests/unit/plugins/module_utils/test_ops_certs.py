@@ -194,8 +194,8 @@ def test_parallel_apps_commit_their_certificates_one_at_a_time(tmp_path, recorde
 
 
 @pytest.mark.parametrize('certificate, check_mode, reason', [
-    (_certificate(tls.RENEWED, 'renewal was asked for (force)'), True, 'would be renewed: renewal was asked for '
-                                                                        '(force)'),
+    (_certificate(tls.RENEWED, 'renewal was asked for (force)'), True,
+     'would be renewed: renewal was asked for (force)'),
     (_certificate(tls.INSTALLED), False, 'installed again: nginx did not serve the certificate kept for the app'),
     (_certificate(tls.INSTALLED, source='provided'), False, 'installed: the provided certificate differs from the '
                                                             'one nginx serves'),
