@@ -1,13 +1,12 @@
 """dokku_ps_certs against a real ACME CA on this machine (Debian's pebble validating http-01 through a private nginx,
-tests/support/tls_apps.py): a certificate due for renewal (pebble's short-lived ones are due at once by its renewal
-information) is predicted in check mode without contacting the CA, then renewed under a bounded https request loop
-without a failed request; the four steps on a long-lived certificate (its renewal made due), the reruns contacting
-no CA; an app without HTTPS skipped; a certificate nginx lost installed again without the CA; force."""
+tests/support/tls_apps.py): a short-lived certificate whose renewal came (tls_apps.make_due) is predicted in check
+mode without contacting the CA, then renewed under a bounded https request loop without a failed request; the four
+steps on a long-lived certificate whose renewal came, the reruns contacting no CA; an app without HTTPS skipped; a
+certificate nginx lost installed again without the CA; force."""
 
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import sys
 import time
@@ -20,9 +19,9 @@ from tests.support.four_step import four_step
 from tests.support.nginx import BackgroundLoop
 from tests.support.proxy_apps import app_args, options
 from tests.support.tls_apps import (
-    DOMAINS, acme_options, app_document, fingerprint, handshake, https_url, tls_args, tls_stack, trusting)
+    DOMAINS, acme_options, fingerprint, handshake, https_url, make_due, tls_args, tls_stack, trusting)
 
-# pebble's certificates in the renewal test: valid for an hour, so due at once (ARI) and never expired meanwhile
+# pebble's certificates in the renewal test: valid for an hour (never expired meanwhile)
 SHORT_LIVED = 3600
 
 
@@ -48,27 +47,20 @@ def tree(path):
     return found
 
 
-def make_due(runner, app):
-    """The app's certificate reaches its renewal time, as time passing would make it."""
-    doc = app_document(runner.state_dir, app)
-    doc["certificate"]["renew_at"] = "2020-01-01T00:00:00Z"
-    with open(os.path.join(runner.state_dir, "apps", app + ".json"), "w") as handle:
-        json.dump(doc, handle)
-
-
 def test_a_due_certificate_is_renewed_without_a_failed_request(runner, api, app_name, proxy_image, tmp_path):
     with tls_stack(tmp_path, validity_seconds=SHORT_LIVED) as stack:
         issued = runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image))
         assert issued["certificate"]["action"] == "issued", issued
         first = handshake(stack, "shop.test")
         assert fingerprint(first) == issued["certificate"]["fingerprint"]
+        due = make_due(runner.state_dir, app_name)
         contacts = stack["ca"].contacts()
         state, include, containers = tree(runner.state_dir), tree(stack["nginx"].include_dir), snapshot(api, app_name)
         args = certs_args(stack, app=app_name)
 
         predicted = runner.module("dokku_ps_certs", args, check=True)
         assert predicted["changed"] and predicted["certificate"]["action"] == "renewed", predicted
-        assert predicted["reason"].startswith("would be renewed: renewal is due ("), predicted["reason"]
+        assert predicted["reason"] == "would be renewed: renewal is due (%s)" % due, predicted["reason"]
         assert "\n" not in predicted["reason"] and "proxy_changed" not in predicted
         assert stack["ca"].contacts() == contacts, "check mode contacts no CA"
         assert tree(runner.state_dir) == state and tree(stack["nginx"].include_dir) == include, "check mode writes nothing"
@@ -104,13 +96,13 @@ def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(
             runner.module("dokku_ps_app", app_args(plain, proxy_image, stack["nginx"], port=stack["nginx"].ports(3)[2],
                                                    domains=["plain.test"]))
             first = handshake(stack, "shop.test")
-            make_due(runner, app_name)
+            due = make_due(runner.state_dir, app_name)
             args = certs_args(stack, app=app_name)
             issued_at = stack["ca"].contacts()
 
             def after_check(predicted):
                 assert predicted["certificate"]["action"] == "renewed"
-                assert predicted["reason"] == "would be renewed: renewal is due (2020-01-01T00:00:00Z)"
+                assert predicted["reason"] == "would be renewed: renewal is due (%s)" % due
                 assert stack["ca"].contacts() == issued_at, "check mode contacts no CA"
 
             renewal = {}

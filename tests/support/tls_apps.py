@@ -7,14 +7,20 @@ what a client sees of its https port (``handshake``, ``https_get``, ``fingerprin
         assert https_get(stack, "shop.test", trusting(stack["ca"].roots_file))[0] == 200
 
 A stack is a dict: ``nginx`` (tests/support/nginx.PrivateNginx, its default server answering names no app claims),
-``ca`` (tests/support/pebble.Pebble; ``validity_seconds`` short makes what it issues due for renewal at once: its
-renewal information, ARI, opens the window a day before two thirds of the lifetime), ``webroot`` (the ACME webroot,
-readable by nginx's workers) and ``https_port`` (the app's https host port on the private nginx).
+``ca`` (tests/support/pebble.Pebble), ``webroot`` (the ACME webroot, readable by nginx's workers) and
+``https_port`` (the app's https host port on the private nginx).
+
+A certificate's renewal comes by time passing, which a test cannot wait for: ``make_due`` moves the renewal time
+the app's document records into the past. Pebble's renewal information (ARI) does not make a short-lived
+certificate due at once for sure: its window runs from a day before to a day after two thirds of the lifetime,
+whatever the lifetime, and the ``acme`` library picks a random moment in it, so for a certificate valid an hour
+that moment is in the past only about half the time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import json
 import os
@@ -98,3 +104,16 @@ def app_document(state_dir, app):
     """The app's state document, as written."""
     with open(os.path.join(state_dir, "apps", app + ".json")) as handle:
         return json.load(handle)
+
+
+def make_due(state_dir, app):
+    """The app's certificate reaches its renewal time (a minute ago), as time passing would make it: the renewal
+    time its document records is moved; the certificate itself stays as issued. Returns that time."""
+    path = os.path.join(state_dir, "apps", app + ".json")
+    doc = app_document(state_dir, app)
+    moment = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    doc["certificate"]["renew_at"] = moment
+    with open(path, "w") as handle:
+        json.dump(doc, handle)
+    return moment
