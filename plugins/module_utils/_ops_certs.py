@@ -55,7 +55,7 @@ def without_https(doc):
     """Why the app has no certificate to renew, or None when it has HTTPS."""
     settings = settings_of(doc)
     if settings.tls.mode == TLS_OFF:
-        return 'no HTTPS (tls: off)'
+        return 'no HTTPS (https: off)'
     if not settings.enabled:
         return 'no HTTPS (its proxy is off)'
     if not doc.get('deployed'):

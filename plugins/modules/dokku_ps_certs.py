@@ -13,7 +13,7 @@ short_description: Renew the HTTPS certificates of apps when due (one, several, 
 version_added: 0.1.0
 description:
   - Dokku's C(letsencrypt:auto-renew) for the apps defined with M(dokku_ps.docker.dokku_ps_app) that serve HTTPS
-    (O(dokku_ps.docker.dokku_ps_app#module:tls=acme) or V(provided)). The role P(dokku_ps.docker.tls_renewal#role)
+    (O(dokku_ps.docker.dokku_ps_app#module:https=acme) or V(provided)). The role P(dokku_ps.docker.tls_renewal#role)
     runs it every day on every app of a host (the playbook C(dokku_ps.docker.renew)).
   - A certificate from ACME is renewed when its renewal is due (the CA's renewal information, ARI, when it offers
     it, else when a third of its lifetime remains), issued again when the app's domains, the CA or the account
@@ -26,7 +26,7 @@ description:
     for example after another tool renewed it.
   - Before the certificate, the app's nginx config is brought in step with its running web containers; no
     container is created, started, replaced or stopped.
-  - Apps without HTTPS (C(tls) off, or their proxy off) and apps never deployed are skipped, with the reason.
+  - Apps without HTTPS (O(dokku_ps.docker.dokku_ps_app#module:https=off), or their proxy off) and apps never deployed are skipped, with the reason.
   - Every target app is attempted, even when one fails; the task fails at the end if any app failed (a CA that
     refuses, a challenge nginx does not serve, a provided certificate that expired), and the result lists each
     app's outcome. A failed renewal is recorded (C(last_error) in M(dokku_ps.docker.dokku_ps_report)) and leaves
@@ -286,7 +286,7 @@ apps:
     blog:
       name: blog
       status: skipped
-      reason: 'no HTTPS (tls: off)'
+      reason: 'no HTTPS (https: off)'
       certificate: null
   contains:
     # BEGIN shared results of each app (generated from plugins/module_utils/_result_docs.py by scripts/sync_declaration.py)

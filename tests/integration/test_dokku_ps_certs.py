@@ -19,7 +19,7 @@ from tests.support.four_step import four_step
 from tests.support.nginx import BackgroundLoop
 from tests.support.proxy_apps import app_args, options
 from tests.support.tls_apps import (
-    DOMAINS, acme_options, fingerprint, handshake, https_url, make_due, tls_args, tls_stack, trusting)
+    DOMAINS, acme_options, fingerprint, https_url, issue, make_due, served, tls_args, tls_stack, trusting)
 
 # pebble's certificates in the renewal test: valid for an hour (never expired meanwhile)
 SHORT_LIVED = 3600
@@ -49,9 +49,9 @@ def tree(path):
 
 def test_a_due_certificate_is_renewed_without_a_failed_request(runner, api, app_name, proxy_image, tmp_path):
     with tls_stack(tmp_path, validity_seconds=SHORT_LIVED) as stack:
-        issued = runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image))
+        issued = issue(runner, tls_args(stack, app_name, proxy_image))
         assert issued["certificate"]["action"] == "issued", issued
-        first = handshake(stack, "shop.test")
+        first = served(stack, "shop.test", issued["certificate"]["fingerprint"])
         assert fingerprint(first) == issued["certificate"]["fingerprint"]
         due = make_due(runner.state_dir, app_name)
         contacts = stack["ca"].contacts()
@@ -75,7 +75,7 @@ def test_a_due_certificate_is_renewed_without_a_failed_request(runner, api, app_
         assert renewed["certificate"]["action"] == "renewed" and renewed["reason"].startswith("renewed: renewal is due")
         assert loop.result.failed == 0 and loop.result.ok > 0, loop.result.errors
         assert stack["ca"].contacts() > contacts and len(stack["ca"].orders_issued()) == 2
-        second = handshake(stack, "shop.test")
+        second = served(stack, "shop.test", renewed["certificate"]["fingerprint"])
         assert second != first and fingerprint(second) == renewed["certificate"]["fingerprint"], "nginx serves it"
         assert snapshot(api, app_name) == containers, "no container touched"
         assert not any(renewed["containers"].values())
@@ -92,10 +92,10 @@ def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(
     plain = app_name + "-plain"
     try:
         with tls_stack(tmp_path) as stack:
-            runner.module("dokku_ps_app", tls_args(stack, app_name, proxy_image))
+            issued = issue(runner, tls_args(stack, app_name, proxy_image))
             runner.module("dokku_ps_app", app_args(plain, proxy_image, stack["nginx"], port=stack["nginx"].ports(3)[2],
                                                    domains=["plain.test"]))
-            first = handshake(stack, "shop.test")
+            first = served(stack, "shop.test", issued["certificate"]["fingerprint"])
             due = make_due(runner.state_dir, app_name)
             args = certs_args(stack, app=app_name)
             issued_at = stack["ca"].contacts()
@@ -113,24 +113,25 @@ def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(
 
             _predicted, applied = four_step(runner, api, app_name, "dokku_ps_certs", args, after_check=after_check,
                                             after_apply=after_apply)
-            assert applied["certificate"]["action"] == "renewed" and handshake(stack, "shop.test") != first
+            assert applied["certificate"]["action"] == "renewed"
+            assert served(stack, "shop.test", applied["certificate"]["fingerprint"]) not in (None, first)
             renewed_at = stack["ca"].contacts()
             assert renewed_at == renewal["contacts"], "the idempotent check and apply contact no CA"
             # several apps: a long-lived certificate is not due (no CA contacted), an app without HTTPS is skipped
             several = runner.module("dokku_ps_certs", certs_args(stack, apps=[app_name, plain], parallel=2))
             assert not several["changed"] and several["apps_changed"] == []
-            assert several["apps_skipped"] == {plain: "no HTTPS (tls: off)"}
+            assert several["apps_skipped"] == {plain: "no HTTPS (https: off)"}
             assert several["apps"][app_name]["reason"].startswith("not due: renewal from ")
             assert stack["ca"].contacts() == renewed_at, "no CA contacted for a certificate not due"
 
             # nginx lost the certificate: installed again from the state directory, without the CA
-            served = handshake(stack, "shop.test")
+            kept = served(stack, "shop.test", applied["certificate"]["fingerprint"])
             for suffix in (".crt", ".key"):
                 os.unlink(os.path.join(stack["nginx"].include_dir, app_name + suffix))
             again = runner.module("dokku_ps_certs", certs_args(stack, all=True))
             assert again["apps"][app_name]["certificate"]["action"] == "installed", again
             assert again["apps_changed"] == [app_name] and stack["ca"].contacts() == renewed_at
-            assert handshake(stack, "shop.test") == served
+            assert served(stack, "shop.test", fingerprint(kept)) == kept
 
             # force: predicted without the CA, then renewed whether due or not
             forced_check = runner.module("dokku_ps_certs", certs_args(stack, app=app_name, force=True), check=True)
@@ -139,8 +140,8 @@ def test_four_steps_on_a_long_lived_certificate_an_app_without_https_and_force(
             forced = runner.module("dokku_ps_certs", certs_args(stack, app=app_name, force=True))
             assert forced["changed"] and forced["certificate"]["action"] == "renewed"
             assert stack["ca"].contacts() > renewed_at
-            assert fingerprint(handshake(stack, "shop.test")) == forced["certificate"]["fingerprint"] != \
-                fingerprint(served)
+            now_served = served(stack, "shop.test", forced["certificate"]["fingerprint"])
+            assert fingerprint(now_served) == forced["certificate"]["fingerprint"] != fingerprint(kept)
             not_after = datetime.datetime.strptime(forced["certificate"]["not_after"], "%Y-%m-%dT%H:%M:%SZ")
             assert not_after.year > datetime.datetime.now().year + 1, "pebble's default: five years"
             assert DOMAINS == forced["certificate"]["names"]

@@ -22,7 +22,8 @@ from tests.support import images
 from tests.support.ansible_runner import COLLECTIONS_PATH, REPO_ROOT, Runner
 from tests.support.cron import CRON, PrivateCron
 from tests.support.proxy_apps import options
-from tests.support.tls_apps import EMAIL, acme_options, fingerprint, handshake, make_due, tls_args, tls_stack
+from tests.support.tls_apps import (
+    EMAIL, acme_options, fingerprint, issue, make_due, served, tls_args, tls_stack)
 
 ROLE = "dokku_ps.docker.tls_renewal"
 # a minute for the entry's turn, and the run itself
@@ -98,9 +99,9 @@ def test_the_cron_entry_renews_a_due_certificate(runner, app_name, tmp_path, cro
                                                  standard_images):
     root = tmp_path / "host"
     with tls_stack(tmp_path, validity_seconds=3600) as stack:
-        issued = runner.module("dokku_ps_app", tls_args(stack, app_name, images.PROXY_IMAGE))
+        issued = issue(runner, tls_args(stack, app_name, images.PROXY_IMAGE))
         assert issued["certificate"]["action"] == "issued", issued
-        first = handshake(stack, "shop.test")
+        first = served(stack, "shop.test", issued["certificate"]["fingerprint"])
         due = make_due(runner.state_dir, app_name)
 
         variables = dict(installed_paths(root), **host_variables(runner, stack))
@@ -131,9 +132,9 @@ def test_the_cron_entry_renews_a_due_certificate(runner, app_name, tmp_path, cro
         assert "renewed  %s: renewal is due (%s); valid until " % (app_name, due) in log, log[-3000:]
         assert stack["ca"].contacts() > contacts
 
-        second = handshake(stack, "shop.test")
-        assert second is not None and second != first, "nginx serves the renewed certificate"
         report = runner.module("dokku_ps_report", dict(options(stack["nginx"]), app=app_name, **acme_options(stack)))
+        second = served(stack, "shop.test", report["certificate"]["fingerprint"])
+        assert second is not None and second != first, "nginx serves the renewed certificate"
         assert report["certificate"]["fingerprint"] == fingerprint(second) and report["certificate"]["served"] is True
         assert report["certificate"]["not_after"] > issued["certificate"]["not_after"]
     sys.stderr.write("\ncron renewal: the entry ran and renewed within %.1fs of the daemon's start\n" % elapsed)

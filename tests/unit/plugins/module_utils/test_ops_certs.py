@@ -161,7 +161,7 @@ def test_apps_without_https_are_skipped_with_the_reason_and_a_failure_stops_no_o
     result = failed.value.details['result']
     assert result['apps_changed'] == ['shop']
     assert result['apps_skipped'] == {'hidden': 'no HTTPS (its proxy is off)', 'new': 'not deployed',
-                                      'plain': 'no HTTPS (tls: off)'}
+                                      'plain': 'no HTTPS (https: off)'}
     assert result['apps_failed'] == {'down': 'the ACME CA https://ca.test/dir refused to issue: rate limited'}
     assert result['apps']['shop']['reason'] == 'issued: its domains changed'
     assert result['apps']['plain']['certificate'] is None
