@@ -18,6 +18,9 @@
 #      tests, which run private instances of it (tests/support/pebble.py): `apt-get install pebble/trixie`
 #      through the trixie source pinned to priority 100 (scripts/trixie-source.sh, shared with docker.io);
 #      installed only when missing or older than 2.6 (bookworm's 2.4 has no ARI); it starts no service
+#   8. Debian's cron (/usr/sbin/cron) for the test of the tls_renewal role's cron entry, which runs a cron daemon
+#      of its own (tests/integration/test_tls_renewal_role.py); installed only when missing, and the system's cron
+#      service is never started (as for nginx, see step_cron)
 #
 # requirements-dev.txt includes `acme` (certbot's ACME library, 5.x; it brings cryptography, josepy,
 # pyOpenSSL and requests): the HTTPS tests drive pebble with it (tests/support/acme_flow.py).
@@ -26,8 +29,8 @@
 # ANSIBLE_COLLECTIONS_PATH.
 #
 # Environment knobs:
-#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2, 5, 6 and 7 (no daemon, nginx or pebble needed, e.g. unit tests or
-#                            sanity only)
+#   DOKKU_PS_SKIP_DOCKER=1   skip steps 2, 5, 6, 7 and 8 (no daemon, nginx, pebble or cron needed, e.g. unit
+#                            tests or sanity only)
 #   PYTHON=python3.11        the interpreter that creates .venv (default: python3)
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -232,6 +235,60 @@ step_pebble() {
     say "pebble: installed ($(dpkg-query -W -f='${Version}' pebble))"
 }
 
+# 8. cron for the test of the tls_renewal role: it runs its own cron daemon (in a mount namespace of its own, where
+# /etc/cron.d is a directory of the test), never the system's service. The package's postinst starts the service
+# through invoke-rc.d, so the install runs with a temporary policy-rc.d that forbids it (as for nginx, step 6); a
+# policy-rc.d of the machine is left as it is. Should the service have started anyway (no cron ran before and
+# /run/crond.pid names a live cron now), that one daemon is stopped by the pid in its pid file.
+readonly CRON_BINARY=/usr/sbin/cron
+readonly CRON_PIDFILE=/run/crond.pid
+
+step_cron() {
+    local log="${LOG_DIR}/apt-cron.log" ours=0 was_running=0 pid rc=0
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        return 0
+    fi
+    if [ -x "$CRON_BINARY" ]; then
+        say "cron: present ($(dpkg-query -W -f='${Version}' cron 2>/dev/null || echo unknown))"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "${CRON_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install cron)"
+    fi
+    cron_pid_alive && was_running=1
+    if [ ! -e "$POLICY_RC" ]; then
+        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of cron\nexit 101\n' \
+            >"$POLICY_RC"
+        chmod 0755 "$POLICY_RC"
+        ours=1
+    fi
+    say "cron: installing (apt; the service is not started)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q cron >"$log" 2>&1; then
+        apt-get update -q >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q cron >>"$log" 2>&1 || rc=$?
+    fi
+    if [ "$ours" = 1 ]; then
+        rm -f "$POLICY_RC"
+    fi
+    [ "$rc" -eq 0 ] || die "could not install cron (log: ${log})"
+    [ -x "$CRON_BINARY" ] || die "cron installed but ${CRON_BINARY} is missing (log: ${log})"
+    if [ "$was_running" = 0 ] && cron_pid_alive; then
+        pid="$(cat "$CRON_PIDFILE")"
+        say "cron: the package started the system cron (pid ${pid}); stopping that one"
+        kill -TERM "$pid" || true
+    fi
+    say "cron: installed ($(dpkg-query -W -f='${Version}' cron))"
+}
+
+# True when the system cron's pid file names a live cron process.
+cron_pid_alive() {
+    local pid
+    [ -r "$CRON_PIDFILE" ] || return 1
+    pid="$(cat "$CRON_PIDFILE" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [ "$(cat "/proc/${pid}/comm" 2>/dev/null || true)" = "cron" ]
+}
+
 # `ansible-test ... --venv` bootstraps pip in each virtualenv it creates with a get-pip.py that it
 # downloads from a host outside the package registries. Provide it from the cache instead: a small
 # stand-in that installs the pinned pip from a wheel fetched from PyPI with pip itself.
@@ -287,6 +344,7 @@ main() {
     step_images
     step_nginx
     step_pebble
+    step_cron
 }
 
 main "$@"

@@ -61,6 +61,9 @@ TARGETS = {
 # _result_docs.entries; a group not named is not there), and whether its ``apps`` holds each app's outcome
 RESULT_TARGETS = {
     "plugins/modules/dokku_ps_app.py": dict(outcome="always", document="when O(state=present)", proxy_changed=True),
+    "plugins/modules/dokku_ps_certs.py": dict(outcome="when O(app) is given",
+                                              summaries="when O(apps) or O(all) is given", proxy_changed=True,
+                                              apps=True),
     "plugins/modules/dokku_ps_fleet.py": dict(summaries="always", proxy_changed=True, apps=True),
     "plugins/modules/dokku_ps_policy.py": dict(outcome="when O(global=false)", summaries="when O(global=true)",
                                                apps=True),

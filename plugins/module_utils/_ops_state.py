@@ -45,8 +45,7 @@ StateRequest = collections.namedtuple('StateRequest', 'apps state process_type w
 def parse(params):
     """The module's parameters -> a StateRequest (checked here, once, before anything changes)."""
     names, state, process_type, workers = validate_state_params(params)
-    single = bool(params.get('app')) and not params.get('apps') and not params.get('all')
-    return StateRequest(names, state, process_type, workers, single)
+    return StateRequest(names, state, process_type, workers, names_one_app(params))
 
 
 def run(ctx, request):
@@ -54,19 +53,29 @@ def run(ctx, request):
     return change_states(ctx, request.apps, request.state, request.process_type, request.workers, request.single)
 
 
+def validate_targets(params):
+    """The apps a task over one app, a list or all of them names (``app``, ``apps``, ``all``): their names, or None
+    for every app of the host."""
+    if params.get('all'):
+        return None
+    if params.get('apps'):
+        return [validate_app_name(name, 'apps') for name in params['apps']]
+    if params.get('app'):
+        return [validate_app_name(params['app'], 'app')]
+    raise ValidationError('app', 'give app, apps or all: true')
+
+
+def names_one_app(params):
+    """True when the task named one app (``app``): its outcome is then the result's top level."""
+    return bool(params.get('app')) and not params.get('apps') and not params.get('all')
+
+
 def validate_state_params(params):
     """Returns (target app names or None for every app, state, process_type, workers)."""
     state = params['state']
     if state not in STATES:
         raise ValidationError('state', '%r must be one of %s' % (state, ', '.join(STATES)))
-    if params.get('all'):
-        names = None
-    elif params.get('apps'):
-        names = [validate_app_name(name, 'apps') for name in params['apps']]
-    elif params.get('app'):
-        names = [validate_app_name(params['app'], 'app')]
-    else:
-        raise ValidationError('app', 'give app, apps or all: true')
+    names = validate_targets(params)
     process_type = params.get('process_type')
     if process_type is not None:
         if state != 'restarted' or names is None or len(names) != 1:
@@ -125,25 +134,37 @@ def change_state(ctx, name, state, process_type=None):
 
 def change_states(ctx, names, state, process_type=None, workers=1, single=False):
     """Many apps: each under its own lock, ``workers`` apps at a time, their container actions sharing the
-    run's one bounded pool (the scheduler's, _concurrency.ActionPool); a failing app never stops the others. ``single``: the task named
-    one app (``app``), whose outcome is then the result's top level."""
+    run's one bounded pool (the scheduler's, _concurrency.ActionPool); a failing app never stops the others.
+    ``single``: the task named one app (``app``), whose outcome is then the result's top level."""
     if names is None:
         names = ctx.store.list_apps()
     if len(names) > 1 and state not in ('restarted', 'rebuilt'):
         # one list call for all apps proves the no-ops (restarted and rebuilt always change)
         ctx.prefetch(names)
+    return each_app(ctx, names, workers, single, lambda name: change_state(ctx, name, state, process_type),
+                    state=state)
+
+
+def each_app(ctx, names, workers, single, work_on, **extra):
+    """``work_on(name)`` -> the app's outcome, for every app of ``names`` (None: every app of the host), each under
+    its own lock, ``workers`` apps at a time; an app that fails is a ``failed`` outcome and never stops the others.
+    Returns the task's result (with ``extra``): every app's outcome, or with ``single`` (the task named one app) that
+    app's outcome at the top level. Raises AppsFailed, carrying that result, when an app failed."""
+    if names is None:
+        names = ctx.store.list_apps()
 
     def one(name):
         try:
             with ctx.app_lock(name):
-                return change_state(ctx, name, state, process_type)
+                return work_on(name)
         except DokkuPsError as exc:
             return results.app_outcome(name, 'failed', str(exc))
 
-    result = results.many_apps(for_each(one, names, workers), state=state)
+    result = results.many_apps(for_each(one, names, workers), **extra)
     if single:
         # the task named one app: its outcome is the result's top level, on failure too
-        results.raise_if_failed(result, 1, shown=results.one_app(result['apps'][names[0]], state=state))
-        return results.one_app(result['apps'][names[0]], state=state)
+        shown = results.one_app(result['apps'][names[0]], **extra)
+        results.raise_if_failed(result, 1, shown=shown)
+        return shown
     results.raise_if_failed(result, len(result['apps']))
     return result

@@ -215,7 +215,8 @@ class LocalApp(scheduler.AppScheduler):
         """The app's nginx config for its web containers as they run after ``work`` (queued; applied at the end of
         the run with every app's). Work that changed web containers is followed by a list call (their addresses);
         otherwise the inventory the work was planned from serves, so a run that changes nothing makes no request
-        for this. Check mode predicts: work that changes web containers changes the config anyway (new
+        for this; work planned from no inventory (_scheduler.nothing: the processes left alone) lists them, in check
+        mode too. Check mode predicts: work that changes web containers changes the config anyway (new
         addresses)."""
         proxy = self.ctx.proxy
         settings = settings_of(doc)
@@ -224,7 +225,7 @@ class LocalApp(scheduler.AppScheduler):
         inventory = getattr(work, 'inventory', None)
         web_changed = work.touches(WEB)
         if self.ctx.check_mode:
-            summaries = inventory.summaries if inventory is not None else []
+            summaries = inventory.summaries if inventory is not None else self.run.list(self.name)
             if web_changed:
                 leaving = set(action.container.id for action in work.actions
                               if action.process_type == WEB and action.container is not None

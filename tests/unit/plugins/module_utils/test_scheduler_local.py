@@ -15,6 +15,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _policy_drift as policy_drift
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local as local
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from tests.unit.fake_docker import FakeDocker, calls_of, summary
@@ -228,3 +229,19 @@ def test_missing_events_of_the_last_run_mean_the_daemon_lost_events():
     docker, run = _policy_ctx(events=[_event('start', 'a1', 50)])
     run.inventory('a', _window({'a1': 1, 'a2': 1}))
     assert sorted(_inspected(docker)) == ['a1', 'a2']
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_the_proxy_of_an_app_left_alone_follows_its_running_web_containers(tmp_path, check_mode):
+    """Work planned from no inventory (_scheduler.nothing, as dokku_ps_certs commits) lists the app's containers for
+    its config, in check mode too: a prediction from no list would take the running web containers for gone."""
+    web = summary('w1', 'shop.web.1', labels={specs.LABEL_APP: 'shop'}, NetworkSettings={'Networks': {
+        specs.PROXY_NETWORK: {'IPAddress': '172.16.240.7'}}})
+    docker = FakeDocker(containers=[web])
+    proxy = ProxyRun(options.proxy_options({'nginx_include_dir': str(tmp_path)}), check_mode=check_mode)
+    ctx = context.Context(docker, None, proxy, check_mode=check_mode)
+    doc = app_document(name='shop', web_port=5000, proxy={'enabled': True, 'ports': ['http:80:5000'], 'domains': [],
+                                                          'wait_to_retire': None, 'tls': None})
+    ctx.scheduler(doc).sync_proxy(doc, scheduler.nothing())
+    assert _lists(docker) == [specs.name_filter('shop')]
+    assert '172.16.240.7:5000' in proxy._pending['shop']  # pylint: disable=protected-access
