@@ -13,18 +13,15 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import socket
 import ssl
 
 import pytest
 
-from tests.support import acme_flow, certs, images
+from tests.support import certs, images
 from tests.support.docker_state import snapshot
-from tests.support.nginx import BackgroundLoop, PrivateNginx, default_server_conf, free_port, get, request_loop
-from tests.support.pebble import Pebble
-from tests.support.proxy_apps import app_args
-
-DOMAINS = ["shop.test", "www.shop.test"]
+from tests.support.nginx import BackgroundLoop, free_port, get, request_loop
+from tests.support.tls_apps import (DOMAINS, fingerprint, handshake, https_get, make_due, served,
+                                    tls_args, tls_stack, trusting)
 
 
 @pytest.fixture(scope="session")
@@ -32,59 +29,10 @@ def proxy_image(docker_client, standard_images):
     return images.PROXY_IMAGE
 
 
-def make_stack(tmp_path, webroot, validity_seconds=None, validate_port=None):
-    """A private nginx (its default server answers names no app claims) with an https port, and a pebble that
-    validates http-01 on ``validate_port`` (default: the nginx's http port)."""
-    server = PrivateNginx(tmp_path / "nginx")
-    server.http_extra = default_server_conf(server.port)
-    ca = Pebble(tmp_path / "pebble", validate_port or server.port, validity_seconds=validity_seconds)
-    return {"nginx": server, "ca": ca, "webroot": webroot, "https_port": server.ports(2)[1]}
-
-
 @pytest.fixture
 def stack(tmp_path):
-    with acme_flow.webroot_dir() as webroot:
-        made = make_stack(tmp_path, webroot)
-        with made["nginx"], made["ca"]:
-            yield made
-
-
-def tls_args(stack, app, image, **extra):
-    """A proxied app on the private nginx with the ACME options of the stack's pebble: its http port, and with
-    ``https`` on (acme unless given otherwise) its https port too."""
-    server = stack["nginx"]
-    args = app_args(app, image, server, domains=DOMAINS, https="acme",
-                    acme_directory=stack["ca"].directory_url, acme_ca_bundle=stack["ca"].ca_bundle,
-                    acme_webroot=stack["webroot"], acme_email="ops@shop.test")
-    args.update(extra)
-    args["proxy_ports"] = ["http:%d:5000" % server.port]
-    if args["https"] != "off":
-        args["proxy_ports"].append("https:%d:5000" % stack["https_port"])
-    return args
-
-
-def trusting(pem_file):
-    return ssl.create_default_context(cafile=pem_file)
-
-
-def handshake(stack, server_name):
-    """The certificate (DER) the https port presents for an SNI name, or None when the handshake is refused."""
-    context = ssl._create_unverified_context()  # pylint: disable=protected-access
-    try:
-        with socket.create_connection(("127.0.0.1", stack["https_port"]), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname=server_name) as tls:
-                return tls.getpeercert(binary_form=True)
-    except (ssl.SSLError, OSError):
-        return None
-
-
-def https_get(stack, domain, context, path="/"):
-    return get(stack["nginx"].url(path, port=stack["https_port"], scheme="https"), host=domain, context=context)
-
-
-def fingerprint(der):
-    import hashlib
-    return "sha256:" + hashlib.sha256(der).hexdigest()
+    with tls_stack(tmp_path) as made:
+        yield made
 
 
 def tree(path):
@@ -103,11 +51,6 @@ def tree(path):
 def written(runner, stack):
     """What a run must not touch in check mode or when it refuses: the state directory and the include directory."""
     return tree(runner.state_dir), tree(stack["nginx"].include_dir)
-
-
-def app_document(runner, app):
-    with open(os.path.join(runner.state_dir, "apps", app + ".json")) as handle:
-        return json.load(handle)
 
 
 def stored_key(runner, app):
@@ -142,8 +85,8 @@ def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_na
     assert handshake(stack, "other.test") is None
     assert handshake(stack, "shop.test") is not None
     # TLS 1.3 and 1.2, nothing older
-    for version, served in ((ssl.TLSVersion.TLSv1_3, True), (ssl.TLSVersion.TLSv1_2, True),
-                            (ssl.TLSVersion.TLSv1_1, False)):
+    for version, expected in ((ssl.TLSVersion.TLSv1_3, True), (ssl.TLSVersion.TLSv1_2, True),
+                              (ssl.TLSVersion.TLSv1_1, False)):
         pinned = trusting(stack["ca"].roots_file)
         if version == ssl.TLSVersion.TLSv1_1:
             pinned.set_ciphers("DEFAULT:@SECLEVEL=0")
@@ -152,13 +95,13 @@ def test_issued_over_acme_served_with_redirect_and_no_certificate_for_unknown_na
             answered = https_get(stack, "shop.test", pinned)[0] == 200
         except (ssl.SSLError, OSError):
             answered = False
-        assert answered is served, version
+        assert answered is expected, version
 
     # the report: where it comes from, what it is, when it is renewed, and that nginx serves it
     report = runner.module("dokku_ps_report", {"app": app_name})
     certificate = report["certificate"]
     assert certificate["source"] == "acme" and certificate["names"] == DOMAINS and certificate["served"] is True
-    assert certificate["fingerprint"] == fingerprint(handshake(stack, "shop.test"))
+    assert certificate["fingerprint"] == fingerprint(served(stack, "shop.test", certificate["fingerprint"]))
     assert certificate["renew_at"] and certificate["not_after"] and certificate["last_error"] is None
     assert stack["ca"].contacts() == contacts, "the report contacts no CA"
 
@@ -196,10 +139,7 @@ def test_a_certificate_due_for_renewal_is_renewed_without_a_failed_request(runne
     runner.module("dokku_ps_app", args)
     first = handshake(stack, "shop.test")
     # the certificate's renewal comes (as time passing would make it come)
-    doc = app_document(runner, app_name)
-    doc["certificate"]["renew_at"] = "2020-01-01T00:00:00Z"
-    with open(os.path.join(runner.state_dir, "apps", app_name + ".json"), "w") as handle:
-        json.dump(doc, handle)
+    make_due(runner.state_dir, app_name)
     contacts = stack["ca"].contacts()
 
     context = trusting(stack["ca"].roots_file)
@@ -209,25 +149,23 @@ def test_a_certificate_due_for_renewal_is_renewed_without_a_failed_request(runne
     assert result["changed"] and result["certificate"]["action"] == "renewed", result
     assert loop.result.failed == 0 and loop.result.ok > 0, loop.result.errors
     assert stack["ca"].contacts() > contacts
-    second = handshake(stack, "shop.test")
+    second = served(stack, "shop.test", result["certificate"]["fingerprint"])
     assert second != first and fingerprint(second) == result["certificate"]["fingerprint"], "nginx serves the new one"
 
 
 def test_a_failing_challenge_leaves_http_serving_and_says_why(runner, app_name, proxy_image, tmp_path):
-    with acme_flow.webroot_dir() as webroot:
-        # the CA validates on a port where nothing listens: nginx serves the challenge, the CA cannot reach it
-        stack = make_stack(tmp_path, webroot, validate_port=free_port())
-        with stack["nginx"], stack["ca"]:
-            args = tls_args(stack, app_name, proxy_image)
-            failed = runner.module("dokku_ps_app", args, expect_failure=True)
-            assert "could not validate the http-01 challenge" in failed["msg"] and "\n" not in failed["msg"]
-            assert "shop.test" in failed["msg"]
-            # http keeps serving the app, and nothing names a certificate that does not exist
-            assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
-            assert handshake(stack, "shop.test") is None
-            assert not [name for name in os.listdir(stack["nginx"].include_dir) if name.endswith((".crt", ".key"))]
-            report = runner.module("dokku_ps_report", {"app": app_name})
-            assert "could not validate" in report["certificate"]["last_error"]["message"]
+    # the CA validates on a port where nothing listens: nginx serves the challenge, the CA cannot reach it
+    with tls_stack(tmp_path, validate_port=free_port()) as stack:
+        args = tls_args(stack, app_name, proxy_image)
+        failed = runner.module("dokku_ps_app", args, expect_failure=True)
+        assert "could not validate the http-01 challenge" in failed["msg"] and "\n" not in failed["msg"]
+        assert "shop.test" in failed["msg"]
+        # http keeps serving the app, and nothing names a certificate that does not exist
+        assert get(stack["nginx"].url("/"), host="shop.test")[0] == 200
+        assert handshake(stack, "shop.test") is None
+        assert not [name for name in os.listdir(stack["nginx"].include_dir) if name.endswith((".crt", ".key"))]
+        report = runner.module("dokku_ps_report", {"app": app_name})
+        assert "could not validate" in report["certificate"]["last_error"]["message"]
 
 
 def provided_pki(domains=None, days=90, not_before=None, kind="ec"):

@@ -24,7 +24,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import socket
 import ssl
 import time
@@ -32,7 +31,6 @@ import time
 from tests.support import acme_flow
 from tests.support.nginx import PrivateNginx, default_server_conf, get
 from tests.support.pebble import Pebble
-from tests.support.ansible_runner import TaskFailed
 from tests.support.proxy_apps import app_args
 
 DOMAINS = ["shop.test", "www.shop.test"]
@@ -64,32 +62,19 @@ def acme_options(stack):
 
 
 def tls_args(stack, app, image, **extra):
-    """A dokku_ps_app task of a proxied app serving DOMAINS over http and https, its certificate from the pebble."""
+    """A dokku_ps_app task of a proxied app serving DOMAINS on the stack's http port and, with ``https`` on (``acme``
+    unless given otherwise), on its https port too, its certificate from the pebble."""
     server = stack["nginx"]
-    args = app_args(app, image, server, domains=DOMAINS, https="acme",
-                    proxy_ports=["http:%d:5000" % server.port, "https:%d:5000" % stack["https_port"]],
-                    **acme_options(stack))
+    args = app_args(app, image, server, domains=DOMAINS, https="acme", **acme_options(stack))
     args.update(extra)
+    args["proxy_ports"] = ["http:%d:5000" % server.port]
+    if args["https"] != "off":
+        args["proxy_ports"].append("https:%d:5000" % stack["https_port"])
     return args
 
 
-# what a first issuance fails with when its challenge is checked while nginx still answers with the config before
-# the reload that made the challenge's location live (the test's default server answers 421)
-RELOAD_RACE = re.compile(r"nginx does not serve the ACME challenge of \S+ at \S+ \(HTTP 421\)")
-
-
 def issue(runner, args):
-    """dokku_ps_app with ``args`` (an app with ``https: acme``): its certificate issued. Returns the result.
-
-    ``nginx -s reload`` returns once the signal is sent, and nginx's old workers answer until the new ones run: the
-    check of the first challenge (_tls._check_challenge, right after the reload that put its location live) may get
-    the old config's answer, 421 from the default server. A run that failed so is run again once (its config is live
-    by then, and nothing is reloaded before the check); every other failure fails the test."""
-    try:
-        return runner.module("dokku_ps_app", args)
-    except TaskFailed as exc:
-        if not RELOAD_RACE.search(str(exc)):
-            raise
+    """dokku_ps_app with ``args`` (an app with ``https: acme``): its certificate issued. Returns the result."""
     return runner.module("dokku_ps_app", args)
 
 
