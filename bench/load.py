@@ -35,9 +35,12 @@ def binary():
     return shutil.which("wrk")
 
 
-def command(url, seconds, connections=CONNECTIONS, threads=THREADS):
+def command(url, seconds, connections=CONNECTIONS, threads=THREADS, headers=()):
+    """wrk's command line; ``headers`` ("Name: value") are sent with every request: ``Connection: close`` makes
+    wrk open a new connection for each request (the server closes it after answering)."""
+    extra = [arg for header in headers for arg in ("-H", header)]
     return [binary() or "wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % max(1, int(seconds)), "--latency",
-            "--timeout", REQUEST_TIMEOUT, url]
+            "--timeout", REQUEST_TIMEOUT] + extra + [url]
 
 
 def _seconds(text):
@@ -79,9 +82,9 @@ def parse(output):
     return result
 
 
-def run(url, seconds, connections=CONNECTIONS):
-    """wrk against ``url`` for ``seconds``; the parsed result."""
-    proc = subprocess.run(command(url, seconds, connections), capture_output=True, text=True,
+def run(url, seconds, connections=CONNECTIONS, headers=()):
+    """wrk against ``url`` for ``seconds`` (``headers``: see ``command``); the parsed result."""
+    proc = subprocess.run(command(url, seconds, connections, headers=headers), capture_output=True, text=True,
                           timeout=seconds + 60, check=False)
     if proc.returncode != 0:
         raise RuntimeError("wrk failed (rc=%s): %s" % (proc.returncode, (proc.stdout + proc.stderr)[-1500:]))

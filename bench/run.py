@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py --quick    # 1 repetition
     .venv/bin/python bench/run.py --quick --small --only scale   # development: tenfold smaller sizes
     .venv/bin/python bench/run.py --only proxy   # the web proxy (issue 14): a private nginx, wrk (setup.sh installs it)
+    .venv/bin/python bench/run.py --only https   # https against http through the same nginx, a deploy with issuance
 
 A full run writes bench/results/latest.json and latest.md and regenerates the table in docs/performance.md;
 runs with --small or --only write bench/results/partial.* instead. Every container, app, compose project and
@@ -34,10 +35,11 @@ import docker  # noqa: E402  pylint: disable=wrong-import-position
 import common  # noqa: E402  pylint: disable=wrong-import-position
 import load  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
+import scenario_https  # noqa: E402  pylint: disable=wrong-import-position
 import scenarios  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import images  # noqa: E402  pylint: disable=wrong-import-position
 
-ALL = ("scale", "converge", "restore", "policy", "api", "growth", "proxy")
+ALL = ("scale", "converge", "restore", "policy", "api", "growth", "proxy", "https")
 RESULTS = os.path.join(BENCH_DIR, "results")
 
 
@@ -72,7 +74,8 @@ def setup_compose(image, disabled):
 
 
 def setup_wrk():
-    """None when wrk (the proxy scenario's load generator) is there, installed by bench/setup.sh if missing."""
+    """None when wrk (the load generator of the proxy and https scenarios) is there, installed by bench/setup.sh if
+    missing."""
     setup = os.path.join(BENCH_DIR, "setup.sh")
     if not load.binary() and os.path.exists(setup):
         subprocess.run(["bash", setup, "wrk"], check=False, timeout=600)
@@ -121,10 +124,13 @@ def main(argv=None):
             data["skipped"]["compose"] = compose_skip
         else:
             common.log("bench: docker-compose works offline with a local image")
-        wrk_skip = setup_wrk() if "proxy" in args.only else None
+        wrk_skip = setup_wrk() if "proxy" in args.only or "https" in args.only else None
         if wrk_skip:
-            common.log("bench: proxy throughput and keep-alive counts SKIPPED: %s" % wrk_skip)
-            data["skipped"]["proxy throughput"] = wrk_skip
+            common.log("bench: proxy and https throughput, keep-alive counts SKIPPED: %s" % wrk_skip)
+            data["skipped"]["proxy and https throughput"] = wrk_skip
+        pebble_skip = scenario_https.pebble_problem() if "https" in args.only else None
+        if pebble_skip:
+            data["skipped"]["https deploy with issuance"] = pebble_skip
         bench = scenarios.Bench(api, workdir, args.reps, small=args.small, compose_skip=compose_skip)
         bench.measure_baseline(max(3, args.reps + 2))
         contenders = ["collection", "sdk-seq", "sdk-pool8", "cli-loop"] + ([] if compose_skip else ["compose"])
@@ -141,9 +147,13 @@ def main(argv=None):
                                 bench.growth_apps([bench.size(10), bench.size(50)], args.reps, timed=False))),
             # --small: 3 s of load per wrk run instead of 10 (the app sizes are the issue's: web=3)
             ("proxy", lambda: bench.proxy(seconds=3 if args.small else 10, wrk_skip=wrk_skip)),
+            # --small: 2 s of load per target and connection mode instead of 6
+            ("https", lambda: scenario_https.run(bench, seconds=2 if args.small else 6, wrk_skip=wrk_skip,
+                                                 pebble_skip=pebble_skip)),
         ]
         # minimal cost of one repetition of each step on an idle machine, to keep room for the steps to come
-        minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180, "proxy": 150}
+        minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180, "proxy": 150,
+                   "https": 90}
         if args.budget:
             bench.deadline = time.monotonic() + args.budget - (time.time() - started)
         for position, (name, step) in enumerate(steps):
@@ -179,6 +189,8 @@ def main(argv=None):
     data["baseline_samples"] = bench.baseline
     if bench.proxy_results:
         data["proxy"] = bench.proxy_results
+    if bench.https_results:
+        data["https"] = bench.https_results
     if failure:
         data["failure"] = failure.splitlines()[0]
     table = report.markdown(data)

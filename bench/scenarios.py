@@ -60,6 +60,7 @@ class Bench:
         self.step = ""
         self.cut = []
         self.proxy_results = {}
+        self.https_results = {}  # the https scenario (bench/scenario_https.py)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

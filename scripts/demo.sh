@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Run the demo: bootstrap (venv, Docker daemon, images, collection link), start the demo's own nginx (when it
-# does not run yet), then ansible-playbook playbooks/demo.yml against localhost. Extra arguments go to
-# ansible-playbook, e.g. ./scripts/demo.sh -v   or   ./scripts/demo.sh --check
+# does not run yet), make the demo's certificate (once), then ansible-playbook playbooks/demo.yml against
+# localhost. Extra arguments go to ansible-playbook, e.g. ./scripts/demo.sh -v   or   ./scripts/demo.sh --check
 #
 # The demo nginx is Debian's /usr/sbin/nginx with everything of its own under .build/demo-nginx/ (prefix): the
 # main config nginx.conf, the include directory dokku-ps/ (the collection writes one <app>.conf there), the pid
-# file nginx.pid and logs/. It listens on 127.0.0.1 only, on the demo app's port (DOKKU_PS_DEMO_PORT, default
-# 8080). The system's nginx, its service and /etc/nginx are never touched. It keeps running after the demo
-# (the app stays behind it); a later run reuses it, found by its pid file. Stop it with
+# file nginx.pid and logs/. It listens on 127.0.0.1 only, on the demo app's ports: http on DOKKU_PS_DEMO_PORT
+# (default 8080) and https on DOKKU_PS_DEMO_HTTPS_PORT (default 8443, for the name demo.localhost). The system's
+# nginx, its service and /etc/nginx are never touched. It keeps running after the demo (the app stays behind
+# it); a later run reuses it, found by its pid file. Stop it with
 #   kill -QUIT "$(cat .build/demo-nginx/nginx.pid)"
+#
+# The certificate of the https port comes from a CA of the demo's own, made once by scripts/demo_tls.py (the
+# venv's cryptography) under .build/demo-tls/: ca.crt (what curl trusts), demo.localhost.crt and .key (what the
+# app is given as https: provided). The CA's key is not kept. A later run keeps them while they are valid for 30
+# more days. The demo ends with curl over https:
+#   curl --cacert .build/demo-tls/ca.crt --resolve demo.localhost:8443:127.0.0.1 https://demo.localhost:8443/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -22,6 +29,9 @@ readonly NGINX_INCLUDE_DIR="${NGINX_PREFIX}/dokku-ps"
 readonly NGINX_LOG_DIR="${NGINX_PREFIX}/logs"
 readonly DEMO_ADDRESS=127.0.0.1
 readonly DEMO_PORT="${DOKKU_PS_DEMO_PORT:-8080}"
+readonly DEMO_HTTPS_PORT="${DOKKU_PS_DEMO_HTTPS_PORT:-8443}"
+readonly DEMO_DOMAIN=demo.localhost
+readonly TLS_DIR="${ROOT}/.build/demo-tls"
 readonly NGINX_WAIT_SECONDS=10
 
 say() { printf 'demo: %s\n' "$*"; }
@@ -38,6 +48,13 @@ if [ ! -f "$PLAYBOOK" ]; then
     printf 'demo.sh: %s does not exist yet\n' "$PLAYBOOK" >&2
     exit 1
 fi
+for port in "$DEMO_PORT" "$DEMO_HTTPS_PORT"; do
+    if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+        die "a demo port must be a number from 1 to 65535, not '${port}'"
+    fi
+done
+[ "$DEMO_PORT" != "$DEMO_HTTPS_PORT" ] ||
+    die "DOKKU_PS_DEMO_PORT and DOKKU_PS_DEMO_HTTPS_PORT must differ (both are ${DEMO_PORT})"
 
 # The main config of the demo nginx: every path under its prefix, the apps' configs included inside http {}.
 nginx_main_conf() {
@@ -111,6 +128,9 @@ start_demo_nginx() {
     if ss -Hltn "( sport = :${DEMO_PORT} )" | grep -q .; then
         die "something else listens on port ${DEMO_PORT}: choose another with DOKKU_PS_DEMO_PORT=<port>"
     fi
+    if ss -Hltn "( sport = :${DEMO_HTTPS_PORT} )" | grep -q .; then
+        die "something else listens on port ${DEMO_HTTPS_PORT}: choose another with DOKKU_PS_DEMO_HTTPS_PORT=<port>"
+    fi
     printf '%s\n' "$wanted" >"$NGINX_CONF"
     rm -f "$NGINX_PIDFILE"
     "$NGINX_BINARY" -p "$NGINX_PREFIX" -c "$NGINX_CONF" -t -q || die "nginx -t of ${NGINX_CONF} failed"
@@ -128,8 +148,36 @@ start_demo_nginx() {
     say "nginx: started the demo nginx (pid ${pid}, prefix ${NGINX_PREFIX#"${ROOT}/"})"
 }
 
+# curl shows the https calls at the end of the playbook; a minimal Debian has none.
+ensure_curl() {
+    local log="${ROOT}/.build/logs/apt-curl.log"
+    if command -v curl >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "curl is missing and cannot be installed here (needs root and apt-get: apt-get install curl)"
+    fi
+    say "curl: installing Debian's package (log: ${log#"${ROOT}/"})"
+    mkdir -p "$(dirname "$log")"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl >"$log" 2>&1; then
+        apt-get update >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl >>"$log" 2>&1 ||
+            die "apt-get install curl failed (see ${log})"
+    fi
+}
+
+# The demo CA and the certificate of the demo's domain (kept while they fit, see scripts/demo_tls.py).
+make_demo_certificate() {
+    local said
+    said="$("${VIRTUAL_ENV}/bin/python" "${ROOT}/scripts/demo_tls.py" "$TLS_DIR" "$DEMO_DOMAIN")" ||
+        die "scripts/demo_tls.py could not make the demo's certificate in ${TLS_DIR}"
+    say "tls: ${said}"
+}
+
 start_demo_nginx
-say "nginx: the demo app answers through it on http://${DEMO_ADDRESS}:${DEMO_PORT}/ (listens on ${DEMO_ADDRESS} only)"
+say "nginx: the demo app answers through it on http://${DEMO_ADDRESS}:${DEMO_PORT}/ and https://${DEMO_DOMAIN}:${DEMO_HTTPS_PORT}/ (listens on ${DEMO_ADDRESS} only)"
+ensure_curl
+make_demo_certificate
 
 # The demo runs on localhost without an inventory file: keep Ansible quiet about that.
 export ANSIBLE_LOCALHOST_WARNING="${ANSIBLE_LOCALHOST_WARNING:-False}"
@@ -139,4 +187,5 @@ export ANSIBLE_CALLBACK_RESULT_FORMAT="${ANSIBLE_CALLBACK_RESULT_FORMAT:-yaml}"
 
 printf '\n==== ansible-playbook playbooks/demo.yml ====\n'
 exec ansible-playbook "$PLAYBOOK" -e "demo_nginx_prefix=${NGINX_PREFIX}" -e "demo_proxy_address=${DEMO_ADDRESS}" \
-    -e "demo_proxy_port=${DEMO_PORT}" "$@"
+    -e "demo_proxy_port=${DEMO_PORT}" -e "demo_https_port=${DEMO_HTTPS_PORT}" -e "demo_domain=${DEMO_DOMAIN}" \
+    -e "demo_tls_dir=${TLS_DIR}" "$@"
