@@ -224,12 +224,13 @@ class LocalApp(scheduler.AppScheduler):
             return
         inventory = getattr(work, 'inventory', None)
         web_changed = work.touches(WEB)
+        # the web containers the work retired, removed or stopped: never members, also when the daemon's list still
+        # shows one running a moment after its stop returned (its list view is updated a moment later)
+        leaving = set(action.container.id for action in getattr(work, 'actions', ())
+                      if action.process_type == WEB and action.container is not None and action.kind in LEAVING)
         if self.ctx.check_mode:
             summaries = inventory.summaries if inventory is not None else self.run.list(self.name)
             if web_changed:
-                leaving = set(action.container.id for action in work.actions
-                              if action.process_type == WEB and action.container is not None
-                              and action.kind in LEAVING)
                 coming = [action.name for action in work.actions
                           if action.process_type == WEB and action.kind in COMING]
                 proxy.predict(self.name, settings, members(self.name, summaries, leaving), coming)
@@ -240,7 +241,7 @@ class LocalApp(scheduler.AppScheduler):
             summaries = self.run.list(self.name)
         else:
             summaries = inventory.summaries
-        proxy.sync(self.name, settings, members(self.name, summaries))
+        proxy.sync(self.name, settings, members(self.name, summaries, leaving))
 
 
 class AppProxy(object):

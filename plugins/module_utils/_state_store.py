@@ -231,15 +231,18 @@ class StateStore(object):
 
     def delete_app(self, name):
         """Remove the app's document; a missing document is fine. The lock file is kept."""
-        path = self.app_path(name)
+        self._remove(self.app_path(name), "the state document")
+
+    def _remove(self, path, what):
+        """Remove a file of the store (a missing one is fine) and make it last (fsync of its directory)."""
         self._verify()
         try:
             os.unlink(path)
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return
-            raise StateError("%s: cannot remove the state document: %s" % (path, _problem(exc)))
-        _files.fsync_dir(self.apps_dir)
+            raise StateError("%s: cannot remove %s: %s" % (path, what, _problem(exc)))
+        _files.fsync_dir(os.path.dirname(path))
 
     # ------------------------------------------------------------------ secrets beside the documents
 
@@ -273,15 +276,7 @@ class StateStore(object):
 
     def delete_secret(self, kind, name):
         """Remove a secret; a missing one is fine."""
-        path = self.secret_path(kind, name)
-        self._verify()
-        try:
-            os.unlink(path)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return
-            raise StateError("%s: cannot remove the secret: %s" % (path, _problem(exc)))
-        _files.fsync_dir(os.path.dirname(path))
+        self._remove(self.secret_path(kind, name), "the secret")
 
     def _check_overwritable(self, path, schema):
         """Refuse to replace an existing document that is itself unreadable or invalid."""
