@@ -182,3 +182,52 @@ def test_conflicts_of_app_documents():
     with pytest.raises(ValidationError, match=r'^proxy_ports: host port 80 is already used by app one'):
         proxy_settings.check_conflicts('shop', doc(), others, field='proxy_ports')
     proxy_settings.check_conflicts('shop', doc(ports=['http:81:5000']), others)
+
+
+# ---------------------------------------------------------------------------------------------------- TLS settings
+
+def with_tls(ports, **tls):
+    return proxy_settings.ProxySettings(True, proxy_settings.parse_mappings(ports, 5000), (), 10,
+                                        proxy_settings.tls_of({'tls': tls}))
+
+
+def test_tls_defaults_are_dokku_s_but_include_subdomains():
+    tls = proxy_settings.tls_of(None)
+    assert tls.mode == 'off' and tls.redirect is True and tls.hsts is True
+    assert tls.hsts_include_subdomains is False and tls.hsts_preload is False and tls.hsts_max_age == 15724800
+    assert proxy_settings.tls_of({'tls': proxy_settings.NO_TLS}) == tls, 'None stands for the default'
+    assert proxy_settings.hsts_header(tls) == 'max-age=15724800'
+    assert proxy_settings.hsts_header(tls._replace(hsts=False)) is None
+    assert proxy_settings.hsts_header(tls._replace(hsts_include_subdomains=True, hsts_preload=True, hsts_max_age=0)) \
+        == 'max-age=0; includeSubDomains; preload'
+
+
+@pytest.mark.parametrize('ports, certificate, expected', [
+    # Dokku's rule: https:443 for every http:80, only with a certificate in place
+    (['http:80:5000'], None, [('http', 80, 5000)]),
+    (['http:80:5000'], 'cert', [('http', 80, 5000), ('https', 443, 5000)]),
+    (['http:80:5000', 'http:8080:3000'], 'cert',
+     [('http', 80, 5000), ('https', 443, 5000), ('http', 8080, 3000)]),
+    # the app maps https itself: nothing added
+    (['http:80:5000', 'https:8443:5000'], 'cert', [('http', 80, 5000), ('https', 8443, 5000)]),
+    (['http:80:5000', 'https:8443:5000'], None, [('http', 80, 5000)]),
+])
+def test_served_mappings(ports, certificate, expected):
+    served = proxy_settings.served_mappings(with_tls(ports, mode='acme'), certificate)
+    assert [tuple(mapping) for mapping in served] == expected
+
+
+def test_tls_off_serves_http_only():
+    served = proxy_settings.served_mappings(with_tls(['http:80:5000']), 'cert')
+    assert [tuple(mapping) for mapping in served] == [('http', 80, 5000)]
+
+
+def test_redirect_port_is_the_https_mapping_of_the_same_container_port():
+    settings_ = with_tls(['http:80:5000', 'http:8080:3000', 'https:8443:5000'], mode='provided')
+    mappings = proxy_settings.served_mappings(settings_, 'cert')
+    by_port = dict((mapping.host_port, mapping) for mapping in mappings)
+    assert proxy_settings.redirect_port(settings_, mappings, by_port[80]) == 8443
+    assert proxy_settings.redirect_port(settings_, mappings, by_port[8080]) is None, 'no https for port 3000'
+    assert proxy_settings.redirect_port(settings_, mappings, by_port[8443]) is None
+    off = settings_._replace(tls=settings_.tls._replace(redirect=False))
+    assert proxy_settings.redirect_port(off, mappings, by_port[80]) is None
