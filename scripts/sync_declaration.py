@@ -70,6 +70,7 @@ RESULT_TARGETS = {
     "plugins/modules/dokku_ps_report.py": dict(outcome="when O(app) is given",
                                                summaries="when neither O(app) nor O(global) is given",
                                                proxy_changed=True, apps=True),
+    "plugins/modules/dokku_ps_run.py": dict(outcome="always", document=False),
     "plugins/modules/dokku_ps_scale.py": dict(outcome="always", proxy_changed=True),
     "plugins/modules/dokku_ps_state.py": dict(outcome="when O(app) is given",
                                               summaries="when O(apps) or O(all) is given", proxy_changed=True,

@@ -9,14 +9,20 @@ type, run by Dokku's docker-container-healthchecker). This file turns such a doc
 image, or the dict of the inline ``app_json`` option -- into the normalised form the rest of the collection
 uses, and refuses a bad one in one line naming where it came from, the field path and the rule.
 
-Every other top-level key (``cron``, ``scripts``, ``buildpacks``, ``env``, ``addons``, ``name``, ...) is
-ignored. Inside a formation entry, ``autoscaling`` and ``service`` (k3s-only in Dokku) are accepted and
-ignored; inside a healthcheck entry, ``description``, ``httpHeaders``, ``warn`` and ``onFailure`` are.
+It also reads the keys of processes that run once (docs/oneoffs.md): ``scripts.dokku.predeploy`` and
+``scripts.dokku.postdeploy`` (commands of the release phase) and ``cron`` (commands run on a schedule). Every
+other top-level key (``buildpacks``, ``env``, ``addons``, ``name``, other ``scripts``, ...) is ignored. Inside a
+formation entry, ``autoscaling`` and ``service`` (k3s-only in Dokku) are accepted and ignored; inside a healthcheck
+entry, ``description``, ``httpHeaders``, ``warn`` and ``onFailure`` are.
 
 Normalised document (what :func:`parse` returns)::
 
     {'formation': None or {ptype: {'quantity': int or None, 'max_parallel': int or None}},
-     'healthchecks': None or {ptype: [entry, ...]}}
+     'healthchecks': None or {ptype: [entry, ...]},
+     # only when the document has the key (so a document without them normalises as it did before them):
+     'scripts': {'predeploy': str or None, 'postdeploy': str or None},
+     'cron': [{'id': str, 'command': str, 'schedule': str, 'concurrency_policy': 'allow' | 'forbid' | 'replace',
+               'maintenance': bool}, ...]}
 
 One healthcheck entry, with Dokku's defaults filled in::
 
@@ -51,14 +57,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
-import math
-import re
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json_errors as errors
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _cron_schedule as cron_schedule
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import PROCESS_TYPE_PATTERN, PROCESS_TYPE_RULE
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as parsers
-from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR, jsonschema
+from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
 
 
 APP_JSON_FILE = 'app.json'
@@ -79,8 +86,6 @@ IGNORED_HEALTHCHECK_KEYS = ('description', 'httpHeaders', 'onFailure', 'warn')
 
 # Seconds and counts stay far below what a Docker duration in nanoseconds (int64) can hold.
 MAX_INTEGER = 2147483647
-_MAX_SHOWN = 40
-_SIMPLE_KEY_RE = re.compile(r'^[A-Za-z0-9_-]+$')
 
 
 def _nullable_integer(minimum):
@@ -121,6 +126,34 @@ _HEALTHCHECK_ENTRY = {
     ] + [(key, {}) for key in IGNORED_HEALTHCHECK_KEYS]),
 }
 
+CONCURRENCY_POLICIES = ('allow', 'forbid', 'replace')
+DEFAULT_CONCURRENCY_POLICY = 'allow'
+_NO_NUL = {'type': ['string', 'null'], 'pattern': r'^[^\u0000]*$',
+           'x-rule': 'contains a NUL character, which no process can receive'}
+
+_SCRIPTS = {
+    'type': ['object', 'null'],
+    'properties': {
+        'dokku': {
+            'type': ['object', 'null'],
+            'properties': {'predeploy': _NO_NUL, 'postdeploy': _NO_NUL},
+        },
+    },
+}
+
+_CRON_ENTRY = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['command', 'schedule'],
+    'properties': {
+        'command': {'type': 'string', 'minLength': 1, 'pattern': r'^[^\u0000\n\r]*$',
+                    'x-rule': 'must be one line without NUL characters'},
+        'schedule': {'type': 'string'},
+        'concurrency_policy': {'enum': list(CONCURRENCY_POLICIES) + [None]},
+        'maintenance': {'type': ['boolean', 'null']},
+    },
+}
+
 _PROCESS_TYPE_NAME = {'type': 'string', 'pattern': PROCESS_TYPE_PATTERN + r'(?!\n)', 'x-rule': PROCESS_TYPE_RULE}
 
 APP_JSON_SCHEMA = {
@@ -139,115 +172,10 @@ APP_JSON_SCHEMA = {
             'propertyNames': _PROCESS_TYPE_NAME,
             'additionalProperties': {'type': ['array', 'null'], 'items': _HEALTHCHECK_ENTRY},
         },
+        'scripts': _SCRIPTS,
+        'cron': {'type': ['array', 'null'], 'items': _CRON_ENTRY},
     },
 }
-
-_TYPE_WORDS = {
-    'object': 'an object', 'array': 'an array', 'string': 'a string', 'integer': 'an integer',
-    'number': 'a number', 'boolean': 'true or false', 'null': 'null',
-}
-
-
-# -- messages --------------------------------------------------------------------------------------------------
-
-def _show(value):
-    """``repr`` of a short user-supplied string, shortened so a message stays one short line."""
-    if len(value) > _MAX_SHOWN:
-        value = value[:_MAX_SHOWN] + '...'
-    return repr(value)
-
-
-def _path_text(path):
-    """``['healthchecks', 'web', 0, 'type']`` -> ``healthchecks.web[0].type``."""
-    out = ''
-    for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += '[%d]' % part
-        elif isinstance(part, str) and len(part) <= _MAX_SHOWN and _SIMPLE_KEY_RE.fullmatch(part):
-            out += ('.' if out else '') + part
-        else:
-            out += '[%s]' % (_show(part) if isinstance(part, str) else repr(part))
-    return out
-
-
-def _found(value):
-    """What kind of JSON value ``value`` is, in words (never the value itself)."""
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'a boolean'
-    if isinstance(value, int):
-        return 'an integer'
-    if isinstance(value, float):
-        return 'a number with a fraction' if math.isfinite(value) and not value.is_integer() else 'a number'
-    if isinstance(value, str):
-        return 'a string'
-    if isinstance(value, list):
-        return 'an array'
-    if isinstance(value, dict):
-        return 'an object'
-    return 'a %s' % type(value).__name__
-
-
-def _fail(source, path, rule):
-    where = _path_text(path)
-    raise ValidationError(source, '%s: %s' % (where, rule) if where else rule)
-
-
-def _schema_problem(error):
-    """(path, rule) of one jsonschema error, in the collection's words, with no long or secret value in it."""
-    path = list(error.absolute_path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    instance = error.instance
-    if 'propertyNames' in error.schema_path:
-        # the instance is the key itself; the path stops at the object holding it
-        if not isinstance(instance, str):
-            return path, 'process type names must be strings (found %s)' % _found(instance)
-        path.append(instance)
-        return path, 'invalid process type name: %s' % PROCESS_TYPE_RULE
-    if error.validator == 'additionalProperties':
-        known = sorted(schema.get('properties') or {})
-        extra = sorted((key for key in instance if key not in known), key=str)
-        if not isinstance(extra[0], str):
-            return path, 'keys must be strings (found %s)' % _found(extra[0])
-        path.append(extra[0])
-        return path, 'unknown key; known keys: %s' % ', '.join(known)
-    if error.validator == 'type':
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = [_TYPE_WORDS.get(name, name) for name in wanted if name != 'null']
-        return path, 'must be %s (found %s)' % (' or '.join(words), _found(instance))
-    if error.validator == 'minimum':
-        return path, 'must be at least %d (found %s)' % (error.validator_value, instance)
-    if error.validator == 'maximum':
-        return path, 'must be at most %d (found %s)' % (error.validator_value, instance)
-    if error.validator == 'enum':
-        allowed = ', '.join(str(value) for value in error.validator_value if value is not None)
-        shown = _show(instance) if isinstance(instance, str) else _found(instance)
-        return path, 'must be one of %s (found %s)' % (allowed, shown)
-    if error.validator == 'pattern' and schema.get('x-rule'):
-        if len(path) >= 2 and path[-2] == 'command':
-            return path, schema['x-rule']          # a command may carry a token: never shown
-        return path, '%s (found %s)' % (schema['x-rule'], _show(instance))
-    return path, 'breaks the rule %r of the app.json schema' % error.validator  # pragma: no cover - every keyword above
-
-
-def _validator_class():
-    base = getattr(jsonschema, 'Draft7Validator', None)
-    if base is None:
-        raise DokkuPsError('the Python library jsonschema on the managed host is too old to validate app.json '
-                           '(need 3.0 or newer)')
-
-    def is_integer(checker, instance):
-        # Go's encoding/json (Dokku) refuses 1.0 for an int and true for a number; so does this.
-        return isinstance(instance, int) and not isinstance(instance, bool)
-
-    return jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine('integer', is_integer))
-
-
-def _sort_key(error):
-    path = list(error.absolute_path)
-    # at one path, a wrong type first: a bound broken by a value of the wrong type says less
-    return (len(path), [str(part) for part in path], error.validator != 'type', str(error.validator))
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
@@ -261,7 +189,7 @@ def _decode(value, source):
     if isinstance(value, dict):
         return value
     if not isinstance(value, (str, bytes)):
-        raise ValidationError(source, 'must be a JSON object or its text (found %s)' % _found(value))
+        raise ValidationError(source, 'must be a JSON object or its text (found %s)' % errors.found(value))
     value = parsers.decode_text(value, source)
     try:
         return json.loads(value, parse_constant=_reject_constant)
@@ -294,12 +222,12 @@ def _normalise_entry(entry, ptype, index, counts, source):
             'uptime': bool(uptime)}
     chosen = [words for key, words in _STRATEGY_WORDS if set_[key]]
     if len(chosen) > 1:
-        _fail(source, path, 'sets both %s and %s; an entry is one check: a command, an HTTP path, a listening '
-              'check or an uptime (Dokku refuses this too)' % (chosen[0], chosen[1]))
+        errors.fail(source, path, 'sets both %s and %s; an entry is one check: a command, an HTTP path, a listening '
+                    'check or an uptime (Dokku refuses this too)' % (chosen[0], chosen[1]))
     content = entry.get('content') or None
     if content is not None and check_path is None:
-        _fail(source, path + ['content'], 'is only looked for by an HTTP check: give the path to request too '
-              "(Dokku's healthchecker would not check it)")
+        errors.fail(source, path + ['content'], 'is only looked for by an HTTP check: give the path to request too '
+                    "(Dokku's healthchecker would not check it)")
     kind = entry.get('type') or DEFAULT_TYPE
     counts[kind] = counts.get(kind, 0) + 1
     is_uptime = command is None and check_path is None and not listening
@@ -348,15 +276,47 @@ def parse(value, source):
                            % (source, JSONSCHEMA_IMPORT_ERROR))
     document = _decode(value, source)
     if not isinstance(document, dict):
-        raise ValidationError(source, 'the top level must be a JSON object (found %s)' % _found(document))
-    errors = sorted(_validator_class()(APP_JSON_SCHEMA).iter_errors(document), key=_sort_key)
-    if errors:
-        path, rule = _schema_problem(errors[0])
-        _fail(source, path, rule)
-    return {
+        raise ValidationError(source, 'the top level must be a JSON object (found %s)' % errors.found(document))
+    problems = sorted(errors.validator_class()(APP_JSON_SCHEMA).iter_errors(document), key=errors.sort_key)
+    if problems:
+        path, rule = errors.schema_problem(problems[0])
+        errors.fail(source, path, rule)
+    found = {
         'formation': _normalise_formation(document.get('formation')),
         'healthchecks': _normalise_healthchecks(document.get('healthchecks'), source),
     }
+    if 'scripts' in document:
+        dokku = (document.get('scripts') or {}).get('dokku') or {}
+        found['scripts'] = {'predeploy': dokku.get('predeploy') or None, 'postdeploy': dokku.get('postdeploy') or None}
+    if 'cron' in document:
+        found['cron'] = _normalise_cron(document.get('cron') or [], source)
+    return found
+
+
+def _normalise_cron(entries, source):
+    result = []
+    for index, entry in enumerate(entries):
+        try:
+            schedule = cron_schedule.validate(entry['schedule'], 'schedule')
+        except ValidationError as exc:
+            errors.fail(source, ['cron', index, 'schedule'], exc.details['rule'])
+        command = entry['command'].strip()
+        if not command:
+            errors.fail(source, ['cron', index, 'command'], 'must not be empty')
+        found = {'command': command, 'schedule': schedule,
+                 'concurrency_policy': entry.get('concurrency_policy') or DEFAULT_CONCURRENCY_POLICY,
+                 'maintenance': bool(entry.get('maintenance'))}
+        found['id'] = cron_id(found)
+        if any(other['id'] == found['id'] for other in result):
+            errors.fail(source, ['cron', index], 'repeats an entry before it (the same command on the same schedule)')
+        result.append(found)
+    return result
+
+
+def cron_id(entry):
+    """A cron entry's id: what it runs and when, hashed (12 hex digits); the same entry keeps its id."""
+    material = json.dumps([entry['schedule'], entry['command']], separators=(',', ':')).encode('utf-8')
+    return hashlib.sha256(material).hexdigest()[:12]
 
 
 # -- using a normalised document -------------------------------------------------------------------------------
@@ -373,11 +333,14 @@ def check_processes(doc, processes, source):
     if processes is None:
         return
     for ptype, quantity in sorted(_quantities(doc).items()):
+        if quantity > 0 and ptype == 'release':
+            errors.fail(source, ['formation', ptype, 'quantity'], '%d, but release is the command of the release '
+                        'phase, which runs once per release and never as a long-running process (use 0)' % quantity)
         if quantity > 0 and ptype not in processes:
             defined = ', '.join(sorted(processes)) or 'none'
-            _fail(source, ['formation', ptype, 'quantity'],
-                  '%d for a process type the app does not define (its types: %s); %s is not a valid process name '
-                  'to scale up' % (quantity, defined, ptype))
+            errors.fail(source, ['formation', ptype, 'quantity'],
+                        '%d for a process type the app does not define (its types: %s); %s is not a valid process '
+                        'name to scale up' % (quantity, defined, ptype))
 
 
 def formation(doc, processes):
@@ -398,6 +361,17 @@ def formation(doc, processes):
     result = dict((ptype, 0) for ptype in processes)
     result.update((ptype, count) for ptype, count in quantities.items() if ptype in processes)
     return result
+
+
+def scripts(doc):
+    """``{'predeploy': str or None, 'postdeploy': str or None}`` of a normalised document (None: no document)."""
+    found = (doc or {}).get('scripts') or {}
+    return {'predeploy': found.get('predeploy'), 'postdeploy': found.get('postdeploy')}
+
+
+def cron_entries(doc):
+    """The normalised cron entries of a document, in its order ([] without any)."""
+    return list((doc or {}).get('cron') or [])
 
 
 def max_parallel(doc, ptype):

@@ -20,6 +20,7 @@ import copy
 import datetime
 import threading
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils._cron import CronTable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
@@ -52,6 +53,14 @@ class Context(object):
         self._lock = threading.Lock()
         # the apps' certificates (_tls.py; ``acme``: the run's _options.AcmeOptions)
         self.tls = TlsRun(self, acme)
+        self._cron = None
+
+    @property
+    def cron(self):
+        """The apps' app.json cron entries on the host (_cron.CronTable), made at first use."""
+        if self._cron is None:
+            self._cron = CronTable(self.store.state_dir, check_mode=self.check_mode)
+        return self._cron
 
     def close(self):
         for run in list(self._schedulers.values()):

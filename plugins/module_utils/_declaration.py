@@ -190,6 +190,12 @@ KEYS = [
         'While a release is pinned, the keys of the declaration that a release replaces (%s) are not applied, '
         'with a warning; remove the pin to deploy the declaration again.' % RELEASE_KEYS_TEXT,
     ]),
+    ('release_phase_timeout', BOTH, NOT_RELEASED, dict(type='int', default=600), [
+        'Longest time, in seconds, each command of the release phase may run (app.json\'s C(scripts.dokku.predeploy), '
+        'the Procfile\'s C(release) command, C(scripts.dokku.postdeploy); docs/oneoffs.md). A command still running '
+        'then is stopped and counts as failed: a predeploy or release command fails the deploy before any '
+        'container changes.',
+    ]),
     ('scale', (FLEET,), NOT_RELEASED, dict(type='dict'), [
         'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count '
         '(M(dokku_ps.docker.dokku_ps_scale)\'s rules).',

@@ -87,6 +87,9 @@ def validate_app_params(params):
     values.update(_validate_proxy_params(params))
     if params.get('release') is not None:
         values['release'] = releases.validate_number(params['release'], 'release')
+    if params.get('release_phase_timeout') is not None:
+        values['release_phase_timeout'] = releases.validate_number(
+            params['release_phase_timeout'], 'release_phase_timeout')
     return values
 
 

@@ -120,6 +120,12 @@ class Docker(DockerConnection):
         details = self.call('read the exit code of a check command', self.api.exec_inspect, created['Id'])
         return details.get('ExitCode'), (output or b'').decode('utf-8', errors='replace')
 
+    def logs(self, container_id):
+        """Everything the container wrote, as (stdout, stderr) text."""
+        out = self.call('read the log of %s' % container_id, self.api.logs, container_id, stdout=True, stderr=False)
+        err = self.call('read the log of %s' % container_id, self.api.logs, container_id, stdout=False, stderr=True)
+        return out.decode('utf-8', errors='replace'), err.decode('utf-8', errors='replace')
+
     def top(self, container_id):
         return self.call('list the processes of %s' % container_id, self.api.top, container_id)
 
@@ -138,6 +144,9 @@ class Docker(DockerConnection):
         network = spec.get('network')
         options = dict(init=spec.get('init', True), restart_policy=restart_policy_to_docker(spec['restart_policy']),
                        port_bindings=port_bindings)
+        if spec.get('auto_remove'):
+            # a detached one-off: Docker removes it when it ends
+            options['auto_remove'] = True
         if network:
             options['network_mode'] = network
         host_config = self.api.create_host_config(**options)

@@ -10,11 +10,14 @@ __metaclass__ = type
 import collections
 import copy
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_scale as ops_scale
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _release_phase as release_phase
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
@@ -31,7 +34,7 @@ Declaration = collections.namedtuple('Declaration', 'name state deploy values sc
 # the global document, the scheduler's work, whether anything changed, the counts and properties it changed, and
 # what became of its certificate (_tls.TlsRun.commit; None without HTTPS).
 Converged = collections.namedtuple('Converged', 'name doc old global_doc work changed formation_changes '
-                                                'property_changes certificate')
+                                                'property_changes certificate release_phase')
 
 
 def parse(params):
@@ -52,7 +55,7 @@ def run(ctx, item):
         item.name, results.status_of(done.changed), plan=done.work, doc=doc, global_doc=done.global_doc,
         image=doc.get('image'), image_id=doc.get('image_id'), deployed=doc.get('deployed', False),
         can_scale=image_definition.can_scale(doc), release=releases.outcome(doc, done.old),
-        certificate=done.certificate), diff=diff(done))
+        certificate=done.certificate, release_phase=done.release_phase), diff=diff(done))
 
 
 def diff(done):
@@ -103,18 +106,32 @@ def converge(ctx, item, warning_prefix=''):
         new_definition = definitions.definition_changed(old, doc)
         recorded = new_definition or _state_of(old) != _state_of(doc)
         work = scheduler.nothing()
+        rolls_out = False
         if deploy and doc.get('deployed'):
             app = ctx.scheduler(doc)
             if item.state == 'stopped':
                 work = app.stop(doc, will_write=recorded)
             elif item.state == 'started' or app_is_active(doc, global_doc):
+                rolls_out = True
                 work = app.converge(doc, global_doc, will_write=recorded)
             elif new_definition:
                 ctx.warn('app %s is stopped: the new definition is recorded and applies at its next start' % name)
         ctx.warnings.extend(warning_prefix + warning for warning in work.warnings)
+        # predeploy and release run before anything changes; a failure raises with nothing recorded
+        phase = release_phase.ReleasePhase(ctx, doc, rolls_out, item.values.get('release_phase_timeout')
+                                           or oneoff.DEFAULT_PHASE_TIMEOUT)
+        recorded = recorded or phase.due
+        cron_entries = app_json.cron_entries(doc.get('app_json')) if doc.get('deployed') else []
+        # the cron commands are split now: a bad one is refused before anything changes
+        cron_spec = ctx.scheduler(doc).cron_spec(doc, cron_entries, app_is_active(doc, global_doc)
+                                                 and item.state != 'stopped') if cron_entries else None
+        phase.before()
         certificate = ctx.commit(work, doc, global_doc, write=recorded, proxy=deploy, rollback_of=rollback_of)
-        return Converged(name, doc, old, global_doc, work, recorded or work.changed or tls.changed(certificate),
-                         scale_changes, property_changes, certificate)
+        phase.after(ctx.store.write_app)
+        cron_changed = ctx.cron.sync(name, cron_entries, cron_spec) if deploy else False
+        changed = recorded or work.changed or tls.changed(certificate) or cron_changed
+        return Converged(name, doc, old, global_doc, work, changed, scale_changes, property_changes, certificate,
+                         phase.outcome())
 
 
 def warn_pinned(ctx, name, values, prefix=''):
@@ -149,9 +166,10 @@ def delete_app_locked(ctx, name):
     changed = work.changed or old is not None
     ctx.proxy.remove(name)
     ctx.tls.forget(name)
+    changed = ctx.cron.remove(name) or changed
     if not ctx.check_mode:
         if work.changed:
             app.apply(work, doc, global_doc)
         if old is not None:
             ctx.store.delete_app(name)
-    return Converged(name, None, old, global_doc, work, changed, {}, {}, None)
+    return Converged(name, None, old, global_doc, work, changed, {}, {}, None, None)

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import collections
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
@@ -61,6 +62,9 @@ def report(ctx, app=None, inspect=False, top=False):
             sources=definitions.sources(doc),
             proxy=ctx.proxy.report(doc['name'], settings_of(doc)),
             certificate=ctx.tls.report(doc),
+            oneoffs=found.get('oneoffs', []),
+            cron=ctx.cron.report(doc['name'], app_json.cron_entries(doc.get('app_json')), ctx.redactor.text),
+            release_phase=doc.get('release_phase'),
             **releases.report(doc)
         ))
     if app is not None:

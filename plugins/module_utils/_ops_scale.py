@@ -15,6 +15,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_defi
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name
+from ansible_collections.dokku_ps.docker.plugins.module_utils._oneoff import RELEASE_TYPE
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import app_is_active
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
@@ -59,6 +60,10 @@ def apply_scale(doc, scale, field='scale'):
                               'be scaled manually (remove the file from the image to scale by hand)'
                               % (name, doc.get('image')))
     for ptype in sorted(scale):
+        if scale[ptype] > 0 and ptype == RELEASE_TYPE:
+            raise ValidationError('%s.%s' % (field, ptype), 'release is the command of the release phase: it runs once '
+                                  'before each new release goes live (docs/oneoffs.md), never as a long-running '
+                                  'process, so it cannot be scaled above 0')
         if scale[ptype] > 0 and not type_is_defined(doc, ptype):
             raise ValidationError(field, '%s is not a valid process name to scale up' % ptype)
     before = dict(doc.get('formation') or {})

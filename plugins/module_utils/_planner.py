@@ -18,6 +18,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json a
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import ordered_types
+from ansible_collections.dokku_ps.docker.plugins.module_utils._oneoff import RELEASE_TYPE
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
 # Action kinds
@@ -65,6 +66,8 @@ class Container(object):
         parsed = specs.parse_container_name(app, self.name)
         self.process_type, self.index, self.upcoming = parsed if parsed else (None, None, False)
         self.ours = self.labels.get(specs.LABEL_APP) == app and parsed is not None
+        # a release phase, run or cron container of the app: never one of its processes (_oneoff.py)
+        self.oneoff = specs.is_oneoff(self.labels, app) and parsed is not None and not parsed[2]
         if self.ours and self.labels.get(specs.LABEL_PROCESS_TYPE) not in (None, self.process_type):
             self.ours = False
         # the restart policy Docker reported for it in this run, when it was inspected (see effective_policy)
@@ -166,6 +169,8 @@ class Inventory(object):
         self.by_dyno = {}
         self.upcoming = []
         self.foreign = {}
+        # the app's one-offs (release phase, runs, cron entries): stopped with it, removed with it, never planned
+        self.oneoffs = []
         # the list call's answer as it was (the proxy reads the web containers' addresses from it)
         self.summaries = [summary for summary in summaries if summary]
         # set by _policy_drift.PolicyWatch.verify: the second of the daemon's clock up to which the restart
@@ -175,6 +180,9 @@ class Inventory(object):
         for summary in summaries:
             container = Container(summary, app)
             if container.process_type is None:
+                continue
+            if container.oneoff:
+                self.oneoffs.append(container)
                 continue
             key = (container.process_type, container.index)
             if not container.ours:
@@ -248,6 +256,8 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
     for ptype in ordered_types(scope):
         phase = []
         wanted = formation.get(ptype, 0)
+        if ptype == RELEASE_TYPE:
+            wanted = 0  # the release phase's command (_oneoff.py) never runs as a long-running process
         if wanted and not type_is_defined(app_doc, ptype):
             plan.warnings.append('%s is scaled to %d but the processes do not define it; its containers are removed'
                                  % (ptype, wanted))
@@ -293,6 +303,9 @@ def plan_converge(app_doc, restart_policy, inventory, types=None, replace=True, 
                 phase.append(Action(CLEANUP, container.name, ptype, container.index, container=container,
                                     reason='leftover of an interrupted run'))
         plan.phases.extend(_batches(phase, _max_parallel(app_doc, ptype)))
+    if remove_all and inventory.oneoffs:
+        plan.phases.append([Action(REMOVE, c.name, c.process_type, c.index, container=c, reason='app deleted')
+                            for c in sorted(inventory.oneoffs, key=lambda c: c.name)])
     if conflicts:
         raise ConflictError(conflict_message(conflicts))
     return plan
@@ -352,6 +365,11 @@ def plan_stop(app_doc, inventory):
     for container in inventory.upcoming:
         actions.append(Action(CLEANUP, container.name, container.process_type, container.index,
                               container=container, reason='leftover of an interrupted run'))
+    # its one-offs stop with the app (Dokku since 0.32); a detached one is removed by Docker once it stopped
+    for container in sorted(inventory.oneoffs, key=lambda c: c.name):
+        if container.active:
+            actions.append(Action(STOP, container.name, container.process_type, container.index,
+                                  container=container, reason='one-off of a stopped app'))
     if actions:
         plan.phases.append(actions)
     return plan

@@ -107,7 +107,7 @@ def entries(outcome=None, document=None, summaries=None, proxy_changed=False):
     found = []
     if outcome is not None:
         found += _with_returned(OUTCOME, outcome)
-    if document is not None:
+    if document not in (None, False):
         found += _with_returned(DOCUMENT, document)
     if summaries is not None:
         found += _with_returned(SUMMARIES, summaries)

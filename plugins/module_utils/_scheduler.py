@@ -88,6 +88,22 @@ class AppScheduler(object):
         even when nothing else changed."""
         raise NotImplementedError
 
+    def run_once(self, doc, req):
+        """Run a command once in the app's release ``doc`` (``req``: _oneoff.Request), in a process of its own that
+        is labelled as the app's one-off (never counted as one of its process types); returns an _oneoff.Result.
+        Never called in check mode."""
+        raise NotImplementedError
+
+    def cron_spec(self, doc, entries, active):
+        """What the cron runner of the host needs to run the app's cron ``entries`` (normalised app.json entries)
+        as one-offs of its release ``doc`` (_cron.py); ``active``: the app runs (a stopped app's entries run
+        nothing). Raises ValidationError for a command that cannot be split."""
+        raise NotImplementedError
+
+    def running_oneoffs(self, cron_id=None):
+        """The names of the app's one-offs that run now (of one cron entry, with ``cron_id``)."""
+        raise NotImplementedError
+
     def sync_proxy(self, doc, work):
         """Queue the app's proxy config for its web processes as they run after ``work`` (check mode: as they would
         run), on the run's proxy (_proxy.ProxyRun)."""

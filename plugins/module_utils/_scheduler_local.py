@@ -19,6 +19,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency impor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._policy_drift import PolicyWatch
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
@@ -26,6 +27,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_addresses import AddressBook, members
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import settings_of
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local_oneoff as local_oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_local_report as local_report
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 
@@ -209,6 +211,19 @@ class LocalApp(scheduler.AppScheduler):
         stored['applied_policies'] = applied
         self.ctx.store.write_app(stored)
 
+    # -- one-offs ---------------------------------------------------------------------------------------------------
+
+    def run_once(self, doc, req):
+        return local_oneoff.run_once(self.ctx.docker, self.ctx.redactor, doc, req)
+
+    def cron_spec(self, doc, entries, active):
+        return {'app': self.name, 'docker_host': self.ctx.docker.host, 'active': bool(active),
+                'entries': [dict(entry, create=_create_spec(doc, entry)) for entry in entries]}
+
+    def running_oneoffs(self, cron_id=None):
+        return [(summary.get('Names') or ['?'])[0].lstrip('/')
+                for summary in local_oneoff.running_oneoffs(self.ctx.docker, self.name, cron_id)]
+
     # -- the proxy ----------------------------------------------------------------------------------------------
 
     def sync_proxy(self, doc, work):
@@ -242,6 +257,13 @@ class LocalApp(scheduler.AppScheduler):
         else:
             summaries = inventory.summaries
         proxy.sync(self.name, settings, members(self.name, summaries, leaving))
+
+
+def _create_spec(doc, entry):
+    """What the cron runner creates for a cron entry (its number and DYNO are its own)."""
+    req = oneoff.request(oneoff.CRON, entry['command'], cron_id=entry['id'], concurrency=entry['concurrency_policy'])
+    spec = specs.oneoff_spec(doc, req, 0)
+    return dict((key, spec[key]) for key in ('image', 'command', 'env', 'labels', 'network'))
 
 
 class AppProxy(object):

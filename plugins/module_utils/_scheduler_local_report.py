@@ -98,6 +98,11 @@ def report(run, docs, global_doc, inspect=False, top=False):
             if top:
                 entry['top'] = redaction.mask_container_data(processes, data, run.ctx.redactor, public)
             dynos[container.dyno] = entry
+        oneoffs = [{'name': c.name, 'kind': c.labels.get(specs.LABEL_CONTAINER_TYPE), 'state': c.state,
+                    'status': c.status, 'cron_id': c.labels.get(specs.LABEL_CRON_ID),
+                    'phase': c.labels.get(specs.LABEL_PHASE)}
+                   for c in sorted(inventory.oneoffs, key=lambda c: c.name)]
         found[doc['name']] = {'processes': len(inventory.containers()),
-                              'running': planner.running_state(inventory.containers()), 'dynos': dynos}
+                              'running': planner.running_state(inventory.containers()), 'dynos': dynos,
+                              'oneoffs': oneoffs}
     return found

@@ -257,6 +257,13 @@ APP_SCHEMA = {
                 },
             },
         },
+        "release_phase": {
+            "description": "the release phase of the current release (docs/oneoffs.md); null: none",
+            "type": ["object", "null"], "additionalProperties": False, "required": ["release", "status"],
+            "properties": {"release": {"type": "integer", "minimum": 1}, "phases": {"type": "array"},
+                           "status": {"enum": ["done", "pending", "postdeploy failed"]},
+                           "at": {"anyOf": [{"type": "null"}, _TIMESTAMP]}},
+        },
         "app_json": dict(_APP_JSON, description="the app.json that applies: the app_json option's, else the image's"),
         "app_json_option": dict(_APP_JSON, description="the app_json option as given (normalised), null: not given"),
         "app_json_image": dict(_APP_JSON, description="the app.json in the image's WORKDIR (normalised), null: none"),

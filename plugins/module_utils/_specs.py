@@ -21,6 +21,7 @@ import re
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import process_command, process_env
 from ansible_collections.dokku_ps.docker.plugins.module_utils._health import docker_healthcheck
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT, PROCESS_TYPE_PATTERN, WEB
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
 
 
@@ -44,6 +45,16 @@ LABEL_SPEC_HASH = 'io.dokku-ps.spec-hash'
 
 
 LABEL_RESTART_POLICY = 'io.dokku-ps.restart-policy'
+
+
+# One-offs (_oneoff.py): Dokku's label of a release phase's container, and of a cron entry's id and policy.
+LABEL_PHASE = 'dokku_phase_script'
+
+
+LABEL_CRON_ID = 'com.dokku.cron-id'
+
+
+LABEL_CONCURRENCY = 'com.dokku.concurrency-policy'
 
 
 UPCOMING = 'upcoming'
@@ -166,3 +177,51 @@ def build_spec(app_doc, restart_policy, ptype, index):
         LABEL_RESTART_POLICY: restart_policy,
     }
     return spec
+
+
+def is_oneoff(labels, app):
+    """Whether a container with these labels is a one-off of ``app`` (a release phase, a run, a cron entry): never
+    one of its long-running processes, whatever its name."""
+    return (labels or {}).get(LABEL_APP) == app and (labels or {}).get(LABEL_CONTAINER_TYPE) in oneoff.KINDS
+
+
+def oneoff_spec(app_doc, req, number):
+    """The create specification of a one-off of the app (``req``: _oneoff.Request): the app's image, env (its
+    own, then the request's, then DYNO) and, when the app is proxied, the proxy's network; named
+    ``<app>.<kind>.<number>`` (``<app>.<phase>.<number>`` in a release phase), restart policy 'no', Dokku's
+    labels. Raises ValidationError for a command that cannot be split."""
+    app = app_doc['name']
+    kind = req.phase if req.kind == oneoff.RELEASE else req.kind
+    dyno = '%s.%d' % (kind, number)
+    env = dict(app_doc.get('env') or {})
+    env.update(req.env or {})
+    env['DYNO'] = dyno
+    argv = oneoff.argv(app_doc, req.command, env)
+    network = PROXY_NETWORK if (app_doc.get('proxy') or {}).get('enabled') else None
+    labels = {
+        LABEL_MARKER: '',
+        LABEL_APP: app,
+        LABEL_PROCESS_TYPE: kind,
+        LABEL_DYNO: dyno,
+        LABEL_CONTAINER_TYPE: req.kind,
+    }
+    if req.kind == oneoff.RELEASE:
+        labels[LABEL_PHASE] = req.phase
+    if req.cron_id:
+        labels[LABEL_CRON_ID] = req.cron_id
+        labels[LABEL_CONCURRENCY] = req.concurrency or 'allow'
+    return {
+        'name': container_name(app, kind, number),
+        'app': app,
+        'process_type': kind,
+        'index': number,
+        'image': app_doc['image_id'],
+        'command': argv,
+        'env': ['%s=%s' % (key, env[key]) for key in sorted(env)],
+        'ports': None,
+        'init': True,
+        'restart_policy': 'no',
+        'network': network,
+        'labels': labels,
+        'auto_remove': bool(req.detach and not req.keep),
+    }

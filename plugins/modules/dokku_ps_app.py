@@ -242,6 +242,14 @@ options:
         O(hsts_include_subdomains), O(hsts_max_age), O(hsts_preload)) are not applied, with a warning; remove the
         pin to deploy the declaration again.
     type: int
+  release_phase_timeout:
+    description:
+      - 'Longest time, in seconds, each command of the release phase may run (app.json''s C(scripts.dokku.predeploy),
+        the Procfile''s C(release) command, C(scripts.dokku.postdeploy); docs/oneoffs.md). A command still running
+        then is stopped and counts as failed: a predeploy or release command fails the deploy before any container
+        changes.'
+    type: int
+    default: 600
   deploy:
     description:
       - Make the containers match the declaration (create missing ones, replace changed ones, remove those of types
@@ -431,6 +439,16 @@ release:
   type: dict
   sample: {"number": 4, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 2,
            "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d...", "new": true}
+release_phase:
+  description:
+    - The release phase this run ran (in check mode, would run) before and after rolling out a new release
+      (docs/oneoffs.md), V(null) when none was due. C(commands) lists the phases the app has (V(predeploy),
+      V(release), V(postdeploy)); C(ran) each one-off that ran, with its container, exit status C(rc),
+      C(timed_out), C(seconds) and its last C(output) lines, env values masked.
+  returned: when O(state=present)
+  type: dict
+  sample: {"release": 5, "commands": ["predeploy", "release"], "ran": [{"phase": "predeploy",
+           "container": "shop.predeploy.48213", "rc": 0, "timed_out": false, "seconds": 1.2, "output": ["ok"]}]}
 '''
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._runner import build_module, run

@@ -253,6 +253,14 @@ options:
             O(apps[].hsts_include_subdomains), O(apps[].hsts_max_age), O(apps[].hsts_preload)) are not applied,
             with a warning; remove the pin to deploy the declaration again.
         type: int
+      release_phase_timeout:
+        description:
+          - 'Longest time, in seconds, each command of the release phase may run (app.json''s C(scripts.dokku.predeploy),
+            the Procfile''s C(release) command, C(scripts.dokku.postdeploy); docs/oneoffs.md). A command still running
+            then is stopped and counts as failed: a predeploy or release command fails the deploy before any container
+            changes.'
+        type: int
+        default: 600
       scale:
         description:
           - 'Instances per process type, for example V({web: 2, worker: 1}); types not listed keep their count (M(dokku_ps.docker.dokku_ps_scale)''s

@@ -242,6 +242,32 @@ releases:
   sample: [{"number": 6, "created_at": "2026-12-04T10:00:00Z", "made_by": "rollback", "rollback_of": 4,
             "image": "shop:1.4.2", "image_id": "sha256:4f1e9c0d...", "processes": {"web": "bin/server"},
             "env": {"DATABASE_URL": "XXXXXX"}, "current": true}]
+oneoffs:
+  description:
+    - The app's one-offs that exist now (docs/oneoffs.md), release phase, M(dokku_ps.docker.dokku_ps_run) and cron
+      containers, each with its C(name), C(kind) (V(release), V(run) or V(cron)), Docker's C(state) and C(status),
+      and its C(cron_id) or release C(phase) when it has one. They are never counted in C(processes).
+  returned: when one app is reported, and for each app under C(apps)
+  type: list
+  elements: dict
+  sample: [{"name": "shop.run.48213", "kind": "run", "state": "running", "status": "Up 3 minutes",
+            "cron_id": null, "phase": null}]
+cron:
+  description:
+    - The app's app.json cron entries, each with its C(id), C(schedule), C(command), C(concurrency_policy),
+      C(maintenance), whether it is C(installed) in the host's cron file, and its C(last_run) (V(null) before
+      the first one) with C(started_at), C(finished_at), C(container), C(rc), C(result) (V(succeeded), V(failed),
+      V(skipped) or V(timed out)) and the last C(output) lines, env values masked.
+  returned: when one app is reported, and for each app under C(apps)
+  type: list
+  elements: dict
+release_phase:
+  description:
+    - What the release phase of the app's current release did (docs/oneoffs.md), V(null) when it has none,
+      C(release), C(status) (V(done), V(pending) when recorded without a rollout so it runs at the next one,
+      or V(postdeploy failed)), C(at) and the C(phases) that ran with their exit status.
+  returned: when one app is reported, and for each app under C(apps)
+  type: dict
 dynos:
   description:
     - Per instance (C(web.1), ...) the container name, id, status, restart count, restart policy, published

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 
 import docker
@@ -15,7 +16,8 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 from tests.support import images  # noqa: E402
-from tests.support.ansible_runner import Runner  # noqa: E402
+from tests.support.ansible_runner import REPO_ROOT, Runner  # noqa: E402
+from tests.support.cron import CRON  # noqa: E402
 from tests.support.docker_state import remove_app_containers  # noqa: E402
 
 PREFIX = "it-"
@@ -63,3 +65,14 @@ def runner(state_dir, tmp_path):
     work = tmp_path / "run"
     work.mkdir()
     return Runner(state_dir, workdir=str(work))
+
+
+@pytest.fixture(scope="session")
+def cron_binary():
+    """Debian's cron, installed by the bootstrap when missing (step 8: its service is never started)."""
+    if not os.access(CRON, os.X_OK):
+        subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "bootstrap.sh")], cwd=REPO_ROOT, check=False,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
+    if not os.access(CRON, os.X_OK):
+        pytest.fail("%s is missing and scripts/bootstrap.sh did not install it (apt-get install cron)" % CRON)
+    return CRON

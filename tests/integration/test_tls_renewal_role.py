@@ -19,8 +19,8 @@ import time
 import pytest
 
 from tests.support import images
-from tests.support.ansible_runner import COLLECTIONS_PATH, REPO_ROOT, Runner
-from tests.support.cron import CRON, PrivateCron
+from tests.support.ansible_runner import COLLECTIONS_PATH, Runner
+from tests.support.cron import PrivateCron
 from tests.support.proxy_apps import options
 from tests.support.tls_apps import (
     EMAIL, acme_options, fingerprint, issue, make_due, served, tls_args, tls_stack)
@@ -29,17 +29,6 @@ ROLE = "dokku_ps.docker.tls_renewal"
 # a minute for the entry's turn, and the run itself
 RUN_BOUND = 180
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-
-
-@pytest.fixture(scope="session")
-def cron_binary():
-    """Debian's cron, installed by the bootstrap when missing (step 8: its service is never started)."""
-    if not os.access(CRON, os.X_OK):
-        subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "bootstrap.sh")], cwd=REPO_ROOT, check=False,
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
-    if not os.access(CRON, os.X_OK):
-        pytest.fail("%s is missing and scripts/bootstrap.sh did not install it (apt-get install cron)" % CRON)
-    return CRON
 
 
 def role_play(variables):

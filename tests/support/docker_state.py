@@ -56,6 +56,9 @@ def desired_state(state_dir):
     changes nothing must leave exactly as it was."""
     found = {}
     for path, data in state_files(state_dir).items():
+        if not path.endswith(".json"):
+            found[path] = data  # not a document: the cron runner's program and the cron log (docs/oneoffs.md)
+            continue
         document = json.loads(data.decode("utf-8"))
         if isinstance(document, dict):
             for key in OBSERVATION_KEYS:

@@ -8,7 +8,8 @@
 
 * ``containers``: the containers as the list call shows them (summaries with ``Id``, ``Names``, ``Labels``,
   ``State``...); ``create_container``, ``start``, ``stop``, ``unpause``, ``remove``, ``rename`` and
-  ``update_restart_policy`` change them as Docker would (a container the fake does not hold is only recorded);
+  ``update_restart_policy`` change them as Docker would (a container the fake does not hold is only recorded; one
+  created with ``auto_remove`` in its spec is gone once it exited, as Docker's ``AutoRemove`` does);
 * ``inspect_data``: container id -> what ``inspect_container`` answers, made from the summary of every container
   the fake holds (``inspect_of``, also for one a test adds to ``containers``) and kept in step with it; a test may
   set any of it;
@@ -16,15 +17,20 @@
 * ``events``: the daemon's events (``Type``, ``Action``, ``Actor``, ``timeNano``), of which it holds the latest
   ``EVENT_BUFFER``; ``now``: the daemon's clock in nanoseconds;
 * ``execs``: command (a tuple) -> its answers ``(exit code, output)``, one per run, the last one repeated;
-  ``exec_default`` answers any other command; ``logs``: container id -> the text it logged; ``images``:
-  reference -> inspect data; ``files``: image id -> {path: text}; ``processes``: container id -> the top answer.
+  ``exec_default`` answers any other command; ``logged`` and ``logged_stderr``: container id -> the text it wrote
+  on its stdout and stderr (``logs`` answers both, ``logs_tail`` their lines); ``images``: reference -> inspect
+  data; ``files``: image id -> {path: text}; ``processes``: container id -> the top answer.
 
 Every call is recorded in ``calls``, in order, as a ``Call``: the method's name, the container it is about (its
 id) and that container's name (as the call gives it, else as the fake knows it; the network's name for network
 calls), and the call's other argument(s). Knobs for failures and timing: ``fail`` lists ``(method, name glob)``,
-optionally with a message and how many times, and a matching call raises ``DockerError`` worded as the client
-words it; containers whose name matches a glob of ``down`` exit (code 3) right after their start; every call
-takes ``delay`` seconds, and ``in_flight`` / ``max_in_flight`` count the calls under way at once. Thread-safe.
+optionally with a message, how many times (None: every time) and the daemon's HTTP status, and a matching call
+raises ``DockerError`` worded as the client words it (with the status in its ``details``, as the client gives
+it); containers whose name matches a glob of ``down`` exit (code 3) right after their start; a container whose
+name matches a glob of ``finish`` (glob -> ``(exit code, stdout, stderr)``: a command run once) runs to its end at
+its start: it writes that text, exits with that code, and the daemon reports its ``die`` event (one that matches
+no glob keeps running, as a command that does not end); every call takes ``delay`` seconds, and ``in_flight`` /
+``max_in_flight`` count the calls under way at once. Thread-safe.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -54,6 +60,7 @@ WHAT = {
     'inspect_container': 'inspect container %s',
     'inspect_image': 'inspect image %s',
     'logs_tail': 'read the log of %s',
+    'logs': 'read the log of %s',
     'container_events': 'watch the events of %s',
     'events_between': 'read the events of the daemon',
     'wait_removed': 'wait for the removal of %s',
@@ -96,7 +103,8 @@ def inspect_of(container, policy=None):
         'State': {'Status': state, 'Running': state in RUNNING_STATES, 'Paused': state == 'paused',
                   'Restarting': state == 'restarting', 'ExitCode': 0},
         'Config': {'Labels': dict(labels), 'Image': container.get('Image')},
-        'HostConfig': {'RestartPolicy': restart_policy_to_docker(policy or labels.get(LABEL_RESTART_POLICY) or 'no')},
+        'HostConfig': {'RestartPolicy': restart_policy_to_docker(policy or labels.get(LABEL_RESTART_POLICY) or 'no'),
+                       'AutoRemove': False},
         'NetworkSettings': {'Ports': {}, 'Networks': copy.deepcopy(networks)},
     }
 
@@ -108,7 +116,8 @@ def calls_of(docker, method):
 
 def _matches(container, filters):
     """Whether a summary passes the list call's filters, as the daemon applies them: ``name`` a regular expression
-    searched in each name (any value), ``label`` a key or key=value (every value), ``network`` a network name."""
+    searched in each name (any value), ``label`` a key or key=value (every value), ``network`` a network name,
+    ``status`` a state (any value)."""
     for key, values in (filters or {}).items():
         if key == 'name':
             if not any(re.search(value, name) for value in values for name in container['Names']):
@@ -123,6 +132,9 @@ def _matches(container, filters):
             networks = (container.get('NetworkSettings') or {}).get('Networks') or {}
             if not any(value in networks for value in values):
                 return False
+        elif key == 'status':
+            if container.get('State') not in values:
+                return False
         else:
             raise AssertionError('the fake Docker does not filter by %s' % key)
     return True
@@ -132,7 +144,7 @@ class FakeDocker(object):
     """Stands in for ``_docker_client.Docker`` (see the module's description)."""
 
     def __init__(self, containers=(), policies=None, networks=None, events=(), now=None, fail=(), down=(),
-                 delay=0.0):
+                 delay=0.0, finish=None):
         self.containers = [copy.deepcopy(container) for container in containers]
         policies = policies or {}
         self.inspect_data = dict((c['Id'], inspect_of(c, policies.get(c['Id']))) for c in self.containers)
@@ -141,12 +153,14 @@ class FakeDocker(object):
         self.now = now
         self.execs = {}
         self.exec_default = (0, '')
-        self.logs = {}
+        self.logged = {}
+        self.logged_stderr = {}
         self.images = {}
         self.files = {}
         self.processes = {}
         self.fail = list(fail)
         self.down = list(down)
+        self.finish = dict(finish or {})
         self.delay = delay
         self.calls = []
         self.in_flight = 0
@@ -175,13 +189,14 @@ class FakeDocker(object):
                     if entry[0] != method or not fnmatch.fnmatchcase(name or '', entry[1]):
                         continue
                     entry = self.fail[index] = list(entry)
-                    if len(entry) > 3:
+                    if len(entry) > 3 and entry[3] is not None:
                         if entry[3] <= 0:
                             continue
                         entry[3] -= 1
                     what = WHAT[method].replace('%s', shown or name or container_id or '')
                     raise DockerError('Docker API error while trying to %s: %s'
-                                      % (what, entry[2] if len(entry) > 2 else 'boom'))
+                                      % (what, entry[2] if len(entry) > 2 else 'boom'),
+                                      status=entry[4] if len(entry) > 4 else None)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -204,9 +219,20 @@ class FakeDocker(object):
         container = self._container(container_id)
         if container is not None:
             container['State'] = state
-            self._data(container_id)['State'] = {
+            data = self._data(container_id)
+            data['State'] = {
                 'Status': state, 'Running': state in RUNNING_STATES, 'Paused': state == 'paused',
                 'Restarting': state == 'restarting', 'ExitCode': exit_code}
+            if state == 'exited' and (data.get('HostConfig') or {}).get('AutoRemove'):
+                self.containers.remove(container)
+                self.inspect_data.pop(container_id, None)
+
+    def _finished(self, name):
+        """What a container of this name does at its start when it runs to its end (``finish``), else None."""
+        for pattern, answer in self.finish.items():
+            if fnmatch.fnmatchcase(name or '', pattern):
+                return answer
+        return None
 
     def _caused_event(self, container_id):
         self._caused[container_id] = self._caused.get(container_id, 0) + 1
@@ -229,7 +255,14 @@ class FakeDocker(object):
 
     def logs_tail(self, container_id, lines):
         self._call('logs_tail', container_id, arg=lines)
-        return self.logs.get(container_id, '').splitlines()[-lines:]
+        with self._lock:
+            text = self.logged.get(container_id, '') + self.logged_stderr.get(container_id, '')
+        return text.splitlines()[-lines:]
+
+    def logs(self, container_id):
+        self._call('logs', container_id)
+        with self._lock:
+            return self.logged.get(container_id, ''), self.logged_stderr.get(container_id, '')
 
     def container_events(self, container_id, seconds, kinds):
         """At once: the first of ``events`` of that container with one of ``kinds`` (it happens during the wait),
@@ -297,6 +330,7 @@ class FakeDocker(object):
                                 NetworkSettings={'Networks': {spec.get('network') or 'bridge': endpoint}})
             self.containers.append(container)
             self.inspect_data[container_id] = inspect_of(container, spec.get('restart_policy'))
+            self.inspect_data[container_id]['HostConfig']['AutoRemove'] = bool(spec.get('auto_remove'))
             self.names[container_id] = name
             self.created.append(container_id)
         return container_id
@@ -315,7 +349,15 @@ class FakeDocker(object):
     def start(self, container_id, name=None):
         name = self._call('start', container_id, name)
         with self._lock:
-            if any(fnmatch.fnmatchcase(name or '', pattern) for pattern in self.down):
+            finished = self._finished(name)
+            if finished is not None:
+                code, stdout, stderr = finished
+                self.logged[container_id] = stdout
+                self.logged_stderr[container_id] = stderr
+                self.events.append({'Type': 'container', 'Action': 'die', 'timeNano': self.now or 0,
+                                    'Actor': {'ID': container_id, 'Attributes': {'name': name, 'exitCode': str(code)}}})
+                self._set_state(container_id, 'exited', exit_code=code)
+            elif any(fnmatch.fnmatchcase(name or '', pattern) for pattern in self.down):
                 self._set_state(container_id, 'exited', exit_code=3)
             else:
                 self._set_state(container_id, 'running')

@@ -58,7 +58,7 @@ def app_document(without=(), **changes):
     image ``demo:1`` (``IMAGE_ID``) with a web and a worker process whose commands expand $PORT and $QUEUE (given as
     the processes option), three env values, one web and one worker container, the default web port, nothing
     published, no checks, every property inherited, deployed, restart policies known up to ``UPDATED_AT`` and none
-    set in place, the proxy off, no app.json, no release recorded yet, no certificate.
+    set in place, the proxy off, no app.json, no release recorded yet (and no release phase), no certificate.
 
     ``changes`` replace keys (a test passes every value it relies on); ``without`` names keys to leave out, as in a
     document written before they existed. A fresh copy each time."""
@@ -87,6 +87,7 @@ def app_document(without=(), **changes):
         'app_json_image': None,
         'updated_at': UPDATED_AT,
         'releases': [],
+        'release_phase': None,
         'certificate': None,
     }
     unknown = (set(changes) | set(without)) - set(doc)

@@ -50,6 +50,8 @@ def test_list_filters_as_the_daemon_does():
     assert [c['Id'] for c in docker.list_containers({'label': [LABEL_APP]})] == ['a1', 'b1']
     assert [c['Id'] for c in docker.list_containers({'label': ['%s=other' % LABEL_APP]})] == ['b1']
     assert [c['Id'] for c in docker.list_containers({'network': ['dokku-ps']})] == ['b1']
+    assert [c['Id'] for c in docker.list_containers({'status': ['running']})] == ['a1']
+    assert [c['Id'] for c in docker.list_containers({'status': ['created', 'exited'], 'label': [LABEL_APP]})] == ['b1']
     assert docker.list_containers({})[0] is not docker.containers[0], 'copies'
     with pytest.raises(AssertionError, match='does not filter by ancestor'):
         docker.list_containers({'ancestor': ['x']})
@@ -116,7 +118,7 @@ def test_events_execs_logs_and_networks():
     docker.execs[('check',)] = [(1, 'no'), (0, 'yes')]
     assert [docker.exec_run('a1', ['check']) for _i in range(3)] == [(1, 'no'), (0, 'yes'), (0, 'yes')]
     assert docker.exec_run('a1', ['other']) == (0, '')
-    docker.logs['a1'] = 'one\ntwo\nthree\n'
+    docker.logged['a1'] = 'one\ntwo\nthree\n'
     assert docker.logs_tail('a1', 2) == ['two', 'three'] and docker.logs_tail('b1', 2) == []
     assert docker.inspect_network('net') is None
     docker.create_network('net', '172.16.240.0/20', '172.16.255.0/24', {'io.dokku-ps.network': 'proxy'})
@@ -126,3 +128,44 @@ def test_events_execs_logs_and_networks():
     assert docker.read_files('sha256:x', ['/app/Procfile', '/app/CHECKS']) == \
         {'/app/Procfile': 'web: run\n', '/app/CHECKS': None}
     assert docker.read_files('sha256:x', ['/app/Procfile'], max_bytes=3) == {'/app/Procfile': None}
+
+
+def test_a_command_run_once_ends_at_its_start_and_an_auto_removed_container_goes():
+    docker = FakeDocker(finish={'shop.run.*': (7, 'out\n', 'err\n')}, now=5)
+    spec = {'image': 'sha256:' + 'a' * 64, 'labels': {LABEL_APP: 'shop'}, 'restart_policy': 'no'}
+    cid = docker.create_container(spec, 'shop.run.12345')
+    assert docker.inspect_container(cid)['HostConfig']['AutoRemove'] is False
+    docker.start(cid)
+    assert docker.container_events(cid, 60, ('die',)) == ['die']
+    assert docker.events[-1]['Actor'] == {'ID': cid, 'Attributes': {'name': 'shop.run.12345', 'exitCode': '7'}}
+    assert docker.inspect_container(cid)['State']['ExitCode'] == 7
+    assert docker.logs(cid) == ('out\n', 'err\n') and docker.logs_tail(cid, 1) == ['err']
+    assert docker.logs('other') == ('', '') and calls_of(docker, 'logs')[0] == Call('logs', cid, 'shop.run.12345', None)
+    # one that matches no glob keeps running; Docker removes an AutoRemove container once it exited
+    detached = docker.create_container(dict(spec, auto_remove=True), 'shop.worker.run')
+    assert docker.inspect_container(detached)['HostConfig']['AutoRemove'] is True
+    docker.start(detached)
+    assert docker.container_events(detached, 60, ('die',)) == []
+    assert docker.inspect_container(detached)['State']['Running']
+    docker.stop(detached, 10)
+    assert docker.inspect_container(detached) is None and [c['Id'] for c in docker.containers] == [cid]
+    ended = docker.create_container(dict(spec, auto_remove=True), 'shop.run.2')
+    docker.start(ended)
+    assert docker.inspect_container(ended) is None, 'gone once it ended'
+
+
+def test_a_failure_may_carry_the_daemons_status():
+    docker = FakeDocker(fail=[('create_container', 'shop.*', 'Conflict. The name is already in use', 1, 409),
+                              ('start', '*', 'no such image', None, 404)])
+    spec = {'image': 'sha256:' + 'a' * 64, 'labels': {}, 'restart_policy': 'no'}
+    with pytest.raises(DockerError, match=r'to create container shop\.run\.1: Conflict') as info:
+        docker.create_container(spec, 'shop.run.1')
+    assert info.value.details == {'status': 409}
+    cid = docker.create_container(spec, 'shop.run.1')
+    for _attempt in range(2):
+        with pytest.raises(DockerError) as info:
+            docker.start(cid)
+        assert info.value.details == {'status': 404}, 'None: every time'
+    with pytest.raises(DockerError) as info:
+        FakeDocker(fail=[('stop', '*')]).stop('x', 1)
+    assert info.value.details == {'status': None}

@@ -24,26 +24,27 @@ MAX_LINES = 450
 # The layers, top first (docs/architecture.md): a file imports files of its own layer or of layers below it.
 LAYERS = [
     ('the module runner', ['_runner', '_options']),
-    ('operations', ['_ops_app', '_ops_certs', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_scale',
+    ('operations', ['_ops_app', '_ops_certs', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_run', '_ops_scale',
                     '_ops_state']),
-    ('the run', ['_context', '_definitions', '_image_definition', '_proxy', '_tls']),
-    ('schedulers', ['_scheduler_local', '_scheduler_local_report']),
+    ('the run', ['_context', '_definitions', '_image_definition', '_proxy', '_release_phase', '_tls']),
+    ('schedulers', ['_scheduler_local', '_scheduler_local_oneoff', '_scheduler_local_report']),
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',
                                            '_proxy_addresses']),
-    ('talking to the outside', ['_acme', '_docker_client', '_docker_connection', '_state_store', '_state_safety',
-                                '_files',
+    ('talking to the outside', ['_acme', '_cron', '_cron_runner', '_docker_client', '_docker_connection',
+                                '_state_store', '_state_safety', '_files',
                                 '_nginx', '_tls_probe']),
     ('values and rules (pure)', ['_scheduler', '_results', '_result_docs', '_declaration', '_specs', '_formation',
                                  '_limits', '_health', '_check_rules', '_listening', '_validation', '_properties',
                                  '_releases', '_parsers', '_app_json', '_schema', '_names', '_redaction', '_errors',
-                                 '_proxy_settings', '_proxy_config', '_concurrency', '_tls_certs']),
+                                 '_proxy_settings', '_proxy_config', '_concurrency', '_tls_certs', '_oneoff',
+                                 '_app_json_errors', '_cron_schedule']),
 ]
 
 # What only the docker-local scheduler knows: the operations and the run never import these (Context finds the
 # scheduler through its registry, _scheduler_local). The proxy_subnet option (_options) is the subnet of
 # docker-local's proxy network: it takes the default and the check of a subnet from _proxy_addresses.
 DOCKER_LOCAL = {'_planner', '_executor', '_checker', '_policy_drift', '_proxy_addresses', '_specs', '_listening',
-                '_scheduler_local_report', '_docker_client'}
+                '_scheduler_local_report', '_scheduler_local_oneoff', '_docker_client'}
 ALLOWED = {('_options', '_proxy_addresses'), ('_runner', '_docker_client'), ('_context', '_scheduler_local')}
 
 # Files whose unit tests live in another file's tests, and where.
@@ -52,6 +53,7 @@ TESTED_ELSEWHERE = {
     '_schema': 'test_state_store.py (every document is validated on read and write)',
     '_result_docs': 'test_declaration.py (the RETURN blocks generated from it, and the results they document)',
     '_policy_drift': 'test_scheduler_local.py (the restart-policy window of a run over the daemon\'s events)',
+    '_app_json_errors': 'test_app_json.py (every refusal of an app.json)',
 }
 # Test files named after the part of a file they test (test_<file>_<part>.py).
 TEST_PARTS = {'test_properties_input.py': '_properties', 'test_properties_planner.py': '_properties',

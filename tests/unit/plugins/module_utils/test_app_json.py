@@ -205,12 +205,68 @@ def test_value_of_another_python_type():
 
 # ---------------------------------------------------------------- ignored keys
 
-def test_top_level_keys_other_than_formation_and_healthchecks_are_ignored():
-    doc = {'name': 'x', 'description': 'y', 'cron': [{'command': 'echo', 'schedule': '@daily'}],
-           'scripts': {'dokku': {'predeploy': 'touch /x'}}, 'buildpacks': [{'url': 'heroku/python'}],
+def test_top_level_keys_other_than_processes_scripts_and_cron_are_ignored():
+    doc = {'name': 'x', 'description': 'y', 'buildpacks': [{'url': 'heroku/python'}],
            'env': {'SECRET': {'required': True}}, 'addons': ['heroku-postgresql'], 'stack': 'heroku-22',
            'repository': 'https://x', 'logo': 3, 'keywords': None, 'environments': {'test': {}}, 'success_url': '/'}
     assert app_json.parse(doc, SOURCE) == {'formation': None, 'healthchecks': None}
+
+
+# ---------------------------------------------------------------- scripts and cron (docs/oneoffs.md)
+
+def test_scripts_of_the_release_phase_are_read_and_others_ignored():
+    doc = {'scripts': {'dokku': {'predeploy': 'touch /x', 'postdeploy': 'echo done'}, 'postdeploy': 'heroku only',
+                       'pr-predestroy': 'x'}}
+    parsed = app_json.parse(doc, SOURCE)
+    assert parsed['scripts'] == {'predeploy': 'touch /x', 'postdeploy': 'echo done'}
+    assert app_json.scripts(parsed) == {'predeploy': 'touch /x', 'postdeploy': 'echo done'}
+    assert app_json.parse({'scripts': {}}, SOURCE)['scripts'] == {'predeploy': None, 'postdeploy': None}
+    assert app_json.scripts(None) == {'predeploy': None, 'postdeploy': None}
+
+
+def test_a_document_without_scripts_or_cron_normalises_as_before_them():
+    assert set(app_json.parse({'formation': {'web': {'quantity': 1}}}, SOURCE)) == {'formation', 'healthchecks'}
+
+
+def test_cron_entries_get_defaults_and_a_stable_id():
+    doc = {'cron': [{'command': ' ./send-mail ', 'schedule': '0  3 * * *'},
+                    {'command': 'x', 'schedule': '@HOURLY', 'concurrency_policy': 'forbid', 'maintenance': True}]}
+    entries = app_json.cron_entries(app_json.parse(doc, SOURCE))
+    assert entries[0]['command'] == './send-mail' and entries[0]['schedule'] == '0 3 * * *'
+    assert entries[0]['concurrency_policy'] == 'allow' and entries[0]['maintenance'] is False
+    assert entries[1]['schedule'] == '@hourly' and entries[1]['concurrency_policy'] == 'forbid'
+    assert entries[1]['maintenance'] is True
+    again = app_json.cron_entries(app_json.parse(doc, SOURCE))
+    assert [e['id'] for e in again] == [e['id'] for e in entries]
+    assert len(entries[0]['id']) == 12 and entries[0]['id'] != entries[1]['id']
+
+
+@pytest.mark.parametrize('entry, expected', [
+    ({'schedule': '@daily'}, 'cron[0]: misses the key command'),
+    ({'command': 'x'}, 'cron[0]: misses the key schedule'),
+    ({'command': 'x', 'schedule': '61 * * * *'}, 'cron[0].schedule: '),
+    ({'command': 'x', 'schedule': '@every 5m'}, 'cron[0].schedule: '),
+    ({'command': 'x', 'schedule': '@daily', 'concurrency_policy': 'sometimes'},
+     'cron[0].concurrency_policy: must be one of allow, forbid, replace'),
+    ({'command': 'x', 'schedule': '@daily', 'when': 'now'}, 'cron[0].when: unknown key'),
+    ({'command': '', 'schedule': '@daily'}, 'cron[0].command: must not be empty'),
+    ({'command': '   ', 'schedule': '@daily'}, 'cron[0].command: must not be empty'),
+    ({'command': 'a\nb', 'schedule': '@daily'}, 'cron[0].command: must be one line'),
+])
+def test_bad_cron_entries_are_refused_naming_the_field(entry, expected):
+    assert expected in refused({'cron': [entry]})
+
+
+def test_the_same_cron_entry_twice_is_refused():
+    entry = {'command': 'x', 'schedule': '@daily'}
+    assert 'cron[1]: repeats an entry' in refused({'cron': [entry, entry]})
+
+
+def test_a_release_type_cannot_get_a_quantity():
+    parsed = app_json.parse({'formation': {'release': {'quantity': 1}}}, SOURCE)
+    with pytest.raises(ValidationError) as caught:
+        app_json.check_processes(parsed, {'web': 'x', 'release': 'y'}, SOURCE)
+    assert 'formation.release.quantity: 1, but release is the command of the release phase' in str(caught.value)
 
 
 def test_keys_dokku_has_that_do_not_concern_us_are_accepted_and_ignored():

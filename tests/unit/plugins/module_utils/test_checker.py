@@ -34,7 +34,7 @@ def _died(container_id='c1'):
 def _dying(log, output=''):
     """A new container c1 that dies at once, after logging ``log``; any command in it prints ``output``."""
     docker = FakeDocker([summary('c1', 'shop.web.1')], events=[_died()])
-    docker.logs['c1'] = log
+    docker.logged['c1'] = log
     docker.exec_default = (1, output)
     return docker
 

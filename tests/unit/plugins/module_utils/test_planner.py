@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _names as names
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _formation as formations
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ConflictError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
@@ -714,3 +715,90 @@ def test_policy_current_reads_the_effective_policy():
     assert not planner.policy_current(container, {container.id: planner.UNKNOWN_POLICY}, POLICY)
     container.actual_policy = POLICY
     assert planner.policy_current(container, {container.id: 'always'}, POLICY), 'what Docker reported wins'
+
+
+# ---------------------------------------------------------------- one-offs (release phase, runs, cron entries)
+
+def oneoff_summary(doc, kind, number, state='running', phase=None, cron_id=None):
+    """A one-off of the app as _scheduler_local_oneoff creates it: <app>.<kind>.<n> (<app>.<phase>.<n> in a release
+    phase), labelled com.dokku.container-type=<kind>."""
+    req = oneoff.request(kind, 'echo', phase=phase, cron_id=cron_id)
+    spec = specs.oneoff_spec(doc, req, number)
+    return from_spec(spec, state=state)
+
+
+def _oneoffs(doc, state='running'):
+    return [oneoff_summary(doc, oneoff.RUN, 12345, state=state),
+            oneoff_summary(doc, oneoff.CRON, 23456, state=state, cron_id='0123456789ab'),
+            oneoff_summary(doc, oneoff.RELEASE, 34567, state=state, phase=oneoff.PREDEPLOY)]
+
+
+def test_one_offs_are_kept_apart_from_the_processes():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    found = _oneoffs(doc)
+    inv = inventory(ours(doc, 'web', 1), *found)
+    assert [c.name for c in inv.oneoffs] == ['demo.run.12345', 'demo.cron.23456', 'demo.predeploy.34567']
+    assert all(c.oneoff for c in inv.oneoffs) and not planner.Container(ours(doc, 'web', 1), APP).oneoff
+    assert sorted(inv.by_dyno) == [('web', 1)] and inv.types() == {'web'}
+    assert inv.foreign == {} and inv.upcoming == []
+    assert [c.name for c in inv.containers()] == ['demo.web.1']
+
+
+def test_a_container_with_one_off_labels_of_another_app_is_no_one_off_of_this_one():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    other = oneoff_summary(app_doc({}, name='other'), oneoff.RUN, 12345)
+    other['Names'] = ['/demo.run.12345']
+    inv = inventory(other)
+    assert inv.oneoffs == [] and sorted(inv.foreign) == [('run', 12345)]
+    # the labels of a process (container-type deploy) on a name like a one-off's is one of its processes
+    labels = dict(oneoff_summary(doc, oneoff.RUN, 12345)['Labels'], **{specs.LABEL_CONTAINER_TYPE: 'deploy'})
+    assert not planner.Container(summary('demo.run.12345', labels), APP).oneoff
+
+
+@pytest.mark.parametrize('state', ['running', 'exited', 'created'])
+def test_one_offs_are_never_planned_by_a_deploy_or_a_scale(state):
+    doc = app_doc({'web': 1}, processes=PROCS)
+    inv = inventory(ours(doc, 'web', 1), *_oneoffs(doc, state=state))
+    assert planner.plan_converge(doc, POLICY, inv).phases == []
+    assert planner.plan_converge(doc, POLICY, inv, replace=False, start=False).phases == []
+    assert kinds(planner.plan_converge(doc, POLICY, inv, force_replace=True)) == [(planner.REPLACE, 'demo.web.1')]
+    assert [a.name for a in planner.plan_policy(doc, 'always', inv).actions] == ['demo.web.1']
+
+
+def test_a_stop_stops_the_one_offs_that_run():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    ended = oneoff_summary(doc, oneoff.RUN, 45678, state='exited')
+    inv = inventory(ours(doc, 'web', 1), ended, *_oneoffs(doc))
+    plan = planner.plan_stop(doc, inv)
+    assert kinds(plan) == [(planner.STOP, 'demo.web.1'), (planner.STOP, 'demo.cron.23456'),
+                           (planner.STOP, 'demo.predeploy.34567'), (planner.STOP, 'demo.run.12345')]
+    assert [a.reason for a in plan.actions[1:]] == ['one-off of a stopped app'] * 3
+    assert plan.actions[3].container is inv.oneoffs[1]
+    assert kinds(planner.plan_stop(doc, inventory(ours(doc, 'web', 1, state='exited', policy='no'), ended))) == []
+
+
+def test_deleting_the_app_removes_its_one_offs_last():
+    doc = app_doc({'web': 1}, processes=PROCS)
+    ended = oneoff_summary(doc, oneoff.RUN, 45678, state='exited')
+    inv = inventory(ours(doc, 'web', 1), ended, *_oneoffs(doc))
+    plan = planner.plan_converge(doc, POLICY, inv, remove_all=True)
+    assert phase_kinds(plan) == [
+        [(planner.REMOVE, 'demo.web.1')],
+        [(planner.REMOVE, 'demo.cron.23456'), (planner.REMOVE, 'demo.predeploy.34567'),
+         (planner.REMOVE, 'demo.run.12345'), (planner.REMOVE, 'demo.run.45678')],
+    ]
+    assert all(a.reason == 'app deleted' and a.container is not None for a in plan.phases[1])
+    assert plan.summary()['removed'] == ['demo.cron.23456', 'demo.predeploy.34567', 'demo.run.12345',
+                                         'demo.run.45678', 'demo.web.1']
+    only = planner.plan_converge(doc, POLICY, inventory(*_oneoffs(doc)), remove_all=True)
+    assert [a.name for a in only.actions] == ['demo.cron.23456', 'demo.predeploy.34567', 'demo.run.12345']
+
+
+def test_the_release_type_never_gets_containers():
+    processes = dict(PROCS, release='rake db:migrate')
+    doc = app_doc({'web': 1, 'release': 1}, processes=processes)
+    plan = planner.plan_converge(doc, POLICY, inventory())
+    assert kinds(plan) == [(planner.CREATE, 'demo.web.1')] and plan.warnings == []
+    # one left from before (or made by hand) is removed
+    inv = inventory(ours(doc, 'web', 1), ours(doc, 'release', 1))
+    assert kinds(planner.plan_converge(doc, POLICY, inv)) == [(planner.REMOVE, 'demo.release.1')]

@@ -13,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import NO_PROXY
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
-from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json as with_app_json
+from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json as with_app_json, refused
 from tests.unit.helpers import paced_entry as entry
 
 
@@ -267,3 +269,95 @@ def test_a_liveness_check_is_on_the_spec_and_in_its_hash():
     assert specs.build_spec(doc, 'no', 'worker', 1)['hash'] == plain['hash']
     # the restart policy still stays out of the hash
     assert specs.build_spec(doc, 'always', 'web', 1)['hash'] == spec['hash']
+
+
+# -- one-offs (a release phase, a run, a cron entry) ---------------------------------------------------------------
+
+@pytest.mark.parametrize('kind, oneoff_kind', [('run', True), ('cron', True), ('release', True), ('deploy', False),
+                                               (None, False), ('RUN', False)])
+def test_is_oneoff_reads_the_container_type(kind, oneoff_kind):
+    labels = {specs.LABEL_APP: 'shop'}
+    if kind:
+        labels[specs.LABEL_CONTAINER_TYPE] = kind
+    assert specs.is_oneoff(labels, 'shop') is oneoff_kind
+    assert specs.is_oneoff(labels, 'other') is False, 'a one-off of another app'
+
+
+def test_is_oneoff_without_labels():
+    assert specs.is_oneoff(None, 'shop') is False and specs.is_oneoff({}, 'shop') is False
+    assert specs.is_oneoff({specs.LABEL_CONTAINER_TYPE: 'run'}, 'shop') is False
+
+
+def _oneoff_doc(**changes):
+    return app_document(name='shop', env={'QUEUE': 'jobs', 'SECRET': 'app-value'}, **changes)
+
+
+def test_the_spec_of_a_run():
+    req = oneoff.request(oneoff.RUN, 'echo $SECRET $DYNO $EXTRA', env={'EXTRA': 'x', 'SECRET': 'task-value'})
+    spec = specs.oneoff_spec(_oneoff_doc(), req, 12345)
+    assert spec == {
+        'name': 'shop.run.12345', 'app': 'shop', 'process_type': 'run', 'index': 12345, 'image': IMAGE_ID,
+        'command': ['echo', 'task-value', 'run.12345', 'x'],
+        'env': ['DYNO=run.12345', 'EXTRA=x', 'QUEUE=jobs', 'SECRET=task-value'],
+        'ports': None, 'init': True, 'restart_policy': 'no', 'network': None,
+        'labels': {specs.LABEL_MARKER: '', specs.LABEL_APP: 'shop', specs.LABEL_PROCESS_TYPE: 'run',
+                   specs.LABEL_DYNO: 'run.12345', specs.LABEL_CONTAINER_TYPE: 'run'},
+        'auto_remove': False,
+    }
+    assert specs.is_oneoff(spec['labels'], 'shop')
+    assert specs.parse_container_name('shop', spec['name']) == ('run', 12345, False)
+    assert 'hash' not in spec and 'healthcheck' not in spec, 'a one-off is never checked nor replaced'
+
+
+def test_a_one_off_overrides_no_dyno_given_by_the_task():
+    req = oneoff.request(oneoff.RUN, None, env={'DYNO': 'web.1'})
+    spec = specs.oneoff_spec(_oneoff_doc(), req, 20000)
+    assert 'DYNO=run.20000' in spec['env'] and 'DYNO=web.1' not in spec['env']
+    assert spec['command'] is None, 'the image\'s own command'
+
+
+def test_the_spec_of_a_release_phase_is_named_after_its_phase():
+    for phase in oneoff.PHASES:
+        req = oneoff.request(oneoff.RELEASE, 'migrate', phase=phase)
+        spec = specs.oneoff_spec(_oneoff_doc(), req, 30000)
+        assert spec['name'] == 'shop.%s.30000' % phase and spec['process_type'] == phase
+        assert spec['labels'][specs.LABEL_CONTAINER_TYPE] == 'release'
+        assert spec['labels'][specs.LABEL_PHASE] == phase and spec['labels'][specs.LABEL_DYNO] == '%s.30000' % phase
+        assert 'DYNO=%s.30000' % phase in spec['env']
+    assert specs.LABEL_PHASE not in specs.oneoff_spec(_oneoff_doc(), oneoff.request(oneoff.RUN, 'x'), 1)['labels']
+
+
+def test_a_one_off_of_a_proxied_app_joins_the_proxy_network():
+    proxied = _oneoff_doc(proxy=dict(NO_PROXY, enabled=True, tls=None))
+    assert specs.oneoff_spec(proxied, oneoff.request(oneoff.RUN, 'x'), 1)['network'] == specs.PROXY_NETWORK
+    assert specs.oneoff_spec(_oneoff_doc(proxy=None), oneoff.request(oneoff.RUN, 'x'), 1)['network'] is None
+
+
+@pytest.mark.parametrize('detach, keep, auto_remove', [(False, False, False), (False, True, False),
+                                                       (True, False, True), (True, True, False)])
+def test_only_a_detached_one_off_that_is_not_kept_is_removed_by_docker(detach, keep, auto_remove):
+    req = oneoff.request(oneoff.RUN, 'x', detach=detach, keep=keep)
+    assert specs.oneoff_spec(_oneoff_doc(), req, 1)['auto_remove'] is auto_remove
+
+
+def test_the_spec_of_a_cron_entry_carries_its_id_and_policy():
+    req = oneoff.request(oneoff.CRON, 'console --once', cron_id='0123456789ab', concurrency='forbid')
+    doc = _oneoff_doc(processes={'web': 'server', 'console': 'python -i app.py'})
+    spec = specs.oneoff_spec(doc, req, 0)
+    assert spec['name'] == 'shop.cron.0' and spec['command'] == ['python', '-i', 'app.py', '--once']
+    assert spec['labels'][specs.LABEL_CONTAINER_TYPE] == 'cron'
+    assert spec['labels'][specs.LABEL_CRON_ID] == '0123456789ab' and spec['labels'][specs.LABEL_CONCURRENCY] == 'forbid'
+    plain = oneoff.request(oneoff.CRON, 'x', cron_id='0123456789ab')
+    assert specs.oneoff_spec(doc, plain, 0)['labels'][specs.LABEL_CONCURRENCY] == 'allow'
+    run = specs.oneoff_spec(doc, oneoff.request(oneoff.RUN, 'x'), 1)['labels']
+    assert specs.LABEL_CRON_ID not in run and specs.LABEL_CONCURRENCY not in run
+
+
+def test_the_spec_of_a_one_off_refuses_a_command_that_cannot_be_split():
+    assert refused(specs.oneoff_spec, _oneoff_doc(), oneoff.request(oneoff.RUN, "echo 'open"), 1).startswith(
+        'command: ')
+
+
+def test_the_labels_are_dokkus():
+    assert (specs.LABEL_PHASE, specs.LABEL_CRON_ID, specs.LABEL_CONCURRENCY) == (
+        'dokku_phase_script', 'com.dokku.cron-id', 'com.dokku.concurrency-policy')
