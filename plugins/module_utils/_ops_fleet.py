@@ -104,7 +104,7 @@ def _outcome(item, done):
     return results.app_outcome(item.name, status, plan=done.work, doc=done.doc, global_doc=done.global_doc,
                                state=item.state, formation_changes=done.formation_changes,
                                property_changes=done.property_changes, release=releases.outcome(done.doc, done.old),
-                               certificate=done.certificate)
+                               certificate=done.certificate, release_phase=done.release_phase)
 
 
 def check_declarations(ctx, items):

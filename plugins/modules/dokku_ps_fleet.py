@@ -344,7 +344,8 @@ apps:
       README, Results). Every outcome has the keys below (C(apps.<name>.status) and so on).
     - Also C(state) (the declared state), C(formation_changes) and C(property_changes) (before and after), and C(pruned) for an app deleted by O(prune).
     - And C(release), the app's current release after the run as M(dokku_ps.docker.dokku_ps_app) returns it (never
-      its env), for every app that is not deleted.
+      its env), for every app that is not deleted, and C(release_phase), what its release phase ran (docs/oneoffs.md;
+      V(null) when none was due).
   returned: always
   type: dict
   sample:

@@ -139,6 +139,53 @@ def test_a_new_release_recorded_without_a_rollout_runs_its_phase_at_the_rollout(
     assert len(release_oneoffs_since(api, app_name, mark)) == 3
 
 
+def test_failing_postdeploy_stays_live_and_a_hung_phase_stops(runner, api, app_name, image, nginx):
+    runner.module("dokku_ps_app", app_args(app_name, image, nginx))
+    failing_post = {"scripts": {"dokku": {"postdeploy": "sh -c 'echo notify failed; exit 5'"}}}
+    failed = runner.module("dokku_ps_app", app_args(app_name, image, nginx, app_json=failing_post),
+                           expect_failure=True)
+    assert "the postdeploy command of release 2 exited with status 5" in failed["msg"]
+    assert "(release 2 is live and current)" in failed["msg"] and "notify failed" in failed["msg"]
+    report = runner.module("dokku_ps_report", dict(options(nginx), app=app_name))
+    assert report["release"]["number"] == 2, "the release is live and recorded"
+    assert report["release_phase"]["status"] == "postdeploy failed" and report["release_phase"]["release"] == 2
+    again = runner.module("dokku_ps_app", app_args(app_name, image, nginx, app_json=failing_post))
+    assert again["changed"] is False, "a postdeploy failure is not retried by a run that changes nothing"
+
+    # a release command still running at its time limit is stopped, and the deploy stops before any change
+    webs = dict((name, data["Id"]) for name, data in containers(api, app_name).items())
+    started = time.monotonic()
+    hung = runner.module("dokku_ps_app", app_args(app_name, image, nginx, processes=dict(WEB, release="sleep 60"),
+                                                  release_phase_timeout=2), expect_failure=True)
+    assert time.monotonic() - started < 40
+    assert "the release command of release 3 did not finish within 2 s and was stopped" in hung["msg"]
+    assert dict((name, data["Id"]) for name, data in containers(api, app_name).items()) == webs
+    assert runner.module("dokku_ps_report", dict(options(nginx), app=app_name))["release"]["number"] == 2
+
+
+def test_the_release_phase_in_four_steps_and_through_a_fleet(runner, api, app_name, image, nginx):
+    runner.module("dokku_ps_app", app_args(app_name, image, nginx))
+    mark = int(time.time()) + 1
+    time.sleep(1.1)
+
+    def ran_nothing(predicted):
+        assert predicted["release_phase"]["commands"] == ["release"] and predicted["release_phase"]["ran"] == []
+        assert release_oneoffs_since(api, app_name, mark) == []
+
+    def ran_once(applied):
+        assert [entry["phase"] for entry in applied["release_phase"]["ran"]] == ["release"]
+        assert len(release_oneoffs_since(api, app_name, mark)) == 1
+    args = app_args(app_name, image, nginx, processes=dict(WEB, release="echo migrated"))
+    four_step(runner, api, app_name, "dokku_ps_app", args, after_check=ran_nothing, after_apply=ran_once)
+    assert len(release_oneoffs_since(api, app_name, mark)) == 1, "steps 3 and 4 ran nothing"
+
+    declared = app_args(app_name, image, nginx, processes=dict(WEB, release="echo migrated again"))
+    item = dict((key, value) for key, value in declared.items() if key not in options(nginx))
+    fleet = dict(options(nginx), apps=[item])
+    result = runner.module("dokku_ps_fleet", fleet)
+    assert result["apps"][app_name]["release_phase"]["ran"][0]["output"] == ["migrated again"]
+
+
 def test_one_offs_attached_detached_and_stopped_with_the_app(runner, api, app_name, image, nginx):
     runner.module("dokku_ps_app", app_args(app_name, image, nginx, env={"GREETING": secret(app_name)}))
     base = dict(options(nginx), app=app_name)
@@ -175,6 +222,15 @@ def test_one_offs_attached_detached_and_stopped_with_the_app(runner, api, app_na
         time.sleep(0.2)
     assert name not in containers(api, app_name)
     assert secret(app_name) not in json.dumps([attached, failing, detached, report, stopped])
+
+    # a kept one-off stays after it ended, is listed, and goes with the app
+    kept = runner.module("dokku_ps_run", dict(base, command="true", keep=True))
+    assert containers(api, app_name)[kept["container"]]["State"]["Status"] == "exited"
+    listed = runner.module("dokku_ps_report", base)["oneoffs"]
+    assert [(o["name"], o["state"]) for o in listed] == [(kept["container"], "exited")]
+    deleted = runner.module("dokku_ps_app", dict(options(nginx), name=app_name, state="absent"))
+    assert kept["container"] in deleted["containers"]["removed"]
+    assert containers(api, app_name) == {}
 
 
 def test_cron_entries_run_on_schedule_and_go_with_the_entry(runner, api, app_name, image, nginx, tmp_path,
