@@ -118,7 +118,14 @@ def main(argv):
     import docker  # the SDK the collection's modules use, on the same Python
     api = docker.APIClient(base_url=spec['docker_host'], version='auto', timeout=60)
     last_path = os.path.join(os.path.dirname(spec_path), '%s.%s.last.json' % (spec['app'], cron_id))
-    result = run_entry(api, spec, entry[0], last_path)
+    try:
+        result = run_entry(api, spec, entry[0], last_path)
+    except Exception as exc:  # pylint: disable=broad-except
+        # Docker refused or went away: recorded for the report like any failed run, in one line
+        result = {'id': cron_id, 'schedule': entry[0]['schedule'], 'started_at': None, 'finished_at': _now(),
+                  'container': None, 'rc': None, 'result': 'failed',
+                  'output': [('error: %s' % exc).splitlines()[0][:300]]}
+        _write(last_path, result)
     print('%s: %s %s (exit status %s)' % (stamp, result['container'] or '-', result['result'], result['rc']))
     return 0 if result['result'] in ('succeeded', 'skipped') else 1
 

@@ -259,8 +259,17 @@ def test_cron_entries_run_on_schedule_and_go_with_the_entry(runner, api, app_nam
     assert report["cron"][0]["installed"] is True and report["cron"][0]["concurrency_policy"] == "forbid"
     assert [name for name in containers(api, app_name) if ".cron." in name] == [], "removed once it ended"
 
+    spec_path = os.path.join(runner.state_dir, "cron", "%s.json" % app_name)
+    runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="stopped"), env=env)
+    with open(spec_path) as handle:
+        assert json.load(handle)["active"] is False, "a stopped app's entries run nothing"
+    assert cron_file.exists(), "and stay installed"
+    runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="started"), env=env)
+    with open(spec_path) as handle:
+        assert json.load(handle)["active"] is True
+
     removed = runner.module("dokku_ps_app", dict(args, app_json={}), env=env)
-    assert removed["changed"] is True and not cron_file.exists()
+    assert removed["changed"] is True and not cron_file.exists() and not os.path.exists(spec_path)
 
 
 def four_step_env(runner, api, app, args, env, after_check=None):

@@ -266,3 +266,26 @@ def test_main_runs_the_entry_with_the_sdk_and_says_how_it_went(tmp_path, capsys,
     assert made == [(DOCKER_HOST, 'auto', 60)]
     assert capsys.readouterr().out.rstrip().endswith(': shop.cron.12345 %s (exit status %d)' % (word, status))
     assert _last(str(tmp_path / ('shop.%s.last.json' % entry['id'])))['result'] == word
+
+
+def test_a_docker_error_is_recorded_as_a_failed_run(tmp_path, monkeypatch):
+    entry = cron_entry()
+    spec = spec_of(entry)
+    spec_path = tmp_path / 'shop.json'
+    spec_path.write_text(json.dumps(spec))
+
+    class Broken(object):
+        def __init__(self, **kwargs):
+            pass
+
+        def containers(self, **kwargs):
+            raise RuntimeError('Cannot connect to the Docker daemon\nsecond line')
+        create_host_config = containers
+
+    fake_docker = type(sys)('docker')
+    fake_docker.APIClient = Broken
+    monkeypatch.setitem(sys.modules, 'docker', fake_docker)
+    assert cron_runner.main(['runner', str(spec_path), entry['id']]) == 1
+    with open(str(tmp_path / ('shop.%s.last.json' % entry['id']))) as handle:
+        last = json.load(handle)
+    assert last['result'] == 'failed' and last['output'] == ['error: Cannot connect to the Docker daemon']
