@@ -31,6 +31,11 @@ LABEL_DYNO = 'com.dokku.dyno'
 LAST_LINES = 20
 
 
+def _say(line):
+    """One line on standard output (the cron log)."""
+    sys.stdout.write(line + '\n')
+
+
 def _now():
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
 
@@ -102,7 +107,7 @@ def run_entry(api, spec, entry, last_path):
 
 def main(argv):
     if len(argv) != 3:
-        print('usage: %s <cron spec> <entry id>' % argv[0])
+        _say('usage: %s <cron spec> <entry id>' % argv[0])
         return 2
     spec_path, cron_id = argv[1], argv[2]
     with open(spec_path) as handle:
@@ -110,10 +115,10 @@ def main(argv):
     entry = [found for found in spec['entries'] if found['id'] == cron_id]
     stamp = '%s dokku-ps-cron %s %s' % (_now(), spec['app'], cron_id)
     if not entry:
-        print('%s: no such entry any more, nothing run' % stamp)
+        _say('%s: no such entry any more, nothing run' % stamp)
         return 0
     if not spec.get('active'):
-        print('%s: the app is stopped, nothing run' % stamp)
+        _say('%s: the app is stopped, nothing run' % stamp)
         return 0
     import docker  # the SDK the collection's modules use, on the same Python
     api = docker.APIClient(base_url=spec['docker_host'], version='auto', timeout=60)
@@ -126,9 +131,9 @@ def main(argv):
                   'container': None, 'rc': None, 'result': 'failed',
                   'output': [('error: %s' % exc).splitlines()[0][:300]]}
         _write(last_path, result)
-    print('%s: %s %s (exit status %s)' % (stamp, result['container'] or '-', result['result'], result['rc']))
+    _say('%s: %s %s (exit status %s)' % (stamp, result['container'] or '-', result['result'], result['rc']))
     return 0 if result['result'] in ('succeeded', 'skipped') else 1
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv))
+    raise SystemExit(main(sys.argv))

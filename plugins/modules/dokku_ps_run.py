@@ -170,7 +170,7 @@ stdout:
   type: str
   sample: "Operations to perform: 3 migrations"
 stdout_lines:
-  description: O(stdout) as lines.
+  description: RV(stdout) as lines.
   returned: unless in check mode
   type: list
   elements: str
@@ -180,7 +180,7 @@ stderr:
   type: str
   sample: ""
 stderr_lines:
-  description: O(stderr) as lines.
+  description: RV(stderr) as lines.
   returned: unless in check mode
   type: list
   elements: str
