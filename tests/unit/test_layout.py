@@ -37,7 +37,7 @@ LAYERS = [
                                  '_limits', '_health', '_check_rules', '_listening', '_validation', '_properties',
                                  '_releases', '_parsers', '_app_json', '_schema', '_names', '_redaction', '_errors',
                                  '_proxy_settings', '_proxy_config', '_concurrency', '_tls_certs', '_oneoff',
-                                 '_app_json_errors', '_cron_schedule']),
+                                 '_app_json_errors', '_cron_schedule', '_swarm_specs']),
 ]
 
 # What only the docker-local scheduler knows: the operations and the run never import these (Context finds the
