@@ -21,9 +21,9 @@ description:
     counts as one of the app's process types.
   - Attached (the default), the task waits for the command up to O(timeout), returns its exit status and output
     (env values masked) and removes the container; a status other than 0 fails the task, as
-    M(ansible.builtin.command) does. Detached, the task returns the container's name at once, and Docker removes
+    C(ansible.builtin.command) does. Detached, the task returns the container's name at once, and Docker removes
     the container when the command ends.
-  - Not idempotent, like M(ansible.builtin.command) -- it runs and reports a change every time. Guard it with
+  - Not idempotent, like C(ansible.builtin.command) -- it runs and reports a change every time. Guard it with
     C(when) where a command must run only once. In check mode nothing runs; the task only checks the app and the
     command.
   - The release phase of a deploy (app.json's C(scripts.dokku.predeploy), the Procfile's C(release),
