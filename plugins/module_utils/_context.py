@@ -26,10 +26,11 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils._scheduler_local import LocalRun
+from ansible_collections.dokku_ps.docker.plugins.module_utils._scheduler_swarm import SwarmRun
 from ansible_collections.dokku_ps.docker.plugins.module_utils._tls import TlsRun
 
 # every scheduler kind (_scheduler.KINDS) -> the class of its SchedulerRun
-SCHEDULERS = {scheduler.DOCKER_LOCAL: LocalRun}
+SCHEDULERS = {scheduler.DOCKER_LOCAL: LocalRun, scheduler.SWARM: SwarmRun}
 
 
 class Context(object):
@@ -136,9 +137,11 @@ class Context(object):
         return self.scheduler_run(scheduler.kind_of(doc)).app(doc['name'])
 
     def prefetch(self, names):
-        """A run over the apps ``names``: every scheduler learns their processes at once (SchedulerRun.prefetch)."""
+        """A run over the apps ``names``: every scheduler in use learns their processes at once
+        (SchedulerRun.prefetch); docker-local always (it costs one list call)."""
         for kind in scheduler.KINDS:
-            self.scheduler_run(kind).prefetch(names)
+            if kind == scheduler.DOCKER_LOCAL or kind in self._schedulers:
+                self.scheduler_run(kind).prefetch(names)
 
     def report(self, docs, global_doc, inspect=False, top=False):
         """What the schedulers report of the processes of the apps ``docs`` (SchedulerRun.report), by app."""

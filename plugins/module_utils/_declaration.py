@@ -190,6 +190,12 @@ KEYS = [
         'While a release is pinned, the keys of the declaration that a release replaces (%s) are not applied, '
         'with a warning; remove the pin to deploy the declaration again.' % RELEASE_KEYS_TEXT,
     ]),
+    ('scheduler', BOTH, NOT_RELEASED, dict(type='str', choices=['docker-local', 'swarm']), [
+        'What runs the app\'s processes: V(docker-local) (containers on the Docker daemon of O(@docker_host), the '
+        'default) or V(swarm) (one replicated service per process type on the swarm whose manager O(@docker_host) '
+        'is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: '
+        'V(docker-local)). A deployed app cannot move to another scheduler.',
+    ]),
     ('release_phase_timeout', BOTH, NOT_RELEASED, dict(type='int', default=600), [
         'Longest time, in seconds, each command of the release phase may run (app.json\'s C(scripts.dokku.predeploy), '
         'the Procfile\'s C(release) command, C(scripts.dokku.postdeploy); docs/oneoffs.md). A command still running '

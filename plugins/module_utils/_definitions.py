@@ -26,6 +26,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _parsers as
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _proxy_settings as proxy_settings
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
 from ansible_collections.dokku_ps.docker.plugins.module_utils._schema import SCHEMA_VERSION
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _validation as validation
 
@@ -87,6 +88,10 @@ def validate_app_params(params):
     values.update(_validate_proxy_params(params))
     if params.get('release') is not None:
         values['release'] = releases.validate_number(params['release'], 'release')
+    if params.get('scheduler') is not None:
+        if params['scheduler'] not in scheduler.KINDS:
+            raise ValidationError('scheduler', '%r is not one of %s' % (params['scheduler'], ', '.join(scheduler.KINDS)))
+        values['scheduler'] = params['scheduler']
     if params.get('release_phase_timeout') is not None:
         values['release_phase_timeout'] = releases.validate_number(
             params['release_phase_timeout'], 'release_phase_timeout')
@@ -245,9 +250,24 @@ def build_definition(ctx, values, old):
 def build_declared(ctx, values, old):
     """The app document of a declaration: ``build_definition``, or the release it pins (``release``) as
     ``build_pinned`` makes it. Returns (document, the release number a rollback goes back to, or None)."""
+    if values.get('scheduler') is not None:
+        check_scheduler_move(values['name'], values['scheduler'], old)
     if values.get('release') is not None:
-        return build_pinned(ctx, values, old)
-    return build_definition(ctx, values, old), None
+        doc, rollback_of = build_pinned(ctx, values, old)
+    else:
+        doc, rollback_of = build_definition(ctx, values, old), None
+    if values.get('scheduler') is not None:
+        doc['scheduler'] = values['scheduler']
+    return doc, rollback_of
+
+
+def check_scheduler_move(name, wanted, old):
+    """An app that has processes stays on its scheduler (docs/swarm.md says how to move one)."""
+    current = scheduler.kind_of(old)
+    if old is not None and old.get('deployed') and wanted != current:
+        raise ValidationError('scheduler', 'app %s runs on %s; moving a deployed app to %s is not supported: delete '
+                              'it (state: absent), then declare it again with scheduler: %s (docs/swarm.md, Moving an '
+                              'app)' % (name, current, wanted, wanted))
 
 
 def build_pinned(ctx, values, old):

@@ -165,6 +165,49 @@ class Docker(DockerConnection):
                            ports=exposed, detach=True, **extra)
         return result['Id']
 
+    # -- swarm (the swarm scheduler) ---------------------------------------------------------------------------
+
+    def swarm_state(self):
+        """(whether this daemon is a swarm manager, its node state: inactive, active, pending...)."""
+        info = self.call('read the daemon\'s information', self.api.info)
+        swarm = info.get('Swarm') or {}
+        return bool(swarm.get('ControlAvailable')), swarm.get('LocalNodeState') or 'inactive'
+
+    def list_services(self, filters):
+        return self.call('list services', self.api.services, filters=filters)
+
+    def list_tasks(self, filters):
+        """The tasks the filters select ([] when their service is gone)."""
+        return self.call_optional('list tasks', self.api.tasks, filters=filters) or []
+
+    def list_nodes(self):
+        return self.call('list the swarm nodes', self.api.nodes)
+
+    def create_service(self, spec):
+        """Create a service from a _swarm_specs.service_spec; returns its id."""
+        found = self.call('create service %s' % spec['name'], self.api.create_service, spec['task_template'],
+                          name=spec['name'], labels=spec['labels'], mode=spec['mode'],
+                          update_config=spec['update_config'], rollback_config=spec['rollback_config'],
+                          endpoint_spec=spec['endpoint_spec'])
+        return found['ID']
+
+    def update_service(self, service_id, spec, force=False):
+        """Update a service to a _swarm_specs.service_spec (read again first: an update needs its current
+        version); ``force`` replaces its tasks even when the spec is the same (a restart)."""
+        current = self.call('inspect service %s' % spec['name'], self.api.inspect_service, service_id)
+        template = dict(spec['task_template'])
+        template['ForceUpdate'] = ((current.get('Spec') or {}).get('TaskTemplate') or {}).get('ForceUpdate', 0) + int(force)
+        self.call('update service %s' % spec['name'], self.api.update_service, service_id,
+                  current['Version']['Index'], task_template=template, name=spec['name'], labels=spec['labels'],
+                  mode=spec['mode'], update_config=spec['update_config'], rollback_config=spec['rollback_config'],
+                  endpoint_spec=spec['endpoint_spec'], fetch_current_spec=False)
+
+    def inspect_service(self, service_id):
+        return self.call_optional('inspect service %s' % service_id, self.api.inspect_service, service_id)
+
+    def remove_service(self, service_id, name=None):
+        self.call_optional('remove service %s' % (name or service_id), self.api.remove_service, service_id)
+
     def inspect_network(self, name):
         """Inspect data of a network, or None when it does not exist."""
         return self.call_optional('inspect network %s' % name, self.api.inspect_network, name)

@@ -61,17 +61,32 @@ def validate_listen_address(value, field='listen_address'):
         raise ValidationError(field, 'must be an IPv4 or IPv6 address, or empty for every interface')
 
 
-def _sorted_members(members):
+def _split_member(member):
+    """A member: an IP address (the mapping's container port is its port) or ``<address>:<port>`` (``[v6]:port``),
+    a port of its own (a swarm task published on a port of its node)."""
+    text = str(member)
+    port = None
+    if text.startswith('['):
+        text, _sep, port = text[1:].partition(']:')
+    elif text.count(':') == 1:
+        text, port = text.split(':')
     try:
-        addresses = set(ipaddress.ip_address(member) for member in members)
+        return ipaddress.ip_address(text), (int(port) if port else None)
     except ValueError:
-        raise ValidationError('members', 'must be IP addresses')
-    return [str(address) for address in sorted(addresses, key=lambda address: (address.version, address))]
+        raise ValidationError('members', 'must be IP addresses, each with a port or none')
 
 
-def _member(address, port):
-    parsed = ipaddress.ip_address(address)
-    return '[%s]:%d' % (address, port) if parsed.version == 6 else '%s:%d' % (address, port)
+def _sorted_members(members):
+    parsed = set(_split_member(member) for member in members)
+    ordered = sorted(parsed, key=lambda item: (item[0].version, item[0], item[1] or 0))
+    return [str(address) if port is None else ('[%s]:%d' % (address, port) if address.version == 6
+                                               else '%s:%d' % (address, port)) for address, port in ordered]
+
+
+def _member(member, port):
+    address, own = _split_member(member)
+    port = own or port
+    return '[%s]:%d' % (address, port) if address.version == 6 else '%s:%d' % (address, port)
 
 
 # A certificate nginx serves for an app: the paths of its certificate (with chain) and its key.

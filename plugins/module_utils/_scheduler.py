@@ -22,7 +22,9 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as
 
 # containers on the host's one Docker daemon, named <app>.<type>.<index> (docs/architecture.md)
 DOCKER_LOCAL = 'docker-local'
-KINDS = (DOCKER_LOCAL,)
+# replicated services of a Docker Swarm, one per process type (_scheduler_swarm.py)
+SWARM = 'swarm'
+KINDS = (DOCKER_LOCAL, SWARM)
 
 
 def kind_of(doc):

@@ -159,7 +159,7 @@ APP_SCHEMA = {
                 "keep_releases": _NULLABLE_KEEP,
             },
         },
-        "deployed": {"type": "boolean"},
+        "deployed": {"type": "boolean"}, "scheduler": {"enum": ["docker-local", "swarm"]},
         "applied_policies": {
             "description": ("container id -> restart policy set in place through the update API (labels cannot "
                             "change, so this records what differs from a container's io.dokku-ps.restart-policy)"),

@@ -242,6 +242,16 @@ options:
         O(hsts_include_subdomains), O(hsts_max_age), O(hsts_preload)) are not applied, with a warning; remove the
         pin to deploy the declaration again.
     type: int
+  scheduler:
+    description:
+      - 'What runs the app''s processes: V(docker-local) (containers on the Docker daemon of O(docker_host), the
+        default) or V(swarm) (one replicated service per process type on the swarm whose manager O(docker_host)
+        is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: V(docker-local)).
+        A deployed app cannot move to another scheduler.'
+    type: str
+    choices:
+      - docker-local
+      - swarm
   release_phase_timeout:
     description:
       - 'Longest time, in seconds, each command of the release phase may run (app.json''s C(scripts.dokku.predeploy),

@@ -19,17 +19,30 @@
 * ``execs``: command (a tuple) -> its answers ``(exit code, output)``, one per run, the last one repeated;
   ``exec_default`` answers any other command; ``logged`` and ``logged_stderr``: container id -> the text it wrote
   on its stdout and stderr (``logs`` answers both, ``logs_tail`` their lines); ``images``: reference -> inspect
-  data; ``files``: image id -> {path: text}; ``processes``: container id -> the top answer.
+  data; ``files``: image id -> {path: text}; ``processes``: container id -> the top answer;
+* a small swarm (the swarm scheduler's calls): ``swarm_manager`` (the daemon is a manager of an active swarm, else
+  ``swarm_node_state`` says what it is: ``inactive`` unless a test sets ``active``, a worker); ``nodes`` (as the
+  node list shows them; one ``node('node1', '10.0.0.2')`` unless given); ``services``, as ``inspect_service``
+  answers them, and ``tasks``, every task of theirs (retired ones too, with desired state ``shutdown``, or
+  ``remove`` when scaled away), as ``list_tasks`` answers them. Swarm converges at once: a created service runs its
+  replicas at once (spread over the ready nodes, a web port published in host mode on a port from ``PORTS_FROM``
+  on), an update whose task template or endpoint changed replaces the tasks it keeps (a rolling update, with its
+  ``UpdateStatus``; the one of an earlier update is reset by every update, as Swarm does, and a change that keeps
+  no task starts no rolling update), other changes of the replicas add and remove tasks in place; an update of a
+  service whose name matches a glob of ``rollback`` (glob -> message) rolls back instead: the service keeps its
+  spec and its tasks and ends in ``rollback_completed``. A daemon that is not a manager refuses every call but
+  ``swarm_state`` as Docker does (status 503).
 
-Every call is recorded in ``calls``, in order, as a ``Call``: the method's name, the container it is about (its
-id) and that container's name (as the call gives it, else as the fake knows it; the network's name for network
-calls), and the call's other argument(s). Knobs for failures and timing: ``fail`` lists ``(method, name glob)``,
-optionally with a message, how many times (None: every time) and the daemon's HTTP status, and a matching call
-raises ``DockerError`` worded as the client words it (with the status in its ``details``, as the client gives
-it); containers whose name matches a glob of ``down`` exit (code 3) right after their start; a container whose
-name matches a glob of ``finish`` (glob -> ``(exit code, stdout, stderr)``: a command run once) runs to its end at
-its start: it writes that text, exits with that code, and the daemon reports its ``die`` event (one that matches
-no glob keeps running, as a command that does not end); every call takes ``delay`` seconds, and ``in_flight`` /
+Every call is recorded in ``calls``, in order, as a ``Call``: the method's name, the container (or service) it is
+about (its id) and that container's name (as the call gives it, else as the fake knows it; the network's name for
+network calls, the service's name for service calls), and the call's other argument(s). ``host`` is the daemon's
+address, as the client's. Knobs for failures and timing: ``fail`` lists ``(method, name glob)``, optionally with a
+message, how many times (None: every time) and the daemon's HTTP status, and a matching call raises
+``DockerError`` worded as the client words it (with the status in its ``details``, as the client gives it);
+containers whose name matches a glob of ``down`` exit (code 3) right after their start; a container whose name
+matches a glob of ``finish`` (glob -> ``(exit code, stdout, stderr)``: a command run once) runs to its end at its
+start: it writes that text, exits with that code, and the daemon reports its ``die`` event (one that matches no
+glob keeps running, as a command that does not end); every call takes ``delay`` seconds, and ``in_flight`` /
 ``max_in_flight`` count the calls under way at once. Thread-safe.
 """
 
@@ -78,9 +91,27 @@ WHAT = {
     'read_files': 'read files from image %s',
     'daemon_time': 'read the clock of the daemon',
     'caused_events': 'count the events caused',
+    'swarm_state': 'read the daemon\'s information',
+    'list_services': 'list services',
+    'list_tasks': 'list tasks',
+    'list_nodes': 'list the swarm nodes',
+    'create_service': 'create service %s',
+    'update_service': 'update service %s',
+    'inspect_service': 'inspect service %s',
+    'remove_service': 'remove service %s',
 }
 
 RUNNING_STATES = ('running', 'restarting', 'paused')
+
+# where the ports the fake swarm publishes for tasks (host mode, no port given) start
+PORTS_FROM = 30000
+# what a daemon that is not a swarm manager answers a swarm call (inactive, then a worker), as Docker words it
+NOT_A_MANAGER = {
+    'inactive': 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this '
+                'node to swarm and try again.',
+    'active': 'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state. Please '
+              'run this command on a manager node or promote the current node to a manager.',
+}
 
 
 def summary(container_id, name, labels=None, state='running', **fields):
@@ -107,6 +138,12 @@ def inspect_of(container, policy=None):
                        'AutoRemove': False},
         'NetworkSettings': {'Ports': {}, 'Networks': copy.deepcopy(networks)},
     }
+
+
+def node(node_id, addr, role='manager', state='ready', availability='active'):
+    """A swarm node as the node list shows it."""
+    return {'ID': node_id, 'Version': {'Index': 1}, 'Spec': {'Role': role, 'Availability': availability},
+            'Description': {'Hostname': node_id}, 'Status': {'State': state, 'Addr': addr}}
 
 
 def calls_of(docker, method):
@@ -140,11 +177,55 @@ def _matches(container, filters):
     return True
 
 
+def _labels_match(labels, values):
+    """A ``label`` filter: each value a key or key=value, every one must match."""
+    for value in values:
+        label, sep, wanted = value.partition('=')
+        if label not in labels or (sep and labels[label] != wanted):
+            return False
+    return True
+
+
+def _service_matches(service, filters):
+    """Whether a service passes the service list's filters, as the daemon applies them: ``label`` (every value),
+    ``name`` and ``id`` prefixes (any value)."""
+    for key, values in (filters or {}).items():
+        if key == 'label':
+            if not _labels_match(service['Spec'].get('Labels') or {}, values):
+                return False
+        elif key == 'name':
+            if not any(service['Spec']['Name'].startswith(value) for value in values):
+                return False
+        elif key == 'id':
+            if not any(service['ID'].startswith(value) for value in values):
+                return False
+        else:
+            raise AssertionError('the fake Docker does not filter services by %s' % key)
+    return True
+
+
+def _replicas_of(spec):
+    mode = spec.get('Mode') or {}
+    if 'Replicated' not in mode:
+        raise AssertionError('the fake swarm runs replicated services only, not %r' % mode)
+    return mode['Replicated'].get('Replicas', 1)
+
+
+def _task_spec(spec):
+    """What makes a task dirty when it changes (Swarm's IsTaskDirty): the task template (a missing ForceUpdate is
+    0) and the endpoint."""
+    template = dict(spec.get('TaskTemplate') or {})
+    template['ForceUpdate'] = template.get('ForceUpdate') or 0
+    return template, spec.get('EndpointSpec')
+
+
 class FakeDocker(object):
     """Stands in for ``_docker_client.Docker`` (see the module's description)."""
 
     def __init__(self, containers=(), policies=None, networks=None, events=(), now=None, fail=(), down=(),
-                 delay=0.0, finish=None):
+                 delay=0.0, finish=None, swarm_manager=False, nodes=None, rollback=None,
+                 host='unix:///var/run/docker.sock'):
+        self.host = host
         self.containers = [copy.deepcopy(container) for container in containers]
         policies = policies or {}
         self.inspect_data = dict((c['Id'], inspect_of(c, policies.get(c['Id']))) for c in self.containers)
@@ -171,6 +252,17 @@ class FakeDocker(object):
         self._caused = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        # the swarm
+        self.swarm_manager = swarm_manager
+        self.swarm_node_state = 'active' if swarm_manager else 'inactive'
+        self.nodes = copy.deepcopy(list(nodes)) if nodes is not None else [node('node1', '10.0.0.2')]
+        self.services = []
+        self.tasks = []
+        self.rollback = dict(rollback or {})
+        self._ports = itertools.count(PORTS_FROM)
+        self._swarm_ids = itertools.count(1)
+        self._clock = itertools.count(1)
+        self._versions = itertools.count(10)
 
     # -- the bookkeeping of every call ---------------------------------------------------------------------------
 
@@ -397,3 +489,191 @@ class FakeDocker(object):
             if self._data(container_id) is not None:
                 self._data(container_id)['HostConfig']['RestartPolicy'] = restart_policy_to_docker(policy)
             self._caused_event(container_id)
+
+    # -- the swarm -----------------------------------------------------------------------------------------------
+
+    def _swarm_id(self, kind):
+        return hashlib.sha256(b'fake %s %d' % (kind.encode('ascii'), next(self._swarm_ids))).hexdigest()[:25]
+
+    def _timestamp(self):
+        return '2026-01-01T00:00:00.%09dZ' % next(self._clock)
+
+    def _need_manager(self, method, service_id=None, name=None, arg=None):
+        """Record the call (``_call``); a daemon that is not a manager refuses it as Docker does."""
+        name = self._call(method, service_id, name, arg)
+        if not self.swarm_manager:
+            answer = NOT_A_MANAGER.get(self.swarm_node_state, NOT_A_MANAGER['active'])
+            raise DockerError('Docker API error while trying to %s: %s' % (WHAT[method].replace('%s', name or ''), answer),
+                              status=503)
+
+    def _service(self, service_id):
+        """The service of this id (or name), None when there is none."""
+        for service in self.services:
+            if service_id in (service['ID'], service['Spec']['Name']):
+                return service
+        return None
+
+    def _running_tasks(self, service_id):
+        return [task for task in self.tasks if task['ServiceID'] == service_id and task['DesiredState'] == 'running']
+
+    def _place(self, service_id):
+        """The ready, active node that runs the fewest tasks of the service (Swarm's spread), the first of them."""
+        ready = [entry for entry in self.nodes
+                 if (entry.get('Status') or {}).get('State', 'ready') == 'ready'
+                 and (entry.get('Spec') or {}).get('Availability', 'active') == 'active']
+        if not ready:
+            raise AssertionError('the fake swarm has no ready node to run a task on')
+        load = dict((entry['ID'], 0) for entry in ready)
+        for task in self._running_tasks(service_id):
+            if task['NodeID'] in load:
+                load[task['NodeID']] += 1
+        return min(ready, key=lambda entry: load[entry['ID']])['ID']
+
+    def _start_task(self, service, slot):
+        """A task of the service in ``slot``, running at once; its web port published in host mode."""
+        spec = service['Spec']
+        ports = []
+        for port in (spec.get('EndpointSpec') or {}).get('Ports') or []:
+            if port.get('PublishMode') == 'host':
+                ports.append({'Protocol': port.get('Protocol', 'tcp'), 'TargetPort': port['TargetPort'],
+                              'PublishedPort': port.get('PublishedPort') or next(self._ports), 'PublishMode': 'host'})
+        task_id = self._swarm_id('task')
+        self.tasks.append({
+            'ID': task_id, 'Version': {'Index': 1}, 'ServiceID': service['ID'], 'Slot': slot,
+            'NodeID': self._place(service['ID']), 'Labels': {}, 'Spec': copy.deepcopy(spec['TaskTemplate']),
+            'DesiredState': 'running',
+            'Status': {'Timestamp': self._timestamp(), 'State': 'running', 'Message': 'started',
+                       'ContainerStatus': {'ContainerID': hashlib.sha256(task_id.encode('ascii')).hexdigest()},
+                       'PortStatus': {'Ports': ports} if ports else {}},
+        })
+
+    def _retire(self, task, desired='shutdown'):
+        task['DesiredState'] = desired
+        task['Status'] = dict(task['Status'], State='shutdown', Message='shutdown', Timestamp=self._timestamp())
+
+    def _scale(self, service):
+        """Tasks added for the free slots up to the replicas, the ones above retired (desired state remove)."""
+        replicas = _replicas_of(service['Spec'])
+        running = sorted(self._running_tasks(service['ID']), key=lambda task: task['Slot'])
+        for task in running:
+            if task['Slot'] > replicas:
+                self._retire(task, 'remove')
+        taken = set(task['Slot'] for task in running)
+        for slot in range(1, replicas + 1):
+            if slot not in taken:
+                self._start_task(service, slot)
+
+    def _spec_of(self, spec, template):
+        """A service spec as the Engine API shows it, of a _swarm_specs.service_spec."""
+        return {'Name': spec['name'], 'Labels': dict(spec['labels']), 'TaskTemplate': template,
+                'Mode': copy.deepcopy(spec['mode']), 'UpdateConfig': dict(spec['update_config']),
+                'RollbackConfig': dict(spec['rollback_config']),
+                'EndpointSpec': copy.deepcopy(spec['endpoint_spec'])}
+
+    def swarm_state(self):
+        self._call('swarm_state')
+        return bool(self.swarm_manager), self.swarm_node_state
+
+    def list_services(self, filters):
+        self._need_manager('list_services', arg=filters)
+        with self._lock:
+            return [copy.deepcopy(service) for service in self.services if _service_matches(service, filters)]
+
+    def list_tasks(self, filters):
+        self._need_manager('list_tasks', arg=filters)
+        with self._lock:
+            found = []
+            for task in self.tasks:
+                for key, values in (filters or {}).items():
+                    if key == 'service':
+                        services = [self._service(value) for value in values]
+                        if not any(service is not None and service['ID'] == task['ServiceID']
+                                   for service in services):
+                            break
+                    elif key == 'desired-state':
+                        if task['DesiredState'] not in values:
+                            break
+                    elif key == 'node':
+                        if task['NodeID'] not in values:
+                            break
+                    else:
+                        raise AssertionError('the fake Docker does not filter tasks by %s' % key)
+                else:
+                    found.append(copy.deepcopy(task))
+            return found
+
+    def list_nodes(self):
+        self._need_manager('list_nodes')
+        with self._lock:
+            return copy.deepcopy(self.nodes)
+
+    def create_service(self, spec):
+        self._need_manager('create_service', name=spec['name'], arg=spec)
+        with self._lock:
+            if self._service(spec['name']) is not None:
+                raise DockerError('Docker API error while trying to create service %s: rpc error: code = '
+                                  'AlreadyExists desc = name conflicts with an existing object' % spec['name'],
+                                  status=409)
+            now = self._timestamp()
+            service = {'ID': self._swarm_id('service'), 'Version': {'Index': next(self._versions)},
+                       'CreatedAt': now, 'UpdatedAt': now,
+                       'Spec': self._spec_of(spec, copy.deepcopy(spec['task_template']))}
+            service['Endpoint'] = {'Spec': copy.deepcopy(service['Spec']['EndpointSpec'])}
+            self.services.append(service)
+            self._scale(service)
+            return service['ID']
+
+    def update_service(self, service_id, spec, force=False):
+        """As the client sends it (the task template with the current ForceUpdate, one more with ``force``) and as
+        Swarm carries it out (see the module's description)."""
+        self._need_manager('update_service', service_id, spec['name'], (spec, force))
+        with self._lock:
+            service = self._service(service_id)
+            if service is None:
+                raise DockerError('Docker API error while trying to inspect service %s: service %s not found'
+                                  % (spec['name'], service_id), status=404)
+            old = service['Spec']
+            template = copy.deepcopy(spec['task_template'])
+            template['ForceUpdate'] = (old['TaskTemplate'].get('ForceUpdate') or 0) + (1 if force else 0)
+            new = self._spec_of(spec, template)
+            service['Version']['Index'] += 1
+            service['UpdatedAt'] = self._timestamp()
+            service['PreviousSpec'], service['Spec'] = old, new
+            service['Endpoint'] = {'Spec': copy.deepcopy(new['EndpointSpec'])}
+            service.pop('UpdateStatus', None)  # reset by every update
+            kept = [task for task in self._running_tasks(service['ID']) if task['Slot'] <= _replicas_of(new)]
+            if not kept or _task_spec(old) == _task_spec(new):
+                self._scale(service)  # no task to update: no rolling update
+                return
+            started = self._timestamp()
+            message = None
+            for pattern, text in self.rollback.items():
+                if fnmatch.fnmatchcase(spec['name'], pattern):
+                    message = text
+            if message is not None:
+                # the new tasks failed: Swarm went back to the previous spec, the old tasks run on
+                service['Version']['Index'] += 1
+                service['Spec'] = service.pop('PreviousSpec')
+                service['Endpoint'] = {'Spec': copy.deepcopy(old['EndpointSpec'])}
+                service['UpdateStatus'] = {'State': 'rollback_completed', 'StartedAt': started,
+                                           'CompletedAt': self._timestamp(), 'Message': message}
+                return
+            for task in kept:
+                self._retire(task)
+            self._scale(service)
+            service['UpdateStatus'] = {'State': 'completed', 'StartedAt': started, 'CompletedAt': self._timestamp(),
+                                       'Message': 'update completed'}
+
+    def inspect_service(self, service_id):
+        with self._lock:
+            service = self._service(service_id)
+        self._need_manager('inspect_service', service_id, service['Spec']['Name'] if service else service_id)
+        return copy.deepcopy(service)
+
+    def remove_service(self, service_id, name=None):
+        self._need_manager('remove_service', service_id, name or service_id)
+        with self._lock:
+            service = self._service(service_id)
+            if service is not None:
+                self.services.remove(service)
+                self.tasks = [task for task in self.tasks if task['ServiceID'] != service['ID']]

@@ -57,8 +57,9 @@ def app_document(without=(), **changes):
     """A whole app document, valid against ``_schema.APP_SCHEMA`` and holding every key it knows: app ``demo`` of
     image ``demo:1`` (``IMAGE_ID``) with a web and a worker process whose commands expand $PORT and $QUEUE (given as
     the processes option), three env values, one web and one worker container, the default web port, nothing
-    published, no checks, every property inherited, deployed, restart policies known up to ``UPDATED_AT`` and none
-    set in place, the proxy off, no app.json, no release recorded yet (and no release phase), no certificate.
+    published, no checks, every property inherited, deployed on docker-local, restart policies known up to
+    ``UPDATED_AT`` and none set in place, the proxy off, no app.json, no release recorded yet (and no release
+    phase), no certificate.
 
     ``changes`` replace keys (a test passes every value it relies on); ``without`` names keys to leave out, as in a
     document written before they existed. A fresh copy each time."""
@@ -79,6 +80,7 @@ def app_document(without=(), **changes):
         'image_checks': None,
         'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'restore': None, 'keep_releases': None},
         'deployed': True,
+        'scheduler': 'docker-local',
         'applied_policies': {},
         'policy_window': {'since': UPDATED_AT_NS, 'caused': {}, 'caused_before': UPDATED_AT_NS},
         'proxy': dict(copy.deepcopy(NO_PROXY), tls=None),

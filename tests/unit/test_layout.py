@@ -27,7 +27,7 @@ LAYERS = [
     ('operations', ['_ops_app', '_ops_certs', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_run', '_ops_scale',
                     '_ops_state']),
     ('the run', ['_context', '_definitions', '_image_definition', '_proxy', '_release_phase', '_tls']),
-    ('schedulers', ['_scheduler_local', '_scheduler_local_oneoff', '_scheduler_local_report']),
+    ('schedulers', ['_scheduler_local', '_scheduler_local_oneoff', '_scheduler_local_report', '_scheduler_swarm']),
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',
                                            '_proxy_addresses']),
     ('talking to the outside', ['_acme', '_cron', '_cron_runner', '_docker_client', '_docker_connection',
@@ -45,7 +45,8 @@ LAYERS = [
 # docker-local's proxy network: it takes the default and the check of a subnet from _proxy_addresses.
 DOCKER_LOCAL = {'_planner', '_executor', '_checker', '_policy_drift', '_proxy_addresses', '_specs', '_listening',
                 '_scheduler_local_report', '_scheduler_local_oneoff', '_docker_client'}
-ALLOWED = {('_options', '_proxy_addresses'), ('_runner', '_docker_client'), ('_context', '_scheduler_local')}
+ALLOWED = {('_options', '_proxy_addresses'), ('_runner', '_docker_client'), ('_context', '_scheduler_local'),
+           ('_context', '_scheduler_swarm')}
 
 # Files whose unit tests live in another file's tests, and where.
 TESTED_ELSEWHERE = {

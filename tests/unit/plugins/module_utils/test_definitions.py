@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
-from tests.unit.helpers import FakeImages, app_document, app_json_document, raised
+from tests.unit.helpers import IMAGE_ID, FakeImages, app_document, app_json_document, raised, refused
 
 
 MASK = 'XXXXXX'
@@ -276,3 +276,48 @@ def test_checks_sources_are_what_the_checks_use(monkeypatch):
     assert definitions.sources(app_document(formation={'web': 1, 'worker': 0}))['checks'] == \
         {'web': 'app.json', 'worker': 'default'}
     assert sorted(seen) == ['web', 'worker']
+
+
+# ---------------------------------------------------------------- the scheduler (docs/swarm.md)
+
+def _images():
+    image = {'Id': IMAGE_ID, 'Config': {'WorkingDir': '/app'}}
+    return FakeImages(images={'demo:1': image, IMAGE_ID: image})
+
+
+def test_validate_app_params_scheduler():
+    assert definitions.validate_app_params({'name': 'demo', 'scheduler': 'swarm'})['scheduler'] == 'swarm'
+    assert definitions.validate_app_params({'name': 'demo', 'scheduler': 'docker-local'})['scheduler'] == 'docker-local'
+    assert 'scheduler' not in definitions.validate_app_params({'name': 'demo', 'scheduler': None})
+    got_field, message = _field({'name': 'demo', 'scheduler': 'kubernetes'})
+    assert got_field == 'scheduler' and message == "scheduler: 'kubernetes' is not one of docker-local, swarm"
+
+
+def test_the_scheduler_is_recorded_and_kept_when_omitted():
+    ctx = _images()
+    doc, rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'image': 'demo:1', 'scheduler': 'swarm'}, None)
+    assert doc['scheduler'] == 'swarm' and rollback_of is None
+    kept, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'env': {'A': '1'}}, dict(doc, deployed=True))
+    assert kept['scheduler'] == 'swarm'
+    new, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'image': 'demo:1'}, None)
+    assert 'scheduler' not in new, 'a new app that names none runs on docker-local (_scheduler.kind_of)'
+    # a document written before the key existed runs on docker-local: naming it is no move
+    old = app_document(without=['scheduler'])
+    assert definitions.build_declared(ctx, {'name': 'demo', 'scheduler': 'docker-local'}, old)[0]['scheduler'] == \
+        'docker-local'
+
+
+def test_a_deployed_app_cannot_move_to_another_scheduler():
+    ctx = _images()
+    message = refused(definitions.build_declared, ctx, {'name': 'demo', 'scheduler': 'swarm'}, app_document())
+    assert message == refused(definitions.check_scheduler_move, 'demo', 'swarm', app_document())
+    assert message.startswith('scheduler: app demo runs on docker-local; moving a deployed app to swarm is not '
+                              'supported: delete it (state: absent), then declare it again with scheduler: swarm')
+    assert 'docker-local' in refused(definitions.build_declared, ctx, {'name': 'demo', 'scheduler': 'docker-local'},
+                                     app_document(scheduler='swarm'))
+    # an undeployed one may move; the same scheduler is no move
+    moved, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'scheduler': 'swarm'},
+                                                     app_document(deployed=False))
+    assert moved['scheduler'] == 'swarm'
+    definitions.check_scheduler_move('demo', 'swarm', app_document(scheduler='swarm'))
+    definitions.check_scheduler_move('demo', 'swarm', None)

@@ -117,9 +117,20 @@ def test_render_listen_addresses_and_ipv6_members():
     assert '    listen 0.0.0.0:80;\n' in proxy_config.render('a', settings(['http:80:5000']), [], listen_address='0.0.0.0')
 
 
+def test_a_member_with_a_port_of_its_own_keeps_it():
+    """A swarm task published in host mode: its node's address and the port Docker picked there."""
+    text = proxy_config.render('a', settings(['http:80:5000']), ['10.0.0.3:32769', '10.0.0.2:32770', '10.0.0.2:32768',
+                                                                 '[fd00::2]:40000'])
+    servers = [line.strip() for line in text.splitlines() if line.strip().startswith('server 1')
+               or line.strip().startswith('server [')]
+    assert servers == ['server 10.0.0.2:32768;', 'server 10.0.0.2:32770;', 'server 10.0.0.3:32769;',
+                       'server [fd00::2]:40000;']
+
+
 @pytest.mark.parametrize('kwargs, error', [
     ({'app': 'Bad_App'}, '^app: '),
-    ({'members': ['172.16.240.2', 'web.1']}, '^members: must be IP addresses$'),
+    ({'members': ['172.16.240.2', 'web.1']}, '^members: must be IP addresses, each with a port or none$'),
+    ({'members': ['172.16.240.2:http']}, '^members: must be IP addresses, each with a port or none$'),
 ])
 def test_render_refuses_bad_input(kwargs, error):
     """The settings and the listen address were checked when they were read (_proxy_settings, _options); the

@@ -23,7 +23,7 @@ def test_an_app_runs_on_docker_local_unless_its_document_says_otherwise():
     assert scheduler.kind_of(None) == scheduler.DOCKER_LOCAL
     assert scheduler.kind_of({'scheduler': None}) == scheduler.DOCKER_LOCAL
     assert scheduler.kind_of({'scheduler': 'swarm'}) == 'swarm'
-    assert scheduler.KINDS == (scheduler.DOCKER_LOCAL,)
+    assert scheduler.KINDS == (scheduler.DOCKER_LOCAL, scheduler.SWARM)
 
 
 def test_nothing_to_do_answers_like_any_work():

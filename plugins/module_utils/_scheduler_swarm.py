@@ -1,0 +1,329 @@
+# -*- coding: utf-8 -*-
+# Copyright: dokku_ps contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""swarm: an app's process types as replicated services of a Docker Swarm (issue 24, a first part: docs/swarm.md).
+
+One list call finds an app's services (_swarm_specs.service_filter). A converge creates the services of the types
+scaled above 0, rolls a service whose spec changed out with Swarm's rolling update (start-first, rolled back by
+Swarm on failure: the task fails then), changes replicas in place, and removes the services of types that are gone.
+A stop scales every service to 0 (the formation stays recorded). Web tasks publish the web port in host mode on a
+port Docker picks; the proxy's members are ``<node address>:<published port>`` of the running web tasks, followed
+during a rollout (each change of the running tasks is one reload), so a task Swarm retires has a successor in
+nginx before it stops, and nginx retries a refused connection on another member.
+
+Not on swarm yet (refused before anything changes, in one line): one-offs (the release phase, dokku_ps_run, cron),
+runtime checks (the checks option, a CHECKS file, app.json startup and readiness checks: app.json liveness checks
+are the task's HEALTHCHECK, which Swarm watches), publishing on a fixed host port.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
+from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import type_is_defined
+from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB, ordered_types
+from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
+from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import settings_of
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
+
+CREATE, UPDATE, SCALE, REMOVE = 'create', 'update', 'scale', 'remove'
+# the longest wait for a service to converge (its tasks running, its rolling update done)
+CONVERGE_TIMEOUT = 600
+POLL = 0.2
+
+
+class Action(object):
+    def __init__(self, kind, ptype, spec=None, service=None, replicas=0, before=0, force=False):
+        self.kind, self.process_type, self.spec, self.service = kind, ptype, spec, service
+        self.replicas, self.before, self.force = replicas, before, force
+        self.name = spec['name'] if spec else service['Spec']['Name']
+
+
+class SwarmWork(scheduler.Work):
+    """What the swarm scheduler does to an app's services: ``actions`` (web first)."""
+
+    def __init__(self, actions):
+        super(SwarmWork, self).__init__()
+        self.actions = actions
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def touches(self, process_type):
+        return any(action.process_type == process_type for action in self.actions)
+
+    def summary(self):
+        """Services by what happened to them: created, replaced (a rolling update), stopped (scaled to 0),
+        started (scaled up from 0), updated (other replica changes), removed."""
+        found = dict((key, []) for key in ('created', 'started', 'replaced', 'stopped', 'removed', 'updated'))
+        for action in self.actions:
+            if action.kind == CREATE:
+                found['created'].append(action.name)
+            elif action.kind == UPDATE:
+                found['replaced'].append(action.name)
+            elif action.kind == REMOVE:
+                found['removed'].append(action.name)
+            elif action.replicas == 0:
+                found['stopped'].append(action.name)
+            elif action.before == 0:
+                found['started'].append(action.name)
+            else:
+                found['updated'].append(action.name)
+        return dict((key, sorted(names)) for key, names in found.items())
+
+
+def _replicas(service):
+    return ((service.get('Spec') or {}).get('Mode') or {}).get('Replicated', {}).get('Replicas', 0)
+
+
+def _hash(service):
+    return ((service.get('Spec') or {}).get('Labels') or {}).get(swarm_specs.LABEL_SPEC_HASH)
+
+
+def check_supported(doc):
+    """What swarm cannot do yet, refused in one line before anything changes."""
+    name = doc['name']
+    if doc.get('publish') not in (None, False):
+        raise ValidationError('publish', 'app %s runs on swarm, where web is published in host mode on ports Docker '
+                              'picks for the proxy; publishing on a fixed host port is not supported there' % name)
+    if doc.get('checks') or doc.get('image_checks'):
+        raise ValidationError('checks', 'app %s runs on swarm, which does not run the collection\'s checks yet: use '
+                              'app.json liveness checks (the tasks\' HEALTHCHECK, which Swarm watches)' % name)
+    for ptype, entries in sorted(((doc.get('app_json') or {}).get('healthchecks') or {}).items()):
+        if any(entry['type'] != 'liveness' for entry in entries or []):
+            raise ValidationError('app_json', 'app %s runs on swarm: its %s startup and readiness checks are not '
+                                  'supported there yet (liveness checks are: the tasks\' HEALTHCHECK)' % (name, ptype))
+    if app_json.cron_entries(doc.get('app_json')):
+        raise ValidationError('app_json', 'app %s runs on swarm, where app.json cron entries are not supported yet'
+                              % name)
+
+
+class SwarmRun(scheduler.SchedulerRun):
+    kind = swarm_specs.SWARM
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.docker = ctx.docker
+        self._manager = None
+        self._nodes = None
+
+    def app(self, name):
+        return SwarmApp(self, name)
+
+    def prefetch(self, names):
+        """Nothing: an app's services are one list call of their own."""
+
+    def require_manager(self):
+        """The daemon must be a swarm manager: else one line saying how to make it one."""
+        if self._manager is None:
+            self._manager = self.docker.swarm_state()
+        manager, state = self._manager
+        if not manager:
+            raise ValidationError('scheduler', 'swarm needs the Docker daemon at %s to be a swarm manager, and it is '
+                                  'not (its swarm state: %s): form the cluster first (docker swarm init, or the '
+                                  'role dokku_ps.docker.swarm), or point docker_host at a manager'
+                                  % (self.docker.host, state))
+
+    def node_addresses(self, refresh=False):
+        if self._nodes is None or refresh:
+            self._nodes = dict((node['ID'], (node.get('Status') or {}).get('Addr'))
+                               for node in self.docker.list_nodes())
+        return self._nodes
+
+    def services(self, app):
+        found = {}
+        for service in self.docker.list_services(swarm_specs.service_filter(app)):
+            ptype = ((service.get('Spec') or {}).get('Labels') or {}).get(swarm_specs.LABEL_PROCESS_TYPE)
+            if ptype:
+                found[ptype] = service
+        return found
+
+    def tasks(self, service_id):
+        return self.docker.list_tasks({'service': [service_id], 'desired-state': ['running']})
+
+    def report(self, docs, global_doc, inspect=False, top=False):
+        found = {}
+        for doc in docs:
+            dynos = {}
+            for ptype, service in sorted(self.services(doc['name']).items()):
+                for task in self.tasks(service['ID']):
+                    status = task.get('Status') or {}
+                    dyno = '%s.%s' % (ptype, task.get('Slot'))
+                    dynos[dyno] = {'name': '%s.%s' % (service['Spec']['Name'], task.get('Slot')), 'id': task['ID'],
+                                   'status': status.get('State'), 'desired_state': task.get('DesiredState'),
+                                   'node': self.node_addresses().get(task.get('NodeID')),
+                                   'ports': _ports(task), 'started_at': status.get('Timestamp'),
+                                   'definition_current': _hash(service) == self._wanted_hash(doc, global_doc, ptype)}
+            running = [entry for entry in dynos.values() if entry['status'] == 'running']
+            state = 'false' if not running else ('true' if len(running) == len(dynos) else 'mixed')
+            found[doc['name']] = {'processes': len(dynos), 'running': state, 'dynos': dynos, 'oneoffs': []}
+        return found
+
+    def _wanted_hash(self, doc, global_doc, ptype):
+        try:
+            return _spec(doc, global_doc, ptype, 0)['hash']
+        except DokkuPsError:
+            return None
+
+
+def _scaled(service, replicas):
+    """The running spec of ``service`` (a list summary) with ``replicas``, in the shape of a service_spec."""
+    current = service['Spec']
+    return {'name': current['Name'], 'labels': current.get('Labels') or {}, 'task_template': current['TaskTemplate'],
+            'mode': {'Replicated': {'Replicas': replicas}}, 'update_config': current.get('UpdateConfig'),
+            'rollback_config': current.get('RollbackConfig'), 'endpoint_spec': current.get('EndpointSpec')}
+
+
+def _ports(task):
+    return ['%s:%s' % (port.get('PublishedPort'), port.get('TargetPort'))
+            for port in ((task.get('Status') or {}).get('PortStatus') or {}).get('Ports') or []]
+
+
+def _spec(doc, global_doc, ptype, replicas):
+    document = doc.get('app_json')
+    return swarm_specs.service_spec(doc, ptype, replicas, computed_property(doc, global_doc, 'restart_policy'),
+                                    computed_property(doc, global_doc, 'stop_timeout_seconds'),
+                                    app_json.max_parallel(document, ptype) if document else None)
+
+
+class SwarmApp(scheduler.AppScheduler):
+    def __init__(self, run, name):
+        self.run = run
+        self.ctx = run.ctx
+        self.name = name
+
+    def _plan(self, doc, global_doc, formation, types=None, replace=True, force=False, remove_all=False):
+        self.run.require_manager()
+        check_supported(doc)
+        services = self.run.services(self.name)
+        scope = set(formation) | set(services) if types is None else set(types)
+        actions = []
+        for ptype in ordered_types(scope):
+            wanted = 0 if remove_all else formation.get(ptype, 0)
+            service = services.get(ptype)
+            if remove_all or not type_is_defined(doc, ptype) or ptype not in formation and types is None:
+                if service is not None:
+                    actions.append(Action(REMOVE, ptype, service=service))
+                continue
+            spec = _spec(doc, global_doc, ptype, wanted)
+            if service is None:
+                if wanted:
+                    actions.append(Action(CREATE, ptype, spec, replicas=wanted))
+                continue
+            before = _replicas(service)
+            if (replace and _hash(service) != spec['hash']) or (force and wanted):
+                actions.append(Action(UPDATE, ptype, spec, service, wanted, before, force=force))
+            elif before != wanted:
+                actions.append(Action(SCALE, ptype, spec, service, wanted, before))
+        return SwarmWork(actions)
+
+    def converge(self, doc, global_doc, types=None, replace=True, start=True, force_replace=False,
+                 will_write=False):
+        return self._plan(doc, global_doc, dict(doc.get('formation') or {}), types, replace, force_replace)
+
+    def stop(self, doc, will_write=False):
+        formation = dict((ptype, 0) for ptype in (doc.get('formation') or {}))
+        return self._plan(doc, self.ctx.store.read_global(), formation, replace=False)
+
+    def policies(self, doc, global_doc):
+        return self._plan(doc, global_doc, dict(doc.get('formation') or {}))
+
+    def delete(self, doc):
+        self.run.require_manager()
+        return SwarmWork([Action(REMOVE, ptype, service=service)
+                          for ptype, service in sorted(self.run.services(self.name).items())])
+
+    def apply(self, work, doc, global_doc):
+        settings = settings_of(doc)
+        for action in work.actions:
+            if action.kind == CREATE:
+                service_id = self.ctx.docker.create_service(action.spec)
+            elif action.kind == REMOVE:
+                self.ctx.docker.remove_service(action.service['ID'], action.name)
+                continue
+            elif action.kind == SCALE:
+                # only the replicas change: the rest as it runs (a spec that differs waits for a deploy)
+                service_id = action.service['ID']
+                self.ctx.docker.update_service(service_id, _scaled(action.service, action.replicas))
+            else:
+                service_id = action.service['ID']
+                self.ctx.docker.update_service(service_id, action.spec, force=action.force)
+            follow = action.process_type == WEB and self.ctx.proxy.concerns(self.name, settings)
+            self._wait(service_id, action, settings if follow else None)
+        return {}, False
+
+    def _wait(self, service_id, action, settings):
+        """Until the service runs its replicas and its rolling update is done; with ``settings`` (a proxied web
+        service) each change of its running tasks is switched in nginx at once. Raises DokkuPsError when Swarm rolled
+        the update back, or after CONVERGE_TIMEOUT."""
+        deadline = time.time() + CONVERGE_TIMEOUT
+        shown = None
+        # an update is judged by its own status: the one of an earlier update (rolled back, say) stays on the
+        # service until the next update starts, and a change of replicas starts none
+        earlier = ((action.service or {}).get('UpdateStatus') or {}).get('StartedAt')
+        while True:
+            data = self.ctx.docker.inspect_service(service_id) or {}
+            update = data.get('UpdateStatus') or {}
+            state = update.get('State')
+            if action.kind != UPDATE or not (action.before and action.replicas):
+                state = None  # Swarm updates no task of a service scaled from or to 0: no update status
+            elif update.get('StartedAt') in (None, earlier):
+                state = 'updating'  # not started yet
+            if state in ('rollback_started', 'rollback_paused', 'rollback_completed', 'paused'):
+                raise DokkuPsError('app %s: the rolling update of service %s failed and Swarm rolled it back '
+                                   '(%s): %s' % (self.name, action.name, state, update.get('Message') or 'no message'))
+            tasks = self.run.tasks(service_id)
+            running = [task for task in tasks if (task.get('Status') or {}).get('State') == 'running']
+            if settings is not None:
+                members = self.members(tasks)
+                if members != shown:
+                    self.ctx.proxy.switch(self.name, settings, shown or [], members)
+                    shown = members
+            settled = state in (None, 'completed') and len(running) == action.replicas == len(tasks)
+            if settled:
+                return
+            if time.time() > deadline:
+                raise DokkuPsError('app %s: service %s did not converge within %d s (%d of %d tasks running)'
+                                   % (self.name, action.name, CONVERGE_TIMEOUT, len(running), action.replicas))
+            time.sleep(POLL)
+
+    def members(self, tasks):
+        """``<node address>:<published port>`` of the running web tasks."""
+        nodes = self.run.node_addresses()
+        if any(task.get('NodeID') not in nodes for task in tasks):
+            nodes = self.run.node_addresses(refresh=True)
+        found = []
+        for task in tasks:
+            if (task.get('Status') or {}).get('State') != 'running' or not nodes.get(task.get('NodeID')):
+                continue
+            for port in ((task.get('Status') or {}).get('PortStatus') or {}).get('Ports') or []:
+                if port.get('PublishedPort'):
+                    found.append('%s:%d' % (nodes[task['NodeID']], port['PublishedPort']))
+        return sorted(found)
+
+    def sync_proxy(self, doc, work):
+        settings = settings_of(doc)
+        if not self.ctx.proxy.concerns(self.name, settings):
+            return
+        service = self.run.services(self.name).get(WEB)
+        members = self.members(self.run.tasks(service['ID'])) if service is not None else []
+        if self.ctx.check_mode and work.touches(WEB):
+            self.ctx.proxy.predict(self.name, settings, members, [WEB])
+        else:
+            self.ctx.proxy.sync(self.name, settings, members)
+
+    def run_once(self, doc, req):
+        raise ValidationError('scheduler', 'app %s runs on swarm, where one-offs (the release phase, dokku_ps_run, '
+                              'cron) are not supported yet' % self.name)
+
+    def cron_spec(self, doc, entries, active):
+        return self.run_once(doc, None)
+
+    def running_oneoffs(self, cron_id=None):
+        return []

@@ -1,0 +1,148 @@
+"""The swarm scheduler (issue 24, first part; docs/swarm.md) on a private single-node swarm (tests/support/swarm.py):
+an app declared with ``scheduler: swarm`` runs each process type as a replicated service, behind the host's
+(private) nginx through the web tasks' host-mode ports; deploy, scale, rollout, stop, start and delete through the
+modules, with the four-step pattern and a bounded request loop that must see no failed request.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support import images, swarm
+from tests.support.ansible_runner import Runner
+from tests.support.four_step import four_step
+from tests.support.nginx import BackgroundLoop, PrivateNginx, get
+from tests.support.proxy_apps import WEB, options
+
+APP = "swapp"
+
+
+@pytest.fixture(scope="module")
+def sw(tmp_path_factory):
+    yield from swarm.private_swarm(tmp_path_factory, "sws")
+
+
+@pytest.fixture
+def client(sw):
+    found = sw.client()
+    yield found
+    for service in found.services.list():
+        service.remove()
+    found.close()
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    with PrivateNginx(tmp_path / "nginx") as server:
+        yield server
+
+
+@pytest.fixture
+def swarm_runner(sw, tmp_path):
+    work = tmp_path / "swarm-run"
+    work.mkdir()
+    return Runner(str(tmp_path / "swarm-state"), docker_host=sw.url, workdir=str(work))
+
+
+def app_args(nginx, **extra):
+    args = dict(options(nginx), name=APP, image=images.PROXY_IMAGE, processes=dict(WEB, worker="sleep 86400"),
+                scheduler="swarm", proxy=True, proxy_ports=["http:%d:5000" % nginx.port], wait_to_retire=1)
+    args.update(extra)
+    return args
+
+
+def services(client):
+    return dict((service.name, service.attrs) for service in client.services.list(
+        filters={"label": ["com.dokku.app-name=%s" % APP]}))
+
+
+def replicas(client):
+    return dict((name, attrs["Spec"]["Mode"]["Replicated"]["Replicas"]) for name, attrs in services(client).items())
+
+
+def answers(nginx, count=20):
+    found = set()
+    for _ in range(count):
+        status, body = get(nginx.url())[:2]
+        assert status == 200, body
+        found.add(body.strip())
+    return found
+
+
+def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client, nginx):
+    runner = swarm_runner
+
+    def nothing_created(_predicted):
+        assert services(client) == {}
+    predicted, applied = four_step(runner, client.api, APP, "dokku_ps_app", app_args(nginx),
+                                   after_check=nothing_created)
+    versions = dict((name, attrs["Version"]["Index"]) for name, attrs in services(client).items())
+    assert runner.module("dokku_ps_app", app_args(nginx))["changed"] is False
+    assert dict((name, attrs["Version"]["Index"]) for name, attrs in services(client).items()) == versions
+    assert applied["containers"]["created"] == ["%s-web" % APP]
+    assert replicas(client) == {"%s-web" % APP: 1}, "worker is scaled to 0: no service"
+    assert len(answers(nginx)) == 1
+
+    scaled = runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2, "worker": 1}))
+    assert scaled["changed"] is True and replicas(client) == {"%s-web" % APP: 2, "%s-worker" % APP: 1}
+    assert len(answers(nginx)) == 2
+
+    # a new env is a rolling update of both services; the proxy follows the tasks: no failed request
+    with BackgroundLoop(nginx.url(), seconds=120, pause=0.01) as loop:
+        time.sleep(0.5)
+        rolled = runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v2"}))
+        time.sleep(0.5)
+    print("swarm rollout through the proxy: %d requests, %d failed" % (loop.result.sent, loop.result.failed))
+    assert rolled["containers"]["replaced"] == ["%s-web" % APP, "%s-worker" % APP]
+    assert loop.result.sent > 20 and loop.result.failed == 0, loop.result.errors
+    assert len(answers(nginx)) == 2
+
+    report = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    assert sorted(report["dynos"]) == ["web.1", "web.2", "worker.1"]
+    assert all(dyno["status"] == "running" and dyno["definition_current"] for dyno in report["dynos"].values())
+    assert report["running"] == "true" and report["processes"] == 3
+
+    stopped = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))
+    assert stopped["changed"] is True and replicas(client) == {"%s-web" % APP: 0, "%s-worker" % APP: 0}
+    assert runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))["changed"] is False
+    started = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="started"))
+    assert started["changed"] is True and replicas(client) == {"%s-web" % APP: 2, "%s-worker" % APP: 1}
+    assert len(answers(nginx)) == 2
+
+    deleted = runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
+    assert deleted["containers"]["removed"] == ["%s-web" % APP, "%s-worker" % APP] and services(client) == {}
+
+
+def test_what_swarm_cannot_do_yet_is_refused_before_anything_changes(swarm_runner, client, nginx, runner):
+    refused = swarm_runner.module("dokku_ps_app", app_args(nginx, publish=8080), expect_failure=True)
+    assert "publish: app swapp runs on swarm" in refused["msg"] and services(client) == {}
+    refused = swarm_runner.module("dokku_ps_app", app_args(nginx, checks={"web": {"uptime": 1}}), expect_failure=True)
+    assert "checks: app swapp runs on swarm" in refused["msg"] and services(client) == {}
+    # the main daemon is no swarm manager: said in one line, with how to fix it
+    refused = runner.module("dokku_ps_app", dict(app_args(nginx), name="swapp-main"), expect_failure=True)
+    assert "swarm needs the Docker daemon at" in refused["msg"] and "is not" in refused["msg"]
+
+
+def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_serving(swarm_runner, client, nginx):
+    runner = swarm_runner
+    healthy = {"healthchecks": {"web": [{"type": "liveness", "command": ["true"], "wait": 1, "attempts": 2}]}}
+    runner.module("dokku_ps_app", app_args(nginx, app_json=healthy))
+    runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
+    before = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    spec = services(client)["%s-web" % APP]["Spec"]
+
+    failing = {"healthchecks": {"web": [{"type": "liveness", "command": ["false"], "wait": 1, "attempts": 1}]}}
+    with BackgroundLoop(nginx.url(), seconds=180, pause=0.01) as loop:
+        refused = runner.module("dokku_ps_app", app_args(nginx, app_json=failing, env={"V": "2"}),
+                                expect_failure=True)
+        time.sleep(0.5)
+    print("failed swarm rollout through the proxy: %d requests, %d failed" % (loop.result.sent, loop.result.failed))
+    assert "the rolling update of service %s-web failed and Swarm rolled it back" % APP in refused["msg"]
+    assert loop.result.sent > 20 and loop.result.failed == 0, loop.result.errors
+    after = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    assert after["release"] == before["release"], "the refused definition is recorded nowhere"
+    assert services(client)["%s-web" % APP]["Spec"]["TaskTemplate"] == spec["TaskTemplate"], "the previous spec runs"
+    assert len(answers(nginx)) == 2
+    runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
