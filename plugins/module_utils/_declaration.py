@@ -191,9 +191,9 @@ KEYS = [
         'with a warning; remove the pin to deploy the declaration again.' % RELEASE_KEYS_TEXT,
     ]),
     ('scheduler', BOTH, NOT_RELEASED, dict(type='str', choices=['docker-local', 'swarm']), [
-        'What runs the app\'s processes: V(docker-local) (containers on the Docker daemon of O(@docker_host), the '
-        'default) or V(swarm) (one replicated service per process type on the swarm whose manager O(@docker_host) '
-        'is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: '
+        'What runs the app\'s processes: V(docker-local) (containers on the Docker daemon the task connects to, the '
+        'default) or V(swarm) (one replicated service per process type on the swarm whose manager that daemon is; '
+        'docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: '
         'V(docker-local)). A deployed app cannot move to another scheduler.',
     ]),
     ('release_phase_timeout', BOTH, NOT_RELEASED, dict(type='int', default=600), [

@@ -244,8 +244,8 @@ options:
     type: int
   scheduler:
     description:
-      - 'What runs the app''s processes: V(docker-local) (containers on the Docker daemon of O(docker_host), the
-        default) or V(swarm) (one replicated service per process type on the swarm whose manager O(docker_host)
+      - 'What runs the app''s processes: V(docker-local) (containers on the Docker daemon the task connects to,
+        the default) or V(swarm) (one replicated service per process type on the swarm whose manager that daemon
         is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: V(docker-local)).
         A deployed app cannot move to another scheduler.'
     type: str

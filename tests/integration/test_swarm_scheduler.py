@@ -64,7 +64,7 @@ def replicas(client):
 
 def answers(nginx, count=20):
     found = set()
-    for _ in range(count):
+    for _attempt in range(count):
         status, body = get(nginx.url())[:2]
         assert status == 200, body
         found.add(body.strip())

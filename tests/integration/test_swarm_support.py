@@ -101,7 +101,7 @@ def _refused_until(url, seconds=10.0):
 
 def _timestamp(text):
     """Seconds since the epoch of a Docker RFC 3339 timestamp with up to nanoseconds (``...T12:00:00.123Z``)."""
-    stamp, _, fraction = text.rstrip("Z").partition(".")
+    stamp, _dot, fraction = text.rstrip("Z").partition(".")
     return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) + float("0." + (fraction or "0"))
 
 
