@@ -164,6 +164,12 @@ def test_stop_start_and_a_killed_process_restarted_by_docker(runner, api, app_na
     web = containers(api, app_name)["%s.web.1" % app_name]
     os.kill(web["State"]["Pid"], signal.SIGKILL)
     deadline = time.monotonic() + 30
+    # first Docker's restart (a request could still reach the dying process), then the served page
+    while time.monotonic() < deadline:
+        again = api.inspect_container(web["Id"])
+        if again["RestartCount"] > web["RestartCount"] and again["State"]["Running"]:
+            break
+        time.sleep(0.1)
     while time.monotonic() < deadline:
         try:
             if get(nginx.url(), timeout=2)[0] == 200:
