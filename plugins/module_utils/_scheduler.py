@@ -102,10 +102,6 @@ class AppScheduler(object):
         nothing). Raises ValidationError for a command that cannot be split."""
         raise NotImplementedError
 
-    def running_oneoffs(self, cron_id=None):
-        """The names of the app's one-offs that run now (of one cron entry, with ``cron_id``)."""
-        raise NotImplementedError
-
     def sync_proxy(self, doc, work):
         """Queue the app's proxy config for its web processes as they run after ``work`` (check mode: as they would
         run), on the run's proxy (_proxy.ProxyRun)."""

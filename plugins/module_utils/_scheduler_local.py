@@ -220,10 +220,6 @@ class LocalApp(scheduler.AppScheduler):
         return {'app': self.name, 'docker_host': self.ctx.docker.host, 'active': bool(active),
                 'entries': [dict(entry, create=_create_spec(doc, entry)) for entry in entries]}
 
-    def running_oneoffs(self, cron_id=None):
-        return [(summary.get('Names') or ['?'])[0].lstrip('/')
-                for summary in local_oneoff.running_oneoffs(self.ctx.docker, self.name, cron_id)]
-
     # -- the proxy ----------------------------------------------------------------------------------------------
 
     def sync_proxy(self, doc, work):

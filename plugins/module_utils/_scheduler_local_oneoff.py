@@ -65,11 +65,3 @@ def run_once(docker, redactor, doc, req):
             docker.remove(container_id, name, force=True)
     return oneoff.Result(name, status, redactor.text(stdout), redactor.text(stderr), timed_out, bool(req.keep))
 
-
-def running_oneoffs(docker, app, cron_id=None):
-    """The app's one-offs that run (of one cron entry, with ``cron_id``), from one list call."""
-    labels = ['%s=%s' % (specs.LABEL_APP, app)]
-    if cron_id:
-        labels.append('%s=%s' % (specs.LABEL_CRON_ID, cron_id))
-    found = docker.list_containers({'label': labels, 'status': ['running']})
-    return [summary for summary in found if specs.is_oneoff(summary.get('Labels'), app)]

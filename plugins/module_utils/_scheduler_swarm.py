@@ -324,6 +324,3 @@ class SwarmApp(scheduler.AppScheduler):
 
     def cron_spec(self, doc, entries, active):
         return self.run_once(doc, None)
-
-    def running_oneoffs(self, cron_id=None):
-        return []

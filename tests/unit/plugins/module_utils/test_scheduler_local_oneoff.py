@@ -15,7 +15,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _specs as specs
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DockerError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._redaction import Redactor
-from tests.unit.fake_docker import FakeDocker, calls_of, summary
+from tests.unit.fake_docker import FakeDocker, calls_of
 from tests.unit.helpers import IMAGE_ID, app_document, raised
 
 SECRET = 'hunter2-value'
@@ -153,33 +153,3 @@ def test_a_one_off_that_cannot_start_is_removed(numbers):
     assert 'executable file not found' in str(error)
     assert methods(docker) == ['create_container', 'start', 'remove'] and docker.containers == []
 
-
-# -- running one-offs -----------------------------------------------------------------------------------------------
-
-def _labels(app, kind=None, cron_id=None):
-    labels = {specs.LABEL_APP: app}
-    if kind:
-        labels[specs.LABEL_CONTAINER_TYPE] = kind
-    if cron_id:
-        labels[specs.LABEL_CRON_ID] = cron_id
-    return labels
-
-
-def test_running_oneoffs_are_the_apps_one_offs_that_run():
-    docker = FakeDocker([
-        summary('r1', 'shop.run.11111', _labels('shop', 'run')),
-        summary('r2', 'shop.run.22222', _labels('shop', 'run'), state='exited'),
-        summary('c1', 'shop.cron.33333', _labels('shop', 'cron', 'aaaaaaaaaaaa')),
-        summary('c2', 'shop.cron.44444', _labels('shop', 'cron', 'bbbbbbbbbbbb')),
-        summary('p1', 'shop.predeploy.55555', _labels('shop', 'release')),
-        summary('w1', 'shop.web.1', _labels('shop', 'deploy')),
-        summary('w2', 'shop.worker.1', _labels('shop')),
-        summary('o1', 'other.run.11111', _labels('other', 'run')),
-    ])
-    assert [c['Id'] for c in local_oneoff.running_oneoffs(docker, 'shop')] == ['r1', 'c1', 'c2', 'p1']
-    assert [c['Id'] for c in local_oneoff.running_oneoffs(docker, 'shop', 'bbbbbbbbbbbb')] == ['c2']
-    assert local_oneoff.running_oneoffs(docker, 'shop', 'cccccccccccc') == []
-    assert [c['Id'] for c in local_oneoff.running_oneoffs(docker, 'other')] == ['o1']
-    assert calls_of(docker, 'list_containers')[1].arg == {
-        'label': ['%s=shop' % specs.LABEL_APP, '%s=bbbbbbbbbbbb' % specs.LABEL_CRON_ID], 'status': ['running']}
-    assert len(calls_of(docker, 'list_containers')) == 4, 'one list call each'

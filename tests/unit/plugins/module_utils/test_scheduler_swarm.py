@@ -348,7 +348,6 @@ def test_one_offs_are_refused_on_swarm(tmp_path):
     assert message == ('scheduler: app demo runs on swarm, where one-offs (the release phase, dokku_ps_run, cron) '
                        'are not supported yet')
     assert refused(app.cron_spec, doc, [], True) == message
-    assert app.running_oneoffs() == [] and app.running_oneoffs('x') == []
 
 
 # ---------------------------------------------------------------- apply: a rollback, the proxy
