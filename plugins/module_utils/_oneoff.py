@@ -85,6 +85,11 @@ def tail(text, lines=FAILURE_LINES):
     return found[-lines:]
 
 
+def last_lines(result, lines=FAILURE_LINES):
+    """The last ``lines`` lines a one-off wrote: its standard output's, then its standard error's."""
+    return (tail(result.stdout, lines) + tail(result.stderr, lines))[-lines:]
+
+
 def failure(app, what, result, timeout=None):
     """The one-line error of a one-off that failed (``what``: 'the predeploy script of release 3', ...): its exit
     status or its time limit, then the last lines of its output (already masked), joined with ' | '."""
@@ -92,8 +97,7 @@ def failure(app, what, result, timeout=None):
         reason = 'did not finish within %d s and was stopped' % timeout
     else:
         reason = 'exited with status %s' % result.status
-    glue = '\n' if result.stdout and result.stderr and not result.stdout.endswith('\n') else ''
-    output = tail(result.stdout + glue + result.stderr)
+    output = last_lines(result)
     shown = ('; its last output: %s' % ' | '.join(output)) if output else '; it wrote no output'
     return 'app %s: %s %s%s' % (app, what, reason, shown)
 

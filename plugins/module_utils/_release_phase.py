@@ -23,6 +23,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
+from ansible_collections.dokku_ps.docker.plugins.module_utils._context import timestamp
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _releases as releases
@@ -93,9 +94,8 @@ class ReleasePhase(object):
         started = time.time()
         req = oneoff.request(oneoff.RELEASE, command, timeout=self.timeout, phase=phase)
         result = self.ctx.scheduler(self.doc).run_once(self.doc, req)
-        output = (oneoff.tail(result.stdout) + oneoff.tail(result.stderr))[-oneoff.FAILURE_LINES:]
         entry = {'phase': phase, 'container': result.name, 'rc': result.status, 'timed_out': result.timed_out,
-                 'seconds': round(time.time() - started, 1), 'output': output}
+                 'seconds': round(time.time() - started, 1), 'output': oneoff.last_lines(result)}
         self.ran.append(entry)
         if result.timed_out or result.status != 0:
             what = 'the %s command of release %d' % (phase, self.number)
@@ -125,7 +125,7 @@ class ReleasePhase(object):
         except ReleasePhaseFailed as exc:
             status = FAILED
             failure = exc
-        self.doc['release_phase'] = {'release': self.number, 'status': status, 'at': _now(),
+        self.doc['release_phase'] = {'release': self.number, 'status': status, 'at': timestamp(),
                                      'phases': [dict((k, v) for k, v in entry.items() if k != 'output')
                                                 for entry in self.ran]}
         write(self.doc)
@@ -141,6 +141,3 @@ class ReleasePhase(object):
         return {'release': self.number, 'commands': [phase for phase, _command in self.commands],
                 'ran': list(self.ran)}
 
-
-def _now():
-    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
