@@ -76,17 +76,19 @@ def _split_member(member):
         raise ValidationError('members', 'must be IP addresses, each with a port or none')
 
 
+def _address_port(address, port):
+    return '[%s]:%d' % (address, port) if address.version == 6 else '%s:%d' % (address, port)
+
+
 def _sorted_members(members):
     parsed = set(_split_member(member) for member in members)
     ordered = sorted(parsed, key=lambda item: (item[0].version, item[0], item[1] or 0))
-    return [str(address) if port is None else ('[%s]:%d' % (address, port) if address.version == 6
-                                               else '%s:%d' % (address, port)) for address, port in ordered]
+    return [str(address) if port is None else _address_port(address, port) for address, port in ordered]
 
 
 def _member(member, port):
     address, own = _split_member(member)
-    port = own or port
-    return '[%s]:%d' % (address, port) if address.version == 6 else '%s:%d' % (address, port)
+    return _address_port(address, own or port)
 
 
 # A certificate nginx serves for an app: the paths of its certificate (with chain) and its key.
