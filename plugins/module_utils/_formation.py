@@ -27,11 +27,12 @@ def type_is_defined(app_doc, ptype):
 
 
 def process_env(app_doc, ptype, index):
-    """The env of a container of ``ptype`` (the app's, plus DYNO and PORT) and the value of PORT."""
+    """The env of a process of ``ptype`` (the app's, plus DYNO and PORT) and the value of PORT. ``index``: the
+    process's number, or a template its scheduler fills in (Swarm's ``{{.Task.Slot}}``)."""
     web_port = app_doc.get('web_port') or DEFAULT_WEB_PORT
     port_value = str(web_port) if ptype == WEB else ''
     env = dict(app_doc.get('env') or {})
-    env['DYNO'] = '%s.%d' % (ptype, index)
+    env['DYNO'] = '%s.%s' % (ptype, index)
     env['PORT'] = port_value
     return env, port_value
 

@@ -140,4 +140,3 @@ class ReleasePhase(object):
             return None
         return {'release': self.number, 'commands': [phase for phase, _command in self.commands],
                 'ran': list(self.ran)}
-

@@ -64,4 +64,3 @@ def run_once(docker, redactor, doc, req):
         if not req.keep:
             docker.remove(container_id, name, force=True)
     return oneoff.Result(name, status, redactor.text(stdout), redactor.text(stderr), timed_out, bool(req.keep))
-

@@ -23,18 +23,19 @@ import json
 import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
-from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import process_command
+from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import process_command, process_env
 from ansible_collections.dokku_ps.docker.plugins.module_utils._health import NANOSECONDS, docker_healthcheck
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT, WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_to_docker
+# Dokku's labels and the spec hash label are the same on a task as on a docker-local container
+from ansible_collections.dokku_ps.docker.plugins.module_utils._specs import (
+    LABEL_APP, LABEL_CONTAINER_TYPE, LABEL_MARKER, LABEL_PROCESS_TYPE, LABEL_SPEC_HASH)
 
-LABEL_APP = 'com.dokku.app-name'
-LABEL_PROCESS_TYPE = 'com.dokku.process-type'
-LABEL_CONTAINER_TYPE = 'com.dokku.container-type'
 LABEL_SCHEDULER = 'io.dokku-ps.scheduler'
-LABEL_SPEC_HASH = 'io.dokku-ps.spec-hash'
 SWARM = 'swarm'
+# the number of a task, as Swarm fills it into a template
+TASK_SLOT = '{{.Task.Slot}}'
 
 # A service name is one DNS label (Swarm refuses dots): at most 63 characters.
 MAX_SERVICE_NAME = 63
@@ -113,17 +114,13 @@ def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=Non
     ``APIClient.create_service``, as dicts), and ``hash``: what needs a rolling update when it changes (not the
     replicas)."""
     app = app_doc['name']
-    web_port = app_doc.get('web_port') or DEFAULT_WEB_PORT
-    port_value = str(web_port) if ptype == WEB else ''
-    env = dict(app_doc.get('env') or {})
-    env['PORT'] = port_value
+    # DYNO is the template Swarm fills in per task, in the env and in a command's $DYNO
+    env, port_value = process_env(app_doc, ptype, TASK_SLOT)
     command = process_command(app_doc, ptype)
     args = None
     if command is not None:
-        # $DYNO in a command is the template Swarm fills in per task
-        args = split_command(command, dict(env, DYNO='%s.{{.Task.Slot}}' % ptype), port_value, process_type=ptype)
-    env['DYNO'] = '%s.{{.Task.Slot}}' % ptype
-    labels = {'dokku': '', LABEL_APP: app, LABEL_PROCESS_TYPE: ptype, LABEL_CONTAINER_TYPE: 'deploy'}
+        args = split_command(command, env, port_value, process_type=ptype)
+    labels = {LABEL_MARKER: '', LABEL_APP: app, LABEL_PROCESS_TYPE: ptype, LABEL_CONTAINER_TYPE: 'deploy'}
     container = {'Image': app_doc['image_id'], 'Env': ['%s=%s' % (key, env[key]) for key in sorted(env)],
                  'Labels': dict(labels), 'Init': True, 'StopGracePeriod': int(stop_timeout * NANOSECONDS)}
     if args is not None:

@@ -152,4 +152,3 @@ def test_a_one_off_that_cannot_start_is_removed(numbers):
     error = raised(DockerError, run, docker, oneoff.request(oneoff.RUN, 'nope'))
     assert 'executable file not found' in str(error)
     assert methods(docker) == ['create_container', 'start', 'remove'] and docker.containers == []
-
