@@ -20,6 +20,7 @@ import copy
 import datetime
 import threading
 
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils._cron import CronTable
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import computed_property
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _redaction as redaction
@@ -142,6 +143,13 @@ class Context(object):
         for kind in scheduler.KINDS:
             if kind == scheduler.DOCKER_LOCAL or kind in self._schedulers:
                 self.scheduler_run(kind).prefetch(names)
+
+    def plan_cron(self, doc, active):
+        """(the app's app.json cron entries, what the host's cron runner needs for them: its scheduler's cron_spec),
+        for CronTable.sync once the app converged; made before anything changes, so a command that cannot be split
+        is refused first. ``active``: the app runs after the run. No entries for an app never deployed."""
+        entries = app_json.cron_entries(doc.get('app_json')) if doc.get('deployed') else []
+        return entries, (self.scheduler(doc).cron_spec(doc, entries, active) if entries else None)
 
     def report(self, docs, global_doc, inspect=False, top=False):
         """What the schedulers report of the processes of the apps ``docs`` (SchedulerRun.report), by app."""

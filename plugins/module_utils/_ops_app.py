@@ -10,7 +10,6 @@ __metaclass__ = type
 import collections
 import copy
 
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _ops_policy as ops_policy
@@ -121,14 +120,11 @@ def converge(ctx, item, warning_prefix=''):
         phase = release_phase.ReleasePhase(ctx, doc, rolls_out, item.values.get('release_phase_timeout')
                                            or oneoff.DEFAULT_PHASE_TIMEOUT)
         recorded = recorded or phase.due
-        cron_entries = app_json.cron_entries(doc.get('app_json')) if doc.get('deployed') else []
-        # the cron commands are split now: a bad one is refused before anything changes
-        cron_spec = ctx.scheduler(doc).cron_spec(doc, cron_entries, app_is_active(doc, global_doc)
-                                                 and item.state != 'stopped') if cron_entries else None
+        cron = ctx.plan_cron(doc, app_is_active(doc, global_doc) and item.state != 'stopped')
         phase.before()
         certificate = ctx.commit(work, doc, global_doc, write=recorded, proxy=deploy, rollback_of=rollback_of)
         phase.after(ctx.store.write_app)
-        cron_changed = ctx.cron.sync(name, cron_entries, cron_spec) if deploy else False
+        cron_changed = ctx.cron.sync(name, *cron) if deploy else False
         changed = recorded or work.changed or tls.changed(certificate) or cron_changed
         return Converged(name, doc, old, global_doc, work, changed, scale_changes, property_changes, certificate,
                          phase.outcome())

@@ -14,7 +14,6 @@ import os
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency import for_each
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import validate_app_name, validate_process_type
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _definitions as definitions
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _image_definition as image_definition
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _results as results
@@ -127,11 +126,10 @@ def change_state(ctx, name, state, process_type=None):
         work = app.converge(doc, global_doc, types=[process_type] if process_type else None,
                             force_replace=state in ('restarted', 'rebuilt'), will_write=write)
     ctx.warnings.extend(work.warnings)
-    entries = app_json.cron_entries(doc.get('app_json'))
     # a stopped app's cron entries run nothing until it starts again (docs/oneoffs.md)
-    cron = app.cron_spec(doc, entries, state != 'stopped') if entries else None
+    cron = ctx.plan_cron(doc, state != 'stopped')
     ctx.commit(work, doc, global_doc, write=write)
-    if ctx.cron.sync(name, entries, cron):
+    if ctx.cron.sync(name, *cron):
         flag_changed = True
     if work.changed or flag_changed:
         return outcome('changed', state, work)
