@@ -106,8 +106,7 @@ class CronTable(object):
         """Remove the app's cron file, spec and results (its log stays). Returns whether anything was there."""
         paths = self.paths(app)
         found = [path for path in (paths['cron'], paths['spec']) if os.path.exists(path)]
-        found += [os.path.join(self.dir, name) for name in _listdir(self.dir)
-                  if _LAST_RE.match(name) and _LAST_RE.match(name).group('app') == app]
+        found += [os.path.join(self.dir, name) for name in _listdir(self.dir) if _app_of_result(name) == app]
         if not self.check_mode:
             for path in found:
                 os.remove(path)
@@ -131,6 +130,12 @@ def _masked(last, mask):
     if mask is not None:
         last['output'] = [mask(line) for line in last.get('output') or []]
     return last
+
+
+def _app_of_result(name):
+    """The app of a cron entry's result file, ``<app>.<id>.last.json``; None for any other file."""
+    match = _LAST_RE.match(name)
+    return match.group('app') if match else None
 
 
 def _read(path):
