@@ -152,6 +152,7 @@ class SwarmRun(scheduler.SchedulerRun):
         for doc in docs:
             dynos = {}
             for ptype, service in sorted(self.services(doc['name']).items()):
+                current = _hash(service) == self._wanted_hash(doc, global_doc, ptype)
                 for task in self.tasks(service['ID']):
                     status = task.get('Status') or {}
                     dyno = '%s.%s' % (ptype, task.get('Slot'))
@@ -159,7 +160,7 @@ class SwarmRun(scheduler.SchedulerRun):
                                    'status': status.get('State'), 'desired_state': task.get('DesiredState'),
                                    'node': self.node_addresses().get(task.get('NodeID')),
                                    'ports': _ports(task), 'started_at': status.get('Timestamp'),
-                                   'definition_current': _hash(service) == self._wanted_hash(doc, global_doc, ptype)}
+                                   'definition_current': current}
             running = [entry for entry in dynos.values() if entry['status'] == 'running']
             state = 'false' if not running else ('true' if len(running) == len(dynos) else 'mixed')
             found[doc['name']] = {'processes': len(dynos), 'running': state, 'dynos': dynos, 'oneoffs': []}
