@@ -398,11 +398,13 @@ class Pebble:
         return self._forwarder.contacts() if self._forwarder is not None else 0
 
     def orders_issued(self):
-        """``[(serial hex, order id)]`` of every certificate pebble issued since this object first started it,
-        read from pebble's log (one line per issued certificate)."""
+        """``[(serial, order id)]`` of every certificate pebble issued since this object first started it, read
+        from pebble's log (one line per issued certificate). The serial is an int: pebble writes the hex of the
+        serial's bytes, with a leading zero whenever the number has an odd count of digits."""
         try:
             with open(self.pebble_log, encoding="utf-8", errors="replace") as handle:
-                return [match.groups() for match in map(ISSUED_LINE.search, handle) if match]
+                return [(int(match.group(1), 16), match.group(2))
+                        for match in map(ISSUED_LINE.search, handle) if match]
         except OSError:
             return []
 
