@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """Benchmark of dokku_ps.docker against raw Docker SDK calls, a `docker run` CLI loop and docker-compose.
 
-    .venv/bin/python bench/run.py            # full run, 3 repetitions per scenario (about 15 minutes)
+    .venv/bin/python bench/run.py            # full run, 3 repetitions per scenario (about 18 minutes)
     .venv/bin/python bench/run.py --quick    # 1 repetition
     .venv/bin/python bench/run.py --quick --small --only scale   # development: tenfold smaller sizes
     .venv/bin/python bench/run.py --only proxy   # the web proxy (issue 14): a private nginx, wrk (setup.sh installs it)
     .venv/bin/python bench/run.py --only https   # https against http through the same nginx, a deploy with issuance
+    .venv/bin/python bench/run.py --only swarm   # scale 0 -> 30 -> 0 and a rollout of web=10 on swarm and docker-local
 
 A full run writes bench/results/latest.json and latest.md and regenerates the table in docs/performance.md;
 runs with --small or --only write bench/results/partial.* instead. Every container, app, compose project and
@@ -36,10 +37,11 @@ import common  # noqa: E402  pylint: disable=wrong-import-position
 import load  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import scenario_https  # noqa: E402  pylint: disable=wrong-import-position
+import scenario_swarm  # noqa: E402  pylint: disable=wrong-import-position
 import scenarios  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import images  # noqa: E402  pylint: disable=wrong-import-position
 
-ALL = ("scale", "converge", "restore", "policy", "api", "growth", "proxy", "https")
+ALL = ("scale", "converge", "restore", "policy", "api", "growth", "proxy", "https", "swarm")
 RESULTS = os.path.join(BENCH_DIR, "results")
 
 
@@ -50,7 +52,7 @@ def parse_args(argv):
     parser.add_argument("--small", action="store_true", help="tenfold smaller sizes (development only)")
     parser.add_argument("--only", default="", help="comma-separated subset of: %s" % ", ".join(ALL))
     parser.add_argument("--no-compose", action="store_true", help="leave docker-compose out")
-    parser.add_argument("--budget", type=int, default=840,
+    parser.add_argument("--budget", type=int, default=1080,
                         help="seconds the run should take at most: further repetitions are dropped (and reported) "
                              "when they would not fit; 0: no limit")
     parser.add_argument("--wait-quiet", type=int, default=0,
@@ -150,10 +152,12 @@ def main(argv=None):
             # --small: 2 s of load per target and connection mode instead of 6
             ("https", lambda: scenario_https.run(bench, seconds=2 if args.small else 6, wrk_skip=wrk_skip,
                                                  pebble_skip=pebble_skip)),
+            # a private single-node swarm against the main daemon (docker-local), the same modules
+            ("swarm", lambda: scenario_swarm.run(bench)),
         ]
         # minimal cost of one repetition of each step on an idle machine, to keep room for the steps to come
         minimal = {"scale": 50, "converge": 100, "restore": 90, "policy": 35, "api": 60, "growth": 180, "proxy": 150,
-                   "https": 90}
+                   "https": 90, "swarm": 85}
         if args.budget:
             bench.deadline = time.monotonic() + args.budget - (time.time() - started)
         for position, (name, step) in enumerate(steps):
@@ -191,6 +195,8 @@ def main(argv=None):
         data["proxy"] = bench.proxy_results
     if bench.https_results:
         data["https"] = bench.https_results
+    if bench.swarm_results:
+        data["swarm"] = bench.swarm_results
     if failure:
         data["failure"] = failure.splitlines()[0]
     table = report.markdown(data)

@@ -61,6 +61,7 @@ class Bench:
         self.cut = []
         self.proxy_results = {}
         self.https_results = {}  # the https scenario (bench/scenario_https.py)
+        self.swarm_results = {}  # the swarm scenario (bench/scenario_swarm.py)
 
     # -- helpers -------------------------------------------------------------------------------------------
 
