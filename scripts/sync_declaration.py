@@ -76,6 +76,9 @@ RESULT_TARGETS = {
                                               summaries="when O(apps) or O(all) is given", proxy_changed=True,
                                               apps=True),
 }
+# modules that work on no app (the cluster, images): their RETURN has no shared entries
+NO_APP_MODULES = ("plugins/modules/dokku_ps_image.py", "plugins/modules/dokku_ps_swarm.py",
+                  "plugins/modules/dokku_ps_swarm_node.py")
 # indentation of the blocks: the top level of RETURN, and under apps.contains
 RESULTS_INDENT = 0
 EACH_APP_INDENT = 4

@@ -37,8 +37,12 @@ SCHEDULERS = {scheduler.DOCKER_LOCAL: LocalRun, scheduler.SWARM: SwarmRun}
 class Context(object):
     """What every operation needs: the Docker client, the state store and the run's mode."""
 
-    def __init__(self, docker, store, proxy, check_mode=False, acme=None):
+    def __init__(self, docker, store, proxy, check_mode=False, acme=None, connect=None):
         self.docker = docker
+        # host -> a client of another daemon with the run's connection options (the image copy's source, the
+        # nodes of a swarm); made by the runner, which alone knows the Docker client's class
+        self._connect = connect
+        self._others = {}
         self.store = store
         self.check_mode = check_mode
         self.warnings = []
@@ -63,6 +67,19 @@ class Context(object):
         if self._cron is None:
             self._cron = CronTable(self.store.state_dir, check_mode=self.check_mode)
         return self._cron
+
+    def docker_at(self, host):
+        """A client of the daemon at ``host`` with the run's other connection options (made once per host)."""
+        with self._lock:
+            if host == self.docker.host:
+                return self.docker
+            if host not in self._others:
+                if self._connect is None:
+                    raise TypeError('this run context connects to no other daemon')
+                client = self._connect(host)
+                client.redactor = self.redactor
+                self._others[host] = client
+            return self._others[host]
 
     def close(self):
         for run in list(self._schedulers.values()):

@@ -208,6 +208,50 @@ class Docker(DockerConnection):
     def remove_service(self, service_id, name=None):
         self.call_optional('remove service %s' % (name or service_id), self.api.remove_service, service_id)
 
+    # -- the cluster (dokku_ps_swarm, dokku_ps_swarm_node) and images (dokku_ps_image) -------------------------
+
+    def swarm_info(self):
+        """The ``Swarm`` part of the daemon's information: LocalNodeState, NodeID, ControlAvailable, RemoteManagers..."""
+        return self.call('read the daemon\'s information', self.api.info).get('Swarm') or {}
+
+    def init_swarm(self, advertise_addr, listen_addr, data_path_addr=None, default_addr_pool=None, subnet_size=None):
+        return self.call('initialize a swarm', self.api.init_swarm, advertise_addr=advertise_addr,
+                         listen_addr=listen_addr, data_path_addr=data_path_addr,
+                         default_addr_pool=default_addr_pool or None, subnet_size=subnet_size)
+
+    def join_swarm(self, remote_addrs, join_token, listen_addr, advertise_addr=None, data_path_addr=None):
+        self.call('join the swarm of %s' % ', '.join(remote_addrs), self.api.join_swarm, remote_addrs, join_token,
+                  listen_addr=listen_addr, advertise_addr=advertise_addr, data_path_addr=data_path_addr)
+
+    def leave_swarm(self, force=False):
+        self.call('leave the swarm', self.api.leave_swarm, force=force)
+
+    def join_tokens(self):
+        """{'Worker': ..., 'Manager': ...} of the swarm (a manager only)."""
+        return self.call('read the swarm\'s join tokens', self.api.inspect_swarm).get('JoinTokens') or {}
+
+    def update_node(self, node_id, version, spec):
+        self.call('update node %s' % node_id, self.api.update_node, node_id, version, node_spec=spec)
+
+    def remove_node(self, node_id, force=False):
+        self.call_optional('remove node %s' % node_id, self.api.remove_node, node_id, force=force)
+
+    def save_image(self, reference):
+        """The image as the tar stream of ``docker save`` (chunks): by name, its tags go with it."""
+        return self.call('save image %s' % reference, self.api.get_image, reference)
+
+    def load_image(self, chunks):
+        """Load a ``docker save`` stream (an iterator of byte chunks, sent as they come: the image is never held in
+        memory whole); the image keeps its ID. Docker reports a failure inside the stream of its answer."""
+        def load():
+            for message in self.api.load_image(chunks):
+                if isinstance(message, dict) and message.get('error'):
+                    raise DockerError('Docker API error while trying to load an image: %s' % message['error'])
+        self.call('load an image', load)
+
+    def tag_image(self, image_id, repository, tag):
+        self.call('tag image %s as %s:%s' % (image_id, repository, tag), self.api.tag, image_id, repository, tag)
+
     def inspect_network(self, name):
         """Inspect data of a network, or None when it does not exist."""
         return self.call_optional('inspect network %s' % name, self.api.inspect_network, name)

@@ -57,7 +57,8 @@ def run(module, parse, operation):
         store = StateStore(shared.state_dir)
         proxy = ProxyRun(shared.proxy, check_mode=module.check_mode, run=module.run_command,
                          webroot=shared.acme.webroot)
-        ctx = Context(docker, store, proxy, check_mode=module.check_mode, acme=shared.acme)
+        ctx = Context(docker, store, proxy, check_mode=module.check_mode, acme=shared.acme,
+                      connect=lambda host: Docker(shared.docker._replace(host=host)))
         try:
             try:
                 result = operation(ctx, request)

@@ -30,8 +30,11 @@
   ``UpdateStatus``; the one of an earlier update is reset by every update, as Swarm does, and a change that keeps
   no task starts no rolling update), other changes of the replicas add and remove tasks in place; an update of a
   service whose name matches a glob of ``rollback`` (glob -> message) rolls back instead: the service keeps its
-  spec and its tasks and ends in ``rollback_completed``. A daemon that is not a manager refuses every call but
-  ``swarm_state`` as Docker does (status 503).
+  spec and its tasks and ends in ``rollback_completed``. A daemon that is not a manager refuses every service,
+  task, node and join-token call as Docker does (status 503). Membership (dokku_ps_swarm): ``init_swarm`` makes it
+  the manager of a swarm of ``nodes``, ``join_swarm`` a member (a manager with a token ending in ``-m``),
+  ``leave_swarm`` none; ``remote_managers`` are the managers it knows. Images (dokku_ps_image): ``save_image`` gives
+  an ``images`` entry as a stream (its tags when saved by a name), which ``load_image`` of another fake takes.
 
 Every call is recorded in ``calls``, in order, as a ``Call``: the method's name, the container (or service) it is
 about (its id) and that container's name (as the call gives it, else as the fake knows it; the network's name for
@@ -56,6 +59,7 @@ import fnmatch
 import hashlib
 import ipaddress
 import itertools
+import json
 import re
 import threading
 import time
@@ -92,6 +96,16 @@ WHAT = {
     'daemon_time': 'read the clock of the daemon',
     'caused_events': 'count the events caused',
     'swarm_state': 'read the daemon\'s information',
+    'swarm_info': 'read the daemon\'s information',
+    'init_swarm': 'initialize a swarm',
+    'join_swarm': 'join the swarm of %s',
+    'leave_swarm': 'leave the swarm',
+    'join_tokens': 'read the swarm\'s join tokens',
+    'update_node': 'update node %s',
+    'remove_node': 'remove node %s',
+    'save_image': 'save image %s',
+    'load_image': 'load an image',
+    'tag_image': 'tag image %s',
     'list_services': 'list services',
     'list_tasks': 'list tasks',
     'list_nodes': 'list the swarm nodes',
@@ -255,6 +269,8 @@ class FakeDocker(object):
         # the swarm
         self.swarm_manager = swarm_manager
         self.swarm_node_state = 'active' if swarm_manager else 'inactive'
+        # the managers the daemon knows (``Swarm.RemoteManagers``), as address:port
+        self.remote_managers = ['10.0.0.2:2377'] if swarm_manager else []
         self.nodes = copy.deepcopy(list(nodes)) if nodes is not None else [node('node1', '10.0.0.2')]
         self.services = []
         self.tasks = []
@@ -342,8 +358,13 @@ class FakeDocker(object):
             return copy.deepcopy(self._data(container_id))
 
     def inspect_image(self, reference):
+        """The ``images`` entry of ``reference``, or the one whose ``RepoTags`` hold it (as Docker finds a tag)."""
         self._call('inspect_image', arg=reference, shown=reference)
-        return copy.deepcopy(self.images.get(reference))
+        with self._lock:
+            found = self.images.get(reference)
+            if found is None:
+                found = next((data for data in self.images.values() if reference in (data.get('RepoTags') or [])), None)
+            return copy.deepcopy(found)
 
     def logs_tail(self, container_id, lines):
         self._call('logs_tail', container_id, arg=lines)
@@ -573,6 +594,72 @@ class FakeDocker(object):
     def swarm_state(self):
         self._call('swarm_state')
         return bool(self.swarm_manager), self.swarm_node_state
+
+    def swarm_info(self):
+        """The daemon's ``Swarm`` information: the first node is this daemon's when it is in the swarm."""
+        self._call('swarm_info')
+        member = self.swarm_node_state == 'active'
+        first = self.nodes[0] if member and self.nodes else {}
+        return {'LocalNodeState': self.swarm_node_state, 'ControlAvailable': bool(self.swarm_manager),
+                'NodeID': first.get('ID', ''), 'NodeAddr': (first.get('Status') or {}).get('Addr', ''),
+                'RemoteManagers': [{'NodeID': 'm', 'Addr': addr} for addr in self.remote_managers]}
+
+    # -- the cluster and images (dokku_ps_swarm, dokku_ps_swarm_node, dokku_ps_image) -----------------------------
+
+    def init_swarm(self, advertise_addr, listen_addr, data_path_addr=None, default_addr_pool=None, subnet_size=None):
+        """This daemon becomes the manager of a new swarm whose one node is the first of ``nodes``."""
+        self._call('init_swarm', arg=(advertise_addr, listen_addr, data_path_addr, default_addr_pool, subnet_size))
+        self.swarm_manager, self.swarm_node_state = True, 'active'
+        self.remote_managers = ['%s:2377' % (advertise_addr or '10.0.0.2')]
+        return self.nodes[0]['ID']
+
+    def join_swarm(self, remote_addrs, join_token, listen_addr, advertise_addr=None, data_path_addr=None):
+        """Joins as a manager when the token says so (``SWMTKN-...-m``), else as a worker."""
+        self._call('join_swarm', name=', '.join(remote_addrs),
+                   arg=(remote_addrs, join_token, listen_addr, advertise_addr, data_path_addr))
+        self.swarm_manager, self.swarm_node_state = join_token.endswith('-m'), 'active'
+        self.remote_managers = list(remote_addrs)
+
+    def leave_swarm(self, force=False):
+        self._call('leave_swarm', arg=force)
+        self.swarm_manager, self.swarm_node_state, self.remote_managers = False, 'inactive', []
+
+    def join_tokens(self):
+        self._need_manager('join_tokens')
+        return {'Worker': 'SWMTKN-1-w', 'Manager': 'SWMTKN-1-m'}
+
+    def update_node(self, node_id, version, spec):
+        self._need_manager('update_node', name=node_id, arg=(version, copy.deepcopy(spec)))
+        with self._lock:
+            for entry in self.nodes:
+                if entry['ID'] == node_id:
+                    entry['Spec'] = copy.deepcopy(spec)
+                    entry['Version']['Index'] += 1
+
+    def remove_node(self, node_id, force=False):
+        self._need_manager('remove_node', name=node_id, arg=force)
+        with self._lock:
+            self.nodes = [entry for entry in self.nodes if entry['ID'] != node_id]
+
+    def save_image(self, reference):
+        """The ``images`` entry as a stream: its id, and its tags when saved by a name."""
+        self._call('save_image', name=reference, arg=reference)
+        found = self.inspect_image(reference)
+        tags = [] if reference == found['Id'] else found.get('RepoTags') or []
+        return iter([json.dumps({'Id': found['Id'], 'Size': found.get('Size'), 'RepoTags': tags}).encode()])
+
+    def load_image(self, chunks):
+        loaded = json.loads(b''.join(chunks).decode())
+        self._call('load_image', arg=loaded['Id'])
+        with self._lock:
+            entry = self.images.setdefault(loaded['Id'], {'Id': loaded['Id'], 'Size': loaded['Size'], 'RepoTags': []})
+            entry['RepoTags'] = sorted(set(entry.get('RepoTags') or []) | set(loaded['RepoTags']))
+
+    def tag_image(self, image_id, repository, tag):
+        self._call('tag_image', name=image_id, arg=(repository, tag))
+        with self._lock:
+            entry = self.images[image_id]
+            entry['RepoTags'] = sorted(set(entry.get('RepoTags') or []) | {'%s:%s' % (repository, tag)})
 
     def list_services(self, filters):
         self._need_manager('list_services', arg=filters)

@@ -24,8 +24,8 @@ MAX_LINES = 450
 # The layers, top first (docs/architecture.md): a file imports files of its own layer or of layers below it.
 LAYERS = [
     ('the module runner', ['_runner', '_options']),
-    ('operations', ['_ops_app', '_ops_certs', '_ops_fleet', '_ops_policy', '_ops_report', '_ops_run', '_ops_scale',
-                    '_ops_state']),
+    ('operations', ['_ops_app', '_ops_certs', '_ops_fleet', '_ops_image', '_ops_policy', '_ops_report', '_ops_run',
+                    '_ops_scale', '_ops_state', '_ops_swarm']),
     ('the run', ['_context', '_definitions', '_image_definition', '_proxy', '_release_phase', '_tls']),
     ('schedulers', ['_scheduler_local', '_scheduler_local_oneoff', '_scheduler_local_report', '_scheduler_swarm']),
     ('deciding and doing (docker-local)', ['_planner', '_executor', '_checker', '_policy_drift',

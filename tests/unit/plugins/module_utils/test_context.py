@@ -134,3 +134,20 @@ def test_an_app_read_has_its_secrets_registered(tmp_path, recorder):
     _stored(ctx, _doc())
     ctx.read_app('shop')
     assert ctx.redactor.text('token: secret-value') == 'token: XXXXXX'
+
+
+def test_other_daemons_get_one_client_each_with_the_runs_redactor(tmp_path):
+    made = []
+
+    def connect(host):
+        made.append(host)
+        return FakeDocker(host=host)
+
+    docker = FakeDocker()
+    ctx = context.Context(docker, StateStore(str(tmp_path / 'state')), None, connect=connect)
+    other = ctx.docker_at('tcp://node2:2375')
+    assert other.host == 'tcp://node2:2375' and other.redactor is ctx.redactor
+    assert ctx.docker_at('tcp://node2:2375') is other and made == ['tcp://node2:2375']
+    assert ctx.docker_at(docker.host) is docker, 'the run\'s own daemon is not connected twice'
+    with pytest.raises(TypeError):
+        context.Context(FakeDocker(), None, None).docker_at('tcp://node2:2375')

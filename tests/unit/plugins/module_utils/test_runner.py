@@ -63,7 +63,7 @@ def connected(monkeypatch):
             seen['flushed'] = seen.get('flushed', 0) + 1
 
     class Context(object):
-        def __init__(self, docker, store, proxy, check_mode=False, acme=None):
+        def __init__(self, docker, store, proxy, check_mode=False, acme=None, connect=None):
             self.warnings = ['careful']
             self.proxy = Proxy()
 
