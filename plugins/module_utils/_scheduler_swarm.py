@@ -32,6 +32,9 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
 
 CREATE, UPDATE, SCALE, REMOVE = 'create', 'update', 'scale', 'remove'
+# a node's label with the URL of its Docker daemon as the managers reach it (the role dokku_ps.docker.swarm sets it):
+# where the run looks whether the node has an image
+LABEL_DOCKER_HOST = 'io.dokku-ps.docker-host'
 # the longest wait for a service to converge (its tasks running, its rolling update done)
 CONVERGE_TIMEOUT = 600
 POLL = 0.2
@@ -112,6 +115,9 @@ class SwarmRun(scheduler.SchedulerRun):
         self.docker = ctx.docker
         self._manager = None
         self._nodes = None
+        self._node_list = None
+        # image id -> (names of the eligible nodes that have it, that lack it, whose images are unknown)
+        self._image_nodes = {}
 
     def app(self, name):
         return SwarmApp(self, name)
@@ -122,19 +128,55 @@ class SwarmRun(scheduler.SchedulerRun):
     def require_manager(self):
         """The daemon must be a swarm manager: else one line saying how to make it one."""
         if self._manager is None:
-            self._manager = self.docker.swarm_state()
-        manager, state = self._manager
+            info = self.docker.swarm_info()
+            self._manager = bool(info.get('ControlAvailable')), info.get('LocalNodeState') or 'inactive', \
+                info.get('NodeID')
+        manager, state, _node = self._manager
         if not manager:
             raise ValidationError('scheduler', 'swarm needs the Docker daemon at %s to be a swarm manager, and it is '
                                   'not (its swarm state: %s): form the cluster first (docker swarm init, or the '
                                   'role dokku_ps.docker.swarm), or point docker_host at a manager'
                                   % (self.docker.host, state))
 
+    def nodes(self, refresh=False):
+        if self._node_list is None or refresh:
+            self._node_list = self.docker.list_nodes()
+            self._nodes = dict((node['ID'], (node.get('Status') or {}).get('Addr')) for node in self._node_list)
+        return self._node_list
+
     def node_addresses(self, refresh=False):
-        if self._nodes is None or refresh:
-            self._nodes = dict((node['ID'], (node.get('Status') or {}).get('Addr'))
-                               for node in self.docker.list_nodes())
+        self.nodes(refresh)
         return self._nodes
+
+    def image_nodes(self, image_id):
+        """(have, lack, unknown): the names of the nodes that may run a task (ready, availability active) that have
+        the image, that lack it, and whose images this run cannot see. The manager's own daemon is asked directly;
+        another node's, at the address its label LABEL_DOCKER_HOST gives, when it has one and answers."""
+        if image_id not in self._image_nodes:
+            self.require_manager()
+            found = ([], [], [])
+            for node in self.nodes():
+                if (node.get('Spec') or {}).get('Availability') != 'active' or \
+                        (node.get('Status') or {}).get('State') != 'ready':
+                    continue
+                # hostnames need not differ (nodes in containers, or in network namespaces of one host): the address
+                name = '%s (%s)' % ((node.get('Description') or {}).get('Hostname') or node['ID'],
+                                    (node.get('Status') or {}).get('Addr'))
+                present = self._has_image(node, image_id)
+                found[0 if present else 1 if present is not None else 2].append(name)
+            self._image_nodes[image_id] = tuple(sorted(names) for names in found)
+        return self._image_nodes[image_id]
+
+    def _has_image(self, node, image_id):
+        if node['ID'] == self._manager[2]:
+            return self.docker.inspect_image(image_id) is not None
+        host = ((node.get('Spec') or {}).get('Labels') or {}).get(LABEL_DOCKER_HOST)
+        if not host:
+            return None
+        try:
+            return self.ctx.docker_at(host).inspect_image(image_id) is not None
+        except (DokkuPsError, TypeError):
+            return None
 
     def services(self, app):
         found = {}
@@ -215,14 +257,33 @@ class SwarmApp(scheduler.AppScheduler):
             spec = _spec(doc, global_doc, ptype, wanted)
             if service is None:
                 if wanted:
+                    self._check_image(doc, spec)
                     actions.append(Action(CREATE, ptype, spec, replicas=wanted))
                 continue
             before = _replicas(service)
             if (replace and _hash(service) != spec['hash']) or (force and wanted):
+                self._check_image(doc, spec)
                 actions.append(Action(UPDATE, ptype, spec, service, wanted, before, force=force))
             elif before != wanted:
                 actions.append(Action(SCALE, ptype, spec, service, wanted, before))
         return SwarmWork(actions)
+
+    def _check_image(self, doc, spec):
+        """A service is refused when no node that may run its tasks has its image (nothing pulls it: docs/swarm.md,
+        Images); the nodes that lack it are named in a warning (Swarm rejects the tasks it places there and places
+        them again)."""
+        image = spec['task_template']['ContainerSpec']['Image']
+        have, lack, unknown = self.run.image_nodes(image)
+        shown = '%s (%s)' % (doc.get('image') or image, image)
+        if not have and not unknown:
+            raise ValidationError('image', 'app %s: the image %s is on none of the swarm\'s nodes that may run its '
+                                  'tasks (%s): copy it to them first (dokku_ps.docker.dokku_ps_image, or the role '
+                                  'dokku_ps.docker.swarm with dokku_ps_swarm_images)'
+                                  % (self.name, shown, ', '.join(lack) or 'none is ready and active'))
+        if lack:
+            self.ctx.warn('app %s: the nodes %s lack the image %s; Swarm rejects the tasks it places there and places '
+                          'them again elsewhere: copy it to them (dokku_ps.docker.dokku_ps_image)'
+                          % (self.name, ', '.join(lack), shown))
 
     def converge(self, doc, global_doc, types=None, replace=True, start=True, force_replace=False,
                  will_write=False):

@@ -21,7 +21,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
 from tests.unit.fake_docker import PORTS_FROM, FakeDocker, calls_of, node
-from tests.unit.helpers import (OTHER_IMAGE_ID, app_document, app_json_document, app_with_app_json, healthcheck_entry,
+from tests.unit.helpers import (IMAGE_ID, OTHER_IMAGE_ID, app_document, app_json_document, app_with_app_json, healthcheck_entry,
                                 paced_entry, raised, refused)
 
 HOST = 'tcp://10.0.0.2:2375'
@@ -32,7 +32,10 @@ def _docker(**kwargs):
     """A swarm of two nodes whose manager is at HOST."""
     kwargs.setdefault('swarm_manager', True)
     kwargs.setdefault('nodes', [node('node1', '10.0.0.2'), node('node2', '10.0.0.3')])
-    return FakeDocker(host=HOST, **kwargs)
+    docker = FakeDocker(host=HOST, **kwargs)
+    # the manager has the images of the documents (the check of a service's image asks it)
+    docker.images.update({IMAGE_ID: {'Id': IMAGE_ID}, OTHER_IMAGE_ID: {'Id': OTHER_IMAGE_ID}})
+    return docker
 
 
 def _ctx(tmp_path, docker, check_mode=False):
@@ -120,7 +123,9 @@ def test_a_new_app_gets_a_service_for_each_type_scaled_above_zero(tmp_path):
     action = work.actions[0]
     assert action.replicas == 2 and action.spec['mode'] == {'Replicated': {'Replicas': 2}}
     assert action.spec['labels'][swarm_specs.LABEL_SCHEDULER] == 'swarm'
-    assert _methods(docker) == ['swarm_state', 'list_services'] and docker.services == [], 'planned, nothing done'
+    # the image of a service to create is looked for on the nodes that may run it: here the manager has it
+    assert _methods(docker) == ['swarm_info', 'list_services', 'list_nodes', 'inspect_image'], 'planned'
+    assert docker.services == [], 'nothing done'
     assert calls_of(docker, 'list_services')[0].arg == swarm_specs.service_filter('demo')
 
 
@@ -147,7 +152,7 @@ def test_nothing_to_do_costs_one_list_call(tmp_path):
     ctx = _ctx(tmp_path, docker)
     work = _app(ctx, doc).converge(doc, None)
     assert not work.changed and work.actions == [] and work.summary() == results.container_work(None)
-    assert _methods(docker) == ['swarm_state', 'list_services']
+    assert _methods(docker) == ['swarm_info', 'list_services']
 
 
 def test_a_changed_definition_is_a_rolling_update(tmp_path):
@@ -301,6 +306,76 @@ def test_delete_removes_every_service(tmp_path):
     assert not _app(_ctx(tmp_path, docker), doc).delete(doc).changed
 
 
+# ---------------------------------------------------------------- images
+
+class _Node(object):
+    """Another node's daemon, as the run reaches it at the address of its label: it has ``images``."""
+
+    def __init__(self, images=(), down=False):
+        self.images, self.down, self.asked = set(images), down, []
+
+    def inspect_image(self, reference):
+        self.asked.append(reference)
+        if self.down:
+            raise DokkuPsError('Cannot talk to the Docker daemon at ...: connection refused')
+        return {'Id': reference} if reference in self.images else None
+
+
+def _labelled(node_id, addr, host, **kwargs):
+    found = node(node_id, addr, **kwargs)
+    found['Spec']['Labels'] = {swarm.LABEL_DOCKER_HOST: host}
+    return found
+
+
+def _image_ctx(tmp_path, docker, others):
+    ctx = _ctx(tmp_path, docker)
+    ctx._connect = lambda host: others[host]  # the runner's factory of clients of other daemons
+    return ctx
+
+
+def test_a_service_whose_image_no_eligible_node_has_is_refused_naming_the_nodes(tmp_path):
+    docker = _docker(nodes=[node('node1', '10.0.0.2', availability='drain'),
+                            _labelled('node2', '10.0.0.3', 'tcp://node2:2375'),
+                            _labelled('node3', '10.0.0.4', 'tcp://node3:2375'),
+                            node('node4', '10.0.0.5', state='down')])
+    others = {'tcp://node2:2375': _Node(), 'tcp://node3:2375': _Node()}
+    doc = _doc(formation={'web': 2})
+    message = refused(lambda: _app(_image_ctx(tmp_path, docker, others), doc).converge(doc, None))
+    assert message.startswith('image: app demo: the image ') and IMAGE_ID in message
+    assert '(node2 (10.0.0.3), node3 (10.0.0.4)): copy it to them first (dokku_ps.docker.dokku_ps_image' in message
+    assert others['tcp://node2:2375'].asked == [IMAGE_ID], 'by id, once'
+    assert not calls_of(docker, 'inspect_image'), 'the drained manager may run no task: not asked'
+    assert not calls_of(docker, 'create_service')
+
+
+def test_nodes_that_lack_the_image_are_named_in_a_warning_and_unknown_nodes_refuse_nothing(tmp_path):
+    docker = _docker(nodes=[node('node1', '10.0.0.2'), _labelled('node2', '10.0.0.3', 'tcp://node2:2375'),
+                            _labelled('node3', '10.0.0.4', 'tcp://node3:2375'), node('node4', '10.0.0.5')])
+    others = {'tcp://node2:2375': _Node(), 'tcp://node3:2375': _Node(down=True)}
+    doc = _doc(formation={'web': 2, 'worker': 1})
+    ctx = _image_ctx(tmp_path, docker, others)
+    work = _app(ctx, doc).converge(doc, None)
+    assert _kinds(work) == [('create', 'web'), ('create', 'worker')]
+    assert len(ctx.warnings) == 2 and all('the nodes node2 (10.0.0.3) lack the image' in warning for warning in ctx.warnings)
+    assert others['tcp://node2:2375'].asked == [IMAGE_ID], 'asked once a run for both services'
+    # no node known to have it, but two whose images are unknown (unreachable, no label): not refused
+    docker.images.clear()
+    ctx = _image_ctx(tmp_path, docker, others)
+    assert _kinds(_app(ctx, doc).converge(doc, None)) == [('create', 'web'), ('create', 'worker')]
+    assert 'node1 (10.0.0.2), node2 (10.0.0.3) lack' in ctx.warnings[0]
+
+
+def test_a_scale_or_a_stop_does_not_look_for_the_image(tmp_path):
+    docker = _docker()
+    doc = _doc(formation={'web': 1})
+    _deployed(tmp_path, docker, doc)
+    docker.images.clear()
+    scaled = _doc(formation={'web': 3})
+    assert _kinds(_app(_ctx(tmp_path, docker), scaled).converge(scaled, None)) == [('scale', 'web')]
+    assert _kinds(_app(_ctx(tmp_path, docker), doc).stop(doc)) == [('scale', 'web')]
+    assert not calls_of(docker, 'inspect_image') and not calls_of(docker, 'list_nodes')
+
+
 # ---------------------------------------------------------------- refusals
 
 @pytest.mark.parametrize('state', ['inactive', 'active'])
@@ -313,7 +388,7 @@ def test_a_daemon_that_is_no_swarm_manager_is_refused_naming_it(tmp_path, state)
         message = refused(plan)
         assert message.startswith('scheduler: swarm needs the Docker daemon at %s to be a swarm manager' % HOST)
         assert '(its swarm state: %s)' % state in message and 'docker swarm init' in message
-    assert _methods(docker) == ['swarm_state'], 'asked once a run, and nothing else'
+    assert _methods(docker) == ['swarm_info'], 'asked once a run, and nothing else'
 
 
 @pytest.mark.parametrize('changes, field, words', [
