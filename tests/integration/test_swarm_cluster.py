@@ -196,9 +196,9 @@ def test_web_spreads_over_the_nodes_and_keeps_answering_when_one_is_lost(cluster
                 restored = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="restored"))
                 whole_after = time.monotonic() - stopped
                 time.sleep(1)
+            figures = (rescheduled_after, whole_after, loop.result.sent, loop.result.failed)
             print("node lost: tasks rescheduled after %.1f s, upstream whole after %.1f s (dokku_ps_state restored); "
-                  "%d requests through nginx, %d failed" % (rescheduled_after, whole_after, loop.result.sent,
-                                                             loop.result.failed))
+                  "%d requests through nginx, %d failed" % figures)
             assert loop.result.sent > 50 and loop.result.failed == 0, loop.result.errors
             assert stale != sorted("%s:%d" % task for task in rescheduled), "stale until the resync"
             assert restored["containers"] == {key: [] for key in restored["containers"]}, "no service touched"
