@@ -56,7 +56,6 @@ notes:
     host the task runs on.
 seealso:
   - module: dokku_ps.docker.dokku_ps_swarm
-  - role: dokku_ps.docker.swarm
 '''
 
 EXAMPLES = r'''

@@ -94,7 +94,7 @@ options:
   return_join_tokens:
     description:
       - Return the swarm's join tokens (RV(join_tokens)) when the daemon is a manager. They are secrets that let any
-        daemon join the cluster: register the result with C(no_log=true).
+        daemon join the cluster, so register the result with C(no_log=true).
     type: bool
     default: false
 notes:
@@ -104,8 +104,6 @@ notes:
 seealso:
   - module: dokku_ps.docker.dokku_ps_swarm_node
   - module: dokku_ps.docker.dokku_ps_image
-  - role: dokku_ps.docker.swarm
-    description: Forms a cluster from an inventory.
 '''
 
 EXAMPLES = r'''

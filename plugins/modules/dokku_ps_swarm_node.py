@@ -12,9 +12,9 @@ module: dokku_ps_swarm_node
 short_description: Set a swarm node's labels, availability and role, or remove a node that is down
 version_added: 0.1.0
 description:
-  - Changes what a swarm records of one of its nodes, through a manager (O(docker_host) must be a manager's
-    daemon): its labels (which placement constraints select), its availability and its role (C(docker node
-    update), C(docker node promote) and C(demote)).
+  - Changes what a swarm records of one of its nodes through a manager (O(docker_host) must be a manager's
+    daemon), that is its labels (which placement constraints select), its availability and its role (C(docker
+    node update), C(docker node promote) and C(demote)).
   - Labels in O(labels) are set and those in O(labels_absent) removed; other labels are kept.
   - With O(state=absent) the node is removed from the swarm's list (C(docker node rm)); a node that is not V(down)
     is refused unless O(force=true), and a manager must be demoted first.
@@ -74,8 +74,6 @@ options:
     default: false
 seealso:
   - module: dokku_ps.docker.dokku_ps_swarm
-  - role: dokku_ps.docker.swarm
-    description: Forms a cluster from an inventory, labels included.
 '''
 
 EXAMPLES = r'''
