@@ -348,12 +348,20 @@ class SwarmApp(scheduler.AppScheduler):
                     self.ctx.proxy.switch(self.name, settings, shown or [], members)
                     shown = members
             settled = state in (None, 'completed') and len(running) == action.replicas == len(tasks)
+            if settled and self._retired_still_running(service_id, action.replicas):
+                # Swarm no longer wants a retired task (scaled away, replaced) before its container has stopped:
+                # a stop is done when the containers are
+                settled = False
             if settled:
                 return
             if time.time() > deadline:
                 raise DokkuPsError('app %s: service %s did not converge within %d s (%d of %d tasks running)'
                                    % (self.name, action.name, CONVERGE_TIMEOUT, len(running), action.replicas))
             time.sleep(POLL)
+
+    def _retired_still_running(self, service_id, replicas):
+        every = self.ctx.docker.list_tasks({'service': [service_id]})
+        return sum(1 for task in every if (task.get('Status') or {}).get('State') == 'running') > replicas
 
     def members(self, tasks):
         """``<node address>:<published port>`` of the running web tasks."""

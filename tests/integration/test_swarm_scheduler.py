@@ -106,6 +106,8 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
 
     stopped = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))
     assert stopped["changed"] is True and replicas(client) == {"%s-web" % APP: 0, "%s-worker" % APP: 0}
+    assert client.containers.list(filters={"label": "com.dokku.app-name=%s" % APP}) == [], \
+        "the task returns once the containers stopped"
     assert runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))["changed"] is False
     started = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="started"))
     assert started["changed"] is True and replicas(client) == {"%s-web" % APP: 2, "%s-worker" % APP: 1}

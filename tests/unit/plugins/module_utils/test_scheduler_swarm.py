@@ -580,3 +580,18 @@ def test_the_report_shows_each_task_as_a_dyno(tmp_path):
     assert not any(entry['definition_current'] for entry in changed['dynos'].values())
     docker.tasks[0]['Status']['State'] = 'starting'
     assert run.report([doc], None)['demo']['running'] == 'mixed'
+
+
+def test_a_scale_down_waits_for_the_retired_tasks_to_stop_running(tmp_path):
+    docker = _docker()
+    doc = _doc(formation={'web': 2})
+    _deployed(tmp_path, docker, doc)
+    app = _app(_ctx(tmp_path, docker), doc)
+    service_id = _services(docker)['demo-web']['ID']
+    app.apply(app.converge(_doc(formation={'web': 1}), None), doc, None)
+    retired = [task for task in docker.tasks if task['DesiredState'] == 'remove']
+    assert len(retired) == 1 and not app._retired_still_running(service_id, 1)
+    # Swarm no longer wants the task, and its container still runs (it is being stopped)
+    retired[0]['Status']['State'] = 'running'
+    assert app._retired_still_running(service_id, 1) and not app._retired_still_running(service_id, 2)
+    assert calls_of(docker, 'list_tasks')[-1].arg == {'service': [service_id]}, 'every task of the service'
