@@ -148,3 +148,35 @@ def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_servi
     assert services(client)["%s-web" % APP]["Spec"]["TaskTemplate"] == spec["TaskTemplate"], "the previous spec runs"
     assert len(answers(nginx)) == 2
     runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
+
+
+def test_policy_and_rollback_on_swarm_in_four_steps(swarm_runner, client, nginx):
+    runner = swarm_runner
+    runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v1"}))
+    runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
+
+    def template(name="web"):
+        return services(client)["%s-%s" % (APP, name)]["Spec"]["TaskTemplate"]
+    assert template()["RestartPolicy"]["Condition"] == "on-failure" and template()["RestartPolicy"]["MaxAttempts"] == 10
+
+    # a restart policy is the service's: updated in place (the same service, its tasks rolled start-first)
+    service_id = services(client)["%s-web" % APP]["ID"]
+    _predicted, applied = four_step(runner, client.api, APP, "dokku_ps_policy",
+                                    dict(options(nginx), app=APP, restart_policy="on-failure:3"))
+    assert applied["containers"]["replaced"] == ["%s-web" % APP]
+    assert template()["RestartPolicy"]["Condition"] == "on-failure" and template()["RestartPolicy"]["MaxAttempts"] == 3
+    assert services(client)["%s-web" % APP]["ID"] == service_id
+    assert len(answers(nginx)) == 2
+
+    # release 2: a new env; back to release 1 (its env, the current formation and properties) through the proxy
+    runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v2"}))
+    assert "GREETING=v2" in template()["ContainerSpec"]["Env"]
+    with BackgroundLoop(nginx.url(), seconds=120, pause=0.01) as loop:
+        _predicted, applied = four_step(runner, client.api, APP, "dokku_ps_app", dict(options(nginx), name=APP,
+                                                                                      release=1))
+    assert loop.result.failed == 0, loop.result.errors
+    assert applied["release"]["made_by"] == "rollback" and applied["release"]["rollback_of"] == 1
+    assert "GREETING=v1" in template()["ContainerSpec"]["Env"]
+    assert template()["RestartPolicy"]["MaxAttempts"] == 3, "the properties stay"
+    assert replicas(client) == {"%s-web" % APP: 2}
+    runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
