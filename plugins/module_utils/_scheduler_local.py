@@ -19,7 +19,6 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._concurrency impor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._executor import Executor
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import WEB
-from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _planner as planner
 from ansible_collections.dokku_ps.docker.plugins.module_utils._policy_drift import PolicyWatch
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import (
@@ -218,7 +217,7 @@ class LocalApp(scheduler.AppScheduler):
 
     def cron_spec(self, doc, entries, active):
         return {'app': self.name, 'docker_host': self.ctx.docker.host, 'active': bool(active),
-                'entries': [dict(entry, create=_create_spec(doc, entry)) for entry in entries]}
+                'entries': [dict(entry, create=local_oneoff.cron_create_spec(doc, entry)) for entry in entries]}
 
     # -- the proxy ----------------------------------------------------------------------------------------------
 
@@ -253,13 +252,6 @@ class LocalApp(scheduler.AppScheduler):
         else:
             summaries = inventory.summaries
         proxy.sync(self.name, settings, members(self.name, summaries, leaving))
-
-
-def _create_spec(doc, entry):
-    """What the cron runner creates for a cron entry (its number and DYNO are its own)."""
-    req = oneoff.request(oneoff.CRON, entry['command'], cron_id=entry['id'], concurrency=entry['concurrency_policy'])
-    spec = specs.oneoff_spec(doc, req, 0)
-    return dict((key, spec[key]) for key in ('image', 'command', 'env', 'labels', 'network'))
 
 
 class AppProxy(object):

@@ -64,3 +64,10 @@ def run_once(docker, redactor, doc, req):
         if not req.keep:
             docker.remove(container_id, name, force=True)
     return oneoff.Result(name, status, redactor.text(stdout), redactor.text(stderr), timed_out, bool(req.keep))
+
+
+def cron_create_spec(doc, entry):
+    """What the cron runner creates for a cron entry (its number and DYNO are its own)."""
+    req = oneoff.request(oneoff.CRON, entry['command'], cron_id=entry['id'], concurrency=entry['concurrency_policy'])
+    spec = specs.oneoff_spec(doc, req, 0)
+    return dict((key, spec[key]) for key in ('image', 'command', 'env', 'labels', 'network'))

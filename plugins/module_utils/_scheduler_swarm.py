@@ -11,9 +11,11 @@ port Docker picks; the proxy's members are ``<node address>:<published port>`` o
 during a rollout (each change of the running tasks is one reload), so a task Swarm retires has a successor in
 nginx before it stops, and nginx retries a refused connection on another member.
 
-Not on swarm yet (refused before anything changes, in one line): one-offs (the release phase, dokku_ps_run, cron),
-runtime checks (the checks option, a CHECKS file, app.json startup and readiness checks: app.json liveness checks
-are the task's HEALTHCHECK, which Swarm watches), publishing on a fixed host port.
+One-offs (the release phase, dokku_ps_run, cron) run as containers on the manager's daemon
+(_scheduler_swarm_oneoff); a stop stops the running ones, a delete removes them. Not on swarm yet (refused before
+anything changes, in one line): runtime checks (the checks option, a CHECKS file, app.json startup and readiness
+checks: app.json liveness checks are the task's HEALTHCHECK, which Swarm watches), publishing on a fixed host
+port.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,9 +31,12 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy_settings import settings_of
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _app_json as app_json
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler as scheduler
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_swarm_oneoff as swarm_oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
 
 CREATE, UPDATE, SCALE, REMOVE = 'create', 'update', 'scale', 'remove'
+# the app's one-off containers on the manager's daemon (_scheduler_swarm_oneoff): stopped with the app, removed with it
+STOP_ONEOFF, REMOVE_ONEOFF = 'stop-oneoff', 'remove-oneoff'
 # a node's label with the URL of its Docker daemon as the managers reach it (the role dokku_ps.docker.swarm sets it):
 # where the run looks whether the node has an image
 LABEL_DOCKER_HOST = 'io.dokku-ps.docker-host'
@@ -41,10 +46,13 @@ POLL = 0.2
 
 
 class Action(object):
-    def __init__(self, kind, ptype, spec=None, service=None, replicas=0, before=0, force=False):
+    def __init__(self, kind, ptype, spec=None, service=None, replicas=0, before=0, force=False, container=None):
         self.kind, self.process_type, self.spec, self.service = kind, ptype, spec, service
-        self.replicas, self.before, self.force = replicas, before, force
-        self.name = spec['name'] if spec else service['Spec']['Name']
+        self.replicas, self.before, self.force, self.container = replicas, before, force, container
+        if container is not None:
+            self.name = swarm_oneoff.name_of(container)
+        else:
+            self.name = spec['name'] if spec else service['Spec']['Name']
 
 
 class SwarmWork(scheduler.Work):
@@ -68,9 +76,11 @@ class SwarmWork(scheduler.Work):
         for action in self.actions:
             if action.kind == CREATE:
                 found['created'].append(action.name)
+            elif action.kind == STOP_ONEOFF:
+                found['stopped'].append(action.name)
             elif action.kind == UPDATE:
                 found['replaced'].append(action.name)
-            elif action.kind == REMOVE:
+            elif action.kind in (REMOVE, REMOVE_ONEOFF):
                 found['removed'].append(action.name)
             elif action.replicas == 0:
                 found['stopped'].append(action.name)
@@ -102,9 +112,6 @@ def check_supported(doc):
         if any(entry['type'] != 'liveness' for entry in entries or []):
             raise ValidationError('app_json', 'app %s runs on swarm: its %s startup and readiness checks are not '
                                   'supported there yet (liveness checks are: the tasks\' HEALTHCHECK)' % (name, ptype))
-    if app_json.cron_entries(doc.get('app_json')):
-        raise ValidationError('app_json', 'app %s runs on swarm, where app.json cron entries are not supported yet'
-                              % name)
 
 
 class SwarmRun(scheduler.SchedulerRun):
@@ -205,7 +212,8 @@ class SwarmRun(scheduler.SchedulerRun):
                                    'definition_current': current}
             running = [entry for entry in dynos.values() if entry['status'] == 'running']
             state = 'false' if not running else ('true' if len(running) == len(dynos) else 'mixed')
-            found[doc['name']] = {'processes': len(dynos), 'running': state, 'dynos': dynos, 'oneoffs': []}
+            found[doc['name']] = {'processes': len(dynos), 'running': state, 'dynos': dynos,
+                                  'oneoffs': swarm_oneoff.report(swarm_oneoff.oneoffs(self.docker, doc['name']))}
         return found
 
     def _wanted_hash(self, doc, global_doc, ptype):
@@ -290,8 +298,13 @@ class SwarmApp(scheduler.AppScheduler):
         return self._plan(doc, global_doc, dict(doc.get('formation') or {}), types, replace, force_replace)
 
     def stop(self, doc, will_write=False):
+        """Every service scaled to 0, and the app's running one-offs stopped (as on docker-local)."""
         formation = dict((ptype, 0) for ptype in (doc.get('formation') or {}))
-        return self._plan(doc, self.ctx.store.read_global(), formation, replace=False)
+        work = self._plan(doc, self.ctx.store.read_global(), formation, replace=False)
+        work.actions.extend(Action(STOP_ONEOFF, swarm_oneoff.kind_of(container), container=container)
+                            for container in swarm_oneoff.oneoffs(self.ctx.docker, self.name)
+                            if container.get('State') == 'running')
+        return work
 
     def policies(self, doc, global_doc):
         return self._plan(doc, global_doc, dict(doc.get('formation') or {}))
@@ -299,11 +312,19 @@ class SwarmApp(scheduler.AppScheduler):
     def delete(self, doc):
         self.run.require_manager()
         return SwarmWork([Action(REMOVE, ptype, service=service)
-                          for ptype, service in sorted(self.run.services(self.name).items())])
+                          for ptype, service in sorted(self.run.services(self.name).items())] +
+                         [Action(REMOVE_ONEOFF, swarm_oneoff.kind_of(container), container=container)
+                          for container in swarm_oneoff.oneoffs(self.ctx.docker, self.name)])
 
     def apply(self, work, doc, global_doc):
         settings = settings_of(doc)
         for action in work.actions:
+            if action.kind == STOP_ONEOFF:
+                self.ctx.docker.stop(action.container['Id'], swarm_oneoff.STOP_GRACE, action.name)
+                continue
+            if action.kind == REMOVE_ONEOFF:
+                self.ctx.docker.remove(action.container['Id'], action.name, force=True)
+                continue
             if action.kind == CREATE:
                 service_id = self.ctx.docker.create_service(action.spec)
             elif action.kind == REMOVE:
@@ -389,8 +410,8 @@ class SwarmApp(scheduler.AppScheduler):
             self.ctx.proxy.sync(self.name, settings, members)
 
     def run_once(self, doc, req):
-        raise ValidationError('scheduler', 'app %s runs on swarm, where one-offs (the release phase, dokku_ps_run, '
-                              'cron) are not supported yet' % self.name)
+        self.run.require_manager()
+        return swarm_oneoff.run_once(self.ctx, doc, req)
 
     def cron_spec(self, doc, entries, active):
-        return self.run_once(doc, None)
+        return swarm_oneoff.cron_spec(self.ctx.docker, doc, entries, active)

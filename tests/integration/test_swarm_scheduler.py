@@ -180,3 +180,30 @@ def test_policy_and_rollback_on_swarm_in_four_steps(swarm_runner, client, nginx)
     assert template()["RestartPolicy"]["MaxAttempts"] == 3, "the properties stay"
     assert replicas(client) == {"%s-web" % APP: 2}
     runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
+
+
+def test_release_phase_and_one_off_runs_on_swarm_run_on_the_managers_daemon(swarm_runner, client, nginx):
+    runner = swarm_runner
+    scripts = {"scripts": {"dokku": {"predeploy": "sh -c 'echo predeploy $GREETING'",
+                                     "postdeploy": "sh -c 'echo postdeploy'"}}}
+    first = runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v1"}, app_json=scripts))
+    phase = first["release_phase"]
+    assert [entry["phase"] for entry in phase["ran"]] == ["predeploy", "postdeploy"]
+    assert all(entry["rc"] == 0 for entry in phase["ran"]) and phase["ran"][0]["output"][-1] == "predeploy v1"
+    assert runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v1"}, app_json=scripts))["changed"] is False
+
+    base = dict(options(nginx), app=APP)
+    attached = runner.module("dokku_ps_run", dict(base, command="sh -c 'echo hello $GREETING; echo $DYNO'"))
+    assert attached["rc"] == 0 and attached["stdout_lines"][0] == "hello v1"
+    assert attached["stdout_lines"][1].startswith("run.")
+    detached = runner.module("dokku_ps_run", dict(base, command="sleep 300", detach=True, keep=True))
+    name = detached["container"]
+    assert client.containers.get(name).status == "running", "on the manager's daemon"
+    report = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    assert [entry["name"] for entry in report["oneoffs"]] == [name]
+
+    stopped = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))
+    assert name in stopped["containers"]["stopped"] and client.containers.get(name).status == "exited"
+    deleted = runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
+    assert name in deleted["containers"]["removed"] and services(client) == {}
+    assert client.containers.list(all=True, filters={"label": "com.dokku.app-name=%s" % APP}) == []

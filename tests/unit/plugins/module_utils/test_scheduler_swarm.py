@@ -12,6 +12,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _context as context
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _oneoff as oneoff
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _options as options
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._proxy import ProxyRun
@@ -399,8 +400,6 @@ def test_a_daemon_that_is_no_swarm_manager_is_refused_naming_it(tmp_path, state)
     ({'app_json': app_json_document({'web': [healthcheck_entry('startup')]})}, 'app_json', 'web startup'),
     ({'app_json': app_json_document({'worker': [paced_entry(), healthcheck_entry('readiness')]})}, 'app_json',
      'worker startup and readiness'),
-    ({'app_json': dict(app_json_document(), cron=[{'command': 'tick', 'schedule': '@daily'}])}, 'app_json',
-     'cron entries'),
 ])
 def test_what_swarm_cannot_do_yet_is_refused_naming_the_field(tmp_path, changes, field, words):
     message = refused(swarm.check_supported, _doc(**changes))
@@ -416,13 +415,37 @@ def test_liveness_checks_and_no_publishing_are_supported():
     swarm.check_supported(_doc())
 
 
-def test_one_offs_are_refused_on_swarm(tmp_path):
+def test_one_offs_run_on_the_managers_daemon_and_stop_and_go_with_the_app(tmp_path):
+    docker = _docker()
+    doc = _doc(formation={'web': 1})
+    _deployed(tmp_path, docker, doc)
+    app = _app(_ctx(tmp_path, docker), doc)
+    found = app.run_once(doc, oneoff.request(oneoff.RUN, 'echo hi', detach=True, keep=True))
+    created = calls_of(docker, 'create_container')
+    assert len(created) == 1 and found.name == created[0].name and found.name.startswith('demo.run.')
+    spec = created[0].arg
+    assert spec['image'] == IMAGE_ID and spec['network'] is None, 'the default bridge: no proxy network on swarm'
+    assert app.cron_spec(doc, [], True)['docker_host'] == HOST
+    assert [entry['name'] for entry in app.run.report([doc], None)['demo']['oneoffs']] == [found.name]
+
+    stop = _app(_ctx(tmp_path, docker), doc).stop(doc)
+    assert _kinds(stop) == [('scale', 'web'), ('stop-oneoff', 'run')]
+    assert stop.summary()['stopped'] == sorted(['demo-web', found.name])
+    app.apply(stop, doc, None)
+    assert calls_of(docker, 'stop')[-1].name == found.name
+    deleted = _app(_ctx(tmp_path, docker), doc).delete(doc)
+    assert _kinds(deleted) == [('remove', 'web'), ('remove-oneoff', 'run')]
+    app.apply(deleted, doc, None)
+    assert calls_of(docker, 'remove')[-1].name == found.name and docker.services == []
+
+
+def test_a_one_off_needs_the_image_on_the_manager(tmp_path):
+    docker = _docker()
     doc = _doc()
-    app = _app(_ctx(tmp_path, _docker()), doc)
-    message = refused(app.run_once, doc, None)
-    assert message == ('scheduler: app demo runs on swarm, where one-offs (the release phase, dokku_ps_run, cron) '
-                       'are not supported yet')
-    assert refused(app.cron_spec, doc, [], True) == message
+    docker.images.clear()
+    message = refused(_app(_ctx(tmp_path, docker), doc).run_once, doc, oneoff.request(oneoff.RUN, 'true'))
+    assert message.startswith('image: app demo runs its one-offs on the swarm manager at %s, which lacks' % HOST)
+    assert not calls_of(docker, 'create_container')
 
 
 # ---------------------------------------------------------------- apply: a rollback, the proxy
