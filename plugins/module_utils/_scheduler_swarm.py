@@ -13,9 +13,8 @@ nginx before it stops, and nginx retries a refused connection on another member.
 
 One-offs (the release phase, dokku_ps_run, cron) run as containers on the manager's daemon
 (_scheduler_swarm_oneoff); a stop stops the running ones, a delete removes them. Not on swarm yet (refused before
-anything changes, in one line): runtime checks (the checks option, a CHECKS file, app.json startup and readiness
-checks: app.json liveness checks are the task's HEALTHCHECK, which Swarm watches), publishing on a fixed host
-port.
+anything changes, in one line): the collection's runtime checks (the checks option, a CHECKS file: app.json
+healthchecks are the task's HEALTHCHECK, which Swarm waits for), publishing on a fixed host port.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -107,11 +106,7 @@ def check_supported(doc):
                               'picks for the proxy; publishing on a fixed host port is not supported there' % name)
     if doc.get('checks') or doc.get('image_checks'):
         raise ValidationError('checks', 'app %s runs on swarm, which does not run the collection\'s checks yet: use '
-                              'app.json liveness checks (the tasks\' HEALTHCHECK, which Swarm watches)' % name)
-    for ptype, entries in sorted(((doc.get('app_json') or {}).get('healthchecks') or {}).items()):
-        if any(entry['type'] != 'liveness' for entry in entries or []):
-            raise ValidationError('app_json', 'app %s runs on swarm: its %s startup and readiness checks are not '
-                                  'supported there yet (liveness checks are: the tasks\' HEALTHCHECK)' % (name, ptype))
+                              'app.json healthchecks (the tasks\' HEALTHCHECK, which Swarm waits for)' % name)
 
 
 class SwarmRun(scheduler.SchedulerRun):

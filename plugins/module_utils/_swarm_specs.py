@@ -24,7 +24,8 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import process_command, process_env
-from ansible_collections.dokku_ps.docker.plugins.module_utils._health import NANOSECONDS, docker_healthcheck
+from ansible_collections.dokku_ps.docker.plugins.module_utils._health import (
+    GATING_CHECK_TYPES, LIVENESS, NANOSECONDS, docker_healthcheck, longest_uptime)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT, WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_to_docker
@@ -125,11 +126,14 @@ def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=Non
                  'Labels': dict(labels), 'Init': True, 'StopGracePeriod': int(stop_timeout * NANOSECONDS)}
     if args is not None:
         container['Args'] = args
-    healthcheck = docker_healthcheck(app_doc, ptype)
+    # startup and readiness checks too: Swarm counts a task with a HEALTHCHECK as running (and starts the next one
+    # of a rolling update, and the proxy takes it) only once it is healthy; uptime entries set the monitor window
+    checks = GATING_CHECK_TYPES + (LIVENESS,)
+    healthcheck = docker_healthcheck(app_doc, ptype, checks)
     if healthcheck is not None:
         container['Healthcheck'] = healthcheck
     task_template = {'ContainerSpec': container, 'RestartPolicy': restart_policy(policy)}
-    monitor = monitor_seconds(healthcheck)
+    monitor = max(monitor_seconds(healthcheck), longest_uptime(app_doc, ptype, checks))
     spec = {
         'name': service_name(app, ptype),
         'task_template': task_template,

@@ -129,13 +129,18 @@ def test_what_swarm_cannot_do_yet_is_refused_before_anything_changes(swarm_runne
 
 def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_serving(swarm_runner, client, nginx):
     runner = swarm_runner
-    healthy = {"healthchecks": {"web": [{"type": "liveness", "command": ["true"], "wait": 1, "attempts": 2}]}}
+    healthy = {"healthchecks": {"web": [{"type": "liveness", "command": ["true"], "wait": 1, "attempts": 2},
+                                        {"type": "readiness", "path": "/", "wait": 1, "attempts": 3}]}}
     runner.module("dokku_ps_app", app_args(nginx, app_json=healthy))
     runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
     before = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
     spec = services(client)["%s-web" % APP]["Spec"]
 
-    failing = {"healthchecks": {"web": [{"type": "liveness", "command": ["false"], "wait": 1, "attempts": 1}]}}
+    # the new definition's readiness check fails (busybox httpd answers 404): Swarm never counts its first task as
+    # running, and rolls the update back
+    failing = {"healthchecks": {"web": [{"type": "liveness", "command": ["true"], "wait": 1, "attempts": 2},
+                                        {"type": "startup", "uptime": 1},
+                                        {"type": "readiness", "path": "/missing", "wait": 1, "attempts": 2}]}}
     with BackgroundLoop(nginx.url(), seconds=180, pause=0.01) as loop:
         refused = runner.module("dokku_ps_app", app_args(nginx, app_json=failing, env={"V": "2"}),
                                 expect_failure=True)

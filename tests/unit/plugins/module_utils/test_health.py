@@ -134,3 +134,14 @@ def test_ignored_liveness_names_uptime_entries():
     notes = health.ignored_liveness(doc)
     assert len(notes) == 1 and "liveness check 'up' of worker" in notes[0] and 'ignored' in notes[0]
     assert health.ignored_liveness(app_document()) == []
+
+
+def test_the_checked_kinds_of_a_healthcheck_and_the_longest_uptime():
+    doc = with_app_json({'web': [entry('liveness', 'alive', command=['true']),
+                                 entry('startup', 'up', uptime=7), entry('startup', 'up2', uptime=4),
+                                 entry('readiness', 'ready', path='/ready')]})
+    assert health.docker_healthcheck(doc, 'web')['Test'] == ['CMD', 'true'], 'liveness only by default'
+    both = health.docker_healthcheck(doc, 'web', ('startup', 'readiness', 'liveness'))
+    assert both['Test'][0] == 'CMD-SHELL' and '/ready' in both['Test'][1] and both['Test'][1].endswith('( true )')
+    assert health.longest_uptime(doc, 'web', ('startup', 'readiness')) == 7
+    assert health.longest_uptime(doc, 'web', ('liveness',)) == 0 and health.longest_uptime(doc, 'worker', ('startup',)) == 0

@@ -22,8 +22,7 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils import _scheduler_
 from ansible_collections.dokku_ps.docker.plugins.module_utils._state_store import StateStore
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
 from tests.unit.fake_docker import PORTS_FROM, FakeDocker, calls_of, node
-from tests.unit.helpers import (IMAGE_ID, OTHER_IMAGE_ID, app_document, app_json_document, app_with_app_json, healthcheck_entry,
-                                paced_entry, raised, refused)
+from tests.unit.helpers import (IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json, paced_entry, raised, refused)
 
 HOST = 'tcp://10.0.0.2:2375'
 PROXY = {'enabled': True, 'ports': ['http:80:5000'], 'domains': [], 'wait_to_retire': None, 'tls': None}
@@ -397,9 +396,6 @@ def test_a_daemon_that_is_no_swarm_manager_is_refused_naming_it(tmp_path, state)
     ({'publish': {'80': 5000}}, 'publish', 'fixed host port'),
     ({'checks': {'web': {'uptime': 3}}}, 'checks', 'checks'),
     ({'image_checks': {'http': [], 'wait': 1}}, 'checks', 'checks'),
-    ({'app_json': app_json_document({'web': [healthcheck_entry('startup')]})}, 'app_json', 'web startup'),
-    ({'app_json': app_json_document({'worker': [paced_entry(), healthcheck_entry('readiness')]})}, 'app_json',
-     'worker startup and readiness'),
 ])
 def test_what_swarm_cannot_do_yet_is_refused_naming_the_field(tmp_path, changes, field, words):
     message = refused(swarm.check_supported, _doc(**changes))

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils import _swarm_specs as swarm_specs
-from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json
+from tests.unit.helpers import IMAGE_ID, OTHER_IMAGE_ID, app_document, app_with_app_json, healthcheck_entry
 from tests.unit.helpers import paced_entry as entry
 
 SECOND = 10 ** 9
@@ -106,6 +106,24 @@ def test_liveness_checks_become_the_task_healthcheck_and_the_monitor_window():
     health = spec['task_template']['ContainerSpec']['Healthcheck']
     assert health['Test'] == ['CMD', 'true'] and health['Retries'] == 2
     assert spec['update_config']['Monitor'] == swarm_specs.monitor_seconds(health) * SECOND > 5 * SECOND
+
+
+def test_startup_and_readiness_checks_join_the_healthcheck_and_uptime_sets_the_monitor_window():
+    doc = app_with_app_json({'web': [entry(command=['true'], attempts=2, wait=3, timeout=4),
+                                     healthcheck_entry('readiness', 'ready', path='/ready'),
+                                     healthcheck_entry('startup', 'up', uptime=20)],
+                             'worker': [healthcheck_entry('startup', 'up', uptime=3)]})
+    spec = swarm_specs.service_spec(doc, 'web', 1, 'no', 10)
+    health = spec['task_template']['ContainerSpec']['Healthcheck']
+    # the readiness entry first (gating checks, then liveness), each in its own subshell; both must pass
+    assert health['Test'][0] == 'CMD-SHELL' and health['Test'][1].index('/ready') < health['Test'][1].index('true')
+    assert health['Retries'] == 2 and health['Timeout'] == 9 * SECOND
+    assert spec['update_config']['Monitor'] == max(20, swarm_specs.monitor_seconds(health)) * SECOND
+    worker = swarm_specs.service_spec(doc, 'worker', 1, 'no', 10)
+    assert 'Healthcheck' not in worker['task_template']['ContainerSpec'], 'an uptime is no command'
+    assert worker['update_config']['Monitor'] == swarm_specs.DEFAULT_MONITOR_SECONDS * SECOND, 'at least the default'
+    longer = app_with_app_json({'worker': [healthcheck_entry('startup', 'up', uptime=12)]})
+    assert swarm_specs.service_spec(longer, 'worker', 1, 'no', 10)['update_config']['Monitor'] == 12 * SECOND
 
 
 def test_the_hash_follows_what_needs_a_rolling_update_and_not_the_replicas():
