@@ -99,6 +99,16 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
     assert loop.result.sent > 20 and loop.result.failed == 0, loop.result.errors
     assert len(answers(nginx)) == 2
 
+    # a scale-down under the same loop: 3 -> 2, no failed request either
+    runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 3}))
+    with BackgroundLoop(nginx.url(), seconds=120, pause=0.01) as loop:
+        time.sleep(0.5)
+        runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
+        time.sleep(0.5)
+    print("swarm scale-down through the proxy: %d requests, %d failed" % (loop.result.sent, loop.result.failed))
+    assert loop.result.sent > 20 and loop.result.failed == 0, loop.result.errors
+    assert replicas(client)["%s-web" % APP] == 2 and len(answers(nginx)) == 2
+
     report = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
     assert sorted(report["dynos"]) == ["web.1", "web.2", "worker.1"]
     assert all(dyno["status"] == "running" and dyno["definition_current"] for dyno in report["dynos"].values())
