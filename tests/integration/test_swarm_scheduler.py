@@ -85,7 +85,8 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
     assert replicas(client) == {"%s-web" % APP: 1}, "worker is scaled to 0: no service"
     assert len(answers(nginx)) == 1
 
-    scaled = runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2, "worker": 1}))
+    _predicted, scaled = four_step(runner, client.api, APP, "dokku_ps_scale",
+                                   dict(options(nginx), app=APP, scale={"web": 2, "worker": 1}))
     assert scaled["changed"] is True and replicas(client) == {"%s-web" % APP: 2, "%s-worker" % APP: 1}
     assert len(answers(nginx)) == 2
 
@@ -114,11 +115,11 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
     assert all(dyno["status"] == "running" and dyno["definition_current"] for dyno in report["dynos"].values())
     assert report["running"] == "true" and report["processes"] == 3
 
-    stopped = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))
+    _predicted, stopped = four_step(runner, client.api, APP, "dokku_ps_state", dict(options(nginx), app=APP,
+                                                                                   state="stopped"))
     assert stopped["changed"] is True and replicas(client) == {"%s-web" % APP: 0, "%s-worker" % APP: 0}
     assert client.containers.list(filters={"label": "com.dokku.app-name=%s" % APP}) == [], \
         "the task returns once the containers stopped"
-    assert runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="stopped"))["changed"] is False
     started = runner.module("dokku_ps_state", dict(options(nginx), app=APP, state="started"))
     assert started["changed"] is True and replicas(client) == {"%s-web" % APP: 2, "%s-worker" % APP: 1}
     assert len(answers(nginx)) == 2
