@@ -193,8 +193,9 @@ KEYS = [
     ('scheduler', BOTH, NOT_RELEASED, dict(type='str', choices=['docker-local', 'swarm']), [
         'What runs the app\'s processes: V(docker-local) (containers on the Docker daemon the task connects to, the '
         'default) or V(swarm) (one replicated service per process type on the swarm whose manager that daemon is; '
-        'docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: '
-        'V(docker-local)). A deployed app cannot move to another scheduler.',
+        'docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: the '
+        'global one, O(dokku_ps.docker.dokku_ps_policy#module:scheduler), else V(docker-local)). A deployed app '
+        'cannot move to another scheduler.',
     ]),
     ('release_phase_timeout', BOTH, NOT_RELEASED, dict(type='int', default=600), [
         'Longest time, in seconds, each command of the release phase may run (app.json\'s C(scripts.dokku.predeploy), '

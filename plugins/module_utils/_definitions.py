@@ -258,6 +258,11 @@ def build_declared(ctx, values, old):
         doc, rollback_of = build_definition(ctx, values, old), None
     if values.get('scheduler') is not None:
         doc['scheduler'] = values['scheduler']
+    elif old is None:
+        # a new app declared without a scheduler gets the global one (dokku_ps_policy global), if set
+        chosen = ((ctx.store.read_global() or {}).get('properties') or {}).get('scheduler')
+        if chosen:
+            doc['scheduler'] = chosen
     return doc, rollback_of
 
 

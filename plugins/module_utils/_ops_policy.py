@@ -59,6 +59,15 @@ def validate_policy_params(params):
             raise ValidationError('app', 'give an app, or global: true')
         validate_app_name(params['app'], 'app')
     changes = {}
+    if params.get('scheduler') is not None:
+        value = params['scheduler'].strip() if isinstance(params['scheduler'], str) else params['scheduler']
+        if not is_global:
+            raise ValidationError('scheduler', 'is set globally (global: true) here: an app\'s scheduler is a key of '
+                                  'its declaration (dokku_ps_app scheduler)')
+        if value not in (UNSET,) + scheduler.KINDS:
+            raise ValidationError('scheduler', '%r is not one of %s (or an empty string to unset it)'
+                                  % (value, ', '.join(scheduler.KINDS)))
+        changes['scheduler'] = value or None
     for key in PROPERTIES:
         value = params.get(key)
         if value is None:

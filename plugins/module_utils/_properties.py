@@ -23,10 +23,13 @@ PROPERTY_DEFAULTS = {
     'stop_timeout_seconds': DEFAULT_STOP_TIMEOUT,
     'restore': True,
     'keep_releases': DEFAULT_KEEP_RELEASES,
+    'scheduler': 'docker-local',
 }
 
 
-GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'keep_releases')
+# the scheduler is global only: an app's is a key of its declaration, and the global one is what a new app declared
+# without one gets (Dokku's scheduler:set --global)
+GLOBAL_PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'keep_releases', 'scheduler')
 
 # every property, in the order reports show them
 PROPERTIES = ('restart_policy', 'stop_timeout_seconds', 'restore', 'keep_releases')

@@ -324,7 +324,7 @@ GLOBAL_SCHEMA = {
             "properties": {
                 "restart_policy": _NULLABLE_RESTART_POLICY,
                 "stop_timeout_seconds": _NULLABLE_SECONDS,
-                "keep_releases": _NULLABLE_KEEP,
+                "keep_releases": _NULLABLE_KEEP, "scheduler": {"enum": [None, "docker-local", "swarm"]},
             },
         },
         "updated_at": _TIMESTAMP,

@@ -246,8 +246,9 @@ options:
     description:
       - 'What runs the app''s processes: V(docker-local) (containers on the Docker daemon the task connects to,
         the default) or V(swarm) (one replicated service per process type on the swarm whose manager that daemon
-        is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: V(docker-local)).
-        A deployed app cannot move to another scheduler.'
+        is; docs/swarm.md says what works there yet). When omitted, the recorded scheduler is kept (a new app: the
+        global one, O(dokku_ps.docker.dokku_ps_policy#module:scheduler), else V(docker-local)). A deployed app cannot
+        move to another scheduler.'
     type: str
     choices:
       - docker-local

@@ -44,7 +44,8 @@ options:
     aliases: [name]
   global:
     description:
-      - Set the global properties (O(restart_policy), O(stop_timeout_seconds) and O(keep_releases) only).
+      - Set the global properties (O(restart_policy), O(stop_timeout_seconds), O(keep_releases) and O(scheduler)
+        only).
     type: bool
     default: false
   restart_policy:
@@ -63,6 +64,13 @@ options:
         by a start or deploy. App only.
       - An empty string unsets it (the default is V(true)).
     type: raw
+  scheduler:
+    description:
+      - Global only. The scheduler a new app gets when its declaration names none
+        (O(dokku_ps.docker.dokku_ps_app#module:scheduler)), V(docker-local) or V(swarm) (Dokku's C(scheduler:set
+        --global)); apps that exist keep theirs. The default is V(docker-local).
+      - An empty string unsets it.
+    type: str
   keep_releases:
     description:
       - How many releases an app keeps (docs/releases.md), an integer >= 1; the default is V(5). The oldest releases
@@ -223,7 +231,8 @@ global:
   type: dict
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"global": 60, "computed": 60},
-           "keep_releases": {"global": null, "computed": 5}}
+           "keep_releases": {"global": null, "computed": 5},
+           "scheduler": {"global": "swarm", "computed": "swarm"}}
 apps:
   description:
     - Each app's outcome under the app's name, with the keys a task naming one app returns at the top level (see the
@@ -349,6 +358,7 @@ def main():
             stop_timeout_seconds=dict(type='raw'),
             restore=dict(type='raw'),
             keep_releases=dict(type='raw'),
+            scheduler=dict(type='str'),
             **{'global': dict(type='bool', default=False)}
         ),
         mutually_exclusive=[['app', 'global']],

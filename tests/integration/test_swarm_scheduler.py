@@ -115,8 +115,8 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
     assert all(dyno["status"] == "running" and dyno["definition_current"] for dyno in report["dynos"].values())
     assert report["running"] == "true" and report["processes"] == 3
 
-    _predicted, stopped = four_step(runner, client.api, APP, "dokku_ps_state", dict(options(nginx), app=APP,
-                                                                                   state="stopped"))
+    stop = dict(options(nginx), app=APP, state="stopped")
+    _predicted, stopped = four_step(runner, client.api, APP, "dokku_ps_state", stop)
     assert stopped["changed"] is True and replicas(client) == {"%s-web" % APP: 0, "%s-worker" % APP: 0}
     assert client.containers.list(filters={"label": "com.dokku.app-name=%s" % APP}) == [], \
         "the task returns once the containers stopped"
@@ -168,7 +168,12 @@ def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_servi
 
 def test_policy_and_rollback_on_swarm_in_four_steps(swarm_runner, client, nginx):
     runner = swarm_runner
-    runner.module("dokku_ps_app", app_args(nginx, env={"GREETING": "v1"}))
+    # the global scheduler: what a new app declared without one gets (Dokku's scheduler:set --global)
+    chosen = runner.module("dokku_ps_policy", dict(options(nginx), scheduler="swarm", **{"global": True}))
+    assert chosen["global"]["scheduler"] == {"global": "swarm", "computed": "swarm"}
+    declared = app_args(nginx, env={"GREETING": "v1"})
+    del declared["scheduler"]
+    runner.module("dokku_ps_app", declared)
     runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
 
     def template(name="web"):

@@ -156,14 +156,21 @@ def proc_tables(tcp4=(), tcp6=()):
 class FakeImages(object):
     """What building an app document asks of the run context (_context.Context): the text files of an image
     (``files``: path -> text, counted in ``reads``), images by reference or id (``images``, looked up in
-    ``looked_up``), the run's warnings, and the registration of a document's secrets (nothing here)."""
+    ``looked_up``), the run's warnings, the registration of a document's secrets (nothing here), and the global
+    document of its store (``global_doc``)."""
 
-    def __init__(self, files=None, images=None):
+    def __init__(self, files=None, images=None, global_doc=None):
         self.files = dict(files or {})
         self.images = dict(images or {})
         self.reads = 0
         self.looked_up = []
         self.warnings = []
+        # the state store's global document (``store.read_global``: the global scheduler of a new app)
+        self.global_doc = global_doc
+        self.store = self
+
+    def read_global(self):
+        return self.global_doc
 
     def image_files(self, image_id, paths):
         self.reads += 1

@@ -307,6 +307,19 @@ def test_the_scheduler_is_recorded_and_kept_when_omitted():
         'docker-local'
 
 
+def test_a_new_app_that_names_no_scheduler_gets_the_global_one():
+    ctx = _images()
+    ctx.global_doc = {'properties': {'restart_policy': None, 'stop_timeout_seconds': None, 'scheduler': 'swarm'}}
+    new, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'image': 'demo:1'}, None)
+    assert new['scheduler'] == 'swarm'
+    named, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'image': 'demo:1',
+                                                           'scheduler': 'docker-local'}, None)
+    assert named['scheduler'] == 'docker-local', 'the declaration wins'
+    existing = app_document(without=['scheduler'])
+    kept, _rollback_of = definitions.build_declared(ctx, {'name': 'demo', 'env': {'A': '1'}}, existing)
+    assert 'scheduler' not in kept, 'an app that exists keeps its own'
+
+
 def test_a_deployed_app_cannot_move_to_another_scheduler():
     ctx = _images()
     message = refused(definitions.build_declared, ctx, {'name': 'demo', 'scheduler': 'swarm'}, app_document())

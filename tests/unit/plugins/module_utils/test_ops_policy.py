@@ -51,6 +51,8 @@ def test_policy_values(params, expected):
     ({'app': 'Bad_Name'}, 'app'),
     ({'app': None}, 'app'),
     ({'app': None, 'global': True, 'restore': True}, 'restore'),
+    ({'scheduler': 'swarm'}, 'scheduler'),
+    ({'app': None, 'global': True, 'scheduler': 'k8s'}, 'scheduler'),
 ])
 def test_policy_refusals_name_the_field(params, field):
     message = refused(policy, **params)
@@ -61,3 +63,7 @@ def test_global_takes_the_global_properties():
     assert policy(app=None, **{'global': True, 'restart_policy': 'no', 'stop_timeout_seconds': 5}) == {
         'restart_policy': 'no', 'stop_timeout_seconds': 5}
     assert policy(app=None, **{'global': True, 'keep_releases': 2}) == {'keep_releases': 2}
+    assert policy(app=None, **{'global': True, 'scheduler': 'swarm'}) == {'scheduler': 'swarm'}
+    assert policy(app=None, **{'global': True, 'scheduler': ' '}) == {'scheduler': None}, 'unset'
+    assert refused(policy, scheduler='swarm') == ('scheduler: is set globally (global: true) here: an app\'s scheduler '
+                                                  'is a key of its declaration (dokku_ps_app scheduler)')

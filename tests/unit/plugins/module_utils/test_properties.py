@@ -17,17 +17,20 @@ from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import
 def test_global_report_defaults():
     expected = {'restart_policy': {'global': None, 'computed': 'on-failure:10'},
                 'stop_timeout_seconds': {'global': None, 'computed': 30},
-                'keep_releases': {'global': None, 'computed': 5}}
+                'keep_releases': {'global': None, 'computed': 5},
+                'scheduler': {'global': None, 'computed': 'docker-local'}}
     assert global_report(None) == expected
     assert global_report({}) == expected
     assert global_report({'properties': {'restart_policy': None, 'stop_timeout_seconds': None}}) == expected
 
 
 def test_global_report_values():
-    report = global_report({'properties': {'restart_policy': 'always', 'stop_timeout_seconds': 0, 'keep_releases': 2}})
+    report = global_report({'properties': {'restart_policy': 'always', 'stop_timeout_seconds': 0, 'keep_releases': 2,
+                                           'scheduler': 'swarm'}})
     assert report == {'restart_policy': {'global': 'always', 'computed': 'always'},
                       'stop_timeout_seconds': {'global': 0, 'computed': 0},
-                      'keep_releases': {'global': 2, 'computed': 2}}
+                      'keep_releases': {'global': 2, 'computed': 2},
+                      'scheduler': {'global': 'swarm', 'computed': 'swarm'}}
 
 
 VALID_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:1', 'on-failure:20', 'on-failure:10']
