@@ -21,6 +21,9 @@
 #   8. Debian's cron (/usr/sbin/cron) for the test of the tls_renewal role's cron entry, which runs a cron daemon
 #      of its own (tests/integration/test_tls_renewal_role.py); installed only when missing, and the system's cron
 #      service is never started (as for nginx, see step_cron)
+#   9. Debian's docker-registry (/usr/bin/docker-registry, distribution 2.8) for the test of swarm services that
+#      pull an app's image from a registry; the tests run private instances of it (tests/support/registry.py);
+#      installed only when missing, and the system's registry service is never started (as for cron)
 #
 # requirements-dev.txt includes `acme` (certbot's ACME library, 5.x; it brings cryptography, josepy,
 # pyOpenSSL and requests): the HTTPS tests drive pebble with it (tests/support/acme_flow.py).
@@ -280,6 +283,42 @@ step_cron() {
     say "cron: installed ($(dpkg-query -W -f='${Version}' cron))"
 }
 
+# 9. docker-registry for the swarm test of images pulled from a registry (tests/support/registry.py runs private
+# instances). Installed under a temporary policy-rc.d that forbids starting its service (a policy-rc.d of the
+# machine is left as it is).
+readonly REGISTRY_BINARY=/usr/bin/docker-registry
+
+step_registry() {
+    local log="${LOG_DIR}/apt-registry.log" ours=0 rc=0
+    if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
+        return 0
+    fi
+    if [ -x "$REGISTRY_BINARY" ]; then
+        say "docker-registry: present ($(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null || echo unknown))"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        die "${REGISTRY_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install docker-registry)"
+    fi
+    if [ ! -e "$POLICY_RC" ]; then
+        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of docker-registry\nexit 101\n' \
+            >"$POLICY_RC"
+        chmod 0755 "$POLICY_RC"
+        ours=1
+    fi
+    say "docker-registry: installing (apt; the service is not started)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >"$log" 2>&1; then
+        apt-get update -q >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >>"$log" 2>&1 || rc=$?
+    fi
+    if [ "$ours" = 1 ]; then
+        rm -f "$POLICY_RC"
+    fi
+    [ "$rc" -eq 0 ] || die "could not install docker-registry (log: ${log})"
+    [ -x "$REGISTRY_BINARY" ] || die "docker-registry installed but ${REGISTRY_BINARY} is missing (log: ${log})"
+    say "docker-registry: installed ($(dpkg-query -W -f='${Version}' docker-registry))"
+}
+
 # True when the system cron's pid file names a live cron process.
 cron_pid_alive() {
     local pid
@@ -345,6 +384,7 @@ main() {
     step_nginx
     step_pebble
     step_cron
+    step_registry
 }
 
 main "$@"

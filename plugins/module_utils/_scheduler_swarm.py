@@ -213,7 +213,7 @@ class SwarmRun(scheduler.SchedulerRun):
 
     def _wanted_hash(self, doc, global_doc, ptype):
         try:
-            return _spec(doc, global_doc, ptype, 0)['hash']
+            return _spec(self.ctx, doc, global_doc, ptype, 0)['hash']
         except DokkuPsError:
             return None
 
@@ -231,11 +231,25 @@ def _ports(task):
             for port in ((task.get('Status') or {}).get('PortStatus') or {}).get('Ports') or []]
 
 
-def _spec(doc, global_doc, ptype, replicas):
+def image_reference(ctx, doc):
+    """How the app's tasks reference its image: by its digest when the image's reference names a registry that holds
+    it (the nodes pull it), else by its ID (the nodes must have it: docs/swarm.md, Images). A registry reference costs
+    at most one image inspect a run (a deploy has made it already)."""
+    reference = doc.get('image')
+    if not swarm_specs.from_registry(reference):
+        return doc['image_id']
+    data = ctx.image(reference)
+    if not data or data.get('Id') != doc['image_id']:
+        data = ctx.image(doc['image_id'])  # the tag moved on since the release was made
+    return swarm_specs.digest_reference(reference, data) or doc['image_id']
+
+
+def _spec(ctx, doc, global_doc, ptype, replicas):
     document = doc.get('app_json')
     return swarm_specs.service_spec(doc, ptype, replicas, computed_property(doc, global_doc, 'restart_policy'),
                                     computed_property(doc, global_doc, 'stop_timeout_seconds'),
-                                    app_json.max_parallel(document, ptype) if document else None)
+                                    app_json.max_parallel(document, ptype) if document else None,
+                                    image=image_reference(ctx, doc))
 
 
 class SwarmApp(scheduler.AppScheduler):
@@ -257,7 +271,7 @@ class SwarmApp(scheduler.AppScheduler):
                 if service is not None:
                     actions.append(Action(REMOVE, ptype, service=service))
                 continue
-            spec = _spec(doc, global_doc, ptype, wanted)
+            spec = _spec(self.ctx, doc, global_doc, ptype, wanted)
             if service is None:
                 if wanted:
                     self._check_image(doc, spec)
@@ -276,6 +290,8 @@ class SwarmApp(scheduler.AppScheduler):
         Images); the nodes that lack it are named in a warning (Swarm rejects the tasks it places there and places
         them again)."""
         image = spec['task_template']['ContainerSpec']['Image']
+        if '@' in image:
+            return  # a digest in a registry: the nodes that lack it pull it
         have, lack, unknown = self.run.image_nodes(image)
         shown = '%s (%s)' % (doc.get('image') or image, image)
         if not have and not unknown:

@@ -109,11 +109,32 @@ def endpoint_spec(app_doc, ptype):
     return spec
 
 
-def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=None):
+def from_registry(reference):
+    """Whether an image reference names a registry: its first path component has a dot or a port, or is
+    ``localhost`` (``registry.example.com/shop:1``, ``10.0.0.5:5000/shop``), as Docker tells a registry apart."""
+    first, sep, _rest = (reference or '').partition('/')
+    return bool(sep) and ('.' in first or ':' in first or first == 'localhost')
+
+
+def digest_reference(reference, image_data):
+    """``<repository>@<digest>`` of the image as the registry of ``reference`` holds it (one of its RepoDigests: the
+    image was pushed there or pulled from there), or None. Services reference such an image by it, so that a node
+    that lacks the image pulls exactly it, and a node that has it pulls nothing."""
+    repository = reference.partition('@')[0]
+    name, _sep, tag = repository.rpartition(':')
+    if name and '/' not in tag:
+        repository = name
+    for entry in (image_data or {}).get('RepoDigests') or []:
+        if entry.partition('@')[0] == repository:
+            return entry
+    return None
+
+
+def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=None, image=None):
     """The whole spec of the service of ``ptype``: ``name``, ``labels``, ``task_template``, ``mode``,
     ``update_config``, ``rollback_config``, ``endpoint_spec`` (the keyword arguments of the SDK's
     ``APIClient.create_service``, as dicts), and ``hash``: what needs a rolling update when it changes (not the
-    replicas)."""
+    replicas). ``image``: how the tasks reference the image (its digest in a registry), else by its ID."""
     app = app_doc['name']
     # DYNO is the template Swarm fills in per task, in the env and in a command's $DYNO
     env, port_value = process_env(app_doc, ptype, TASK_SLOT)
@@ -122,7 +143,7 @@ def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=Non
     if command is not None:
         args = split_command(command, env, port_value, process_type=ptype)
     labels = {LABEL_MARKER: '', LABEL_APP: app, LABEL_PROCESS_TYPE: ptype, LABEL_CONTAINER_TYPE: 'deploy'}
-    container = {'Image': app_doc['image_id'], 'Env': ['%s=%s' % (key, env[key]) for key in sorted(env)],
+    container = {'Image': image or app_doc['image_id'], 'Env': ['%s=%s' % (key, env[key]) for key in sorted(env)],
                  'Labels': dict(labels), 'Init': True, 'StopGracePeriod': int(stop_timeout * NANOSECONDS)}
     if args is not None:
         container['Args'] = args

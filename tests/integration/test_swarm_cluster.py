@@ -19,6 +19,7 @@ from tests.support import images, swarm
 from tests.support.ansible_runner import Runner
 from tests.support.nginx import BackgroundLoop, PrivateNginx, get
 from tests.support.proxy_apps import WEB, config, options
+from tests.support.registry import PrivateRegistry
 
 APP = "swmulti"
 ONLY_ON_MANAGER = "dps-swc-only:1"
@@ -130,6 +131,44 @@ def test_the_role_forms_the_cluster_labels_its_nodes_copies_the_image_and_is_ide
         rc, _results, output = runner.playbook(FORM, inventory=inventory, check=check)
         assert rc == 0, output[-4000:]
         assert all(changed == 0 for _ok, changed, _failed in recaps(output).values()), output[-4000:]
+
+
+def all_ready(client, count=3):
+    found = nodes_by_address(client)
+    return len(found) == count and all(node["Status"]["State"] == "ready" for node in found.values())
+
+
+def test_an_image_in_a_registry_is_pulled_by_the_nodes_that_lack_it(cluster, formed, tmp_path):
+    """With a registry, a service references the image by its digest there, and the nodes pull it."""
+    client = cluster.client()
+    runner = Runner(str(tmp_path / "state"), docker_host=cluster.url, workdir=str(tmp_path))
+    try:
+        wait_for(lambda: all_ready(client), 60, "3 nodes ready")
+        with PrivateRegistry(tmp_path / "registry", cluster.bridge.gateway) as registry:
+            built = images.build_image(client, "dps-swc-pushed:1", labels={"test": "pushed-to-a-registry"})
+            reference = registry.push(client, built.id, "shop", "1")
+            for node in cluster.nodes[1:]:
+                other = node.client()
+                try:
+                    assert not other.images.list(filters={"label": "test=pushed-to-a-registry"}), "only the manager"
+                finally:
+                    other.close()
+            deployed = runner.module("dokku_ps_app", dict(name="swreg", image=reference, scheduler="swarm",
+                                                          processes={"worker": "sleep 86400"}))
+            assert deployed["changed"] is True and not deployed.get("warnings")
+            runner.module("dokku_ps_scale", dict(app="swreg", scale={"worker": 3}))
+            service = client.services.list(filters={"name": "swreg-worker"})[0]
+            image = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+            assert image.startswith("%s/shop@sha256:" % registry.host), image
+            tasks = wait_for(lambda: (lambda found: found if len(found) == 3 else None)(
+                [task for task in service.tasks(filters={"desired-state": "running"})
+                 if task["Status"]["State"] == "running"]), 60, "3 worker tasks running")
+            assert len(set(task["NodeID"] for task in tasks)) == 3, "one on each node: the two others pulled it"
+            assert runner.module("dokku_ps_app", dict(name="swreg", image=reference, scheduler="swarm",
+                                                      processes={"worker": "sleep 86400"}))["changed"] is False
+            runner.module("dokku_ps_app", dict(name="swreg", state="absent"))
+    finally:
+        client.close()
 
 
 def wait_for(predicate, seconds, what):

@@ -23,7 +23,8 @@ network namespace and the default bridge that the task containers attach to. ``P
   the flags of ``SwarmNode.DOCKERD_FLAGS``: compared with a ``PrivateDaemon`` it KEEPS the default bridge
   (``docker0`` inside the namespace; no ``--bridge=none``), ``--iptables`` (its rules live in the namespace's
   own tables, the host's are not touched) and ``--ip-forward`` (the namespace's ``ip_forward``), and still
-  has ``--ip6tables=false --ip-masq=false --userland-proxy=false``. Host-mode ports are DNAT rules in the
+  has ``--ip6tables=false --ip-masq=false --userland-proxy=false``, and takes the plain-HTTP registries of
+  ``SUBNET_POOL`` (``--insecure-registry``: tests/support/registry.py). Host-mode ports are DNAT rules in the
   namespace to the task's address on its ``docker0``;
 - ``swarm init`` on node 0 with ``--advertise-addr``/``--listen-addr``/``--data-path-addr`` its address and
   the default address pool ``10.232.0.0/16`` (``ADDR_POOL``, /24 each: ``ingress`` and overlay networks live
@@ -325,7 +326,9 @@ def processes_in_netns(inode):
 class SwarmNode(daemons.PrivateDaemon):
     """A ``PrivateDaemon`` in a named network namespace on a ``HostBridge``, able to run Swarm mode."""
 
-    DOCKERD_FLAGS = ("--ip6tables=false", "--ip-masq=false", "--userland-proxy=false")
+    # the nodes may pull from a private registry over plain HTTP on the test's bridge (tests/support/registry.py)
+    DOCKERD_FLAGS = ("--ip6tables=false", "--ip-masq=false", "--userland-proxy=false",
+                     "--insecure-registry=%s" % SUBNET_POOL)
 
     def __init__(self, root_dir, name, bridge, index):
         super().__init__(root_dir, name)

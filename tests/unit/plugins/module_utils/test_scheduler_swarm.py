@@ -365,6 +365,24 @@ def test_nodes_that_lack_the_image_are_named_in_a_warning_and_unknown_nodes_refu
     assert 'node1 (10.0.0.2), node2 (10.0.0.3) lack' in ctx.warnings[0]
 
 
+def test_an_image_in_a_registry_is_referenced_by_digest_and_the_nodes_pull_it(tmp_path):
+    docker = _docker(nodes=[node('node1', '10.0.0.2', availability='drain'), node('node2', '10.0.0.3')])
+    reference = '10.0.0.9:5000/demo:1'
+    digest = '10.0.0.9:5000/demo@sha256:' + 'd' * 64
+    docker.images[reference] = {'Id': IMAGE_ID, 'RepoDigests': [digest]}
+    doc = _doc(image=reference, formation={'web': 1})
+    ctx = _ctx(tmp_path, docker)
+    work = _app(ctx, doc).converge(doc, None)
+    assert work.actions[0].spec['task_template']['ContainerSpec']['Image'] == digest
+    assert not calls_of(docker, 'list_nodes') and ctx.warnings == [], 'no node is asked for it: they pull it'
+    assert [call.arg for call in calls_of(docker, 'inspect_image')] == [reference], 'one inspect, by the tag'
+    # a tag that moved on: the release's own image, by its id
+    docker.images[reference] = {'Id': OTHER_IMAGE_ID, 'RepoDigests': ['10.0.0.9:5000/demo@sha256:' + 'e' * 64]}
+    docker.images[IMAGE_ID] = {'Id': IMAGE_ID, 'RepoDigests': [digest]}
+    work = _app(_ctx(tmp_path, docker), doc).converge(doc, None)
+    assert work.actions[0].spec['task_template']['ContainerSpec']['Image'] == digest
+
+
 def test_a_scale_or_a_stop_does_not_look_for_the_image(tmp_path):
     docker = _docker()
     doc = _doc(formation={'web': 1})

@@ -135,3 +135,19 @@ def test_the_hash_follows_what_needs_a_rolling_update_and_not_the_replicas():
                     swarm_specs.service_spec(app_document(), 'web', 1, 'no', 11),
                     swarm_specs.service_spec(app_document(), 'web', 1, 'no', 10, parallelism=2)):
         assert changed['hash'] != base['hash']
+
+
+def test_an_image_from_a_registry_is_referenced_by_its_digest_there():
+    assert swarm_specs.from_registry('registry.example.com/shop:1') and swarm_specs.from_registry('10.0.0.5:5000/shop')
+    assert swarm_specs.from_registry('localhost/shop')
+    assert not swarm_specs.from_registry('shop:1') and not swarm_specs.from_registry('team/shop:1')
+    assert not swarm_specs.from_registry(None)
+    data = {'RepoDigests': ['other.example.com/shop@sha256:' + 'c' * 64, '10.0.0.5:5000/shop@sha256:' + 'd' * 64]}
+    assert swarm_specs.digest_reference('10.0.0.5:5000/shop:1', data) == '10.0.0.5:5000/shop@sha256:' + 'd' * 64
+    assert swarm_specs.digest_reference('10.0.0.5:5000/shop', data) == '10.0.0.5:5000/shop@sha256:' + 'd' * 64
+    assert swarm_specs.digest_reference('10.0.0.5:5000/blog:1', data) is None, 'never pushed there'
+    assert swarm_specs.digest_reference('10.0.0.5:5000/shop:1', {}) is None
+    digest = '10.0.0.5:5000/shop@sha256:' + 'd' * 64
+    by_digest = swarm_specs.service_spec(app_document(), 'web', 1, 'no', 10, image=digest)
+    assert by_digest['task_template']['ContainerSpec']['Image'] == digest
+    assert by_digest['hash'] != swarm_specs.service_spec(app_document(), 'web', 1, 'no', 10)['hash']
