@@ -197,6 +197,8 @@ class SwarmRun(scheduler.SchedulerRun):
             dynos = {}
             for ptype, service in sorted(self.services(doc['name']).items()):
                 current = _hash(service) == self._wanted_hash(doc, global_doc, ptype)
+                checked = bool(((service['Spec'].get('TaskTemplate') or {}).get('ContainerSpec') or {})
+                               .get('Healthcheck'))
                 for task in self.tasks(service['ID']):
                     status = task.get('Status') or {}
                     dyno = '%s.%s' % (ptype, task.get('Slot'))
@@ -204,7 +206,7 @@ class SwarmRun(scheduler.SchedulerRun):
                                    'status': status.get('State'), 'desired_state': task.get('DesiredState'),
                                    'node': self.node_addresses().get(task.get('NodeID')),
                                    'ports': _ports(task), 'started_at': status.get('Timestamp'),
-                                   'definition_current': current}
+                                   'health': _health(status.get('State'), checked), 'definition_current': current}
             running = [entry for entry in dynos.values() if entry['status'] == 'running']
             state = 'false' if not running else ('true' if len(running) == len(dynos) else 'mixed')
             found[doc['name']] = {'processes': len(dynos), 'running': state, 'dynos': dynos,
@@ -224,6 +226,17 @@ def _scaled(service, replicas):
     return {'name': current['Name'], 'labels': current.get('Labels') or {}, 'task_template': current['TaskTemplate'],
             'mode': {'Replicated': {'Replicas': replicas}}, 'update_config': current.get('UpdateConfig'),
             'rollback_config': current.get('RollbackConfig'), 'endpoint_spec': current.get('EndpointSpec')}
+
+
+def _health(state, checked):
+    """A task's health, from its state: Swarm counts a task with a HEALTHCHECK as running only once it is healthy,
+    and replaces one that turns unhealthy, so a running task is healthy and an earlier one is still starting."""
+    if not checked:
+        return None
+    if state == 'running':
+        return 'healthy'
+    return 'starting' if state in ('new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting') \
+        else None
 
 
 def _ports(task):

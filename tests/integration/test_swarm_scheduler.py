@@ -145,6 +145,7 @@ def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_servi
     runner.module("dokku_ps_app", app_args(nginx, app_json=healthy))
     runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
     before = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    assert sorted(dyno["health"] for dyno in before["dynos"].values()) == ["healthy", "healthy"]
     spec = services(client)["%s-web" % APP]["Spec"]
 
     # the new definition's readiness check fails (busybox httpd answers 404): Swarm never counts its first task as

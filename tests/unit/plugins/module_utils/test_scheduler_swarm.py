@@ -611,7 +611,7 @@ def test_the_report_shows_each_task_as_a_dyno(tmp_path):
     task = _running(docker, 'demo-web')[1]
     assert web == {'name': 'demo-web.2', 'id': task['ID'], 'status': 'running', 'desired_state': 'running',
                    'node': '10.0.0.3', 'ports': ['%d:5000' % (PORTS_FROM + 1)], 'started_at': task['Status']['Timestamp'],
-                   'definition_current': True}
+                   'health': None, 'definition_current': True}
     assert report['dynos']['worker.1']['ports'] == [] and report['dynos']['worker.1']['node'] == '10.0.0.2'
     changed = run.report([_doc(formation={'web': 2, 'worker': 1}, image_id=OTHER_IMAGE_ID)], None)['demo']
     assert not any(entry['definition_current'] for entry in changed['dynos'].values())
@@ -632,3 +632,9 @@ def test_a_scale_down_waits_for_the_retired_tasks_to_stop_running(tmp_path):
     retired[0]['Status']['State'] = 'running'
     assert app._retired_still_running(service_id, 1) and not app._retired_still_running(service_id, 2)
     assert calls_of(docker, 'list_tasks')[-1].arg == {'service': [service_id]}, 'every task of the service'
+
+
+def test_a_task_with_a_healthcheck_is_healthy_once_running_and_starting_before():
+    assert swarm._health('running', True) == 'healthy' and swarm._health('starting', True) == 'starting'
+    assert swarm._health('preparing', True) == 'starting' and swarm._health('running', False) is None
+    assert swarm._health('shutdown', True) is None
