@@ -282,11 +282,11 @@ dynos:
       it back in place. An app that is stopped keeps its stopped containers at V(no) on purpose, which is current;
       a container that is dead or being removed always counts as current.
     - These come from the one list call and the one inspect per container the report makes anyway.
-    - For an app on O(dokku_ps.docker.dokku_ps_app#module:scheduler=swarm), per task (C(web.1) is slot 1): C(name),
+    - For an app on O(dokku_ps.docker.dokku_ps_app#module:scheduler=swarm), per task (C(web.1) is slot 1) C(name),
       C(id), C(status) and C(desired_state) (the task's), C(node) (its node's address), C(ports)
       (C(published:target)), C(started_at), C(health) (V(healthy) once running and V(starting) before when the
-      service has a C(HEALTHCHECK): Swarm counts a task as running only once healthy and replaces one that is not;
-      V(null) without one) and C(definition_current) (whether its service matches the app's definition).
+      service has a C(HEALTHCHECK), since Swarm counts a task as running only once healthy and replaces one that is
+      not; V(null) without one) and C(definition_current) (whether its service matches the app's definition).
   returned: when O(app) is given
   type: dict
   sample: {"web.1": {"name": "shop.web.1", "id": "9b0e...", "status": "running", "restart_count": 0,
