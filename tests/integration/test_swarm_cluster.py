@@ -160,10 +160,12 @@ def test_an_image_in_a_registry_is_pulled_by_the_nodes_that_lack_it(cluster, for
             service = client.services.list(filters={"name": "swreg-worker"})[0]
             image = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
             assert image.startswith("%s/shop@sha256:" % registry.host), image
+
             def three_running():
                 found = [task for task in service.tasks(filters={"desired-state": "running"})
                          if task["Status"]["State"] == "running"]
                 return found if len(found) == 3 else None
+
             tasks = wait_for(three_running, 60, "3 worker tasks running")
             assert len(set(task["NodeID"] for task in tasks)) == 3, "one on each node: the two others pulled it"
             assert runner.module("dokku_ps_app", dict(name="swreg", image=reference, scheduler="swarm",
