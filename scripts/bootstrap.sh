@@ -154,8 +154,28 @@ readonly NGINX_BINARY=/usr/sbin/nginx
 readonly NGINX_PIDFILE=/run/nginx.pid
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 
+# apt-get install PACKAGE into LOG under a temporary policy-rc.d that forbids starting any service (a policy-rc.d of
+# the machine is left as it is), trying again after an apt-get update; returns apt-get's status.
+apt_install_no_service() {
+    local package="$1" log="$2" ours=0 rc=0
+    if [ ! -e "$POLICY_RC" ]; then
+        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of %s\nexit 101\n' \
+            "$package" >"$POLICY_RC"
+        chmod 0755 "$POLICY_RC"
+        ours=1
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >"$log" 2>&1; then
+        apt-get update -q >>"$log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >>"$log" 2>&1 || rc=$?
+    fi
+    if [ "$ours" = 1 ]; then
+        rm -f "$POLICY_RC"
+    fi
+    return "$rc"
+}
+
 step_nginx() {
-    local log="${LOG_DIR}/apt-nginx.log" ours=0 was_running=0 pid rc=0
+    local log="${LOG_DIR}/apt-nginx.log" was_running=0 pid rc=0
     if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
         return 0
     fi
@@ -167,20 +187,8 @@ step_nginx() {
         die "${NGINX_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install nginx)"
     fi
     nginx_pid_alive && was_running=1
-    if [ ! -e "$POLICY_RC" ]; then
-        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of nginx\nexit 101\n' \
-            >"$POLICY_RC"
-        chmod 0755 "$POLICY_RC"
-        ours=1
-    fi
     say "nginx: installing (apt; the service is not started)"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >"$log" 2>&1; then
-        apt-get update -q >>"$log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >>"$log" 2>&1 || rc=$?
-    fi
-    if [ "$ours" = 1 ]; then
-        rm -f "$POLICY_RC"
-    fi
+    apt_install_no_service nginx "$log" || rc=$?
     [ "$rc" -eq 0 ] || die "could not install nginx (log: ${log})"
     [ -x "$NGINX_BINARY" ] || die "nginx installed but ${NGINX_BINARY} is missing (log: ${log})"
     if [ "$was_running" = 0 ] && nginx_pid_alive; then
@@ -247,7 +255,7 @@ readonly CRON_BINARY=/usr/sbin/cron
 readonly CRON_PIDFILE=/run/crond.pid
 
 step_cron() {
-    local log="${LOG_DIR}/apt-cron.log" ours=0 was_running=0 pid rc=0
+    local log="${LOG_DIR}/apt-cron.log" was_running=0 pid rc=0
     if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
         return 0
     fi
@@ -259,20 +267,8 @@ step_cron() {
         die "${CRON_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install cron)"
     fi
     cron_pid_alive && was_running=1
-    if [ ! -e "$POLICY_RC" ]; then
-        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of cron\nexit 101\n' \
-            >"$POLICY_RC"
-        chmod 0755 "$POLICY_RC"
-        ours=1
-    fi
     say "cron: installing (apt; the service is not started)"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q cron >"$log" 2>&1; then
-        apt-get update -q >>"$log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q cron >>"$log" 2>&1 || rc=$?
-    fi
-    if [ "$ours" = 1 ]; then
-        rm -f "$POLICY_RC"
-    fi
+    apt_install_no_service cron "$log" || rc=$?
     [ "$rc" -eq 0 ] || die "could not install cron (log: ${log})"
     [ -x "$CRON_BINARY" ] || die "cron installed but ${CRON_BINARY} is missing (log: ${log})"
     if [ "$was_running" = 0 ] && cron_pid_alive; then
@@ -289,7 +285,7 @@ step_cron() {
 readonly REGISTRY_BINARY=/usr/bin/docker-registry
 
 step_registry() {
-    local log="${LOG_DIR}/apt-registry.log" ours=0 rc=0
+    local log="${LOG_DIR}/apt-registry.log" rc=0
     if [ "${DOKKU_PS_SKIP_DOCKER:-0}" = "1" ]; then
         return 0
     fi
@@ -300,20 +296,8 @@ step_registry() {
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         die "${REGISTRY_BINARY} is missing and cannot be installed here (needs root and apt-get: apt-get install docker-registry)"
     fi
-    if [ ! -e "$POLICY_RC" ]; then
-        printf '#!/bin/sh\n# dokku_ps bootstrap: no service starts during its apt-get install of docker-registry\nexit 101\n' \
-            >"$POLICY_RC"
-        chmod 0755 "$POLICY_RC"
-        ours=1
-    fi
     say "docker-registry: installing (apt; the service is not started)"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >"$log" 2>&1; then
-        apt-get update -q >>"$log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >>"$log" 2>&1 || rc=$?
-    fi
-    if [ "$ours" = 1 ]; then
-        rm -f "$POLICY_RC"
-    fi
+    apt_install_no_service docker-registry "$log" || rc=$?
     [ "$rc" -eq 0 ] || die "could not install docker-registry (log: ${log})"
     [ -x "$REGISTRY_BINARY" ] || die "docker-registry installed but ${REGISTRY_BINARY} is missing (log: ${log})"
     say "docker-registry: installed ($(dpkg-query -W -f='${Version}' docker-registry))"
