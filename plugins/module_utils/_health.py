@@ -87,6 +87,10 @@ def _http_health_script(entry, port):
     scheme = entry.get('scheme') or 'http'
     url = shlex.quote('%s://127.0.0.1:%d%s' % (scheme, port, entry.get('path') or '/'))
     insecure = (' --no-check-certificate', 'k') if scheme == 'https' else ('', '')
+    if entry.get('host'):
+        # a check of the collection's checks option may name the Host header the app answers to
+        header = shlex.quote('Host: %s' % entry['host'])
+        insecure = ('%s --header %s' % (insecure[0], header), '%s -H %s' % (insecure[1], header))
     fetch = 'wget -q%s -O - %s || curl -fsS%s %s' % (insecure[0], url, insecure[1], url)
     if entry.get('content'):
         return ('body=$(%s) && case "$body" in *%s*) ;; *) echo "the answer does not contain the expected '
@@ -102,10 +106,9 @@ def _listening_health_script(port):
             'done < "$f"; done; echo "nothing listens on port %d" >&2; exit 1' % (port, port))
 
 
-def docker_healthcheck(app_doc, ptype, check_types=(LIVENESS,)):
+def docker_healthcheck(app_doc, ptype):
     """The Docker HEALTHCHECK (the Engine API's HealthConfig) of the containers of ``ptype``, from the app.json's
-    liveness entries of that type (``check_types``: the swarm scheduler adds the startup and readiness entries, which
-    Swarm waits for before it counts a task as running); None without one.
+    liveness entries of that type; None without one (the swarm scheduler adds its gating checks: healthcheck_of).
 
     One entry: a command runs as it is (``CMD``); an HTTP check fetches ``http://127.0.0.1:<port><path>`` inside
     the container (``CMD-SHELL``, see _http_health_script); a listening check reads /proc/net/tcp{,6}. Interval is
@@ -115,7 +118,13 @@ def docker_healthcheck(app_doc, ptype, check_types=(LIVENESS,)):
     its own subshell: the shortest wait, the sum of the timeouts (time for all of them), the most attempts, the
     longest initial delay. Uptime entries are left out (a running container is up: Docker has nothing to check;
     see ignored_liveness)."""
-    entries = [entry for entry in app_json_checks(app_doc, ptype, check_types) if entry_kind(entry) != UPTIME_CHECK]
+    return healthcheck_of(app_doc, ptype, app_json_checks(app_doc, ptype, (LIVENESS,)))
+
+
+def healthcheck_of(app_doc, ptype, entries):
+    """The HealthConfig of app.json-shaped ``entries`` of ``ptype`` (docker_healthcheck says how); None when none of
+    them is more than an uptime."""
+    entries = [entry for entry in entries if entry_kind(entry) != UPTIME_CHECK]
     if not entries:
         return None
     tests = []
@@ -140,13 +149,6 @@ def docker_healthcheck(app_doc, ptype, check_types=(LIVENESS,)):
         'Retries': max(max(entry.get('attempts') or 1 for entry in entries), 1),
         'StartPeriod': _seconds(max(entry.get('initial_delay') or 0 for entry in entries), MIN_HEALTH_DURATION),
     }
-
-
-def longest_uptime(app_doc, ptype, check_types):
-    """The longest ``uptime`` of the app.json's uptime entries of ``ptype`` among ``check_types`` (0 without any):
-    how long a new container must keep running to pass them."""
-    return max([int(entry.get('uptime') or 0) for entry in app_json_checks(app_doc, ptype, check_types)
-                if entry_kind(entry) == UPTIME_CHECK] or [0])
 
 
 def ignored_liveness(app_doc):

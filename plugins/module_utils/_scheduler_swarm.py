@@ -12,9 +12,10 @@ during a rollout (each change of the running tasks is one reload), so a task Swa
 nginx before it stops, and nginx retries a refused connection on another member.
 
 One-offs (the release phase, dokku_ps_run, cron) run as containers on the manager's daemon
-(_scheduler_swarm_oneoff); a stop stops the running ones, a delete removes them. Not on swarm yet (refused before
-anything changes, in one line): the collection's runtime checks (the checks option, a CHECKS file: app.json
-healthchecks are the task's HEALTHCHECK, which Swarm waits for), publishing on a fixed host port.
+(_scheduler_swarm_oneoff); a stop stops the running ones, a delete removes them. The checks a new container passes
+on docker-local (the checks option, app.json startup and readiness entries, a CHECKS file, the default) and the
+liveness checks are the tasks' HEALTHCHECK and the update's monitor window (_swarm_specs.gating_checks). Not on
+swarm (refused before anything changes, in one line): publishing on a fixed host port.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -104,9 +105,6 @@ def check_supported(doc):
     if doc.get('publish') not in (None, False):
         raise ValidationError('publish', 'app %s runs on swarm, where web is published in host mode on ports Docker '
                               'picks for the proxy; publishing on a fixed host port is not supported there' % name)
-    if doc.get('checks') or doc.get('image_checks'):
-        raise ValidationError('checks', 'app %s runs on swarm, which does not run the collection\'s checks yet: use '
-                              'app.json healthchecks (the tasks\' HEALTHCHECK, which Swarm waits for)' % name)
 
 
 class SwarmRun(scheduler.SchedulerRun):

@@ -24,8 +24,9 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import ValidationError
 from ansible_collections.dokku_ps.docker.plugins.module_utils._formation import process_command, process_env
+from ansible_collections.dokku_ps.docker.plugins.module_utils import _check_rules as check_rules
 from ansible_collections.dokku_ps.docker.plugins.module_utils._health import (
-    GATING_CHECK_TYPES, LIVENESS, NANOSECONDS, docker_healthcheck, longest_uptime)
+    LIVENESS, NANOSECONDS, UPTIME_CHECK, app_json_checks, entry_kind, healthcheck_of)
 from ansible_collections.dokku_ps.docker.plugins.module_utils._names import DEFAULT_WEB_PORT, WEB
 from ansible_collections.dokku_ps.docker.plugins.module_utils._parsers import split_command
 from ansible_collections.dokku_ps.docker.plugins.module_utils._properties import restart_policy_to_docker
@@ -87,16 +88,17 @@ def monitor_seconds(healthcheck):
     return max(DEFAULT_MONITOR_SECONDS, int(-(-window // NANOSECONDS)))
 
 
-def update_config(parallelism, monitor):
-    """A rolling update that starts each new task before its old one stops, ``parallelism`` at a time, watches
-    each for ``monitor`` seconds, and rolls the whole service back when one fails."""
+def update_config(parallelism, monitor, order='start-first'):
+    """A rolling update that starts each new task before its old one stops (``order``; ``stop-first`` for checks
+    mode disabled), ``parallelism`` at a time, watches each for ``monitor`` seconds, and rolls the whole service
+    back when one fails."""
     return {'Parallelism': parallelism or DEFAULT_PARALLELISM, 'Delay': 0, 'FailureAction': 'rollback',
-            'Monitor': int(monitor * NANOSECONDS), 'MaxFailureRatio': 0, 'Order': 'start-first'}
+            'Monitor': int(monitor * NANOSECONDS), 'MaxFailureRatio': 0, 'Order': order}
 
 
-def rollback_config(parallelism, monitor):
-    """How Swarm rolls back a failed update: the same batches, start-first; it pauses when the rollback fails."""
-    return dict(update_config(parallelism, monitor), FailureAction='pause')
+def rollback_config(parallelism, monitor, order='start-first'):
+    """How Swarm rolls back a failed update: the same batches and order; it pauses when the rollback fails."""
+    return dict(update_config(parallelism, monitor, order), FailureAction='pause')
 
 
 def endpoint_spec(app_doc, ptype):
@@ -130,6 +132,31 @@ def digest_reference(reference, image_data):
     return None
 
 
+def gating_checks(app_doc, ptype):
+    """What a new task of ``ptype`` must pass before it counts as running, from where docker-local takes its checks
+    (_check_rules.effective: the checks option, app.json startup and readiness entries, the image's CHECKS file, the
+    default): (app.json-shaped entries for the HEALTHCHECK, the uptime in seconds it must keep running, the update
+    order). Mode ``skipped``: nothing; ``disabled``: nothing, and the old task stops before the new one starts
+    (Dokku's meaning)."""
+    config = check_rules.effective(app_doc, ptype)
+    if config['mode'] != 'enabled':
+        return [], 0, 'stop-first' if config['mode'] == 'disabled' else 'start-first'
+    if config['source'] == check_rules.APP_JSON_SOURCE:
+        entries = list(config['entries'])
+        uptime = max([int(entry.get('uptime') or 0) for entry in entries if entry_kind(entry) == UPTIME_CHECK] or [0])
+        return entries, uptime, 'start-first'
+    base = {'type': 'startup', 'attempts': config['attempts'], 'wait': config['wait'], 'timeout': config['timeout'],
+            'initial_delay': 0, 'uptime': None, 'listening': False, 'port': None, 'path': None, 'content': None,
+            'command': None, 'scheme': 'http', 'host': None}
+    entries = []
+    if config.get('command'):
+        entries.append(dict(base, name='command', command=list(config['command'])))
+    for check in config.get('http') or []:
+        entries.append(dict(base, name=check['path'], path=check['path'], content=check.get('content'),
+                            scheme=check.get('scheme') or 'http', host=check.get('host')))
+    return entries, int(config.get('uptime') or 0), 'start-first'
+
+
 def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=None, image=None):
     """The whole spec of the service of ``ptype``: ``name``, ``labels``, ``task_template``, ``mode``,
     ``update_config``, ``rollback_config``, ``endpoint_spec`` (the keyword arguments of the SDK's
@@ -147,20 +174,23 @@ def service_spec(app_doc, ptype, replicas, policy, stop_timeout, parallelism=Non
                  'Labels': dict(labels), 'Init': True, 'StopGracePeriod': int(stop_timeout * NANOSECONDS)}
     if args is not None:
         container['Args'] = args
-    # startup and readiness checks too: Swarm counts a task with a HEALTHCHECK as running (and starts the next one
-    # of a rolling update, and the proxy takes it) only once it is healthy; uptime entries set the monitor window
-    checks = GATING_CHECK_TYPES + (LIVENESS,)
-    healthcheck = docker_healthcheck(app_doc, ptype, checks)
+    # the checks a new container must pass on docker-local, and the liveness checks: Swarm counts a task with a
+    # HEALTHCHECK as running (and starts the next one of a rolling update, and the proxy takes it) only once it is
+    # healthy, and a task that never gets there fails the update whatever the monitor window; the window (a task
+    # that fails in it fails the update) covers the liveness checks' verdict and the uptime a task must keep
+    gating, uptime, order = gating_checks(app_doc, ptype)
+    liveness = app_json_checks(app_doc, ptype, (LIVENESS,))
+    healthcheck = healthcheck_of(app_doc, ptype, gating + liveness)
     if healthcheck is not None:
         container['Healthcheck'] = healthcheck
     task_template = {'ContainerSpec': container, 'RestartPolicy': restart_policy(policy)}
-    monitor = max(monitor_seconds(healthcheck), longest_uptime(app_doc, ptype, checks))
+    monitor = max(monitor_seconds(healthcheck_of(app_doc, ptype, liveness)), uptime)
     spec = {
         'name': service_name(app, ptype),
         'task_template': task_template,
         'mode': {'Replicated': {'Replicas': replicas}},
-        'update_config': update_config(parallelism, monitor),
-        'rollback_config': rollback_config(parallelism, monitor),
+        'update_config': update_config(parallelism, monitor, order),
+        'rollback_config': rollback_config(parallelism, monitor, order),
         'endpoint_spec': endpoint_spec(app_doc, ptype),
     }
     spec['hash'] = spec_hash(spec)

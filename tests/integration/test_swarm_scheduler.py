@@ -128,11 +128,18 @@ def test_an_app_on_swarm_deploys_scales_rolls_out_and_stops(swarm_runner, client
     assert deleted["containers"]["removed"] == ["%s-web" % APP, "%s-worker" % APP] and services(client) == {}
 
 
-def test_what_swarm_cannot_do_yet_is_refused_before_anything_changes(swarm_runner, client, nginx, runner):
+def test_checks_gate_the_tasks_and_what_swarm_cannot_do_is_refused(swarm_runner, client, nginx, runner):
     refused = swarm_runner.module("dokku_ps_app", app_args(nginx, publish=8080), expect_failure=True)
     assert "publish: app swapp runs on swarm" in refused["msg"] and services(client) == {}
-    refused = swarm_runner.module("dokku_ps_app", app_args(nginx, checks={"web": {"uptime": 1}}), expect_failure=True)
-    assert "checks: app swapp runs on swarm" in refused["msg"] and services(client) == {}
+    # the collection's own checks gate the tasks as on docker-local: the task's HEALTHCHECK and monitor window
+    checked = swarm_runner.module("dokku_ps_app", app_args(nginx, checks={"web": {"http": ["/"], "uptime": 2,
+                                                                                  "attempts": 3}}))
+    assert checked["changed"] is True
+    spec = services(client)["%s-web" % APP]["Spec"]
+    assert "127.0.0.1:5000/" in spec["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][1]
+    assert spec["UpdateConfig"]["Monitor"] == 5 * 10 ** 9, "the uptime (2 s) under the 5 s default"
+    assert len(answers(nginx)) == 1
+    swarm_runner.module("dokku_ps_app", dict(options(nginx), name=APP, state="absent"))
     # the main daemon is no swarm manager: said in one line, with how to fix it
     refused = runner.module("dokku_ps_app", dict(app_args(nginx), name="swapp-main"), expect_failure=True)
     assert "swarm needs the Docker daemon at" in refused["msg"] and "is not" in refused["msg"]

@@ -136,12 +136,13 @@ def test_ignored_liveness_names_uptime_entries():
     assert health.ignored_liveness(app_document()) == []
 
 
-def test_the_checked_kinds_of_a_healthcheck_and_the_longest_uptime():
-    doc = with_app_json({'web': [entry('liveness', 'alive', command=['true']),
-                                 entry('startup', 'up', uptime=7), entry('startup', 'up2', uptime=4),
-                                 entry('readiness', 'ready', path='/ready')]})
-    assert health.docker_healthcheck(doc, 'web')['Test'] == ['CMD', 'true'], 'liveness only by default'
-    both = health.docker_healthcheck(doc, 'web', ('startup', 'readiness', 'liveness'))
-    assert both['Test'][0] == 'CMD-SHELL' and '/ready' in both['Test'][1] and both['Test'][1].endswith('( true )')
-    assert health.longest_uptime(doc, 'web', ('startup', 'readiness')) == 7
-    assert health.longest_uptime(doc, 'web', ('liveness',)) == 0 and health.longest_uptime(doc, 'worker', ('startup',)) == 0
+def test_a_healthcheck_of_given_entries_leaves_uptimes_out_and_names_a_host():
+    doc = with_app_json({'web': [entry('liveness', 'alive', command=['true'])]})
+    assert health.healthcheck_of(doc, 'web', [entry('startup', 'up', uptime=7)]) is None, 'an uptime is no command'
+    both = health.healthcheck_of(doc, 'web', [entry('startup', 'up', uptime=7),
+                                              entry('readiness', 'ready', path='/ready', host='shop.test'),
+                                              entry('liveness', 'alive', command=['true'])])
+    assert both['Test'][0] == 'CMD-SHELL' and both['Test'][1].endswith('( true )')
+    assert "--header 'Host: shop.test'" in both['Test'][1] and "-H 'Host: shop.test'" in both['Test'][1]
+    assert health.docker_healthcheck(doc, 'web') == health.healthcheck_of(doc, 'web', [entry('liveness', 'alive',
+                                                                                              command=['true'])])

@@ -412,8 +412,6 @@ def test_a_daemon_that_is_no_swarm_manager_is_refused_naming_it(tmp_path, state)
 @pytest.mark.parametrize('changes, field, words', [
     ({'publish': 'auto'}, 'publish', 'fixed host port'),
     ({'publish': {'80': 5000}}, 'publish', 'fixed host port'),
-    ({'checks': {'web': {'uptime': 3}}}, 'checks', 'checks'),
-    ({'image_checks': {'http': [], 'wait': 1}}, 'checks', 'checks'),
 ])
 def test_what_swarm_cannot_do_yet_is_refused_naming_the_field(tmp_path, changes, field, words):
     message = refused(swarm.check_supported, _doc(**changes))

@@ -82,7 +82,8 @@ def test_the_whole_spec_of_a_web_service():
     assert container['Labels'] == {'dokku': '', 'com.dokku.app-name': 'demo', 'com.dokku.process-type': 'web',
                                    'com.dokku.container-type': 'deploy'}
     assert spec['task_template']['RestartPolicy'] == {'Condition': 'on-failure', 'Delay': 0, 'MaxAttempts': 10}
-    assert spec['update_config']['Parallelism'] == 2 and spec['update_config']['Monitor'] == 5 * SECOND
+    # no checks declared: Dokku's default, still up after 10 s, is the monitor window
+    assert spec['update_config']['Parallelism'] == 2 and spec['update_config']['Monitor'] == 10 * SECOND
     own = {'io.dokku-ps.scheduler': 'swarm', 'io.dokku-ps.spec-hash': spec['hash']}
     assert spec['labels'] == dict(container['Labels'], **own)
 
@@ -118,7 +119,8 @@ def test_startup_and_readiness_checks_join_the_healthcheck_and_uptime_sets_the_m
     # the readiness entry first (gating checks, then liveness), each in its own subshell; both must pass
     assert health['Test'][0] == 'CMD-SHELL' and health['Test'][1].index('/ready') < health['Test'][1].index('true')
     assert health['Retries'] == 2 and health['Timeout'] == 9 * SECOND
-    assert spec['update_config']['Monitor'] == max(20, swarm_specs.monitor_seconds(health)) * SECOND
+    liveness = {'Interval': 3 * SECOND, 'Timeout': 4 * SECOND, 'Retries': 2}
+    assert spec['update_config']['Monitor'] == max(20, swarm_specs.monitor_seconds(liveness)) * SECOND
     worker = swarm_specs.service_spec(doc, 'worker', 1, 'no', 10)
     assert 'Healthcheck' not in worker['task_template']['ContainerSpec'], 'an uptime is no command'
     assert worker['update_config']['Monitor'] == swarm_specs.DEFAULT_MONITOR_SECONDS * SECOND, 'at least the default'
@@ -151,3 +153,33 @@ def test_an_image_from_a_registry_is_referenced_by_its_digest_there():
     by_digest = swarm_specs.service_spec(app_document(), 'web', 1, 'no', 10, image=digest)
     assert by_digest['task_template']['ContainerSpec']['Image'] == digest
     assert by_digest['hash'] != swarm_specs.service_spec(app_document(), 'web', 1, 'no', 10)['hash']
+
+
+def _gating(**doc):
+    return swarm_specs.gating_checks(app_document(**doc), 'web')
+
+
+def test_the_checks_a_container_passes_on_docker_local_gate_the_tasks_on_swarm():
+    # the default: still up after 10 s, no command
+    assert _gating() == ([], 10, 'start-first')
+    # the checks option: a command and HTTP checks with its wait, timeout and attempts, and its uptime
+    checks = {'web': {'uptime': 3, 'attempts': 2, 'wait': 1, 'timeout': 4, 'command': ['true'],
+                      'http': [{'path': '/health', 'content': 'ok', 'host': 'shop.test', 'scheme': 'http'}]}}
+    entries, uptime, order = _gating(checks=checks)
+    assert uptime == 3 and order == 'start-first'
+    assert [(entry['name'], entry['command'], entry['path'], entry['host']) for entry in entries] == [
+        ('command', ['true'], None, None), ('/health', None, '/health', 'shop.test')]
+    assert all((entry['attempts'], entry['wait'], entry['timeout']) == (2, 1, 4) for entry in entries)
+    spec = swarm_specs.service_spec(app_document(checks=checks), 'web', 1, 'no', 10)
+    health = spec['task_template']['ContainerSpec']['Healthcheck']
+    assert health['Test'][0] == 'CMD-SHELL' and "'Host: shop.test'" in health['Test'][1] and health['Retries'] == 2
+    # the image's CHECKS file
+    image_checks = {'http': [{'path': '/ready', 'content': None, 'host': None, 'scheme': 'http'}], 'wait': 2}
+    entries, uptime, _order = _gating(image_checks=image_checks)
+    assert [entry['path'] for entry in entries] == ['/ready'] and entries[0]['wait'] == 2 and uptime == 0
+    # skipped: nothing; disabled: nothing, and the old task stops first (Dokku's meaning)
+    assert _gating(checks={'web': {'mode': 'skipped'}}) == ([], 0, 'start-first')
+    assert _gating(checks={'web': {'mode': 'disabled'}}) == ([], 0, 'stop-first')
+    disabled = swarm_specs.service_spec(app_document(checks={'web': {'mode': 'disabled'}}), 'web', 1, 'no', 10)
+    assert disabled['update_config']['Order'] == disabled['rollback_config']['Order'] == 'stop-first'
+    assert disabled['update_config']['Monitor'] == swarm_specs.DEFAULT_MONITOR_SECONDS * SECOND
