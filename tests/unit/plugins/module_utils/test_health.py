@@ -144,5 +144,5 @@ def test_a_healthcheck_of_given_entries_leaves_uptimes_out_and_names_a_host():
                                               entry('liveness', 'alive', command=['true'])])
     assert both['Test'][0] == 'CMD-SHELL' and both['Test'][1].endswith('( true )')
     assert "--header 'Host: shop.test'" in both['Test'][1] and "-H 'Host: shop.test'" in both['Test'][1]
-    assert health.docker_healthcheck(doc, 'web') == health.healthcheck_of(doc, 'web', [entry('liveness', 'alive',
-                                                                                              command=['true'])])
+    alive = [entry('liveness', 'alive', command=['true'])]
+    assert health.docker_healthcheck(doc, 'web') == health.healthcheck_of(doc, 'web', alive)
