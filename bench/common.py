@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -38,6 +39,42 @@ def log(message):
 
 def median(values):
     return statistics.median(values) if values else None
+
+
+def git_commit(root=REPO_ROOT):
+    """(the commit checked out in ``root``, whether tracked files differ from it) for a run's results; (None, None)
+    when git cannot tell. The benchmark's own output (bench/results/, the pages and charts it regenerates) does not
+    count as a difference."""
+    def git(*args):
+        done = subprocess.run(["git", "-C", root] + list(args), capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode:
+            raise OSError(done.stderr.strip())
+        return done.stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    own = ("bench/results/", "docs/performance.md", "docs/images/bench/")
+    return commit, any(not path.startswith(own) for path in changed)
+
+
+def machine():
+    """The CPU model, memory (GiB) and kernel of the machine the benchmark runs on (Linux' /proc)."""
+    found = {"kernel": platform.release()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            models = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        if models:
+            found["cpu_model"] = models[0]
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    found["memory_gib"] = round(int(line.split()[1]) / 1024.0 / 1024.0, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
 
 
 def summary(values):

@@ -8,8 +8,9 @@
     .venv/bin/python bench/run.py --only https   # https against http through the same nginx, a deploy with issuance
     .venv/bin/python bench/run.py --only swarm   # scale 0 -> 30 -> 0 and a rollout of web=10 on swarm and docker-local
 
-A full run writes bench/results/latest.json and latest.md and regenerates the table in docs/performance.md;
-runs with --small or --only write bench/results/partial.* instead. Every container, app, compose project and
+A full run writes bench/results/latest.json and latest.md and regenerates the table in docs/performance.md, and
+the charts (bench/charts.py: docs/images/bench/ and the page's charts section); runs with --small or --only write
+bench/results/partial.* instead, and their charts into bench/results/partial-charts/. Every container, app, compose project and
 network it creates is named bn-* and removed at the end, also on failure.
 """
 
@@ -33,6 +34,7 @@ sys.path.insert(0, os.path.dirname(BENCH_DIR))
 import ansible.release  # noqa: E402  pylint: disable=wrong-import-position
 import docker  # noqa: E402  pylint: disable=wrong-import-position
 
+import charts  # noqa: E402  pylint: disable=wrong-import-position
 import common  # noqa: E402  pylint: disable=wrong-import-position
 import load  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
@@ -90,6 +92,22 @@ def loadavg():
     return "%.2f/%.2f/%.2f" % os.getloadavg()
 
 
+def draw_charts(data, stem):
+    """The charts of the run (bench/charts.py): a full run's into docs/images/bench/ with the page's charts section,
+    any other run's into bench/results/partial-charts/. A chart that cannot be drawn fails nothing: the results
+    are written, and `bench/charts.py` draws them later."""
+    try:
+        if stem == "latest":
+            drawn, page = charts.regenerate(data, os.path.join(RESULTS, "latest.json"))
+            where = "docs/images/bench/" + ("" if page else " (docs/performance.md has no charts markers)")
+        else:
+            where = os.path.join(RESULTS, "partial-charts")
+            drawn = charts.render(data, where)
+        common.log("bench: %d chart(s) in %s" % (len(drawn), where))
+    except Exception as exc:  # noqa: BLE001  (matplotlib missing, or a chart that fails: the results count more)
+        common.log("bench: charts not drawn (%s: %s); later: .venv/bin/python bench/charts.py" % (type(exc).__name__, exc))
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     started = time.time()
@@ -101,6 +119,7 @@ def main(argv=None):
     if args.wait_quiet:
         scenarios.wait_quiet(args.wait_quiet)
     others = scenarios.other_processes()
+    commit, dirty = common.git_commit()
     meta = {
         "command": " ".join(["bench/run.py"] + (argv if argv is not None else sys.argv[1:])),
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
@@ -109,6 +128,7 @@ def main(argv=None):
         "ansible": "ansible-core %s" % ansible.release.__version__,
         "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_start": loadavg(), "others_at_start": len(others),
+        "machine": common.machine(), "commit": commit, "commit_dirty": dirty,
     }
     common.log("bench: %s; workdir %s; load %s; %d other pytest/ansible-playbook process(es)"
                % (meta["command"], workdir, meta["load_start"], len(others)))
@@ -213,6 +233,7 @@ def main(argv=None):
             common.log("bench: docs/performance.md regenerated")
         else:
             common.log("bench: docs/performance.md has no result markers; not updated")
+    draw_charts(data, stem)
     common.log("bench: %s in %.0f s; results in bench/results/%s.json and .md" % (
         "FAILED" if failure else "done", time.time() - started, stem))
     return 1 if failure else 0
