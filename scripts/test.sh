@@ -13,7 +13,8 @@
 #                galaxy-importer on the tarball built from that copy (.build/galaxy/; any warning fails), and
 #                antsibull-docs lint-collection-docs (modules, roles, extra docs)
 #   docs         the documentation site (antsibull-docs + Sphinx): every module, role and guide page
-#                (docs/*.md), in .build/docs/build/html/index.html; any warning fails the stage
+#                (docs/*.md), in .build/docs/build/html/index.html; any warning fails the stage, and so
+#                does a picture a page links that is missing (the benchmark's charts)
 #   integration  pytest tests/integration (needs the Docker daemon; bootstrap starts one), on three
 #                pytest-xdist workers (DOKKU_PS_TEST_WORKERS, 0 for one process)
 #
@@ -238,10 +239,17 @@ py_str() {
 # One collection, so one flat site (--squash-hierarchy): the collection's page is the start page. conf.py
 # gets the site's extension (scripts/docsite/dokku_ps_docsite.py): the guide pages docs/*.md through
 # myst-parser, and no network (intersphinx off; the Ansible docsite labels antsibull-docs' pages use become
-# plain links).
+# plain links). A picture a guide page links (the benchmark's charts, docs/images/bench/) must exist, and every
+# picture of the built pages must be in the site: the stage fails otherwise, naming it.
 stage_docs() {
     local dest="${ROOT}/.build/docs" rc=0
     local collection="${ROOT}/.build/collections/ansible_collections/dokku_ps/docker"
+    local docsite="${ROOT}/scripts/docsite/dokku_ps_docsite.py"
+    printf 'pictures the guide pages link (docs/*.md)\n'
+    if ! python "$docsite" check-images "${collection}/docs"; then
+        printf 'a guide page links a picture that does not exist (the charts: .venv/bin/python bench/charts.py)\n' >&2
+        return 1
+    fi
     rm -rf "$dest"
     # antsibull-docs refuses a directory that others may write to
     mkdir -p "$dest"
@@ -266,6 +274,10 @@ stage_docs() {
     # Sphinx fails on its warnings itself (-W); this also catches what antsibull-docs only logs.
     if [ "$rc" -eq 0 ] && grep -qE '\b(WARNING|ERROR|CRITICAL)\b' "${ROOT}/.build/logs/docs-build.log"; then
         printf 'the docs build logged warnings or errors (log: %s)\n' "${ROOT}/.build/logs/docs-build.log" >&2
+        rc=1
+    fi
+    if [ "$rc" -eq 0 ] && ! python "$docsite" check-html "${dest}/build/html"; then
+        printf 'a page of the docs site shows a picture the site does not have\n' >&2
         rc=1
     fi
     [ "$rc" -eq 0 ] && printf 'docs site: %s\n' "${dest}/build/html/index.html"

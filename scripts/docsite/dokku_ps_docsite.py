@@ -10,6 +10,11 @@ docs/docsite/extra-docs.yml); this extension adds what that site needs beyond an
   everything after its labels is replaced by an `include` of that copy through myst-parser. So the page
   shows the Markdown text, and links between guide pages (`[x](reliability.md)`) resolve to the stubs'
   pages, as MyST resolves a link to a file next to the page to the document of the same name.
+- The pictures a guide page links (`![alt](images/bench/scale-growth.svg)`: the benchmark's charts, drawn by
+  bench/charts.py) are copied beside the page's copy under the same relative path, so Sphinx finds them and
+  puts them in the site (_images/). A picture a page links that does not exist is a warning, so the build
+  fails; `python scripts/docsite/dokku_ps_docsite.py check-images docs` says which before any build, and
+  `check-html .build/docs/build/html` that every picture of the built pages is in the site.
 - The build is offline: intersphinx fetches no inventory (conf.py's mapping is emptied). The few labels of
   the Ansible docsite that antsibull-docs' pages refer to become plain links to docs.ansible.com instead;
   any other unresolved reference stays a warning (and the build, run with -W, fails).
@@ -22,8 +27,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 
 from docutils import nodes
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 ANSIBLE_DOCS = 'https://docs.ansible.com/projects/ansible/devel/'
 
@@ -34,6 +43,9 @@ ANSIBLE_LABELS = {
 }
 
 LABEL_LINE = re.compile(r'^\.\. _[^:]+:\s*$')
+# a Markdown image, ![alt](target) or ![alt](target "title"); its target as written
+IMAGE_LINK = re.compile(r'!\[[^\]]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+"[^"]*")?\s*\)')
+HTML_IMAGE = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"', re.I)
 
 
 def guide_stubs(app):
@@ -51,9 +63,65 @@ def guide_stubs(app):
                 yield os.path.join(parent, name), markdown
 
 
+def page_images(markdown):
+    """The local pictures the Markdown page ``markdown`` links, as written (relative to the page)."""
+    with open(markdown, encoding='utf-8') as handle:
+        text = handle.read()
+    text = re.sub(r'^(```|~~~).*?^\1', '', text, flags=re.S | re.M)  # not the examples in code blocks
+    found = []
+    for bracketed, plain in IMAGE_LINK.findall(text):
+        target = bracketed or plain
+        if re.match(r'^[a-z][a-z0-9+.-]*:', target, re.I) or target.startswith(('/', '#')):
+            continue  # a URL (http:, data:), or not a file next to the page
+        if target not in found:
+            found.append(target)
+    return found
+
+
+def missing_images(guide_dir):
+    """(page, target) of every picture a guide page docs/<name>.md links that is not there, or lies outside
+    the guide directory (the site could not show it)."""
+    guide_dir = os.path.abspath(guide_dir)
+    missing = []
+    for name in sorted(os.listdir(guide_dir)):
+        if not name.endswith('.md'):
+            continue
+        for target in page_images(os.path.join(guide_dir, name)):
+            path = os.path.normpath(os.path.join(guide_dir, target))
+            if not path.startswith(guide_dir + os.sep) or not os.path.isfile(path):
+                missing.append((name, target))
+    return missing
+
+
+def missing_html_images(html_dir):
+    """(page, src) of every local picture of a built HTML page that is not in the site."""
+    missing = []
+    for parent, dummy, files in os.walk(html_dir):
+        for name in sorted(files):
+            if not name.endswith('.html'):
+                continue
+            page = os.path.join(parent, name)
+            with open(page, encoding='utf-8') as handle:
+                sources = HTML_IMAGE.findall(handle.read())
+            for src in sources:
+                if re.match(r'^[a-z][a-z0-9+.-]*:', src, re.I):
+                    continue
+                if not os.path.isfile(os.path.normpath(os.path.join(parent, src.split('#')[0].split('?')[0]))):
+                    missing.append((os.path.relpath(page, html_dir), src))
+    return missing
+
+
 def copy_guide_pages(app):
     for stub, markdown in guide_stubs(app):
         shutil.copyfile(markdown, os.path.splitext(stub)[0] + '.md')
+        for target in page_images(markdown):
+            source = os.path.normpath(os.path.join(os.path.dirname(markdown), target))
+            if not os.path.isfile(source):
+                LOGGER.warning('%s links the picture %s, which does not exist', markdown, target)
+                continue
+            copy = os.path.normpath(os.path.join(os.path.dirname(stub), target))
+            os.makedirs(os.path.dirname(copy), exist_ok=True)
+            shutil.copyfile(source, copy)
 
 
 def read_guide_page(app, docname, source):
@@ -88,6 +156,22 @@ def configure(app, config):
     config.myst_heading_anchors = 3
 
 
+def main(argv=None):
+    """``check-images GUIDE_DIR``: the pictures the guide pages link exist; ``check-html HTML_DIR``: the pictures
+    of the built pages are in the site. Exit status 1 and one line per missing picture otherwise."""
+    args = sys.argv[1:] if argv is None else argv
+    checks = {'check-images': (missing_images, 'links the picture %s, which does not exist'),
+              'check-html': (missing_html_images, 'shows the picture %s, which is not in the site')}
+    if len(args) != 2 or args[0] not in checks:
+        print('usage: dokku_ps_docsite.py check-images GUIDE_DIR | check-html HTML_DIR', file=sys.stderr)
+        return 2
+    find, message = checks[args[0]]
+    missing = find(args[1])
+    for page, target in missing:
+        print('%s %s' % (page, message % target), file=sys.stderr)
+    return 1 if missing else 0
+
+
 def setup(app):
     app.setup_extension('myst_parser')
     app.add_config_value('dokku_ps_guide_dir', '', 'env')
@@ -96,3 +180,7 @@ def setup(app):
     app.connect('source-read', read_guide_page)
     app.connect('missing-reference', link_ansible_label)
     return {'version': '1', 'parallel_read_safe': True, 'parallel_write_safe': True}
+
+
+if __name__ == '__main__':
+    sys.exit(main())
