@@ -418,7 +418,8 @@ global:
   type: dict
   sample: {"restart_policy": {"global": null, "computed": "on-failure:10"},
            "stop_timeout_seconds": {"global": null, "computed": 30},
-           "keep_releases": {"global": null, "computed": 5}}
+           "keep_releases": {"global": null, "computed": 5},
+           "scheduler": {"global": null, "computed": "docker-local"}}
 proxy:
   description:
     - The app's web proxy, when it is on or has a config left (docs/proxy.md). V(enabled) false alone otherwise.

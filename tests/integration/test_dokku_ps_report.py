@@ -59,7 +59,8 @@ def test_report_all_apps_and_global(runner, api, app_name, standard_images):
     assert "apps" not in glob
     assert glob["global"] == {"restart_policy": {"global": None, "computed": "on-failure:10"},
                               "stop_timeout_seconds": {"global": None, "computed": 30},
-                              "keep_releases": {"global": None, "computed": 5}}
+                              "keep_releases": {"global": None, "computed": 5},
+                              "scheduler": {"global": None, "computed": "docker-local"}}
 
 
 def test_report_of_undeployed_app(runner, api, app_name, standard_images):
