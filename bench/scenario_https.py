@@ -115,14 +115,16 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
     chain, key, ca_file = _bench_certificate(bench.workdir)
     web = dict(options, name=APP, image=images.PROXY_IMAGE, processes=dict(WEB), checks=dict(CHECKS),
                env={"RELEASE": "0"}, proxy=True, domains=[DOMAIN],
-               proxy_ports=["http:%d:5000" % web_http, "https:%d:5000" % web_https],
-               https_redirect=False, hsts=False)
+               proxy_ports=["http:%d:5000" % web_http], https_redirect=False, hsts=False)
     try:
         server.start()
         # the app as a running app gets https: defined and scaled over http, then its certificate
         ansible.module("dokku_ps_app", web, expect_changed=True)
         ansible.module("dokku_ps_scale", dict(options, app=APP, scale={"web": 3}), expect_changed=True)
-        run_tls = ansible.module("dokku_ps_app", dict(web, https="provided", tls_certificate=chain, tls_key=key),
+        # an https mapping needs the certificate in the same declaration (refused without one since issue 22)
+        run_tls = ansible.module("dokku_ps_app", dict(web, https="provided", tls_certificate=chain, tls_key=key,
+                                                      proxy_ports=["http:%d:5000" % web_http,
+                                                                   "https:%d:5000" % web_https]),
                                  expect_changed=True)
         expect_running(bench.api, APP + ".", 3, "https setup")
         status, served, negotiated = _https_get(web_https, DOMAIN, ca_file)
