@@ -169,8 +169,7 @@ class Docker(DockerConnection):
 
     def swarm_state(self):
         """(whether this daemon is a swarm manager, its node state: inactive, active, pending...)."""
-        info = self.call('read the daemon\'s information', self.api.info)
-        swarm = info.get('Swarm') or {}
+        swarm = self.swarm_info()
         return bool(swarm.get('ControlAvailable')), swarm.get('LocalNodeState') or 'inactive'
 
     def list_services(self, filters):

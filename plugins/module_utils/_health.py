@@ -86,12 +86,12 @@ def _http_health_script(entry, port):
     grep is needed."""
     scheme = entry.get('scheme') or 'http'
     url = shlex.quote('%s://127.0.0.1:%d%s' % (scheme, port, entry.get('path') or '/'))
-    insecure = (' --no-check-certificate', 'k') if scheme == 'https' else ('', '')
+    # the extra flags of wget and of curl: no certificate check over https, the Host header a check may name
+    flags = (' --no-check-certificate', 'k') if scheme == 'https' else ('', '')
     if entry.get('host'):
-        # a check of the collection's checks option may name the Host header the app answers to
         header = shlex.quote('Host: %s' % entry['host'])
-        insecure = ('%s --header %s' % (insecure[0], header), '%s -H %s' % (insecure[1], header))
-    fetch = 'wget -q%s -O - %s || curl -fsS%s %s' % (insecure[0], url, insecure[1], url)
+        flags = ('%s --header %s' % (flags[0], header), '%s -H %s' % (flags[1], header))
+    fetch = 'wget -q%s -O - %s || curl -fsS%s %s' % (flags[0], url, flags[1], url)
     if entry.get('content'):
         return ('body=$(%s) && case "$body" in *%s*) ;; *) echo "the answer does not contain the expected '
                 'content" >&2; exit 1;; esac' % (fetch, shlex.quote(entry['content'])))

@@ -175,8 +175,8 @@ class SwarmRun(scheduler.SchedulerRun):
             return None
         try:
             return self.ctx.docker_at(host).inspect_image(image_id) is not None
-        except (DokkuPsError, TypeError):
-            return None
+        except DokkuPsError:
+            return None  # its daemon does not answer: unknown
 
     def services(self, app):
         found = {}
