@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ACME CA: one account per directory URL and e-mail, issuance over http-01, renewal information (ARI).
 
-Drives certbot's ``acme`` library (imported guarded: this file always imports; a run that needs the CA fails in
-one line when the library is missing). The account's key is kept in the state directory (``acme/<id>.json``,
+Drives certbot's ``acme`` library, imported at the first use of the CA (``_libraries``): this file always imports,
+a run that needs no certificate never loads the library and its cryptography (a tenth of a second of every module
+run otherwise), and a run that needs the CA fails in one line when the library is missing. The account's key is kept in the state directory (``acme/<id>.json``,
 0600). Every answer of the CA that is an error becomes one line naming what failed: a challenge the CA could not
 validate, a rate limit with when to try again, a CA that cannot be reached, a deadline that passed.
 """
@@ -17,20 +18,29 @@ import datetime
 import hashlib
 import json
 import threading
-import traceback
+import types
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 
-try:
-    import josepy as jose
-    from acme import challenges, client as acme_client, crypto_util, errors as acme_errors, messages
-    from cryptography.hazmat.primitives.asymmetric import ec
-    import requests
-    HAS_ACME = True
-    ACME_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - depends on the host
-    HAS_ACME = False
-    ACME_IMPORT_ERROR = traceback.format_exc()
+_LIBRARIES = {}  # the ACME libraries once imported (``_libraries``)
+
+
+def _libraries():
+    """The ACME client libraries as a namespace (jose, acme_client, challenges, crypto_util, acme_errors, messages,
+    ec, requests), imported at the first call; AcmeError in one line when they are missing on the managed host."""
+    if not _LIBRARIES:
+        try:
+            import josepy as jose
+            from acme import challenges, client as acme_client, crypto_util, errors as acme_errors, messages
+            from cryptography.hazmat.primitives.asymmetric import ec
+            import requests
+        except ImportError:
+            raise AcmeError('the Python library acme (certbot\'s ACME client, with josepy and cryptography) is '
+                            'missing on the managed host: pip install acme')
+        _LIBRARIES.update(jose=jose, challenges=challenges, acme_client=acme_client, crypto_util=crypto_util,
+                          acme_errors=acme_errors, messages=messages, ec=ec, requests=requests)
+    return types.SimpleNamespace(**_LIBRARIES)
+
 
 USER_AGENT = 'dokku_ps.docker'
 # seconds one request to the CA may take (each; the whole issuance is bounded by the run's acme_timeout)
@@ -64,14 +74,10 @@ class AcmeCA(object):
         # the apps of a run worked on in parallel share the account: one of them talks to the CA at a time
         self._lock = threading.RLock()
 
-    def _require(self):
-        if not HAS_ACME:
-            raise AcmeError('the Python library acme (certbot\'s ACME client, with josepy and cryptography) is '
-                            'missing on the managed host: pip install acme')
-
     def _explain(self, exc, what):
         """One line for an error of the CA or of the way to it."""
-        if isinstance(exc, messages.Error):
+        lib = _libraries()
+        if isinstance(exc, lib.messages.Error):
             detail = _one_line(exc.detail or exc.title or exc.typ)
             if exc.code == RATE_LIMITED:
                 retry = self._last_retry_after
@@ -80,7 +86,7 @@ class AcmeCA(object):
                     '; try again after %s' % retry if retry else '; try again later'))
             return AcmeError('the ACME CA %s refused to %s: %s (%s)'
                              % (self.options.directory, what, detail, exc.code or exc.typ))
-        if isinstance(exc, acme_errors.ValidationError):
+        if isinstance(exc, lib.acme_errors.ValidationError):
             problems = []
             for authorization in exc.failed_authzrs:
                 error = None
@@ -91,10 +97,10 @@ class AcmeCA(object):
                                             _one_line(error.detail if error is not None else 'invalid')))
             return AcmeError('the ACME CA %s could not validate the http-01 challenge of %s' % (
                 self.options.directory, '; '.join(problems)))
-        if isinstance(exc, acme_errors.TimeoutError):
+        if isinstance(exc, lib.acme_errors.TimeoutError):
             return AcmeError('the ACME CA %s did not %s within %d s (acme_timeout)' % (
                 self.options.directory, what, self.options.timeout))
-        if isinstance(exc, requests.exceptions.RequestException):
+        if isinstance(exc, lib.requests.exceptions.RequestException):
             return AcmeError('cannot reach the ACME CA %s to %s: %s' % (self.options.directory, what,
                                                                         _one_line(exc)))
         return AcmeError('the ACME CA %s failed to %s: %s' % (self.options.directory, what, _one_line(exc)))
@@ -109,32 +115,32 @@ class AcmeCA(object):
             return self._open()
 
     def _open(self):
-        self._require()
+        lib = _libraries()
         if self._client is not None:
             return self._client
         name = account_id(self.options.directory, self.options.email)
         stored = self.store.read_secret('acme', name)
         if stored is not None:
             account = json.loads(stored.decode('utf-8'))
-            key = jose.JWK.json_loads(json.dumps(account['key']))
+            key = lib.jose.JWK.json_loads(json.dumps(account['key']))
         else:
             account = None
-            key = jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+            key = lib.jose.JWKEC(key=lib.ec.generate_private_key(lib.ec.SECP256R1()))
         try:
-            net = acme_client.ClientNetwork(key, alg=jose.ES256, verify_ssl=self.options.ca_bundle or True,
-                                            user_agent=USER_AGENT, timeout=REQUEST_TIMEOUT)
+            net = lib.acme_client.ClientNetwork(key, alg=lib.jose.ES256, verify_ssl=self.options.ca_bundle or True,
+                                                user_agent=USER_AGENT, timeout=REQUEST_TIMEOUT)
             net.session.hooks['response'].append(self._record_retry_after)
-            directory = acme_client.ClientV2.get_directory(self.options.directory, net)
-            client = acme_client.ClientV2(directory, net)
-            registration = messages.NewRegistration.from_data(
+            directory = lib.acme_client.ClientV2.get_directory(self.options.directory, net)
+            client = lib.acme_client.ClientV2(directory, net)
+            registration = lib.messages.NewRegistration.from_data(
                 email=self.options.email, terms_of_service_agreed=True)
             if account is not None:
                 registration = registration.update(only_return_existing=True)
             try:
                 client.new_account(registration)
-            except acme_errors.ConflictError as conflict:
+            except lib.acme_errors.ConflictError as conflict:
                 # the CA knows this key already: its account, at the URL it gives
-                client.net.account = messages.RegistrationResource(uri=conflict.location)
+                client.net.account = lib.messages.RegistrationResource(uri=conflict.location)
         except Exception as exc:  # pylint: disable=broad-except
             raise self._explain(exc, 'open the account')
         if account is None:
@@ -154,20 +160,21 @@ class AcmeCA(object):
 
     def _issue(self, names, key_pem, serve, unserve):
         client = self.client()
+        lib = _libraries()
         deadline = datetime.datetime.now() + datetime.timedelta(seconds=self.options.timeout)
         tokens = []
         try:
             try:
-                order = client.new_order(crypto_util.make_csr(key_pem.encode('ascii'), list(names)))
+                order = client.new_order(lib.crypto_util.make_csr(key_pem.encode('ascii'), list(names)))
             except Exception as exc:  # pylint: disable=broad-except
                 raise self._explain(exc, 'open an order for %s' % ', '.join(names))
             answers = []
             for authorization in order.authorizations:
-                if authorization.body.status == messages.STATUS_VALID:
+                if authorization.body.status == lib.messages.STATUS_VALID:
                     continue
                 challenge = None
                 for candidate in authorization.body.challenges:
-                    if isinstance(candidate.chall, challenges.HTTP01):
+                    if isinstance(candidate.chall, lib.challenges.HTTP01):
                         challenge = candidate
                 if challenge is None:
                     raise AcmeError('the ACME CA %s offers no http-01 challenge for %s' % (

@@ -14,9 +14,10 @@
 Each refusal is a one-line :class:`ValidationError` naming the field and the rule. No message ever holds a byte of
 the PEM text given: a key is never shown, and a certificate is named by its subject, names and dates only.
 
-``cryptography`` is a managed-host dependency. It is imported guarded, like jsonschema in ``_schema.py``: this
-file always imports, and every function that needs the library raises a one-line :class:`DokkuPsError` naming it
-when it is missing (:func:`covers` and :func:`fingerprint_of_der` do not need it).
+``cryptography`` is a managed-host dependency. It is imported at the first need (``_require``), so a module run that
+reads no certificate does not load it: this file always imports, and every function that needs the library raises
+a one-line :class:`DokkuPsError` naming it when it is missing (:func:`covers` and :func:`fingerprint_of_der` do not
+need it; the functions given a loaded certificate or key come after the one that loaded it).
 
 Times: ``now``, ``not_before`` and ``not_after`` are timezone-aware datetimes (a naive one is taken as UTC) or, for
 the renewal functions, text as :func:`summary` writes it (``YYYY-MM-DDTHH:MM:SSZ``); :func:`renewal_due_at`
@@ -35,19 +36,11 @@ import re
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError, ValidationError
 
-try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-    from cryptography.x509.oid import NameOID
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as _import_error:  # pragma: no cover - depends on the host
-    x509 = InvalidSignature = UnsupportedAlgorithm = hashes = serialization = None
-    ec = ed25519 = padding = rsa = NameOID = None
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = _import_error
+# the library's names, bound at the first need (_require): a module run that reads no certificate does not load it
+x509 = InvalidSignature = UnsupportedAlgorithm = hashes = serialization = None
+ec = ed25519 = padding = rsa = NameOID = None
+HAS_CRYPTOGRAPHY = None  # None: not imported yet; then True, or False with CRYPTOGRAPHY_IMPORT_ERROR
+CRYPTOGRAPHY_IMPORT_ERROR = None
 
 UTC = datetime.timezone.utc
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
@@ -64,6 +57,20 @@ _KEY_FORMS = 'RSA, EC or Ed25519, in PEM: PKCS#8, PKCS#1 or SEC1'
 
 
 def _require(doing):
+    """Import cryptography (once); a one-line DokkuPsError saying what could not be done when it is missing."""
+    global x509, InvalidSignature, UnsupportedAlgorithm, hashes, serialization, ec, ed25519, padding, rsa, NameOID
+    global HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR
+    if HAS_CRYPTOGRAPHY is None:
+        try:
+            from cryptography import x509
+            from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+            from cryptography.x509.oid import NameOID
+            HAS_CRYPTOGRAPHY = True
+        except ImportError as import_error:  # pragma: no cover - depends on the host
+            HAS_CRYPTOGRAPHY = False
+            CRYPTOGRAPHY_IMPORT_ERROR = import_error
     if not HAS_CRYPTOGRAPHY:
         raise DokkuPsError('cannot %s: the Python library cryptography is missing on the managed host (install '
                            'python3-cryptography or pip install cryptography): %s' % (doing, CRYPTOGRAPHY_IMPORT_ERROR))

@@ -8,6 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import subprocess
+import sys
+
 import pytest
 import requests
 from acme import errors as acme_errors, messages
@@ -68,6 +72,18 @@ def test_a_failed_validation_names_each_domain_and_what_the_ca_saw():
 
 
 def test_without_the_library_a_run_fails_in_one_line(monkeypatch):
-    monkeypatch.setattr(acme, 'HAS_ACME', False)
+    monkeypatch.setattr(acme, '_LIBRARIES', {})
+    monkeypatch.setitem(sys.modules, 'josepy', None)  # what an import finds on a host without it
     with pytest.raises(acme.AcmeError, match='^the Python library acme .* is missing on the managed host'):
         _ca().client()
+
+
+def test_a_module_run_loads_the_acme_libraries_only_when_it_needs_the_ca():
+    """Importing the runner (what every module does) loads neither the ACME client nor josepy: a run that issues
+    nothing does not pay for them."""
+    code = ('import sys; from ansible_collections.dokku_ps.docker.plugins.module_utils import _runner; '
+            'print(sorted(name for name in ("acme", "josepy") if name in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=os.getcwd(),
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.stdout.strip() == '[]'
+    assert acme._libraries().messages is messages
