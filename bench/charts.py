@@ -552,8 +552,9 @@ def _failure_rows(data):
     summ = data.get("summary") or {}
     proxy = summ.get("proxy") or {}
     rows = []
-    for key, text in (("rollout", "rollout of web=3"), ("scale_down", "scale-down 3 → 1")):
-        run = proxy.get(key)
+    https = summ.get("https") or {}
+    for run, text in ((proxy.get("rollout"), "rollout of web=3"), (proxy.get("rollback"), "rollback of web=3"),
+                      (proxy.get("scale_down"), "scale-down 3 → 1"), (https.get("rollout"), "rollout of web=3 over https")):
         if run:
             keep = None if run.get("wrk_failed") is None else (run["wrk_failed"], run["wrk_requests"])
             rows.append((text, run["n"], {FRESH: (run["loop_failed"], run["loop_sent"]), KEEP_ALIVE: keep}))
@@ -561,14 +562,6 @@ def _failure_rows(data):
     if control:
         keep = (control["wrk_failed"], control["wrk_requests"])
         rows.append(("control: nginx reloads only", 1, {FRESH: None, KEEP_ALIVE: keep}))
-    throughput = (summ.get("https") or {}).get("throughput") or {}
-    if throughput:
-        found = {}
-        for mode, kind in (("fresh", FRESH), ("keepalive", KEEP_ALIVE)):
-            entry = throughput.get(mode)
-            found[kind] = (entry["http"]["failed"] + entry["https"]["failed"],
-                           entry["http"]["requests"] + entry["https"]["requests"]) if entry else None
-        rows.append(("https scenario: load over http and https", max(e["n"] for e in throughput.values()), found))
     return rows
 
 
@@ -622,7 +615,7 @@ def failed_requests(data):
     for text, n, found in rows:
         table_rows.append([text, str(n)] + ["–" if found.get(kind) is None else "%s of %s" % (
             _thousands(found[kind][0]), _thousands(found[kind][1])) for kind in (FRESH, KEEP_ALIVE)])
-    return Chart("failed-requests", "Failed requests during rollouts and scale-downs",
+    return Chart("failed-requests", "Failed requests during rollouts, rollbacks and scale-downs",
                  "Bar chart of the failed requests through nginx per operation under load, a bar for a fresh "
                  "connection per request and one for keep-alive connections, each labelled with failed of sent; "
                  "the figures are in the table below the chart.",
@@ -700,9 +693,9 @@ def missing(data):
     steps = ", ".join(meta.get("only") or ["?"])
     out = []
     for name, issue, what in (
-            ("proxy", 14, "Requests/s through nginx against straight, and failed requests during a rollout and a "
-                          "scale-down"),
-            ("https", 22, "Requests/s over https against http, and failed requests under https load"),
+            ("proxy", 14, "Requests/s through nginx against straight, and failed requests during a rollout, a "
+                          "rollback and a scale-down"),
+            ("https", 22, "Requests/s over https against http, and failed requests during a rollout over https"),
             ("swarm", 24, "Swarm against docker-local")):
         found = data.get(name)
         if not found:
@@ -712,13 +705,13 @@ def missing(data):
         elif name in ("proxy", "https") and not found.get("throughput"):
             reason = (found.get("settings") or {}).get("wrk_skip") or "no repetition recorded"
             out.append("**Requests/s of the %s scenario**: not measured: %s." % (name, reason))
-    out.append("**Failed requests during a rollback**: no run records them, the benchmark has no rollback under "
-               "load (its proxy scenario loads a rollout and a scale-down; a rollback goes through the same rollout, "
-               "docs/releases.md, and `tests/integration/test_releases.py` checks it under a request loop: 0 failed, "
-               "a pass or fail, not a recorded figure).")
-    if data.get("https"):
-        out.append("**Failed requests during a deploy over https**: the https scenario loads no rollout or "
-                   "scale-down; the chart counts the failures of its throughput runs over http and https.")
+    proxy, https = data.get("proxy") or {}, data.get("https") or {}
+    if proxy and not proxy.get("rollback"):
+        out.append("**Failed requests during a rollback**: not recorded by this run (the proxy scenario loads a "
+                   "rollback since issue 25).")
+    if https and not https.get("rollout"):
+        out.append("**Failed requests during a rollout over https**: not recorded by this run (the https scenario "
+                   "loads a rollout since issue 25).")
     if not (meta.get("machine") or {}).get("cpu_model"):
         out.append("**The machine's CPU model and memory**: not recorded by this run (bench/run.py records them "
                    "since issue 25); the results give the CPU count and the Docker version.")

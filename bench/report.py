@@ -141,7 +141,7 @@ def summarise_proxy(results, samples):
                 "p99": summary([run["latency"].get("p99") for run in runs]),
                 "requests": sum(p[target]["requests"] for p in pairs),
                 "failed": sum(p[target]["failed"] for p in pairs)}
-    for key in ("rollout", "scale_down"):
+    for key in ("rollout", "rollback", "scale_down"):
         if results.get(key):
             out[key] = _under_load(results[key])
     control = results.get("reload_control")
@@ -183,6 +183,8 @@ def summarise_https(results):
                     "requests": sum(p[target]["requests"] for p in pairs),
                     "failed": sum(p[target]["failed"] for p in pairs)}
             out["throughput"][mode] = entry
+    if results.get("rollout"):
+        out["rollout"] = _under_load(results["rollout"])
     deploys = results.get("deploy") or []
     if deploys:
         off, acme = [d["off"]["wall"] for d in deploys], [d["acme"]["wall"] for d in deploys]
@@ -291,29 +293,39 @@ def targets(summ, counts, compose_skip):
             rec / col >= 5.0, "module %.2f s, raw recreate %.2f s; ansible-playbook wall %.2f s (%.1f×)"
             % (col, rec, wall, rec / wall))
     proxy = summ.get("proxy") or {}
-    for key, text in (("rollout", "a rollout of web=3 (changed env)"), ("scale_down", "a scale 3 → 1")):
-        if key in proxy:
-            run = proxy[key]
-            add("proxy: failed requests during %s under load (a fresh connection per request)" % text,
-                "%d of %d" % (run["loop_failed"], run["loop_sent"]), "0", run["loop_failed"] == 0,
+    https_rollout = (summ.get("https") or {}).get("rollout")
+    loaded = [(proxy.get(key), "proxy: failed requests during %s under load (a fresh connection per request)" % text)
+              for key, text in UNDER_LOAD]
+    loaded.append((https_rollout, "https: failed requests during a rollout of web=3 under load over https (a new "
+                                  "connection and TLS handshake per request)"))
+    for run, text in loaded:
+        if run:
+            add(text, "%d of %d" % (run["loop_failed"], run["loop_sent"]), "0", run["loop_failed"] == 0,
                 "%d repetition(s), failed per repetition %s; %d nginx reload(s); slowest request %.2f s%s" % (
                     run["n"], "/".join(str(f) for f in run["loop_failed_each"]), run["reloads"],
                     run["loop_max_latency"], ("; " + "; ".join(run["loop_errors"])) if run["loop_errors"] else ""))
-    keep_alive = [proxy[key] for key in ("rollout", "scale_down") if key in proxy and proxy[key]["wrk_failed"] is not None]
+    keep_alive = [(text, proxy[key]) for key, text in UNDER_LOAD
+                  if key in proxy and proxy[key]["wrk_failed"] is not None]
+    if https_rollout and https_rollout["wrk_failed"] is not None:
+        keep_alive.append(("https rollouts", https_rollout))
     if keep_alive:
-        failed = sum(run["wrk_failed"] for run in keep_alive)
+        runs = [run for _text, run in keep_alive]
+        failed = sum(run["wrk_failed"] for run in runs)
         control = proxy.get("reload_control")
-        detail = "wrk's keep-alive connections, no retries: rollouts %s, scale-downs %s (%s), during %d nginx reload(s)" % (
-            "/".join(str(f) for f in keep_alive[0]["wrk_failed_each"]),
-            "/".join(str(f) for f in keep_alive[-1]["wrk_failed_each"]) if len(keep_alive) > 1 else "-",
-            _wrk_error_text(_add_errors(run["wrk_errors"] for run in keep_alive)),
-            sum(run["reloads"] for run in keep_alive))
+        detail = "wrk's keep-alive connections, no retries: %s (%s), during %d nginx reload(s)" % (
+            ", ".join("%s %s" % (text, "/".join(str(f) for f in run["wrk_failed_each"])) for text, run in keep_alive),
+            _wrk_error_text(_add_errors(run["wrk_errors"] for run in runs)), sum(run["reloads"] for run in runs))
         if control:
             detail += "; control, %d reloads and nothing else: %d failed (%s)" % (
                 control["reloads"], control["wrk_failed"], _wrk_error_text(control["wrk_errors"]))
-        add("(beyond the issue) proxy: failed requests of a keep-alive client during the rollouts and scale-downs",
-            "%d of %d" % (failed, sum(run["wrk_requests"] for run in keep_alive)), "0", failed == 0, detail)
+        add("(beyond the issue) failed requests of a keep-alive client during the operations under load",
+            "%d of %d" % (failed, sum(run["wrk_requests"] for run in runs)), "0", failed == 0, detail)
     return result
+
+
+# the proxy scenario's operations under load: (key, text)
+UNDER_LOAD = (("rollout", "a rollout of web=3 (changed env)"), ("rollback", "a rollback of web=3 to the release before"),
+              ("scale_down", "a scale 3 → 1"))
 
 
 def _add_errors(dicts):
@@ -526,7 +538,8 @@ def _proxy_markdown(proxy):
         lines.append("Web proxy: throughput not measured: %s." % settings["wrk_skip"])
         lines.append("")
     rows = [(key, text) for key, text in (
-        ("rollout", "rollout of web=3 (changed env, `wait_to_retire` at its default)"), ("scale_down", "scale 3 → 1"))
+        ("rollout", "rollout of web=3 (changed env, `wait_to_retire` at its default)"),
+        ("rollback", "rollback of web=3 to the release before the rollout's"), ("scale_down", "scale 3 → 1"))
         if key in proxy]
     if rows:
         lines.append("Web proxy: failed requests under load, through nginx: %d Python loops of one fresh connection per "
@@ -537,11 +550,7 @@ def _proxy_markdown(proxy):
         lines.append("| operation | n | seconds | nginx reloads | loops: failed / sent | wrk: failed / requests |")
         lines.append("|---|---|---|---|---|---|")
         for key, text in rows:
-            run = proxy[key]
-            keep_alive = "–" if run["wrk_failed"] is None else "%d / %d (%s)" % (
-                run["wrk_failed"], run["wrk_requests"], _wrk_error_text(run["wrk_errors"]))
-            lines.append("| %s | %d | %s | %d | %d / %d | %s |" % (
-                text, run["n"], _fmt(run["seconds"]), run["reloads"], run["loop_failed"], run["loop_sent"], keep_alive))
+            lines.append(_under_load_row(text, proxy[key]))
         control = proxy.get("reload_control")
         if control:
             lines.append("| control: `nginx -s reload` only | 1 | | %d | | %d / %d (%s) |" % (
@@ -574,6 +583,14 @@ def _proxy_markdown(proxy):
                     entry["extra_of_medians"], _fmt(entry["extra_each"], "%+.2f")))
         lines.append("")
     return lines
+
+
+def _under_load_row(text, run):
+    """A row of a table of failed requests under load: operation, n, seconds, reloads, loops, wrk."""
+    keep_alive = "–" if run["wrk_failed"] is None else "%d / %d (%s)" % (
+        run["wrk_failed"], run["wrk_requests"], _wrk_error_text(run["wrk_errors"]))
+    return "| %s | %d | %s | %d | %d / %d | %s |" % (
+        text, run["n"], _fmt(run["seconds"]), run["reloads"], run["loop_failed"], run["loop_sent"], keep_alive)
 
 
 def _https_markdown(https):
@@ -609,6 +626,23 @@ def _https_markdown(https):
     elif settings.get("wrk_skip"):
         lines.append("HTTPS: throughput not measured: %s." % settings["wrk_skip"])
         lines.append("")
+    rollout = https.get("rollout")
+    if rollout:
+        lines.append("HTTPS: failed requests during a rollout of `bn-https-web` (web=3, a changed env) under load over "
+                     "https, as the proxy scenario loads its operations: Python loops of a new connection and TLS "
+                     "handshake per request%s; every repetition counted:"
+                     % (" and, at the same time, wrk's keep-alive connections over https" if wrk else ""))
+        lines.append("")
+        lines.append("| operation | n | seconds | nginx reloads | loops: failed / sent | wrk: failed / requests |")
+        lines.append("|---|---|---|---|---|---|")
+        lines.append(_under_load_row("rollout of web=3 over https", rollout))
+        lines.append("")
+        if rollout["nginx_errors"]:
+            lines.append("What nginx logged at level warn or worse meanwhile (count, kind):")
+            lines.append("")
+            for message, count in sorted(rollout["nginx_errors"].items(), key=lambda item: -item[1]):
+                lines.append("- rollout over https: %d × `%s`" % (count, message))
+            lines.append("")
     deploy = https.get("deploy")
     if deploy:
         lines.append("HTTPS: the time a deploy with issuance adds: the first deploy of a proxied app (web=1) with "

@@ -11,7 +11,10 @@ nginx options, as the proxy scenario does. Per repetition:
    left serving (``https_redirect: false``) and no HSTS header, so both answer the same page. Its domain is
    ``localhost``: wrk sends the URL's host as SNI and resolves it itself, and ``localhost`` is the one name it
    resolves to 127.0.0.1 here without touching /etc/hosts;
-2. the time a deploy with issuance adds: the first deploy of a proxied app (web=1) with ``https: acme`` against a
+2. failed requests during a rollout of that app (a changed env) under load over https, as the proxy scenario
+   loads its operations: two Python loops of a new connection per request (a full TLS handshake each, the
+   certificate checked against the run's CA, SNI and Host ``localhost``) and wrk's keep-alive connections;
+3. the time a deploy with issuance adds: the first deploy of a proxied app (web=1) with ``https: acme`` against a
    pebble the scenario starts (tests/support/pebble.py; its http-01 validations come through the private nginx's
    http port of that app) and the first deploy of the same app without TLS, ``ansible-playbook`` wall time, order
    alternating; the difference per repetition. Both apps are deleted after each deploy (untimed), so each acme
@@ -32,6 +35,7 @@ import ssl
 
 from common import expect_running, force_remove, log
 import load
+from scenarios import under_load, under_load_text
 from tests.support import acme_flow, certs, images
 from tests.support.nginx import PrivateNginx
 from tests.support.pebble import CHALLTESTSRV, PEBBLE, Pebble
@@ -106,7 +110,7 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
         "wrk_skip": wrk_skip, "pebble_skip": pebble_skip, "nginx_worker_processes": 1, "checks": CHECKS,
         "certificate": "a provided EC P-256 certificate signed by a CA made for the run",
         "domain": DOMAIN, "acme_domain": ACME_DOMAIN},
-        "throughput": [], "deploy": [], "warmup": None})
+        "throughput": [], "rollout": [], "deploy": [], "warmup": None})
     server = PrivateNginx(os.path.join(bench.workdir, "https-nginx"))
     ansible = bench.ansible("https")
     web_http, web_https, acme_http, acme_https = server.ports(4)
@@ -122,10 +126,9 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
         ansible.module("dokku_ps_app", web, expect_changed=True)
         ansible.module("dokku_ps_scale", dict(options, app=APP, scale={"web": 3}), expect_changed=True)
         # an https mapping needs the certificate in the same declaration (refused without one since issue 22)
-        run_tls = ansible.module("dokku_ps_app", dict(web, https="provided", tls_certificate=chain, tls_key=key,
-                                                      proxy_ports=["http:%d:5000" % web_http,
-                                                                   "https:%d:5000" % web_https]),
-                                 expect_changed=True)
+        web_tls = dict(web, https="provided", tls_certificate=chain, tls_key=key,
+                       proxy_ports=["http:%d:5000" % web_http, "https:%d:5000" % web_https])
+        run_tls = ansible.module("dokku_ps_app", web_tls, expect_changed=True)
         expect_running(bench.api, APP + ".", 3, "https setup")
         status, served, negotiated = _https_get(web_https, DOMAIN, ca_file)
         if status != 200 or served != run_tls.result["certificate"]["fingerprint"] or _http_get(web_http) != 200:
@@ -133,9 +136,10 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
         results["settings"]["negotiated"] = negotiated
         log("https: the app answers over http and https (%s)" % negotiated)
         urls = {"http": "http://%s:%d/" % (DOMAIN, web_http), "https": "https://%s:%d/" % (DOMAIN, web_https)}
+        rollout = _Rollout(bench, ansible, server, web_tls, urls["https"], ca_file, wrk_skip)
         if pebble_skip:
             log("https: deploy with issuance SKIPPED: %s" % pebble_skip)
-            _repetitions(bench, reps, urls, seconds, wrk_skip, None)
+            _repetitions(bench, reps, urls, seconds, wrk_skip, rollout, None)
             return
         with acme_flow.webroot_dir(prefix="bn-https-webroot-") as webroot:
             with Pebble(os.path.join(bench.workdir, "https-pebble"), acme_http) as authority:
@@ -152,7 +156,7 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
                 warm = deployer.deploy("acme")
                 results["warmup"] = {"wall": warm["wall"], "task": warm["task"]}
                 log("https: untimed first acme deploy (ACME account registered) %.1f s" % warm["wall"])
-                _repetitions(bench, reps, urls, seconds, wrk_skip, deployer)
+                _repetitions(bench, reps, urls, seconds, wrk_skip, rollout, deployer)
     finally:
         for name in [APP] + list(ACME_APPS.values()):
             try:
@@ -163,11 +167,12 @@ def run(bench, reps=None, seconds=6, wrk_skip=None, pebble_skip=None):
         server.stop()
 
 
-def _repetitions(bench, reps, urls, seconds, wrk_skip, deployer):
+def _repetitions(bench, reps, urls, seconds, wrk_skip, rollout, deployer):
     results = bench.https_results
     for rep in bench.repetitions(reps):
         if not wrk_skip:
             results["throughput"].append(_throughput(bench, urls, seconds, rep))
+        results["rollout"].append(rollout.run(rep))
         if deployer is not None:
             sample = {"order": bench.rotated(["acme", "off"], rep)}
             for kind in sample["order"]:
@@ -199,6 +204,33 @@ def _throughput(bench, urls, seconds, rep):
             mode, entry["http"]["rps"], entry["https"]["rps"], entry["ratio"] or 0, entry["http"]["failed"],
             entry["https"]["failed"]))
     return sample
+
+
+class _Rollout:
+    """A rollout of the https app (web=3, a changed env) under load over https: the scenario's request loops (a new
+    connection and TLS handshake per request, the certificate checked against the run's CA) and wrk's keep-alive
+    connections, through the private nginx's https port."""
+
+    def __init__(self, bench, ansible, server, declaration, url, ca_file, wrk_skip):
+        self.bench = bench
+        self.ansible = ansible
+        self.server = server
+        self.declaration = declaration
+        self.url = url.replace("//%s:" % DOMAIN, "//127.0.0.1:")  # the loops connect by address, SNI and Host name
+        self.context = ssl.create_default_context(cafile=ca_file)
+        self.wrk_url = url
+        self.wrk_skip = wrk_skip
+
+    def run(self, rep):
+        replaced = ["%s.web.%d" % (APP, index) for index in (1, 2, 3)]
+        sample = under_load(self.server, self.wrk_skip, lambda: self.ansible.module(
+            "dokku_ps_app", dict(self.declaration, env={"RELEASE": str(rep + 1)}), expect_changed=True),
+            url=self.url, wrk_url=self.wrk_url, host=DOMAIN, context=self.context)
+        if sample.pop("run").result["containers"].get("replaced") != replaced:
+            raise RuntimeError("https: the rollout did not replace %s" % replaced)
+        expect_running(self.bench.api, APP + ".", 3, "https rollout")
+        log("https: rollout of web=3 under load over https %s" % under_load_text(sample))
+        return sample
 
 
 class _Deployer:

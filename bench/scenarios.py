@@ -31,8 +31,8 @@ PROCESSES = dict((ptype, "sleep 86400") for ptype in TYPES)
 PROXY_NETWORK = "dokku-ps"
 PROXY_WEB = {"web": "sh -c '%s'" % images.PROXY_WEB_SCRIPT}  # busybox httpd on $PORT (5000), answers its hostname
 PROXY_CHECKS = {"web": {"uptime": 1}}  # the same short check for every app of the scenario (the default waits 10 s)
-PROXY_LOOPS = 2  # Python request loops, one fresh connection per request, during a rollout and a scale-down
-# wrk's connections during a rollout and a scale-down: 4 keep-alive connections still keep both CPUs busy, and
+PROXY_LOOPS = 2  # Python request loops, one fresh connection per request, during each operation under load
+# wrk's connections during each operation under load: 4 keep-alive connections still keep both CPUs busy, and
 # with the loops they stay within what ONE web container accepts (busybox httpd listens with a backlog of 9;
 # beyond it the kernel drops SYNs, a connect waits for the retransmission 1 s and 3 s later, and nginx's 2 s
 # connect timeout answers 504 when no other member is left: overload, not the switch, which is what is counted)
@@ -453,10 +453,10 @@ class Bench:
         1. requests/s of wrk through nginx to the app bn-proxy-web (web=3) and straight to ONE of its web
            containers (its address on the proxy network, port 5000): same client, concurrency and duration,
            in halves ordered A B B A;
-        2. failed requests during a rollout of web=3 (a changed env; wait_to_retire at its default) and during a
-           scale 3 -> 1, both under load: PROXY_LOOPS Python loops of one fresh connection per request (the issue's
-           request loop, as in the integration tests) and, at the same time, PROXY_LOAD_CONNECTIONS keep-alive
-           connections of wrk;
+        2. failed requests during a rollout of web=3 (a changed env; wait_to_retire at its default), during the
+           rollback to the release before it and during a scale 3 -> 1, each under load (``under_load``):
+           PROXY_LOOPS Python loops of one fresh connection per request (the issue's request loop, as in the
+           integration tests) and, at the same time, PROXY_LOAD_CONNECTIONS keep-alive connections of wrk;
         3. the time of a rollout of web=3 with a changed env of three apps declared alike but for the proxy:
            unproxied, proxied with wait_to_retire 0, proxied with wait_to_retire left at its default (10 s).
 
@@ -467,7 +467,7 @@ class Bench:
                                           "request_timeout": load.REQUEST_TIMEOUT},
             "wrk_skip": wrk_skip, "loops": PROXY_LOOPS, "load_connections": None if wrk_skip else PROXY_LOAD_CONNECTIONS,
             "nginx_worker_processes": 1, "checks": PROXY_CHECKS},
-            "throughput": [], "rollout": [], "scale_down": [], "reload_control": None})
+            "throughput": [], "rollout": [], "rollback": [], "scale_down": [], "reload_control": None})
         server = PrivateNginx(os.path.join(self.workdir, "proxy-nginx"))
         ansible = self.ansible("proxy")
         web_port, wtr0_port, wtr10_port = server.ports(3)
@@ -505,25 +505,32 @@ class Bench:
                     if rep == 0:
                         results["reload_control"] = self._proxy_reload_control(server)
                 replaced = ["%s.web.%d" % (app, index) for index in (1, 2, 3)]
-                rollout = self._proxy_under_load(
-                    server, wrk_skip, lambda r=rep: ansible.module("dokku_ps_app", dict(
-                        declaration(app, web_port), env={"RELEASE": str(r + 1)}), expect_changed=True))
-                if rollout.pop("run").result["containers"].get("replaced") != replaced:
+                rollout = under_load(server, wrk_skip, lambda r=rep: ansible.module("dokku_ps_app", dict(
+                    declaration(app, web_port), env={"RELEASE": str(r + 1)}), expect_changed=True))
+                run = rollout.pop("run")
+                if run.result["containers"].get("replaced") != replaced:
                     raise RuntimeError("proxy: the rollout did not replace %s" % replaced)
                 expect_running(self.api, app + ".", 3, "proxy rollout")
                 results["rollout"].append(rollout)
-                scaled = self._proxy_under_load(
-                    server, wrk_skip, lambda: ansible.module("dokku_ps_scale", dict(options, app=app, scale={"web": 1}),
-                                                             expect_changed=True))
+                # back to the release before the rollout's (docs/releases.md): the same rollout, another image record
+                previous = run.result["release"]["number"] - 1
+                rollback = under_load(server, wrk_skip, lambda p=previous: ansible.module(
+                    "dokku_ps_app", dict(options, name=app, release=p), expect_changed=True))
+                run = rollback.pop("run")
+                if run.result["release"].get("rollback_of") != previous or \
+                        run.result["containers"].get("replaced") != replaced:
+                    raise RuntimeError("proxy: the rollback to release %d did not replace %s: %s" % (
+                        previous, replaced, run.result.get("release")))
+                expect_running(self.api, app + ".", 3, "proxy rollback")
+                results["rollback"].append(rollback)
+                scaled = under_load(server, wrk_skip, lambda: ansible.module(
+                    "dokku_ps_scale", dict(options, app=app, scale={"web": 1}), expect_changed=True))
                 if scaled.pop("run").result["containers"].get("removed") != replaced[1:]:
                     raise RuntimeError("proxy: the scale-down did not remove %s" % replaced[1:])
                 expect_running(self.api, app + ".", 1, "proxy scale-down")
                 results["scale_down"].append(scaled)
-                log("proxy: rollout %.1f s, %d/%d failed (fresh connections), %s failed (keep-alive); scale 3 -> 1 "
-                    "%.1f s, %d/%d failed, %s failed (keep-alive)" % (
-                        rollout["seconds"], rollout["loop"]["failed"], rollout["loop"]["sent"],
-                        (rollout["wrk"] or {}).get("failed", "-"), scaled["seconds"], scaled["loop"]["failed"],
-                        scaled["loop"]["sent"], (scaled["wrk"] or {}).get("failed", "-")))
+                log("proxy: rollout %s; rollback %s; scale 3 -> 1 %s" % (
+                    under_load_text(rollout), under_load_text(rollback), under_load_text(scaled)))
                 ansible.module("dokku_ps_scale", dict(options, app=app, scale={"web": 3}), expect_changed=True)
                 for contender in self.rotated(list(deploy_apps), rep):
                     args = deploy_apps[contender]
@@ -588,32 +595,43 @@ class Bench:
             control["reloads"], during.result["requests"], during.result["failed"], _wrk_errors(during.result)))
         return control
 
-    def _proxy_under_load(self, server, wrk_skip, operation):
-        """``operation`` (an ansible-playbook run) while PROXY_LOOPS request loops (and wrk) run through nginx."""
-        url = server.url()
-        before = server.reloads()
-        log_offset = _size(server.error_log)
-        loops = [BackgroundLoop(url, count=1000000, seconds=PROXY_BOUND) for _index in range(PROXY_LOOPS)]
-        during = None if wrk_skip else load.During(url, PROXY_BOUND, connections=PROXY_LOAD_CONNECTIONS, settle=0.0)
-        with contextlib.ExitStack() as stack:
-            for loop in loops:
-                stack.enter_context(loop)
-            if during is not None:
-                stack.enter_context(during)
-            time.sleep(1.0)
-            with Timer() as timer:
-                run = operation()
-            time.sleep(1.0)
-        results = [loop.result for loop in loops]
-        backends = set()
-        for result in results:
-            backends.update(result.bodies)
-        return {"run": run, "seconds": timer.elapsed, "reloads": server.reloads() - before,
-                "nginx_errors": _nginx_errors(server.error_log, log_offset),
-                "loop": {"sent": sum(r.sent for r in results), "failed": sum(r.failed for r in results),
-                         "errors": [e for r in results for e in r.errors][:5],
-                         "max_latency": max(r.max_latency for r in results), "backends": len(backends)},
-                "wrk": during.result if during is not None else None}
+
+def under_load(server, wrk_skip, operation, url=None, wrk_url=None, **loop_kwargs):
+    """``operation`` (an ansible-playbook run) while PROXY_LOOPS request loops of a fresh connection per request (and
+    wrk's PROXY_LOAD_CONNECTIONS keep-alive connections, unless ``wrk_skip``) run through the private nginx
+    ``server``: the loops at ``url``, wrk at ``wrk_url`` (both the server's http URL when None; ``loop_kwargs``: the
+    loops' SNI/Host name and TLS context for an https URL). Returns the run and what the load counted."""
+    url = url or server.url()
+    wrk_url = wrk_url or url
+    before = server.reloads()
+    log_offset = _size(server.error_log)
+    loops = [BackgroundLoop(url, count=1000000, seconds=PROXY_BOUND, **loop_kwargs) for _index in range(PROXY_LOOPS)]
+    during = None if wrk_skip else load.During(wrk_url, PROXY_BOUND, connections=PROXY_LOAD_CONNECTIONS, settle=0.0)
+    with contextlib.ExitStack() as stack:
+        for loop in loops:
+            stack.enter_context(loop)
+        if during is not None:
+            stack.enter_context(during)
+        time.sleep(1.0)
+        with Timer() as timer:
+            run = operation()
+        time.sleep(1.0)
+    results = [loop.result for loop in loops]
+    backends = set()
+    for result in results:
+        backends.update(result.bodies)
+    return {"run": run, "seconds": timer.elapsed, "reloads": server.reloads() - before,
+            "nginx_errors": _nginx_errors(server.error_log, log_offset),
+            "loop": {"sent": sum(r.sent for r in results), "failed": sum(r.failed for r in results),
+                     "errors": [e for r in results for e in r.errors][:5],
+                     "max_latency": max(r.max_latency for r in results), "backends": len(backends)},
+            "wrk": during.result if during is not None else None}
+
+
+def under_load_text(sample):
+    """"S s, F/N failed (fresh connections), K failed (keep-alive)" of an ``under_load`` sample, for the log."""
+    return "%.1f s, %d/%d failed (fresh connections), %s failed (keep-alive)" % (
+        sample["seconds"], sample["loop"]["failed"], sample["loop"]["sent"], (sample["wrk"] or {}).get("failed", "-"))
 
 
 def _policy(name):

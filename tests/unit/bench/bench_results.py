@@ -100,6 +100,7 @@ def results(without=()):
             'throughput': [dict(proxy=_target(p), direct=_target(d), ratio=p / d)
                            for p, d in ((2700.0, 3000.0), (2900.0, 2600.0))],
             'rollout': [_under_load(20000, 0, 50000, 2), _under_load(21000, 0, 52000, 0)],
+            'rollback': [_under_load(18000, 0, 47000, 0), _under_load(18500, 0, 48000, 0)],
             'scale_down': [_under_load(15000, 0, 40000, 1), _under_load(15500, 0, 41000, 0)],
             'reload_control': {'reloads': 5, 'wrk': _wrk(30000, 9, read=9), 'nginx_errors': {}}})
         bench.record('proxy_deploy_web3', 'collection', [5.0, 5.2])
@@ -110,6 +111,7 @@ def results(without=()):
             'settings': {'wrk': {'threads': 2, 'connections': 8, 'seconds': 6, 'request_timeout': 2}},
             'throughput': [dict((mode, dict(http=_target(h), https=_target(s), ratio=s / h)) for mode, h, s in (
                 ('keepalive', 3600.0, 3300.0), ('fresh', 3300.0, 1600.0))) for _rep in range(2)],
+            'rollout': [_under_load(9000, 0, 30000, 0), _under_load(9500, 0, 31000, 1)],
             'deploy': [{'off': {'wall': 2.0}, 'acme': {'wall': 3.5}, 'extra': 1.5}], 'warmup': {'wall': 2.9, 'task': 2.0}})
     if 'swarm' not in without:
         bench.swarm_results.update({'settings': {'scale_type': 'worker', 'scale': 30, 'rollout_web': 10, 'watch': 5,
