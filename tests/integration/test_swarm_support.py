@@ -1,9 +1,9 @@
 """A private single-node Docker Swarm (``tests/support/swarm.py``) for the swarm scheduler of issue 24: the
 daemon is a manager, services run their replicas, web tasks published in host mode with ``dnsrr`` are answered
 from the host at ``<node address>:<port Docker picked>``, rolling updates complete, and scaling to 0 and
-removing a service leaves nothing; ``cleanup()`` leaves nothing even after a crash of the node. One test forms a
-three-node swarm (a manager, two workers): web=6 spreads over the nodes and the tasks of a stopped node come back
-on the others.
+removing a service leaves nothing; ``cleanup()`` leaves nothing even after a crash of the node. Three nodes
+(started by this support, formed by the role ``dokku_ps.docker.swarm``) are tested in test_swarm_cluster.py: web=6
+spreads over them and the tasks of a stopped node come back on the others.
 
 The tests also print what they measure (run with ``-s`` to see it): create -> running, the rolling update with
 ``order=start-first``, whether ingress (routing mesh, VIP) publishing answers here. The numbers are written down
@@ -322,78 +322,3 @@ def test_cleanup_leaves_nothing_even_after_a_crash(tmp_path_factory):
     assert not daemons.ping(cluster.manager.socket_path)
     _say("second swarm: start %.2fs, cleanup after a crash of its node %.2fs" % (cluster.timings["start"],
                                                                                  cleanup_seconds))
-
-
-def _running_by_node(client, service_id, addresses):
-    result = {}
-    for task in client.api.tasks(filters={"service": service_id, "desired-state": "running"}):
-        if task["Status"]["State"] == "running":
-            result.setdefault(addresses[task["NodeID"]], []).append(task)
-    return result
-
-
-def test_three_nodes_spread_web_tasks_and_reschedule_them(tmp_path_factory):
-    """Three private daemons in one swarm (a manager, two workers): web=6 spreads over them, each task answers on
-    its node's address, node <-> node traffic passes the bridge, and the tasks of a stopped node come back on the
-    others. Measures how long that rescheduling takes."""
-    cluster = swarm.PrivateSwarm(str(tmp_path_factory.mktemp("swarm-swm-")), "swm", nodes=3)
-    try:
-        cluster.start()
-        client = cluster.client()
-        try:
-            nodes = {node.id: node.attrs for node in client.nodes.list()}
-            addresses = {node_id: attrs["Status"]["Addr"] for node_id, attrs in nodes.items()}
-            assert sorted(addresses.values()) == sorted(node.address for node in cluster.nodes)
-            assert sorted(attrs["Spec"]["Role"] for attrs in nodes.values()) == ["manager", "worker", "worker"]
-            assert {attrs["Status"]["State"] for attrs in nodes.values()} == {"ready"}
-            image_id = _image_id(client, images.PROXY_IMAGE)
-            for node in cluster.nodes:  # copied from node 0 (save/load), so the same ID everywhere
-                node_client = node.client()
-                try:
-                    assert _image_id(node_client, images.PROXY_IMAGE) == image_id
-                finally:
-                    node_client.close()
-
-            service = _web_service(client, _name("sw-spread"), replicas=6, image=image_id)
-            _tasks, seconds = _timed_tasks(client, service, 6)
-            spread = _running_by_node(client, service.id, addresses)
-            assert sorted(spread) == sorted(addresses.values()), spread
-            for address, tasks in spread.items():
-                for task in tasks:
-                    url = "http://%s:%d/" % (address, swarm.task_ports(task)[0]["published"])
-                    expected = task["Status"]["ContainerStatus"]["ContainerID"][:12]
-                    assert _get_until_answered(url, expected=expected) == (200, expected), url
-            # node 1 -> a task on node 0: crosses the host bridge (the ACCEPT rule of the bridge lets it through)
-            first = spread[cluster.nodes[0].address][0]
-            url = "http://%s:%d/" % (cluster.nodes[0].address, swarm.task_ports(first)[0]["published"])
-            assert daemons.in_network_namespace(cluster.nodes[1].netns_path, swarm.http_get, url,
-                                                call_timeout=30)[0] == 200
-
-            gone = cluster.nodes[2]
-            moved = len(spread[gone.address])
-            gone.stop()
-            started = time.monotonic()
-            deadline = started + 90
-            while True:
-                now = _running_by_node(client, service.id, addresses)
-                if (gone.address not in now and sum(len(tasks) for tasks in now.values()) == 6) \
-                        or time.monotonic() >= deadline:
-                    break
-                time.sleep(0.2)
-            reschedule_seconds = time.monotonic() - started
-            assert gone.address not in now and sum(len(tasks) for tasks in now.values()) == 6, now
-            for address, tasks in now.items():
-                for task in tasks:
-                    url = "http://%s:%d/" % (address, swarm.task_ports(task)[0]["published"])
-                    assert _get_until_answered(url)[0] == 200, url
-            node_state = [node.attrs["Status"]["State"] for node in client.nodes.list()
-                          if node.attrs["Status"]["Addr"] == gone.address]
-        finally:
-            client.close()
-        _say("3 nodes: start (3 daemons, images built once and copied, init, 2 joins) %.2fs; web=6 running after "
-             "%.2fs, spread %s; node %s stopped: its %d tasks running on the others after %.2fs (node state %s)"
-             % (cluster.timings["start"], seconds, {a: len(t) for a, t in spread.items()}, gone.address, moved,
-                reschedule_seconds, node_state))
-    finally:
-        cluster.cleanup()
-    assert cluster.is_clean(), cluster.leftovers()

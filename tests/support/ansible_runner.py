@@ -77,6 +77,8 @@ class Runner:
             command = [_ansible_playbook(), "-i", inventory, path]
         else:
             command = [_ansible_playbook(), "-i", "localhost,", "-c", "local", path]
+            # "localhost," is host_list's: the other inventory plugins would only be loaded to decline it
+            env = dict({"ANSIBLE_INVENTORY_ENABLED": "host_list"}, **(env or {}))
         if check:
             command.append("--check")
         if diff:

@@ -28,7 +28,8 @@ network namespace and the default bridge that the task containers attach to. ``P
   namespace to the task's address on its ``docker0``;
 - ``swarm init`` on node 0 with ``--advertise-addr``/``--listen-addr``/``--data-path-addr`` its address and
   the default address pool ``10.232.0.0/16`` (``ADDR_POOL``, /24 each: ``ingress`` and overlay networks live
-  in namespaces of the node, never on the host); further nodes ``swarm join`` it (as workers, or managers);
+  in namespaces of the node, never on the host); a swarm of several nodes is formed by what is under test
+  (the role ``dokku_ps.docker.swarm``: ``form=False``);
 - ``cleanup()``, always: ``swarm leave --force`` on every node, then ``PrivateDaemon.cleanup()`` (containers,
   dockerd, containerd, shims, mounts, directories), then the veths, namespaces, the bridge and the iptables
   rule. ``leftovers()`` lists whatever would remain (empty lists when clean).
@@ -59,15 +60,15 @@ Also: ``swarm.wait_update(client, service_id)`` (bounded, final ``UpdateStatus``
 ``swarm.wait_no_containers(client, service_id, running_only=False)``, ``swarm.copy_images(source_client,
 target_client, references)`` (save/load, keeps IDs and tags, skips what the target has),
 ``swarm.host_iptables_rules()``, ``swarm.processes_in_netns(inode)``, ``sw.leftovers()`` / ``sw.is_clean()``,
-``sw.timings`` (``nodes``, ``init``, ``join``, ``start``, ``cleanup`` in seconds).
+``sw.timings`` (``nodes``, ``init``, ``start``, ``cleanup`` in seconds).
 
-Without pytest: ``with PrivateSwarm(root_dir, "swt", nodes=3, managers=1) as sw: ...`` (``start()`` ...
-``cleanup()``; node 0 inits, the others join as workers, the first ``managers`` as managers).
-``PrivateSwarm(..., form=False)`` starts the nodes without ``swarm init``/``join`` (for a role that forms the
-cluster itself); ``sw.init()`` and ``sw.join(node, manager=False)`` do it later.
+Without pytest: ``with PrivateSwarm(root_dir, "swt") as sw: ...`` (``start()`` ... ``cleanup()``; the node
+inits). ``PrivateSwarm(root_dir, "swc", nodes=3, form=False)`` starts the nodes without ``swarm init`` (for a
+role that forms the cluster itself; several nodes are always started so); ``sw.init()`` inits node 0 later.
 
 Measured here (docker.io 26.1.5, kernel 6.18 without IPVS, 2 CPUs, while another integration run used the main
-daemon; ``tests/integration/test_swarm_support.py`` prints the numbers at every run: ``pytest -s``)
+daemon; ``tests/integration/test_swarm_support.py`` prints the single-node numbers at every run, ``pytest -s``;
+the three-node ones came from a support test since replaced by ``test_swarm_cluster.py``)
 --------------------------------------------------------------------------------------------------------------
 
 - ``swarm init`` of a fresh private daemon: 0.2-0.7 s until ``Swarm.ControlAvailable``; the whole single-node
@@ -435,16 +436,15 @@ class SwarmNode(daemons.PrivateDaemon):
 class PrivateSwarm:
     """A swarm of ``nodes`` private daemons on one host bridge; node 0 is the manager that ``init`` made."""
 
-    def __init__(self, root_dir, name="sw", nodes=1, managers=1, form=True, build_images=True):
-        if not 1 <= managers <= nodes:
-            raise ValueError("need 1 <= managers <= nodes")
+    def __init__(self, root_dir, name="sw", nodes=1, form=True, build_images=True):
+        if nodes < 1 or (form and nodes > 1):
+            raise ValueError("one node formed here, or 1+ nodes with form=False (what is under test forms them)")
         self.root_dir = os.path.abspath(str(root_dir))
         self.name = name
         self.tag = secrets.token_hex(3)
         self.bridge = HostBridge(self.tag)
         self.nodes = [SwarmNode(os.path.join(self.root_dir, "node%d" % index), "sw-%s-%d" % (name, index),
                                 self.bridge, index) for index in range(nodes)]
-        self.managers = managers
         self.form = form
         self.build_images = build_images
         self.timings = {}
@@ -485,8 +485,6 @@ class PrivateSwarm:
         self.timings["nodes"] = time.monotonic() - started
         if self.form:
             self.init(timeout=timeout)
-            for node in self.nodes[1:]:
-                self.join(node, manager=node.index < self.managers, timeout=timeout)
         self.timings["start"] = time.monotonic() - started
 
     def init(self, timeout=60):
@@ -502,30 +500,6 @@ class PrivateSwarm:
         finally:
             client.close()
         self.timings["init"] = time.monotonic() - started
-
-    def join(self, node, manager=False, timeout=60):
-        """``swarm join`` ``node`` to the manager as a worker (or a manager); wait until it is ready."""
-        started = time.monotonic()
-        client = self.manager.client(timeout=timeout)
-        joiner = node.client(timeout=timeout)
-        try:
-            client.swarm.reload()
-            token = client.swarm.attrs["JoinTokens"]["Manager" if manager else "Worker"]
-            joiner.swarm.join(remote_addrs=["%s:%d" % (self.address, SWARM_PORT)], join_token=token,
-                              listen_addr="%s:%d" % (node.address, SWARM_PORT), advertise_addr=node.address,
-                              data_path_addr=node.address)
-            node_id = joiner.info()["Swarm"]["NodeID"]
-
-            def ready():
-                try:
-                    return client.nodes.get(node_id).attrs["Status"]["State"] == "ready"
-                except docker.errors.NotFound:
-                    return False
-            _wait(ready, timeout, "node %s did not become ready in the swarm" % node.name, node)
-        finally:
-            joiner.close()
-            client.close()
-        self.timings.setdefault("join", []).append(time.monotonic() - started)
 
     def cleanup(self, timeout=60):
         """Leave the swarm and clean up every node (workers first), then the bridge and the rule. Idempotent."""
@@ -580,13 +554,13 @@ def _wait(predicate, timeout, message, node=None, interval=0.1):
         time.sleep(interval)
 
 
-def private_swarm(tmp_path_factory, name="sw", nodes=1, managers=1, form=True, build_images=True, timeout=60):
+def private_swarm(tmp_path_factory, name="sw", nodes=1, form=True, build_images=True, timeout=60):
     """Generator for a pytest fixture: a started ``PrivateSwarm`` (single node by default), always cleaned up.
 
     ``yield from private_swarm(tmp_path_factory, "swt")`` in a module- or session-scoped fixture.
     """
-    cluster = PrivateSwarm(str(tmp_path_factory.mktemp("swarm-%s-" % name)), name, nodes=nodes, managers=managers,
-                           form=form, build_images=build_images)
+    cluster = PrivateSwarm(str(tmp_path_factory.mktemp("swarm-%s-" % name)), name, nodes=nodes, form=form,
+                           build_images=build_images)
     try:
         cluster.start(timeout=timeout)
         yield cluster
