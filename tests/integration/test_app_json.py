@@ -107,8 +107,10 @@ def test_max_parallel_bounds_how_many_roll_at_once(runner, api, app_name, docker
     document = {"formation": {"web": {"quantity": 3, "max_parallel": max_parallel}}}
     image = app_image(docker_client, "dokku-ps-test/app-json-parallel:v1", document)
     checks = {"web": {"uptime": 3}}
-    runner.module("dokku_ps_app", declare(app_name, image, checks=checks))
-    result = runner.module("dokku_ps_app", declare(app_name, image, checks=checks, env={"RELEASE": "2"}))
+    result = runner.modules([
+        ("dokku_ps_app", declare(app_name, image, checks=checks)),
+        ("dokku_ps_app", declare(app_name, image, checks=checks, env={"RELEASE": "2"})),
+    ])[-1]
     assert result["containers"]["replaced"] == ["%s.web.%d" % (app_name, i) for i in (1, 2, 3)]
     # a batch's new containers start together; the next batch starts only after they passed their 3 s check
     started = _started(api, app_name, ["web.1", "web.2", "web.3"])

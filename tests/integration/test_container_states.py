@@ -91,8 +91,10 @@ def test_a_restarting_container_is_left_to_docker_by_started_and_stopped_by_stop
     crashing = {"web": "sleep 86400", "worker": "sh -c 'sleep 1; exit 3'"}
     runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": crashing,
                                    "checks": {"web": {"uptime": 1}, "worker": "skipped"}})
-    runner.module("dokku_ps_policy", {"app": app_name, "restart_policy": "always"})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"worker": 1}})
+    runner.modules([
+        ("dokku_ps_policy", {"app": app_name, "restart_policy": "always"}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"worker": 1}}),
+    ])
     worker1 = "%s.worker.1" % app_name
     container_states.wait_restarting(api, ids(api, app_name)[worker1], timeout=30)
     report = runner.module("dokku_ps_report", {"app": app_name})

@@ -42,8 +42,10 @@ def test_check_mode_of_new_app_writes_no_state(runner, api, app_name, standard_i
 def test_env_change_replaces_every_container_and_never_shows_values(runner, api, app_name, standard_images):
     base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES,
             "env": {"API_TOKEN": "s3cr3t-one", "MODE": "a"}, "checks": {"web": {"uptime": 1}, "worker": "skipped"}}
-    runner.module("dokku_ps_app", base)
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}})
+    runner.modules([
+        ("dokku_ps_app", base),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}}),
+    ])
     old_ids = dict((name, data["Id"]) for name, data in containers(api, app_name).items())
 
     changed = dict(base, env={"API_TOKEN": "s3cr3t-two", "MODE": "a", "EXTRA": "x"})
@@ -92,8 +94,10 @@ def test_new_image_behind_same_tag_is_a_change(runner, api, app_name, docker_cli
 
 def test_procfile_text_and_removed_type(runner, api, app_name, standard_images):
     procfile = "# comment\r\nweb: sleep 86400\r\nclock: sleep 86400\r\n"
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "procfile": procfile})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"clock": 1}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "procfile": procfile}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"clock": 1}}),
+    ])
     assert sorted(containers(api, app_name)) == ["%s.clock.1" % app_name, "%s.web.1" % app_name]
     result = runner.module("dokku_ps_app", {"name": app_name, "procfile": "web: sleep 86400\n"})
     assert result["formation"] == {"web": 1}
@@ -112,8 +116,10 @@ def test_procfile_path_expands_port(runner, api, app_name, standard_images):
 
 
 def test_absent_four_steps(runner, api, app_name, standard_images, state_dir):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}}),
+    ])
     before = snapshot(api, app_name)
     args = {"name": app_name, "state": "absent"}
     predicted = runner.module("dokku_ps_app", args, check=True)

@@ -18,8 +18,10 @@ def ids(api, app):
 
 
 def deploy(runner, app, image, web=2, worker=1):
-    runner.module("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES})
-    runner.module("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES}),
+        ("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}}),
+    ])
 
 
 def test_app_policy_is_applied_in_place(runner, api, app_name, standard_images):

@@ -51,8 +51,10 @@ def test_report_fields_inspect_and_top(runner, api, app_name, standard_images):
 
 
 def test_report_all_apps_and_global(runner, api, app_name, standard_images):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"]})
-    result = runner.module("dokku_ps_report", {})
+    result = runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"]}),
+        ("dokku_ps_report", {}),
+    ])[-1]
     assert list(result["apps"]) == [app_name]
     assert result["apps"][app_name]["running"] == "true"
     glob = runner.module("dokku_ps_report", {"global": True})
@@ -64,8 +66,10 @@ def test_report_all_apps_and_global(runner, api, app_name, standard_images):
 
 
 def test_report_of_undeployed_app(runner, api, app_name, standard_images):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "deploy": False})
-    app = runner.module("dokku_ps_report", {"app": app_name})
+    app = runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "deploy": False}),
+        ("dokku_ps_report", {"app": app_name}),
+    ])[-1]
     assert app["deployed"] is False
     assert app["processes"] == 0
     assert app["running"] == "false"

@@ -108,8 +108,10 @@ def test_zero_for_unknown_type_is_accepted(runner, api, app_name, standard_image
 
 
 def test_cmd_only_app_scales_any_type(runner, api, app_name, standard_images):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"]})
-    result = runner.module("dokku_ps_scale", {"app": app_name, "scale": {"clock": 1}})
+    result = runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"]}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"clock": 1}}),
+    ])[-1]
     assert result["containers"]["created"] == ["%s.clock.1" % app_name]
     data = containers(api, app_name)["%s.clock.1" % app_name]
     assert data["Config"]["Cmd"] == ["sleep", "86400"]  # the image's own command

@@ -14,8 +14,10 @@ QUICK = {"web": {"uptime": 1}, "worker": {"uptime": 1}, "clock": {"uptime": 1}}
 
 
 def deploy(runner, app, image, web=2, worker=1):
-    runner.module("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES, "checks": QUICK})
-    runner.module("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app, "image": image, "processes": PROCESSES, "checks": QUICK}),
+        ("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}}),
+    ])
 
 
 def ids(api, app):
@@ -76,8 +78,10 @@ def test_restart_replaces_every_container_or_one_type(runner, api, app_name, sta
 
 def test_restart_of_a_stopped_app_starts_it(runner, api, app_name, standard_images):
     deploy(runner, app_name, standard_images["base"], web=1, worker=0)
-    runner.module("dokku_ps_state", {"app": app_name, "state": "stopped"})
-    result = runner.module("dokku_ps_state", {"app": app_name, "state": "restarted"})
+    result = runner.modules([
+        ("dokku_ps_state", {"app": app_name, "state": "stopped"}),
+        ("dokku_ps_state", {"app": app_name, "state": "restarted"}),
+    ])[-1]
     assert result["restore"] is True
     assert all(data["State"]["Running"] for data in containers(api, app_name).values())
 

@@ -4,7 +4,8 @@ one line naming the field and the rule, and containers and state files are byte-
 The cases already run by tests/integration/test_bad_input.py (dokku_ps_app, dokku_ps_scale,
 dokku_ps_report) and test_dokku_ps_policy.py::test_bad_policy_input_changes_nothing (dokku_ps_policy,
 dokku_ps_state) are not repeated; the table below fills the gaps, above all dokku_ps_fleet, which accepts
-almost every field of §6 inside its app declarations. The coverage map is in docs/reliability.md.
+almost every field of §6 inside its app declarations, and adds dokku_ps_run and the cluster modules
+(dokku_ps_swarm, dokku_ps_swarm_node, dokku_ps_image). The coverage map is in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -103,13 +104,34 @@ def test_every_bad_input_through_every_module(runner, api, apps, state_dir, stan
         ("dokku_ps_fleet", _fleet(good, decl(replicas=3)), ["apps.replicas", "Unsupported parameters"]),
         ("dokku_ps_fleet", _fleet(good, "web=1"), ["missing required arguments: name", "apps"]),
         ("dokku_ps_fleet", _fleet(good, decl(procfile="web: a\n")), ["mutually exclusive", "apps"]),
+        # -- one-offs (dokku_ps_run) and the cluster modules: refused before Docker is asked (the daemon of these
+        # tests stays outside any swarm, and no address but the local one is named)
+        ("dokku_ps_run", {"app": "Bad_Name", "command": "true"}, ["app", "at most 63 characters"]),
+        ("dokku_ps_run", {"app": app, "command": []}, ["command", "at least one word"]),
+        ("dokku_ps_run", {"app": app, "command": "true", "timeout": 0}, ["timeout", "1 or more"]),
+        ("dokku_ps_swarm", {"join_addrs": ["127.0.0.1:2377"]}, ["join_token", "required with join_addrs"]),
+        ("dokku_ps_swarm", {"join_addrs": ["127.0.0.1:99999"], "join_token": "x"}, ["join_addrs", "no valid port"]),
+        ("dokku_ps_swarm", {"default_addr_pool": ["10.20.0.0/33"]}, ["default_addr_pool", "CIDR"]),
+        ("dokku_ps_swarm", {"subnet_size": 30}, ["subnet_size", "from 8 to 29"]),
+        ("dokku_ps_swarm_node", {"node": " "}, ["node", "hostname or ID"]),
+        ("dokku_ps_swarm_node", {"node": "n1", "labels": {"a b": "x"}}, ["labels", "not a label key"]),
+        ("dokku_ps_swarm_node", {"node": "n1", "labels": {"k": "v"}, "labels_absent": ["k"]},
+         ["labels_absent", "which labels sets"]),
+        ("dokku_ps_image", {"image": "bad name", "source_docker_host": "unix:///var/run/docker.sock"},
+         ["image", "not an image name"]),
+        ("dokku_ps_image", {"image": "busybox:1", "source_docker_host": " "}, ["source_docker_host", "URL"]),
+        # -- dokku_ps_certs takes the targets and parallel of dokku_ps_state
+        ("dokku_ps_certs", {"app": "Bad_Name"}, ["app", "at most 63 characters"]),
+        ("dokku_ps_certs", {"all": True, "parallel": -3}, ["parallel", "-3"]),
     ]
     containers_before = dict((name, snapshot(api, name)) for name in (app, other))
     files_before = state_files(state_dir)
+    swarm_before = api.info()["Swarm"]["LocalNodeState"]
     results = run_bad(runner, cases)
     assert_refused(results, cases)
     assert dict((name, snapshot(api, name)) for name in (app, other)) == containers_before
     assert state_files(state_dir) == files_before
+    assert api.info()["Swarm"]["LocalNodeState"] == swarm_before
 
 
 @pytest.mark.parametrize("bad, words", [

@@ -48,8 +48,10 @@ def test_daemon_stopped_in_the_middle_of_a_run(host, tmp_path):
     runner = Runner(str(tmp_path / "state"), docker_host=host.url, workdir=str(tmp_path))
     client = host.client()
     try:
-        runner.module("dokku_ps_app", {"name": app, "image": "dokku-ps-test/base:latest", "processes": PROCESSES})
-        runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 0}})
+        runner.modules([
+            ("dokku_ps_app", {"name": app, "image": "dokku-ps-test/base:latest", "processes": PROCESSES}),
+            ("dokku_ps_scale", {"app": app, "scale": {"web": 0}}),
+        ])
         run = faults.RunningPlaybook(runner, [{"name": "scale", "dokku_ps.docker.dokku_ps_scale": {
             "app": app, "scale": {"web": 20}}}], str(tmp_path / "interrupted"))
         faults.wait_until(lambda: count(client.api, app) >= 3, timeout=60, interval=0.02, what="a few containers")

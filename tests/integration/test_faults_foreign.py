@@ -30,8 +30,10 @@ def test_foreign_containers_survive_every_operation(runner, api, app_name, stand
     image = standard_images["base"]
     definition = {"name": app, "image": image, "processes": PROCESSES, "checks": QUICK}
     try:
-        runner.module("dokku_ps_app", definition)
-        runner.module("dokku_ps_scale", {"app": app, "scale": {"web": 2, "worker": 1}})
+        runner.modules([
+            ("dokku_ps_app", definition),
+            ("dokku_ps_scale", {"app": app, "scale": {"web": 2, "worker": 1}}),
+        ])
         foreign = {
             # no labels at all, on a name we would use for web.4
             "%s.web.4" % app: _foreign(api, image, "%s.web.4" % app),

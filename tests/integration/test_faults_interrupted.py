@@ -53,8 +53,10 @@ def scale_task(app, web):
 
 
 def test_sigkill_during_scale_up_then_rerun_converges(runner, api, app_name, standard_images, tmp_path):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 0}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 0}}),
+    ])
     assert names_of(api, app_name) == []
 
     run = faults.RunningPlaybook(runner, [scale_task(app_name, 20)], str(tmp_path / "killed"))
@@ -81,8 +83,10 @@ def test_sigkill_during_scale_up_then_rerun_converges(runner, api, app_name, sta
 def test_sigkill_during_rollout_then_rerun_converges(runner, api, app_name, standard_images, tmp_path):
     base = {"name": app_name, "image": standard_images["base"], "processes": PROCESSES, "env": {"V": "1"},
             "checks": QUICK}
-    runner.module("dokku_ps_app", base)
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 6}})
+    runner.modules([
+        ("dokku_ps_app", base),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 6}}),
+    ])
     old_ids = dict((name, data["Id"]) for name, data in containers(api, app_name).items())
     assert len(old_ids) == 6
 
@@ -182,9 +186,11 @@ def test_runs_on_two_apps_do_not_block_each_other(runner, api, app_name, standar
 def test_start_after_an_interrupted_stop_restores_the_policy(runner, api, app_name, standard_images, tmp_path):
     """A stop killed after the restart policy was set to 'no' but before the containers stopped: the next start
     gives every container the computed policy again (they keep running)."""
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": STUBBORN})
-    runner.module("dokku_ps_policy", {"app": app_name, "stop_timeout_seconds": 20})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": STUBBORN}),
+        ("dokku_ps_policy", {"app": app_name, "stop_timeout_seconds": 20}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}}),
+    ])
     run = faults.RunningPlaybook(runner, [{"dokku_ps.docker.dokku_ps_state": {"app": app_name, "state": "stopped"}}],
                                  str(tmp_path / "killed"))
 

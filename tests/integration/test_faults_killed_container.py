@@ -42,9 +42,11 @@ def dyno(runner, app, which):
 
 
 def test_on_failure_counts_retries_and_no_leaves_it_down(runner, api, app_name, standard_images):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES})
-    runner.module("dokku_ps_policy", {"app": app_name, "restart_policy": "on-failure:2"})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES}),
+        ("dokku_ps_policy", {"app": app_name, "restart_policy": "on-failure:2"}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}}),
+    ])
     web1, web2 = "%s.web.1" % app_name, "%s.web.2" % app_name
     first_id = inspect(api, web1)["Id"]
 
@@ -78,8 +80,10 @@ def test_on_failure_counts_retries_and_no_leaves_it_down(runner, api, app_name, 
     assert report["running"] == "false"
 
     # a kill through the API is a manual stop for Docker: not restarted even under on-failure
-    runner.module("dokku_ps_policy", {"app": app_name, "restart_policy": "on-failure:2"})
-    runner.module("dokku_ps_state", {"app": app_name, "state": "started"})
+    runner.modules([
+        ("dokku_ps_policy", {"app": app_name, "restart_policy": "on-failure:2"}),
+        ("dokku_ps_state", {"app": app_name, "state": "started"}),
+    ])
     api.kill(web2, signal="SIGKILL")
     faults.wait_until(lambda: inspect(api, web2)["State"]["Status"] == "exited", timeout=30, what="web.2 down")
     time.sleep(1.5)

@@ -22,8 +22,10 @@ PROCESSES = {"web": "sleep 86400", "worker": "sleep 86400"}
 
 @pytest.fixture
 def deployed(runner, app_name, standard_images):
-    runner.module("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": standard_images["base"], "processes": PROCESSES}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2, "worker": 1}}),
+    ])
     return app_name
 
 

@@ -92,9 +92,11 @@ def test_the_release_phase_runs_once_per_release_and_a_failure_keeps_the_previou
     mark = int(time.time())
     again = runner.module("dokku_ps_app", phase_args(app_name, image, nginx))
     assert again["changed"] is False and again.get("release_phase") is None
-    runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="restarted"))
-    runner.module("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 2}))
-    runner.module("dokku_ps_state", dict(options(nginx), app=app_name, state="restored"))
+    runner.modules([
+        ("dokku_ps_state", dict(options(nginx), app=app_name, state="restarted")),
+        ("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 2})),
+        ("dokku_ps_state", dict(options(nginx), app=app_name, state="restored")),
+    ])
     assert release_oneoffs_since(api, app_name, mark) == []
     refused = runner.module("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"release": 1}),
                             expect_failure=True)

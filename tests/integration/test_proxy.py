@@ -64,8 +64,10 @@ def test_a_no_op_writes_nothing_and_sends_no_reload(runner, api, app_name, proxy
 
 def test_a_rollout_of_three_web_containers_fails_no_request(runner, api, app_name, proxy_image, nginx):
     args = app_args(app_name, proxy_image, nginx)
-    runner.module("dokku_ps_app", args)
-    runner.module("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 3}))
+    runner.modules([
+        ("dokku_ps_app", args),
+        ("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 3})),
+    ])
     before = hostnames(api, app_name)
     with BackgroundLoop(nginx.url(), seconds=120, pause=0.01) as loop:
         time.sleep(0.5)
@@ -82,8 +84,10 @@ def test_a_rollout_of_three_web_containers_fails_no_request(runner, api, app_nam
 
 def test_a_scale_down_under_load_fails_no_request(runner, api, app_name, proxy_image, nginx):
     args = app_args(app_name, proxy_image, nginx)
-    runner.module("dokku_ps_app", args)
-    runner.module("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 3}))
+    runner.modules([
+        ("dokku_ps_app", args),
+        ("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 3})),
+    ])
     with BackgroundLoop(nginx.url(), seconds=60, pause=0.01) as loop:
         time.sleep(0.5)
         result = runner.module("dokku_ps_scale", dict(options(nginx), app=app_name, scale={"web": 1}))
@@ -96,8 +100,10 @@ def test_a_scale_down_under_load_fails_no_request(runner, api, app_name, proxy_i
 
 def test_two_apps_share_a_port_by_domain(runner, api, app_name, proxy_image, nginx):
     other = app_name + "-b"
-    runner.module("dokku_ps_app", app_args(app_name, proxy_image, nginx, domains=["one.example.test"]))
-    runner.module("dokku_ps_app", app_args(other, proxy_image, nginx, domains=["two.example.test"]))
+    runner.modules([
+        ("dokku_ps_app", app_args(app_name, proxy_image, nginx, domains=["one.example.test"])),
+        ("dokku_ps_app", app_args(other, proxy_image, nginx, domains=["two.example.test"])),
+    ])
     try:
         assert answers(nginx, host="one.example.test", count=10) == hostnames(api, app_name)
         assert answers(nginx, host="two.example.test", count=10) == hostnames(api, other)
@@ -183,8 +189,10 @@ def test_stop_start_and_a_killed_process_restarted_by_docker(runner, api, app_na
 
 def test_turning_the_proxy_off_removes_the_config_and_the_network(runner, api, app_name, proxy_image, nginx):
     args = app_args(app_name, proxy_image, nginx)
-    runner.module("dokku_ps_app", args)
-    off = runner.module("dokku_ps_app", dict(args, proxy=False))
+    off = runner.modules([
+        ("dokku_ps_app", args),
+        ("dokku_ps_app", dict(args, proxy=False)),
+    ])[-1]
     assert off["proxy_changed"] == [app_name] and off["containers"]["replaced"] == ["%s.web.1" % app_name]
     assert config(nginx, app_name) is None
     web = containers(api, app_name)["%s.web.1" % app_name]

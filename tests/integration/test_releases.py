@@ -164,8 +164,10 @@ def test_rollback_in_four_steps(runner, api, app_name, versions):
     first_env, second_env = secrets_of(app_name)
     (v1, image1), v2 = versions["v1"], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
-    runner.module("dokku_ps_app", dict(base, image=v1, env=first_env))
-    runner.module("dokku_ps_app", dict(base, image=v2, env=second_env))
+    runner.modules([
+        ("dokku_ps_app", dict(base, image=v1, env=first_env)),
+        ("dokku_ps_app", dict(base, image=v2, env=second_env)),
+    ])
 
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_app", {"name": app_name, "release": 1})
     for result in (predicted, applied):
@@ -190,8 +192,10 @@ def test_a_rollback_whose_image_is_gone_is_refused_with_nothing_changed(runner, 
     first_env, second_env = secrets_of(app_name)
     (v1, image1), v2 = versions["v1"], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
-    runner.module("dokku_ps_app", dict(base, image=v1, env=first_env))
-    runner.module("dokku_ps_app", dict(base, image=v2, env=second_env))
+    runner.modules([
+        ("dokku_ps_app", dict(base, image=v1, env=first_env)),
+        ("dokku_ps_app", dict(base, image=v2, env=second_env)),
+    ])
     docker_client.images.remove(image1.id, force=True)
 
     before, files = snapshot(api, app_name), state_files(runner.state_dir)
@@ -235,8 +239,10 @@ def test_keep_releases_drops_the_oldest(runner, api, app_name, versions):
     assert "no release 1 (kept releases: 3, 4" in refused["msg"]
 
     # the global value, for the apps that inherit it; the current release is always kept
-    runner.module("dokku_ps_policy", {"app": app_name, "keep_releases": ""})
-    globally = runner.module("dokku_ps_policy", {"global": True, "keep_releases": 1})
+    globally = runner.modules([
+        ("dokku_ps_policy", {"app": app_name, "keep_releases": ""}),
+        ("dokku_ps_policy", {"global": True, "keep_releases": 1}),
+    ])[-1]
     assert globally["apps"][app_name]["releases_dropped"] == [3]
     assert globally["global"]["keep_releases"] == {"global": 1, "computed": 1}
     report = runner.module("dokku_ps_report", {"app": app_name})
@@ -268,8 +274,10 @@ def test_a_fleet_declaration_pins_a_release(runner, api, app_name, versions):
     first_env, second_env = secrets_of(app_name)
     (v1, image1), (v2, image2) = versions["v1"], versions["v2"]
     declaration = {"name": app_name, "image": v2, "processes": WEB, "checks": QUICK, "env": second_env}
-    runner.module("dokku_ps_fleet", {"apps": [dict(declaration, image=v1, env=first_env)]})
-    runner.module("dokku_ps_fleet", {"apps": [declaration]})
+    runner.modules([
+        ("dokku_ps_fleet", {"apps": [dict(declaration, image=v1, env=first_env)]}),
+        ("dokku_ps_fleet", {"apps": [declaration]}),
+    ])
 
     pinned = dict(declaration, release=1)
     predicted, applied = four_step(runner, api, app_name, "dokku_ps_fleet", {"apps": [pinned]})
@@ -329,9 +337,11 @@ def test_releases_after_an_upgrade_and_a_moved_tag(runner, api, app_name, docker
 def test_the_report_playbook_shows_the_releases(runner, app_name, versions):
     v1, v2 = versions["v1"][0], versions["v2"][0]
     base = {"name": app_name, "processes": WEB, "checks": QUICK}
-    runner.module("dokku_ps_app", dict(base, image=v1))
-    runner.module("dokku_ps_app", dict(base, image=v2))
-    runner.module("dokku_ps_app", {"name": app_name, "release": 1})
+    runner.modules([
+        ("dokku_ps_app", dict(base, image=v1)),
+        ("dokku_ps_app", dict(base, image=v2)),
+        ("dokku_ps_app", {"name": app_name, "release": 1}),
+    ])
     with open(os.path.join(REPO_ROOT, "playbooks", "report.yml")) as handle:
         plays = yaml.safe_load(handle)
     plays[0]["vars"] = {"dokku_ps_state_dir": runner.state_dir}

@@ -87,8 +87,10 @@ def test_a_definition_recorded_without_deploy_shows_the_dynos_to_replace(runner,
 
     # an env value changes every container's definition
     changed["env"] = {"FEATURE": "on"}
-    runner.module("dokku_ps_app", changed)
-    report = runner.module("dokku_ps_report", {"app": app_name})
+    report = runner.modules([
+        ("dokku_ps_app", changed),
+        ("dokku_ps_report", {"app": app_name}),
+    ])[-1]
     assert all(entry == {"definition_current": False, "restart_policy_current": True}
                for entry in drift(report).values()), drift(report)
     assert all("FEATURE=on" not in data["Config"]["Env"] for data in containers(api, app_name).values())
@@ -127,8 +129,10 @@ def test_a_restart_policy_changed_by_hand_shows_until_a_run_sets_it(runner, dock
     assert all(entry == ALL_CURRENT for entry in drift(report).values()), drift(report)
 
     # a policy set through dokku_ps_policy is current, on every container
-    runner.module("dokku_ps_policy", {"app": app_name, "restart_policy": "unless-stopped"})
-    report = runner.module("dokku_ps_report", {"app": app_name})
+    report = runner.modules([
+        ("dokku_ps_policy", {"app": app_name, "restart_policy": "unless-stopped"}),
+        ("dokku_ps_report", {"app": app_name}),
+    ])[-1]
     assert all(entry["restart_policy"] == "unless-stopped" for entry in report["dynos"].values())
     assert all(entry == ALL_CURRENT for entry in drift(report).values()), drift(report)
 
@@ -174,8 +178,10 @@ def test_sources_of_image_files(runner, docker_client, api, app_name, standard_i
 
 def test_health_docker_reports_per_dyno(runner, docker_client, api, app_name, standard_images):
     docker_client.images.build(fileobj=io.BytesIO(HEALTH_DOCKERFILE.encode()), tag=HEALTH_IMAGE, rm=True)
-    runner.module("dokku_ps_app", {"name": app_name, "image": HEALTH_IMAGE, "processes": PROCESSES, "checks": QUICK})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 1, "worker": 1}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": HEALTH_IMAGE, "processes": PROCESSES, "checks": QUICK}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 1, "worker": 1}}),
+    ])
     found = containers(api, app_name)
     wait_for_health(api, found["%s.web.1" % app_name]["Id"], "healthy")
     wait_for_health(api, found["%s.worker.1" % app_name]["Id"], "unhealthy")
@@ -189,8 +195,10 @@ def test_report_playbook_prints_sources_and_drift(runner, docker_client, api, ap
     args = deploy(runner, app_name, standard_images["base"], web=2, worker=1)
     quiet = "%s-quiet" % app_name
     try:
-        runner.module("dokku_ps_app", {"name": quiet, "image": standard_images["base"], "checks": {"web": "skipped"}})
-        runner.module("dokku_ps_app", dict(args, processes=dict(PROCESSES, worker="sleep 86401"), deploy=False))
+        runner.modules([
+            ("dokku_ps_app", {"name": quiet, "image": standard_images["base"], "checks": {"web": "skipped"}}),
+            ("dokku_ps_app", dict(args, processes=dict(PROCESSES, worker="sleep 86401"), deploy=False)),
+        ])
         set_policy_by_hand(docker_client, api, app_name, "web.2", "always")
 
         returncode, _results, output = runner.playbook(

@@ -51,8 +51,10 @@ CHECKS = {"web": {"http": ["/index.html Hello"], "wait": 0, "attempts": 3, "time
 def test_failed_check_keeps_the_old_containers(runner, api, app_name, images):
     good = images("good", "<h1>Hello v1</h1>\n")
     bad = images("bad", "<h1>Broken</h1>\n")
-    runner.module("dokku_ps_app", {"name": app_name, "image": good, "procfile_path": "Procfile", "checks": CHECKS})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": good, "procfile_path": "Procfile", "checks": CHECKS}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}}),
+    ])
     before = web_ids(api, app_name)
     image_before = runner.module("dokku_ps_report", {"app": app_name})["image_id"]
 
@@ -73,8 +75,10 @@ def test_failed_check_keeps_the_old_containers(runner, api, app_name, images):
 def test_passing_rollout_never_leaves_web_down(runner, api, app_name, images):
     v1 = images("v1", "<h1>Hello v1</h1>\n")
     v2 = images("v2", "<h1>Hello v2</h1>\n")
-    runner.module("dokku_ps_app", {"name": app_name, "image": v1, "procfile_path": "Procfile", "checks": CHECKS})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
+    runner.modules([
+        ("dokku_ps_app", {"name": app_name, "image": v1, "procfile_path": "Procfile", "checks": CHECKS}),
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}}),
+    ])
     before = web_ids(api, app_name)
 
     samples = []
@@ -165,8 +169,10 @@ def test_published_ports(runner, api, app_name, images):
     v1 = images("v1", "<h1>Hello ports</h1>\n")
     runner.module("dokku_ps_app", {"name": app_name, "image": v1, "procfile_path": "Procfile", "publish": "auto",
                                    "checks": {"web": "skipped"}})
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}})
-    report = runner.module("dokku_ps_report", {"app": app_name})
+    report = runner.modules([
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 2}}),
+        ("dokku_ps_report", {"app": app_name}),
+    ])[-1]
     ports = [report["dynos"][dyno]["ports"] for dyno in ("web.1", "web.2")]
     host_ports = set()
     for entry in ports:
@@ -179,8 +185,10 @@ def test_published_ports(runner, api, app_name, images):
 
     refused = runner.module("dokku_ps_app", {"name": app_name, "publish": 18765}, expect_failure=True)
     assert "publish" in refused["msg"] and "scaled to 2" in refused["msg"]
-    runner.module("dokku_ps_scale", {"app": app_name, "scale": {"web": 1}})
-    fixed = runner.module("dokku_ps_app", {"name": app_name, "publish": 18765})
+    fixed = runner.modules([
+        ("dokku_ps_scale", {"app": app_name, "scale": {"web": 1}}),
+        ("dokku_ps_app", {"name": app_name, "publish": 18765}),
+    ])[-1]
     assert any("fixed host port 18765" in w for w in fixed.get("warnings", []))
     with urllib.request.urlopen("http://127.0.0.1:18765/index.html", timeout=5) as response:
         assert b"Hello ports" in response.read()

@@ -218,8 +218,10 @@ def test_web_spreads_over_the_nodes_and_keeps_answering_when_one_is_lost(cluster
         with nginx:
             args = dict(options(nginx), name=APP, image=images.PROXY_IMAGE, processes=WEB, scheduler="swarm",
                         proxy=True, proxy_ports=["http:%d:5000" % nginx.port], wait_to_retire=1)
-            runner.module("dokku_ps_app", args)
-            scaled = runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 6}))
+            scaled = runner.modules([
+                ("dokku_ps_app", args),
+                ("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 6})),
+            ])[-1]
             assert scaled["changed"] is True
             tasks = web_tasks(client)
             assert len(tasks) == 6 and len(set(address for address, _port in tasks)) == 3, tasks

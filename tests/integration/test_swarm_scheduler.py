@@ -149,9 +149,11 @@ def test_a_rolling_update_that_fails_its_health_check_rolls_back_and_keeps_servi
     runner = swarm_runner
     healthy = {"healthchecks": {"web": [{"type": "liveness", "command": ["true"], "wait": 1, "attempts": 2},
                                         {"type": "readiness", "path": "/", "wait": 1, "attempts": 3}]}}
-    runner.module("dokku_ps_app", app_args(nginx, app_json=healthy))
-    runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
-    before = runner.module("dokku_ps_report", dict(options(nginx), app=APP))
+    before = runner.modules([
+        ("dokku_ps_app", app_args(nginx, app_json=healthy)),
+        ("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2})),
+        ("dokku_ps_report", dict(options(nginx), app=APP)),
+    ])[-1]
     assert sorted(dyno["health"] for dyno in before["dynos"].values()) == ["healthy", "healthy"]
     spec = services(client)["%s-web" % APP]["Spec"]
 
@@ -181,8 +183,10 @@ def test_policy_and_rollback_on_swarm_in_four_steps(swarm_runner, client, nginx)
     assert chosen["global"]["scheduler"] == {"global": "swarm", "computed": "swarm"}
     declared = app_args(nginx, env={"GREETING": "v1"})
     del declared["scheduler"]
-    runner.module("dokku_ps_app", declared)
-    runner.module("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2}))
+    runner.modules([
+        ("dokku_ps_app", declared),
+        ("dokku_ps_scale", dict(options(nginx), app=APP, scale={"web": 2})),
+    ])
 
     def template(name="web"):
         return services(client)["%s-%s" % (APP, name)]["Spec"]["TaskTemplate"]

@@ -115,3 +115,15 @@ class Runner:
         result = entry["result"]
         result["_output"] = output
         return result
+
+    def modules(self, calls, check=False, diff=False, **kwargs):
+        """Run module tasks ``[(name, args), ...]`` in ONE playbook (one ansible-playbook start for all of them);
+        returns their result dicts in order and fails the test when any of them fails (the play stops there)."""
+        tasks = [{"name": name, (FQCN + name): args} for name, args in calls]
+        returncode, results, output = self.tasks(tasks, check=check, diff=diff, **kwargs)
+        failed = [entry for entry in results if entry["status"] == "failed"]
+        if failed or len(results) != len(calls):
+            raise TaskFailed("%d of %d tasks recorded, failed: %s (rc=%s):\n%s" % (
+                len(results), len(calls), json.dumps([entry["result"] for entry in failed], indent=1)[:3000],
+                returncode, output[-3000:]))
+        return [entry["result"] for entry in results]

@@ -10,8 +10,8 @@ DEFAULT_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}
 
 
 def deploy(runner, app, image, web=2, worker=1, processes=None, checks=None):
-    """Define and deploy ``app``, then scale it; returns the dokku_ps_app arguments (to run them again)."""
+    """Define and deploy ``app``, then scale it (two tasks of one playbook); returns the dokku_ps_app arguments (to
+    run them again)."""
     args = {"name": app, "image": image, "processes": processes or PROCESSES, "checks": checks or QUICK}
-    runner.module("dokku_ps_app", args)
-    runner.module("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}})
+    runner.modules([("dokku_ps_app", args), ("dokku_ps_scale", {"app": app, "scale": {"web": web, "worker": worker}})])
     return args
