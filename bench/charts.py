@@ -415,12 +415,14 @@ def noop_requests(data):
     groups = _noop_groups(data)
     up, down = _counts(data, "scale_up"), _counts(data, "scale_down")
     fleet_noop, fleet_first = _counts(data, "fleet_noop"), _counts(data, "fleet_first")
+    noop_first = _counts(data, "fleet_noop_first")
     if not groups and not fleet_noop:
         return None
     contrast = [(values, label) for values, label in ((up, "for contrast, a change: dokku_ps_scale 0 → N"),
                                                       (down, "for contrast, a change: dokku_ps_scale N → 0")) if values]
     fleet_lines = [(values, label, colour, marker, line) for values, label, colour, marker, line in (
         (fleet_noop, "dokku_ps_fleet no-op of N apps", "#0072B2", "o", "-"),
+        (noop_first, "its first no-op right after the deploy", "#E69F00", "^", ":"),
         (fleet_first, "for contrast: dokku_ps_fleet of N apps from nothing", CONTRAST, "s", "--")) if values]
     labels = (list(((data.get("counts") or {}).get("noop") or {})) + [label for _v, label in contrast]
               + [line[1] for line in fleet_lines])
@@ -440,6 +442,10 @@ def noop_requests(data):
         parts.append("a fleet no-op made %s" % ", ".join("%d request(s) for %d apps" % (fleet_noop[size], size)
                                                          for size in fleet_noop)
                      + (" (flat)" if len(values) == 1 else ""))
+    if noop_first and any(noop_first[size] != fleet_noop.get(size) for size in noop_first):
+        parts.append("the first no-op right after deploying them made %s: where the deploy left more events than "
+                     "the daemon keeps (256), it inspected the containers once" % ", ".join(
+                         "%d for %d apps" % (noop_first[size], size) for size in noop_first))
     if up:
         parts.append("a change grows with what it changes (scale 0 → %d: %d)" % (list(up)[-1], up[list(up)[-1]]))
     caption = "; ".join(parts)

@@ -93,6 +93,7 @@ def results(without=()):
     bench.counts['scale_down'] = {10: {'requests': 32}, 100: {'requests': 302}}
     bench.counts['fleet_first'] = {10: {'requests': 77}, 50: {'requests': 357}}
     bench.counts['fleet_noop'] = {10: {'requests': 4}, 50: {'requests': 4}}
+    bench.counts['fleet_noop_first'] = {10: {'requests': 4}, 50: {'requests': 100}}
     if 'proxy' not in without:
         bench.proxy_results.update({
             'settings': {'wrk': {'threads': 2, 'connections': 8, 'seconds': 10, 'request_timeout': 2},

@@ -66,7 +66,8 @@ def test_the_other_charts_name_what_they_compare(drawn):
     expected = {
         'fleet-growth': ['collection (module time)', 'raw SDK, 8 threads', 'docker-compose 1.29'],
         'noop-requests': ['dokku_ps_app', 'dokku_ps_scale', 'dokku_ps_policy', 'dokku_ps_state started',
-                          'dokku_ps_fleet (1 app)', 'dokku_ps_fleet no-op of N apps'],
+                          'dokku_ps_fleet (1 app)', 'dokku_ps_fleet no-op of N apps',
+                          'its first no-op right after the deploy'],
         'proxy-throughput': ['through nginx (3 web containers)', 'straight to one web container', 'https', 'http'],
         'failed-requests': ['rollout of web=3', 'rollback of web=3', 'scale-down 3 → 1', 'rollout of web=3 over https',
                             'control: nginx reloads only', charts.FRESH, charts.KEEP_ALIVE],
