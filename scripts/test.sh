@@ -99,10 +99,10 @@ stage_unit() {
     run_pytest tests/unit
 }
 
-# The integration tests wait on the daemon most of the time (checks, drains, ansible starting up): three
-# pytest workers (pytest-xdist, one test file per worker at a time, so module-scoped private daemons are
-# started once) keep two CPUs busy; 174 tests took 16.5 minutes. DOKKU_PS_TEST_WORKERS=0 runs them in one
-# process.
+# Three pytest workers (pytest-xdist, one test file per worker at a time, so module-scoped private daemons
+# are started once) keep two CPUs about 85% busy, most of it ansible-playbook and the modules' Python
+# starting: the CPUs, not the workers, are the limit. 212 tests took 20.5 minutes (2026-12-06).
+# DOKKU_PS_TEST_WORKERS=0 runs them in one process.
 stage_integration() {
     local workers="${DOKKU_PS_TEST_WORKERS:-3}"
     if [ "$workers" = 0 ] || [ "$workers" = 1 ]; then
