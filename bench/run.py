@@ -54,7 +54,7 @@ def parse_args(argv):
     parser.add_argument("--small", action="store_true", help="tenfold smaller sizes (development only)")
     parser.add_argument("--only", default="", help="comma-separated subset of: %s" % ", ".join(ALL))
     parser.add_argument("--no-compose", action="store_true", help="leave docker-compose out")
-    parser.add_argument("--budget", type=int, default=1260,
+    parser.add_argument("--budget", type=int, default=2100,
                         help="seconds the run should take at most: further repetitions are dropped (and reported) "
                              "when they would not fit; 0: no limit")
     parser.add_argument("--wait-quiet", type=int, default=0,
