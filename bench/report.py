@@ -55,6 +55,11 @@ CONTENDER_TEXT = {
     "collection-swarm-one": "collection, swarm, one task at a time (its default rollout)",
 }
 
+# the proxy scenario's operations under load: (key, text)
+UNDER_LOAD = (("rollout", "a rollout of web=3 (changed env)"), ("rollback", "a rollback of web=3 to the release before"),
+              ("scale_down", "a scale 3 → 1"))
+
+
 # the swarm scenario's operations: (sample key, text); its rollout compares two ways of rolling on swarm
 SWARM_ROWS = (
     ("swarm_scale_up_30", "collection-swarm", "scale a worker type 0 → %(scale)d"),
@@ -328,11 +333,6 @@ def targets(summ, counts, compose_skip):
     return result
 
 
-# the proxy scenario's operations under load: (key, text)
-UNDER_LOAD = (("rollout", "a rollout of web=3 (changed env)"), ("rollback", "a rollback of web=3 to the release before"),
-              ("scale_down", "a scale 3 → 1"))
-
-
 def _add_errors(dicts):
     total = {}
     for errors in dicts:
@@ -554,8 +554,7 @@ def _proxy_markdown(proxy):
                      % (settings.get("loops", 0), " and, at the same time, wrk's keep-alive connections (`-c%d`)"
                         % settings.get("load_connections") if wrk else ""))
         lines.append("")
-        lines.append("| operation | n | seconds | nginx reloads | loops: failed / sent | wrk: failed / requests |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.extend(UNDER_LOAD_HEAD)
         for key, text in rows:
             lines.append(_under_load_row(text, proxy[key]))
         control = proxy.get("reload_control")
@@ -567,13 +566,7 @@ def _proxy_markdown(proxy):
         logged = [(text, proxy[key]["nginx_errors"]) for key, text in rows]
         if control:
             logged.append(("control", control["nginx_errors"]))
-        if any(errors for _text, errors in logged):
-            lines.append("What nginx logged at level warn or worse meanwhile (count, kind):")
-            lines.append("")
-            for text, errors in logged:
-                for message, count in sorted(errors.items(), key=lambda item: -item[1]):
-                    lines.append("- %s: %d × `%s`" % (text, count, message))
-            lines.append("")
+        lines.extend(_nginx_error_lines(logged))
     deploy = proxy.get("deploy")
     if deploy and len(deploy) > 1:
         lines.append("Web proxy: the extra time of a proxied rollout of web=3 (changed env) over the same app unproxied, "
@@ -590,6 +583,22 @@ def _proxy_markdown(proxy):
                     entry["extra_of_medians"], _fmt(entry["extra_each"], "%+.2f")))
         lines.append("")
     return lines
+
+
+UNDER_LOAD_HEAD = ("| operation | n | seconds | nginx reloads | loops: failed / sent | wrk: failed / requests |",
+                   "|---|---|---|---|---|---|")
+
+
+def _nginx_error_lines(logged):
+    """What nginx logged at level warn or worse during operations ``[(text, {message: count})]``, as a list with a
+    blank line after it; no lines when it logged nothing."""
+    if not any(errors for _text, errors in logged):
+        return []
+    lines = ["What nginx logged at level warn or worse meanwhile (count, kind):", ""]
+    for text, errors in logged:
+        for message, count in sorted(errors.items(), key=lambda item: -item[1]):
+            lines.append("- %s: %d × `%s`" % (text, count, message))
+    return lines + [""]
 
 
 def _under_load_row(text, run):
@@ -640,16 +649,10 @@ def _https_markdown(https):
                      "handshake per request%s; every repetition counted:"
                      % (" and, at the same time, wrk's keep-alive connections over https" if wrk else ""))
         lines.append("")
-        lines.append("| operation | n | seconds | nginx reloads | loops: failed / sent | wrk: failed / requests |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.extend(UNDER_LOAD_HEAD)
         lines.append(_under_load_row("rollout of web=3 over https", rollout))
         lines.append("")
-        if rollout["nginx_errors"]:
-            lines.append("What nginx logged at level warn or worse meanwhile (count, kind):")
-            lines.append("")
-            for message, count in sorted(rollout["nginx_errors"].items(), key=lambda item: -item[1]):
-                lines.append("- rollout over https: %d × `%s`" % (count, message))
-            lines.append("")
+        lines.extend(_nginx_error_lines([("rollout over https", rollout["nginx_errors"])]))
     deploy = https.get("deploy")
     if deploy:
         lines.append("HTTPS: the time a deploy with issuance adds: the first deploy of a proxied app (web=1) with "
