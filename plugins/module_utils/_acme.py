@@ -5,9 +5,10 @@
 
 Drives certbot's ``acme`` library, imported at the first use of the CA (``_libraries``): this file always imports,
 a run that needs no certificate never loads the library and its cryptography (a tenth of a second of every module
-run otherwise), and a run that needs the CA fails in one line when the library is missing. The account's key is kept in the state directory (``acme/<id>.json``,
-0600). Every answer of the CA that is an error becomes one line naming what failed: a challenge the CA could not
-validate, a rate limit with when to try again, a CA that cannot be reached, a deadline that passed.
+run otherwise), and a run that needs the CA fails in one line when the library is missing. The account's key is
+kept in the state directory (``acme/<id>.json``, 0600). Every answer of the CA that is an error becomes one line
+naming what failed: a challenge the CA could not validate, a rate limit with when to try again, a CA that cannot be
+reached, a deadline that passed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,13 +23,13 @@ import types
 
 from ansible_collections.dokku_ps.docker.plugins.module_utils._errors import DokkuPsError
 
-_LIBRARIES = {}  # the ACME libraries once imported (``_libraries``)
+_LIBRARIES = types.SimpleNamespace()  # the ACME libraries, once ``_libraries`` imported them
 
 
 def _libraries():
     """The ACME client libraries as a namespace (jose, acme_client, challenges, crypto_util, acme_errors, messages,
     ec, requests), imported at the first call; AcmeError in one line when they are missing on the managed host."""
-    if not _LIBRARIES:
+    if not vars(_LIBRARIES):
         try:
             import josepy as jose
             from acme import challenges, client as acme_client, crypto_util, errors as acme_errors, messages
@@ -37,9 +38,9 @@ def _libraries():
         except ImportError:
             raise AcmeError('the Python library acme (certbot\'s ACME client, with josepy and cryptography) is '
                             'missing on the managed host: pip install acme')
-        _LIBRARIES.update(jose=jose, challenges=challenges, acme_client=acme_client, crypto_util=crypto_util,
-                          acme_errors=acme_errors, messages=messages, ec=ec, requests=requests)
-    return types.SimpleNamespace(**_LIBRARIES)
+        vars(_LIBRARIES).update(jose=jose, challenges=challenges, acme_client=acme_client, crypto_util=crypto_util,
+                                acme_errors=acme_errors, messages=messages, ec=ec, requests=requests)
+    return _LIBRARIES
 
 
 USER_AGENT = 'dokku_ps.docker'

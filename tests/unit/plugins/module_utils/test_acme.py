@@ -11,6 +11,7 @@ __metaclass__ = type
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 import requests
@@ -72,7 +73,7 @@ def test_a_failed_validation_names_each_domain_and_what_the_ca_saw():
 
 
 def test_without_the_library_a_run_fails_in_one_line(monkeypatch):
-    monkeypatch.setattr(acme, '_LIBRARIES', {})
+    monkeypatch.setattr(acme, '_LIBRARIES', types.SimpleNamespace())
     monkeypatch.setitem(sys.modules, 'josepy', None)  # what an import finds on a host without it
     with pytest.raises(acme.AcmeError, match='^the Python library acme .* is missing on the managed host'):
         _ca().client()
